@@ -1,0 +1,27 @@
+# Thin wrapper: every real decision lives in CMakeLists.txt and CMakePresets.json.
+PRESET ?= release
+PACKAGES := g++ cmake ninja-build libboost1.81-dev libboost-json1.81-dev doctest-dev
+
+.PHONY: deps build test clean
+
+# Installs only the Debian packages that are missing; does nothing when all are present.
+deps:
+	@missing=""; \
+	for p in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing missing packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	cmake --preset $(PRESET)
+	cmake --build --preset $(PRESET)
+
+test: build
+	ctest --preset $(PRESET)
+
+clean:
+	rm -rf build

@@ -1,0 +1,52 @@
+#pragma once
+// Static configuration of one Raft node. Validated by validate(); the Raft
+// constructor refuses an invalid Config with std::invalid_argument.
+
+#include <conflux/raft/types.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace conflux::raft {
+
+struct Config {
+  /// This node's id. Must appear in `voters`.
+  NodeId id;
+  /// The full cluster membership, this node included. Quorum is
+  /// voters.size() / 2 + 1 (a strict majority).
+  std::vector<NodeId> voters;
+
+  /// Election timeout, in ticks, drawn uniformly from [min, max] each time it
+  /// is reset (Raft §5.2, randomized timeouts). Also the check-quorum period
+  /// and the pre-vote "leader lease" (thesis §6.2, §9.6) use `min`.
+  int election_ticks_min = 10;
+  int election_ticks_max = 20;
+  /// A leader sends heartbeats every this many ticks. Must be < election min.
+  int heartbeat_ticks = 1;
+
+  /// Thesis §9.6: campaign only after a majority says it would vote for us.
+  bool pre_vote = true;
+  /// Thesis §6.2: a leader steps down when it has not heard from a majority
+  /// within an election timeout, and followers that hear from a leader ignore
+  /// vote requests for that long (thesis §4.2.3).
+  bool check_quorum = true;
+
+  /// Replication flow control (thesis §10.2.1 pipelining).
+  std::size_t max_entries_per_message = 1024;
+  std::size_t max_bytes_per_message = 1 << 20;  ///< at least one entry is always sent
+  std::size_t max_inflight_messages = 64;       ///< per follower, in replicate mode
+  /// Upper bound on the entries handed to the application in one Ready.
+  std::size_t max_committed_bytes_per_ready = 8 << 20;
+
+  /// Seeds the generator that draws election timeouts. Give every node a
+  /// different seed (the simulation derives one per node from its own seed).
+  std::uint64_t seed = 0;
+
+  /// Empty when the config is valid; otherwise one message per problem,
+  /// each naming the option and the rule it breaks.
+  std::vector<std::string> validate() const;
+};
+
+}  // namespace conflux::raft

@@ -1,0 +1,75 @@
+#pragma once
+// The messages Raft nodes exchange (Raft §5, Figure 2; pre-vote from thesis
+// §9.6). Every message carries the sender's current term; a message's body
+// says which RPC it is. The transport layer maps each body to one JSON shape.
+
+#include <conflux/raft/types.hpp>
+
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace conflux::raft {
+
+/// RequestVote (Raft §5.2). With `pre_vote` set it is the thesis §9.6
+/// pre-vote: `term` is the term the sender *would* campaign in, and neither
+/// side changes its term or vote because of it.
+struct VoteRequest {
+  bool pre_vote = false;
+  Index last_log_index = 0;
+  Term last_log_term = 0;
+  friend bool operator==(const VoteRequest&, const VoteRequest&) = default;
+};
+
+struct VoteResponse {
+  bool pre_vote = false;
+  bool granted = false;
+  friend bool operator==(const VoteResponse&, const VoteResponse&) = default;
+};
+
+/// AppendEntries (Raft §5.3). Heartbeats are AppendEntries without entries;
+/// the receiver checks prev_log_index/prev_log_term on every one of them.
+/// Invariant (checked on receipt): entries[i].index == prev_log_index + 1 + i.
+struct AppendRequest {
+  Index prev_log_index = 0;
+  Term prev_log_term = 0;
+  std::vector<Entry> entries;
+  Index leader_commit = 0;
+  friend bool operator==(const AppendRequest&, const AppendRequest&) = default;
+};
+
+/// Reply to AppendEntries. On success, `match_index` is the last index the
+/// follower now knows to match the leader (prev_log_index + entries). On
+/// rejection, `rejected_index` echoes the request's prev_log_index, and the
+/// conflict hint lets the leader skip a whole term at a time (Raft §5.3,
+/// "the follower can include the term of the conflicting entry and the first
+/// index it stores for that term"):
+///   conflict_term == 0: the follower's log ends before rejected_index, and
+///                       conflict_index is its last index + 1;
+///   otherwise:          conflict_term is the term of the follower's entry at
+///                       rejected_index, and conflict_index the first index
+///                       the follower holds with that term.
+struct AppendResponse {
+  bool success = false;
+  Index match_index = 0;
+  Index rejected_index = 0;
+  Index conflict_index = 0;
+  Term conflict_term = 0;
+  friend bool operator==(const AppendResponse&, const AppendResponse&) = default;
+};
+
+using MessageBody = std::variant<VoteRequest, VoteResponse, AppendRequest, AppendResponse>;
+
+struct Message {
+  NodeId from;
+  NodeId to;
+  Term term = 0;
+  MessageBody body;
+  friend bool operator==(const Message&, const Message&) = default;
+};
+
+/// Short name of the message's RPC, for logs: "vote", "pre_vote",
+/// "vote_response", "pre_vote_response", "append", "append_response".
+std::string_view type_name(const Message& message);
+
+}  // namespace conflux::raft

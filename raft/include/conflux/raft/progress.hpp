@@ -1,0 +1,72 @@
+#pragma once
+// What a leader knows about one follower's log (Raft §5.3 nextIndex and
+// matchIndex), plus the flow control that decides when to send (thesis
+// §10.2.1: pipelining, batching).
+
+#include <conflux/raft/types.hpp>
+
+#include <cstddef>
+#include <deque>
+
+namespace conflux::raft {
+
+enum class ProgressState : std::uint8_t {
+  /// The leader does not know where the follower's log matches: one
+  /// AppendEntries at a time, walking next back on each rejection.
+  probe,
+  /// The follower's log matches up to `match`: entries stream optimistically,
+  /// several messages in flight.
+  replicate,
+};
+
+std::string_view to_string(ProgressState state);
+
+class Progress {
+ public:
+  Progress(Index next, std::size_t max_inflight) : next_(next), max_inflight_(max_inflight) {}
+
+  // Invariant: match < next. match only grows, except when the follower
+  // proves it lost entries it had acknowledged (a wiped disk).
+  Index match() const { return match_; }
+  Index next() const { return next_; }
+  ProgressState state() const { return state_; }
+  std::size_t inflight() const { return inflight_.size(); }
+
+  /// True when the leader may send entries now.
+  bool can_send_entries() const;
+
+  /// The follower acknowledged everything up to `index`. Returns false for a
+  /// stale or duplicate acknowledgement. Switches probe -> replicate.
+  bool on_ack(Index index);
+  /// The follower rejected an append whose prev index was `rejected`; the
+  /// leader should resume at `resume_next`. Returns false when the rejection
+  /// is stale (the leader has since moved on) and must be ignored.
+  bool on_reject(Index rejected, Index resume_next);
+
+  /// Records that entries up to `last` were sent (replicate: pipelined).
+  void on_sent(Index last);
+  /// Records that a probe was sent; the next waits for an answer or a heartbeat.
+  void on_probe_sent() { probe_sent_ = true; }
+  /// Heartbeat time: allows another probe. In replicate mode, if nothing was
+  /// acknowledged since the previous heartbeat although entries are in
+  /// flight, assume they were lost and fall back to probing from match + 1.
+  void on_heartbeat();
+
+  /// Check-quorum bookkeeping (thesis §6.2).
+  bool recent_active() const { return recent_active_; }
+  void set_recent_active(bool active) { recent_active_ = active; }
+
+ private:
+  void become_probe(Index next);
+
+  Index match_ = 0;
+  Index next_;
+  ProgressState state_ = ProgressState::probe;
+  bool probe_sent_ = false;
+  bool recent_active_ = false;
+  bool acked_since_heartbeat_ = false;
+  std::size_t max_inflight_;
+  std::deque<Index> inflight_;  // last index of each message in flight, ascending
+};
+
+}  // namespace conflux::raft

@@ -1,0 +1,138 @@
+#pragma once
+// The Raft consensus core: a pure, deterministic state machine.
+//
+// It performs no I/O, reads no clock and owns no thread. The driver feeds it
+// three kinds of input and carries out what it asks for:
+//
+//   inputs   tick()      one unit of logical time has passed
+//            step(m)     a message arrived from a peer
+//            propose(p)  the application wants `p` appended (leader only)
+//   outputs  while has_ready(): r = ready(); persist r.hard_state and
+//            r.entries; then send r.messages; then apply r.committed;
+//            then advance(r).
+//
+// Between ready() and advance() the driver may keep calling tick(), step()
+// and propose() (their effects wait for the next Ready), but it must not
+// call ready() again. Given the same Config (seed included), the same
+// restored storage and the same sequence of calls, the core produces the same
+// outputs on every platform.
+//
+// Paper references: "Raft §" is Ongaro & Ousterhout, In Search of an
+// Understandable Consensus Algorithm (2014); "thesis §" is Ongaro's PhD
+// thesis, Consensus: Bridging Theory and Practice (2014).
+
+#include <conflux/raft/config.hpp>
+#include <conflux/raft/log.hpp>
+#include <conflux/raft/message.hpp>
+#include <conflux/raft/progress.hpp>
+#include <conflux/raft/random.hpp>
+#include <conflux/raft/ready.hpp>
+#include <conflux/raft/storage.hpp>
+
+#include <map>
+#include <vector>
+
+namespace conflux::raft {
+
+class Raft {
+ public:
+  /// Restores the node from `storage` (hard state and log) as a follower.
+  /// Throws std::invalid_argument if `config` is invalid or the stored state
+  /// is inconsistent (commit beyond the last entry, a gap in the log).
+  Raft(Config config, const Storage& storage);
+
+  /// Advances logical time by one tick: election timeouts for followers and
+  /// candidates; heartbeats and check-quorum for leaders.
+  void tick();
+
+  /// Handles one message from a peer. Messages that break the protocol's
+  /// rules, come from unknown senders or are addressed elsewhere are refused
+  /// with a reason and change nothing.
+  StepResult step(Message message);
+
+  /// Appends `payload` as a normal entry when this node leads; otherwise
+  /// refuses, naming the leader if known. An accepted entry is committed
+  /// only if the entry at result.index still has result.term once the
+  /// commit index reaches it (leadership can change before that).
+  ProposeResult propose(Payload payload);
+
+  bool has_ready() const;
+  /// Precondition: has_ready() and no Ready is outstanding.
+  Ready ready();
+  /// Reports that `ready` (the last one returned) has been carried out.
+  void advance(const Ready& ready);
+
+  Status status() const;
+  const Log& log() const { return log_; }
+  const Config& config() const { return config_; }
+  const NodeId& id() const { return config_.id; }
+  Role role() const { return role_; }
+  Term term() const { return term_; }
+  const NodeId& leader() const { return leader_; }
+  Index commit() const { return commit_; }
+
+ private:
+  // raft.cpp: term rules and role transitions (Raft §5.1, §5.2)
+  StepResult validate(const Message& message) const;
+  bool should_ignore_higher_term(const Message& message) const;
+  void handle_stale_term(const Message& message);
+  void dispatch(Message message);
+  void become_follower(Term term, const NodeId& leader);
+  void become_pre_candidate();
+  void become_candidate();
+  void become_leader();
+  void reset_election_timer();
+  void send(const NodeId& to, MessageBody body);
+  void send(const NodeId& to, Term term, MessageBody body);
+  std::size_t quorum() const { return config_.voters.size() / 2 + 1; }
+
+  // election.cpp: elections and votes (Raft §5.2, §5.4.1; thesis §9.6)
+  void tick_election();
+  void campaign(bool pre_vote);
+  bool heard_from_leader_recently() const;
+  void handle_vote_request(const Message& message, const VoteRequest& request);
+  void handle_vote_response(const Message& message, const VoteResponse& response);
+
+  // replication.cpp: log replication (Raft §5.3, §5.4.2, §8; thesis §6.2, §10.2.1)
+  void tick_heartbeat();
+  void check_quorum();
+  void append_local(EntryType type, Payload payload);
+  void handle_append_request(const Message& message, AppendRequest request);
+  AppendResponse reject_append(Index prev_log_index) const;
+  void handle_append_response(const Message& message, const AppendResponse& response);
+  Index resume_index(const AppendResponse& response) const;
+  void maybe_commit();
+  bool wants_to_send(const Progress& progress) const;
+  void send_append(const NodeId& to, Progress& progress, bool heartbeat);
+  void flush_appends();
+
+  Config config_;
+  std::vector<NodeId> peers_;  // every voter but this node
+  Random random_;
+
+  // Persistent state (Raft Figure 2); handed to the driver through Ready.
+  Term term_ = 0;
+  NodeId vote_;  // invariant: empty, or the only vote cast in term_
+  Log log_;
+
+  // Volatile state. Invariants: applied_ <= commit_ <= log_.last_index();
+  // stable_ <= log_.last_index(); commit_ and term_ never decrease.
+  Index commit_ = 0;
+  Index applied_ = 0;  // last entry the driver has applied (via advance)
+  Index stable_ = 0;   // last entry known to be persisted locally
+  HardState saved_hard_state_;  // as last handed out in a Ready
+  bool ready_outstanding_ = false;
+
+  Role role_ = Role::follower;
+  NodeId leader_;  // empty when unknown
+  int election_elapsed_ = 0;
+  int heartbeat_elapsed_ = 0;
+  int randomized_election_ticks_ = 0;
+
+  std::map<NodeId, bool> votes_;           // candidate and pre-candidate only
+  std::map<NodeId, Progress> progress_;    // leader only: one per peer
+  std::map<NodeId, Index> commit_sent_;    // leader only: commit last told to each peer
+  std::vector<Message> messages_;          // outbox, emptied by ready()
+};
+
+}  // namespace conflux::raft

@@ -1,0 +1,81 @@
+#pragma once
+// What the core hands its driver, and what it reports about itself.
+
+#include <conflux/raft/message.hpp>
+#include <conflux/raft/progress.hpp>
+#include <conflux/raft/types.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace conflux::raft {
+
+/// One batch of work for the driver, to be carried out in this order:
+///   1. persist `hard_state` (if set) and `entries` (Storage::append);
+///   2. send `messages` (only once step 1 is durable: a vote or an
+///      acknowledgement must never outrun the disk);
+///   3. apply `committed` to the state machine, in order;
+///   4. call Raft::advance() with this Ready.
+struct Ready {
+  std::optional<HardState> hard_state;
+  std::vector<Entry> entries;
+  std::vector<Message> messages;
+  std::vector<Entry> committed;
+
+  bool empty() const {
+    return !hard_state && entries.empty() && messages.empty() && committed.empty();
+  }
+};
+
+struct PeerStatus {
+  NodeId id;
+  Index match = 0;
+  Index next = 0;
+  ProgressState state = ProgressState::probe;
+  std::size_t inflight = 0;
+  bool recent_active = false;
+};
+
+struct Status {
+  NodeId id;
+  Role role = Role::follower;
+  Term term = 0;
+  NodeId leader;  ///< empty when unknown
+  NodeId vote;    ///< empty when none in this term
+  Index commit = 0;
+  Index applied = 0;
+  Index last_index = 0;
+  Term last_term = 0;
+  /// Replication progress of every other voter; filled only on the leader.
+  std::vector<PeerStatus> peers;
+};
+
+/// Result of Raft::propose().
+struct ProposeResult {
+  bool accepted = false;
+  Index index = 0;  ///< where the entry sits in the log, when accepted
+  Term term = 0;    ///< the term it was proposed in, when accepted
+  NodeId leader;    ///< when refused: the leader this node knows of, or empty
+
+  /// "not leader, leader is <id>" or "not leader, leader unknown"; empty when accepted.
+  std::string error() const;
+};
+
+enum class StepError : std::uint8_t {
+  none,
+  wrong_recipient,  ///< message addressed to another node
+  unknown_sender,   ///< sender is not a voter of this cluster (or is this node)
+  malformed,        ///< contents break the protocol's rules (see reason)
+};
+
+std::string_view to_string(StepError error);
+
+/// Result of Raft::step(). A refused message changes nothing in the core.
+struct StepResult {
+  StepError error = StepError::none;
+  std::string reason;
+  bool ok() const { return error == StepError::none; }
+};
+
+}  // namespace conflux::raft

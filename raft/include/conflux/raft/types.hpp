@@ -1,0 +1,74 @@
+#pragma once
+// Basic vocabulary of the Raft core: terms, indices, node ids, log entries.
+// Everything here is plain data; nothing performs I/O.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace conflux::raft {
+
+using Term = std::uint64_t;
+using Index = std::uint64_t;
+using NodeId = std::string;
+
+/// Largest integer a JavaScript peer reads exactly (2^53 - 1). Terms and
+/// indices never exceed it on the wire; the core refuses messages that do.
+inline constexpr std::uint64_t max_wire_integer = (std::uint64_t{1} << 53) - 1;
+
+enum class Role : std::uint8_t { follower, pre_candidate, candidate, leader };
+
+std::string_view to_string(Role role);
+
+/// What an entry means to the core. Only `normal` entries reach the
+/// application; the others are Raft's own bookkeeping.
+enum class EntryType : std::uint8_t {
+  normal = 0,  ///< an application action (opaque payload)
+  no_op = 1,   ///< appended by a new leader on election (Raft §8)
+  // 2: reserved for configuration changes (thesis §4)
+  // 3: reserved for snapshot markers (Raft §7)
+};
+
+std::string_view to_string(EntryType type);
+
+/// Immutable, shared bytes. Copying a Payload copies a pointer, so an entry
+/// can sit in the log, in a message and in a Ready at once without copying
+/// its bytes. The core never looks inside.
+class Payload {
+ public:
+  Payload() = default;
+  explicit Payload(std::string bytes)
+      : bytes_(bytes.empty() ? nullptr : std::make_shared<const std::string>(std::move(bytes))) {}
+
+  std::string_view view() const { return bytes_ ? std::string_view(*bytes_) : std::string_view(); }
+  std::size_t size() const { return bytes_ ? bytes_->size() : 0; }
+  bool empty() const { return size() == 0; }
+
+  friend bool operator==(const Payload& a, const Payload& b) { return a.view() == b.view(); }
+
+ private:
+  std::shared_ptr<const std::string> bytes_;
+};
+
+struct Entry {
+  Term term = 0;
+  Index index = 0;
+  EntryType type = EntryType::normal;
+  Payload payload;
+
+  friend bool operator==(const Entry&, const Entry&) = default;
+};
+
+/// The state Raft must persist before answering any message (Raft §5, Figure 2:
+/// "Persistent state on all servers"). `commit` is persisted too, so that a
+/// restarted node can re-apply its committed prefix before hearing a leader.
+struct HardState {
+  Term term = 0;
+  NodeId vote;  ///< candidate voted for in `term`; empty when none
+  Index commit = 0;
+
+  friend bool operator==(const HardState&, const HardState&) = default;
+};
+
+}  // namespace conflux::raft

@@ -1,0 +1,94 @@
+// The driver-facing surface: inputs (tick, propose), the Ready/advance
+// contract, and status.
+#include <conflux/raft/raft.hpp>
+
+#include <stdexcept>
+
+namespace conflux::raft {
+
+void Raft::tick() {
+  if (role_ == Role::leader) {
+    tick_heartbeat();
+  } else {
+    tick_election();
+  }
+}
+
+ProposeResult Raft::propose(Payload payload) {
+  if (role_ != Role::leader) return ProposeResult{.leader = leader_};
+  append_local(EntryType::normal, std::move(payload));
+  return ProposeResult{.accepted = true, .index = log_.last_index(), .term = term_, .leader = leader_};
+}
+
+bool Raft::has_ready() const {
+  if (ready_outstanding_) return false;
+  if (!messages_.empty() || stable_ < log_.last_index() || applied_ < commit_) return true;
+  if (HardState{term_, vote_, commit_} != saved_hard_state_) return true;
+  for (const auto& [peer, progress] : progress_) {
+    if (wants_to_send(progress)) return true;
+    if (progress.state() == ProgressState::replicate &&
+        std::min(commit_, progress.match()) > commit_sent_.at(peer)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Ready Raft::ready() {
+  if (ready_outstanding_) throw std::logic_error("Raft::ready() called before advance()");
+  ready_outstanding_ = true;
+  flush_appends();
+  Ready ready;
+  const HardState state{term_, vote_, commit_};
+  if (state != saved_hard_state_) {
+    ready.hard_state = state;
+    saved_hard_state_ = state;
+  }
+  if (stable_ < log_.last_index()) {
+    ready.entries = log_.slice(stable_ + 1, log_.last_index(), SIZE_MAX);
+  }
+  ready.messages = std::move(messages_);
+  messages_.clear();
+  if (applied_ < commit_) {
+    ready.committed = log_.slice(applied_ + 1, commit_, config_.max_committed_bytes_per_ready);
+  }
+  return ready;
+}
+
+void Raft::advance(const Ready& ready) {
+  if (!ready_outstanding_) throw std::logic_error("Raft::advance() without a Ready");
+  ready_outstanding_ = false;
+  // The persisted entries count as stable only if the log still holds them:
+  // a truncation since ready() replaced them (Log Matching: index and term
+  // identify the whole prefix).
+  if (!ready.entries.empty()) {
+    const Entry& last = ready.entries.back();
+    if (log_.term_at(last.index) == last.term) stable_ = std::max(stable_, last.index);
+  }
+  if (!ready.committed.empty()) applied_ = ready.committed.back().index;
+  if (role_ == Role::leader) maybe_commit();  // the leader's own copy now counts
+}
+
+Status Raft::status() const {
+  Status status{.id = config_.id,
+                .role = role_,
+                .term = term_,
+                .leader = leader_,
+                .vote = vote_,
+                .commit = commit_,
+                .applied = applied_,
+                .last_index = log_.last_index(),
+                .last_term = log_.last_term(),
+                .peers = {}};
+  for (const auto& [peer, progress] : progress_) {
+    status.peers.push_back(PeerStatus{.id = peer,
+                                      .match = progress.match(),
+                                      .next = progress.next(),
+                                      .state = progress.state(),
+                                      .inflight = progress.inflight(),
+                                      .recent_active = progress.recent_active()});
+  }
+  return status;
+}
+
+}  // namespace conflux::raft

@@ -1,0 +1,220 @@
+// Construction, the term rules every message passes through, and role
+// transitions (Raft §5.1, §5.2).
+#include <conflux/raft/raft.hpp>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace conflux::raft {
+namespace {
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& part : parts) out += (out.empty() ? "" : "; ") + part;
+  return out;
+}
+
+Config validated(Config config) {
+  if (auto errors = config.validate(); !errors.empty()) {
+    throw std::invalid_argument("invalid raft config: " + join(errors));
+  }
+  return config;
+}
+
+bool is_vote_request(const Message& m) { return std::holds_alternative<VoteRequest>(m.body); }
+
+bool is_pre_vote_request(const Message& m) {
+  auto* request = std::get_if<VoteRequest>(&m.body);
+  return request && request->pre_vote;
+}
+
+StepResult malformed(std::string reason) { return {StepError::malformed, std::move(reason)}; }
+
+StepResult validate_entries(const Message& m, const AppendRequest& request) {
+  Index expected = request.prev_log_index + 1;
+  Term previous = request.prev_log_term;
+  for (const auto& entry : request.entries) {
+    if (entry.index != expected) {
+      return malformed("entry index " + std::to_string(entry.index) + " where " +
+                       std::to_string(expected) + " was expected");
+    }
+    if (entry.term < previous || entry.term > m.term) {
+      return malformed("entry " + std::to_string(entry.index) + " has term " +
+                       std::to_string(entry.term) + ", outside [" + std::to_string(previous) +
+                       ", " + std::to_string(m.term) + "]");
+    }
+    previous = entry.term;
+    ++expected;
+  }
+  if (expected - 1 > max_wire_integer) return malformed("entry index exceeds 2^53-1");
+  return {};
+}
+
+}  // namespace
+
+Raft::Raft(Config config, const Storage& storage)
+    : config_(validated(std::move(config))), random_(config_.seed) {
+  for (const auto& voter : config_.voters) {
+    if (voter != config_.id) peers_.push_back(voter);
+  }
+  log_ = Log(storage.snapshot_index(), storage.snapshot_term(), storage.entries());
+  const HardState state = storage.hard_state();
+  if (state.commit > log_.last_index()) {
+    throw std::invalid_argument("stored commit index " + std::to_string(state.commit) +
+                                " is beyond the last stored entry " +
+                                std::to_string(log_.last_index()));
+  }
+  term_ = state.term;
+  vote_ = state.vote;
+  commit_ = state.commit;
+  applied_ = storage.snapshot_index();
+  stable_ = log_.last_index();
+  saved_hard_state_ = state;
+  become_follower(term_, {});
+}
+
+StepResult Raft::validate(const Message& m) const {
+  if (m.to != config_.id) return {StepError::wrong_recipient, "addressed to \"" + m.to + "\""};
+  if (m.from == config_.id || std::find(peers_.begin(), peers_.end(), m.from) == peers_.end()) {
+    return {StepError::unknown_sender, "\"" + m.from + "\" is not a peer of this node"};
+  }
+  if (m.term > max_wire_integer) return malformed("term exceeds 2^53-1");
+  if (auto* request = std::get_if<AppendRequest>(&m.body)) {
+    if (request->prev_log_term > m.term) return malformed("prev_log_term is beyond the term");
+    return validate_entries(m, *request);
+  }
+  if (auto* request = std::get_if<VoteRequest>(&m.body)) {
+    if (request->last_log_term > m.term) return malformed("last_log_term is beyond the term");
+  }
+  return {};
+}
+
+StepResult Raft::step(Message m) {
+  if (auto result = validate(m); !result.ok()) return result;
+  if (m.term > term_) {
+    if (should_ignore_higher_term(m)) return {};
+    auto* vote = std::get_if<VoteResponse>(&m.body);
+    const bool own_future_term = vote && vote->pre_vote && vote->granted;
+    if (!is_pre_vote_request(m) && !own_future_term) {
+      // Raft §5.1: a higher term makes any node a follower of that term.
+      const bool from_leader = std::holds_alternative<AppendRequest>(m.body);
+      become_follower(m.term, from_leader ? m.from : NodeId{});
+    }
+  } else if (m.term < term_) {
+    handle_stale_term(m);
+    return {};
+  }
+  dispatch(std::move(m));
+  return {};
+}
+
+// Thesis §4.2.3 and §9.6: a node that has heard from a leader within the
+// minimum election timeout neither grants a (pre-)vote nor adopts the term
+// of the candidate asking for it; this keeps a rejoining or partitioned
+// node from deposing a healthy leader. A granted pre-vote response carries
+// the term we asked about, but must match our next term to be current.
+bool Raft::should_ignore_higher_term(const Message& m) const {
+  if (is_vote_request(m)) {
+    const bool lease_applies = is_pre_vote_request(m) || config_.check_quorum;
+    return lease_applies && heard_from_leader_recently();
+  }
+  if (auto* vote = std::get_if<VoteResponse>(&m.body); vote && vote->pre_vote && vote->granted) {
+    return role_ != Role::pre_candidate || m.term != term_ + 1;
+  }
+  return false;
+}
+
+// Raft §5.1: "If a server receives a request with a stale term number, it
+// rejects the request." The reply carries our term so that the sender
+// (a deposed leader or a lagging candidate) steps down.
+void Raft::handle_stale_term(const Message& m) {
+  if (auto* request = std::get_if<AppendRequest>(&m.body)) {
+    send(m.from, AppendResponse{.success = false,
+                                .match_index = 0,
+                                .rejected_index = request->prev_log_index,
+                                .conflict_index = 0,
+                                .conflict_term = 0});
+  } else if (auto* vote = std::get_if<VoteRequest>(&m.body)) {
+    send(m.from, VoteResponse{.pre_vote = vote->pre_vote, .granted = false});
+  }
+}
+
+void Raft::dispatch(Message m) {
+  std::visit(
+      [&](auto& body) {
+        using Body = std::decay_t<decltype(body)>;
+        if constexpr (std::is_same_v<Body, VoteRequest>) {
+          handle_vote_request(m, body);
+        } else if constexpr (std::is_same_v<Body, VoteResponse>) {
+          handle_vote_response(m, body);
+        } else if constexpr (std::is_same_v<Body, AppendRequest>) {
+          handle_append_request(m, std::move(body));
+        } else {
+          handle_append_response(m, body);
+        }
+      },
+      m.body);
+}
+
+void Raft::become_follower(Term term, const NodeId& leader) {
+  if (term != term_) {
+    term_ = term;
+    vote_.clear();
+  }
+  role_ = Role::follower;
+  leader_ = leader;
+  votes_.clear();
+  progress_.clear();
+  commit_sent_.clear();
+  reset_election_timer();
+}
+
+void Raft::become_pre_candidate() {
+  role_ = Role::pre_candidate;
+  leader_.clear();
+  reset_election_timer();
+  campaign(true);
+}
+
+void Raft::become_candidate() {
+  role_ = Role::candidate;
+  leader_.clear();
+  ++term_;
+  vote_ = config_.id;  // Raft §5.2: a candidate votes for itself
+  reset_election_timer();
+  campaign(false);
+}
+
+void Raft::become_leader() {
+  role_ = Role::leader;
+  leader_ = config_.id;
+  votes_.clear();
+  election_elapsed_ = 0;
+  heartbeat_elapsed_ = 0;
+  progress_.clear();
+  commit_sent_.clear();
+  // Raft §5.3: nextIndex starts just past the leader's last entry; the
+  // follower's answer tells where the logs really match.
+  for (const auto& peer : peers_) {
+    progress_.emplace(peer, Progress(log_.last_index() + 1, config_.max_inflight_messages));
+    commit_sent_[peer] = 0;
+  }
+  // Raft §8: commit an entry of the new term at once, which also commits
+  // every earlier entry and tells the leader where its commit index is.
+  append_local(EntryType::no_op, Payload{});
+}
+
+void Raft::reset_election_timer() {
+  election_elapsed_ = 0;
+  randomized_election_ticks_ = static_cast<int>(
+      random_.uniform(static_cast<std::uint64_t>(config_.election_ticks_min),
+                      static_cast<std::uint64_t>(config_.election_ticks_max)));
+}
+
+void Raft::send(const NodeId& to, MessageBody body) { send(to, term_, std::move(body)); }
+
+void Raft::send(const NodeId& to, Term term, MessageBody body) {
+  messages_.push_back(Message{config_.id, to, term, std::move(body)});
+}
+
+}  // namespace conflux::raft

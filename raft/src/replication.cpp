@@ -1,0 +1,167 @@
+// Log replication: the leader's side and the follower's side of AppendEntries
+// (Raft §5.3, §5.4.2, §8), with check-quorum (thesis §6.2) and pipelined,
+// batched sends (thesis §10.2.1).
+#include <conflux/raft/raft.hpp>
+
+#include <algorithm>
+#include <cassert>
+#include <cstdlib>
+
+namespace conflux::raft {
+
+void Raft::tick_heartbeat() {
+  if (++heartbeat_elapsed_ >= config_.heartbeat_ticks) {
+    heartbeat_elapsed_ = 0;
+    for (auto& [peer, progress] : progress_) {
+      progress.on_heartbeat();
+      send_append(peer, progress, true);
+    }
+  }
+  if (++election_elapsed_ >= config_.election_ticks_min) {
+    election_elapsed_ = 0;
+    if (config_.check_quorum) check_quorum();
+  }
+}
+
+// Thesis §6.2: a leader that has not heard from a majority within an election
+// timeout steps down, so that clients stuck on its side of a partition find
+// the real leader instead of waiting forever.
+void Raft::check_quorum() {
+  std::size_t active = 1;  // this node
+  for (auto& [peer, progress] : progress_) {
+    active += progress.recent_active() ? 1 : 0;
+    progress.set_recent_active(false);
+  }
+  if (active < quorum()) become_follower(term_, {});
+}
+
+void Raft::append_local(EntryType type, Payload payload) {
+  log_.append(Entry{term_, log_.last_index() + 1, type, std::move(payload)});
+}
+
+// Raft §5.3, receiver implementation of AppendEntries. The prevLog check runs
+// on every request, heartbeats included.
+void Raft::handle_append_request(const Message& m, AppendRequest request) {
+  if (role_ != Role::follower) become_follower(term_, m.from);  // §5.2: a leader exists
+  leader_ = m.from;
+  election_elapsed_ = 0;
+  if (!log_.matches(request.prev_log_index, request.prev_log_term)) {
+    send(m.from, reject_append(request.prev_log_index));
+    return;
+  }
+  for (auto& entry : request.entries) {
+    if (entry.index <= log_.last_index()) {
+      if (log_.term_at(entry.index) == entry.term) continue;  // already have it
+      // §5.3: delete the existing entry and all that follow it, from the
+      // *first* conflict on. Committed entries never conflict (§5.4).
+      if (entry.index <= commit_) std::abort();
+      log_.truncate_from(entry.index);
+      stable_ = std::min(stable_, entry.index - 1);
+    }
+    log_.append(std::move(entry));
+  }
+  // §5.3: commitIndex = min(leaderCommit, index of last new entry). "Last new
+  // entry" is what this request proved to match, not our whole log.
+  const Index last_new = request.prev_log_index + request.entries.size();
+  commit_ = std::max(commit_, std::min(request.leader_commit, last_new));
+  send(m.from, AppendResponse{.success = true,
+                              .match_index = last_new,
+                              .rejected_index = 0,
+                              .conflict_index = 0,
+                              .conflict_term = 0});
+}
+
+// The conflict hint of §5.3 ("the follower can include the term of the
+// conflicting entry and the first index it stores for that term").
+AppendResponse Raft::reject_append(Index prev_log_index) const {
+  AppendResponse response{.success = false,
+                          .match_index = 0,
+                          .rejected_index = prev_log_index,
+                          .conflict_index = log_.last_index() + 1,
+                          .conflict_term = 0};
+  if (prev_log_index <= log_.last_index()) {
+    response.conflict_term = log_.term_at(prev_log_index).value_or(0);
+    response.conflict_index = log_.first_index_of_term(response.conflict_term, prev_log_index);
+  }
+  return response;
+}
+
+void Raft::handle_append_response(const Message& m, const AppendResponse& response) {
+  if (role_ != Role::leader) return;
+  Progress& progress = progress_.at(m.from);
+  progress.set_recent_active(true);
+  if (response.success) {
+    if (response.match_index > log_.last_index()) return;  // cannot be ours: ignore
+    if (progress.on_ack(response.match_index)) maybe_commit();
+  } else if (response.rejected_index >= 1) {
+    progress.on_reject(response.rejected_index, resume_index(response));
+  }
+}
+
+// Where to resume after a rejection: just past our last entry of the
+// follower's conflicting term if we have that term, else the first index the
+// follower holds for it. Never past the rejected index.
+Index Raft::resume_index(const AppendResponse& response) const {
+  Index resume = response.conflict_index;
+  if (response.conflict_term != 0) {
+    if (auto last = log_.last_index_of_term(response.conflict_term, response.rejected_index)) {
+      resume = *last + 1;
+    }
+  }
+  return std::clamp<Index>(resume, 1, response.rejected_index);
+}
+
+// Raft §5.3/§5.4.2: an entry is committed once a majority stores it, but only
+// entries of the current term are committed by counting replicas; earlier
+// ones commit indirectly, by the Log Matching Property. The leader counts
+// itself only for entries it has persisted (stable_).
+void Raft::maybe_commit() {
+  std::vector<Index> matches{stable_};
+  for (const auto& [peer, progress] : progress_) matches.push_back(progress.match());
+  std::sort(matches.begin(), matches.end(), std::greater<>());
+  const Index candidate = matches[quorum() - 1];
+  if (candidate > commit_ && log_.term_at(candidate) == term_) commit_ = candidate;
+}
+
+bool Raft::wants_to_send(const Progress& progress) const {
+  return progress.next() <= log_.last_index() && progress.can_send_entries();
+}
+
+// Sends entries from progress.next() (or, for a heartbeat with nothing to
+// send, an empty AppendEntries). Heartbeats in replicate mode anchor at
+// match, which the follower is known to hold, so that they never collide with
+// pipelined messages still in flight.
+void Raft::send_append(const NodeId& to, Progress& progress, bool heartbeat) {
+  const bool entries = wants_to_send(progress);
+  if (!entries && !heartbeat) return;
+  const bool anchored_at_match = !entries && progress.state() == ProgressState::replicate;
+  const Index prev = anchored_at_match ? progress.match() : progress.next() - 1;
+  AppendRequest request{.prev_log_index = prev,
+                        .prev_log_term = log_.term_at(prev).value_or(0),
+                        .entries = {},
+                        .leader_commit = commit_};
+  if (entries) {
+    request.entries = log_.slice(prev + 1, log_.last_index(), config_.max_bytes_per_message,
+                                 config_.max_entries_per_message);
+    progress.on_sent(request.entries.back().index);
+  } else if (progress.state() == ProgressState::probe) {
+    progress.on_probe_sent();
+  }
+  commit_sent_[to] = std::min(commit_, prev + request.entries.size());
+  send(to, std::move(request));
+}
+
+// Fills every follower's window, then tells followers about a commit index
+// they have not heard yet (so that performs on followers complete without
+// waiting for the next heartbeat).
+void Raft::flush_appends() {
+  for (auto& [peer, progress] : progress_) {
+    while (wants_to_send(progress)) send_append(peer, progress, false);
+    const Index tellable = std::min(commit_, progress.match());
+    if (tellable > commit_sent_[peer] && progress.state() == ProgressState::replicate) {
+      send_append(peer, progress, true);
+    }
+  }
+}
+
+}  // namespace conflux::raft
