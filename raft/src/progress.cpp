@@ -8,24 +8,27 @@ std::string_view to_string(ProgressState state) {
   return state == ProgressState::probe ? "probe" : "replicate";
 }
 
-bool Progress::can_send_entries() const {
+bool Progress::can_send() const {
   if (state_ == ProgressState::probe) return !probe_sent_;
   return inflight_.size() < max_inflight_;
 }
 
 bool Progress::on_ack(Index index) {
-  if (index <= match_) return false;
+  if (index < match_) return false;  // stale: a later acknowledgement already arrived
+  const bool advanced = index > match_;
   match_ = index;
-  if (next_ <= match_) next_ = match_ + 1;
-  acked_since_heartbeat_ = true;
+  acked_since_heartbeat_ = acked_since_heartbeat_ || advanced;
   while (!inflight_.empty() && inflight_.front() <= match_) inflight_.pop_front();
   if (state_ == ProgressState::probe) {
+    // The probe found the match point: stream from just past it.
     state_ = ProgressState::replicate;
     probe_sent_ = false;
     inflight_.clear();
     next_ = match_ + 1;
+  } else if (next_ <= match_) {
+    next_ = match_ + 1;
   }
-  return true;
+  return advanced;
 }
 
 bool Progress::on_reject(Index rejected, Index resume_next) {
@@ -41,11 +44,7 @@ bool Progress::on_reject(Index rejected, Index resume_next) {
 }
 
 void Progress::on_sent(Index last) {
-  if (state_ == ProgressState::probe) {
-    probe_sent_ = true;
-    return;
-  }
-  assert(last >= next_);
+  assert(state_ == ProgressState::replicate && last >= next_);
   next_ = last + 1;
   inflight_.push_back(last);
 }

@@ -124,18 +124,20 @@ void Raft::maybe_commit() {
 }
 
 bool Raft::wants_to_send(const Progress& progress) const {
-  return progress.next() <= log_.last_index() && progress.can_send_entries();
+  if (progress.state() == ProgressState::probe) return progress.can_send();
+  return progress.next() <= log_.last_index() && progress.can_send();
 }
 
-// Sends entries from progress.next() (or, for a heartbeat with nothing to
-// send, an empty AppendEntries). Heartbeats in replicate mode anchor at
-// match, which the follower is known to hold, so that they never collide with
-// pipelined messages still in flight.
+// Probe mode sends empty AppendEntries at next - 1 until the follower
+// accepts one: finding the match point costs no payload (as LogCabin's
+// suppressBulkData). Replicate mode streams entries from next; its
+// heartbeats anchor at match, which the follower is known to hold, so that
+// they never collide with pipelined messages still in flight.
 void Raft::send_append(const NodeId& to, Progress& progress, bool heartbeat) {
-  const bool entries = wants_to_send(progress);
-  if (!entries && !heartbeat) return;
-  const bool anchored_at_match = !entries && progress.state() == ProgressState::replicate;
-  const Index prev = anchored_at_match ? progress.match() : progress.next() - 1;
+  const bool probe = progress.state() == ProgressState::probe;
+  const bool entries = !probe && wants_to_send(progress);
+  if (!heartbeat && !wants_to_send(progress)) return;
+  const Index prev = probe || entries ? progress.next() - 1 : progress.match();
   AppendRequest request{.prev_log_index = prev,
                         .prev_log_term = log_.term_at(prev).value_or(0),
                         .entries = {},
@@ -144,7 +146,7 @@ void Raft::send_append(const NodeId& to, Progress& progress, bool heartbeat) {
     request.entries = log_.slice(prev + 1, log_.last_index(), config_.max_bytes_per_message,
                                  config_.max_entries_per_message);
     progress.on_sent(request.entries.back().index);
-  } else if (progress.state() == ProgressState::probe) {
+  } else if (probe) {
     progress.on_probe_sent();
   }
   commit_sent_[to] = std::min(commit_, prev + request.entries.size());

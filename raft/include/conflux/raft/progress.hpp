@@ -32,18 +32,19 @@ class Progress {
   ProgressState state() const { return state_; }
   std::size_t inflight() const { return inflight_.size(); }
 
-  /// True when the leader may send entries now.
-  bool can_send_entries() const;
+  /// True when the leader may send now: in probe mode, when no probe is
+  /// waiting for an answer; in replicate mode, while the window has room.
+  bool can_send() const;
 
-  /// The follower acknowledged everything up to `index`. Returns false for a
-  /// stale or duplicate acknowledgement. Switches probe -> replicate.
+  /// The follower acknowledged everything up to `index`. Switches probe ->
+  /// replicate. Returns true when match advanced.
   bool on_ack(Index index);
   /// The follower rejected an append whose prev index was `rejected`; the
   /// leader should resume at `resume_next`. Returns false when the rejection
   /// is stale (the leader has since moved on) and must be ignored.
   bool on_reject(Index rejected, Index resume_next);
 
-  /// Records that entries up to `last` were sent (replicate: pipelined).
+  /// Records that entries up to `last` were sent. Precondition: replicate mode.
   void on_sent(Index last);
   /// Records that a probe was sent; the next waits for an answer or a heartbeat.
   void on_probe_sent() { probe_sent_ = true; }

@@ -42,6 +42,8 @@ class MemoryStorage final : public Storage {
   Term snapshot_term() const override { return 0; }
   std::vector<Entry> entries() const override { return entries_; }
   Index last_index() const { return entries_.size(); }
+  /// Term of the stored entry at `index`; 0 for index 0. Precondition: index <= last_index().
+  Term term_at(Index index) const { return index == 0 ? 0 : entries_[index - 1].term; }
 
   void save_hard_state(const HardState& state) override { hard_state_ = state; }
   void append(std::span<const Entry> entries) override;

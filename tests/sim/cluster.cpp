@@ -1,0 +1,111 @@
+#include "sim/cluster.hpp"
+
+#include <stdexcept>
+
+namespace conflux::sim {
+
+Cluster::Cluster(std::size_t size, std::uint64_t seed, raft::Random& random)
+    : seed_(seed), random_(random), network_(random) {
+  for (std::size_t i = 0; i < size; ++i) ids_.push_back("n" + std::to_string(i + 1));
+  nodes_.resize(size);
+  for (std::size_t i = 0; i < size; ++i) {
+    nodes_[i].id = ids_[i];
+    restart(i);
+  }
+}
+
+raft::Config Cluster::config_for(std::size_t i) const {
+  raft::Config config;
+  config.id = ids_[i];
+  config.voters = ids_;
+  config.election_ticks_min = 6;
+  config.election_ticks_max = 12;
+  config.heartbeat_ticks = 1;
+  // Small and varied flow-control limits, so that batches split and
+  // acknowledgements of old entries arrive apart from new ones.
+  config.max_entries_per_message = std::size_t{1} << (seed_ / 4 % 4);  // 1, 2, 4 or 8
+  config.max_inflight_messages = 1 + seed_ / 16 % 4;
+  config.seed = seed_ * 7919 + i * 104729 + nodes_[i].lives;
+  return config;
+}
+
+void Cluster::tick(std::size_t i) {
+  if (alive(i)) nodes_[i].raft->tick();
+}
+
+void Cluster::deliver(raft::Message message) {
+  for (auto& node : nodes_) {
+    if (node.id != message.to || !node.raft) continue;
+    auto result = node.raft->step(std::move(message));
+    if (!result.ok()) throw std::logic_error("core refused a message: " + result.reason);
+    return;
+  }
+}
+
+bool Cluster::propose(std::size_t i, std::string payload) {
+  return alive(i) && nodes_[i].raft->propose(raft::Payload(std::move(payload))).accepted;
+}
+
+void Cluster::crash(std::size_t i) { nodes_[i].raft.reset(); }
+
+void Cluster::restart(std::size_t i) {
+  SimNode& node = nodes_[i];
+  ++node.lives;
+  node.raft = std::make_unique<raft::Raft>(config_for(i), node.storage);
+  checker_.on_restart(node.id);
+}
+
+void Cluster::process(std::uint64_t crash_per_mille) {
+  for (bool busy = true; busy;) {
+    busy = false;
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      if (alive(i) && nodes_[i].raft->has_ready()) {
+        handle_ready(i, crash_per_mille);
+        busy = true;
+      }
+    }
+  }
+}
+
+void Cluster::handle_ready(std::size_t i, std::uint64_t crash_per_mille) {
+  SimNode& node = nodes_[i];
+  raft::Ready ready = node.raft->ready();
+  checker_.on_persist(node.id, node.raft->role(), node.storage, ready);
+  if (ready.hard_state) node.storage.save_hard_state(*ready.hard_state);
+  node.storage.append(ready.entries);
+  if (random_.chance(crash_per_mille, 1000)) {
+    crash(i);  // persisted, but nothing sent or applied
+    return;
+  }
+  for (auto& message : ready.messages) network_.send(std::move(message));
+  checker_.on_apply(node.id, ready.committed);
+  node.raft->advance(ready);
+}
+
+void Cluster::check() {
+  std::vector<const raft::Raft*> live;
+  for (const auto& node : nodes_) {
+    if (node.raft) live.push_back(node.raft.get());
+  }
+  checker_.after_step(live);
+}
+
+int Cluster::leader() const {
+  int best = -1;
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    const auto& raft = nodes_[i].raft;
+    if (raft && raft->role() == raft::Role::leader &&
+        (best < 0 || raft->term() > nodes_[best].raft->term())) {
+      best = static_cast<int>(i);
+    }
+  }
+  return best;
+}
+
+std::size_t Cluster::live_count() const {
+  std::size_t count = 0;
+  for (const auto& node : nodes_) count += node.raft ? 1 : 0;
+  return count;
+}
+
+}  // namespace conflux::sim

@@ -1,0 +1,64 @@
+#pragma once
+// A simulated cluster: N Raft cores, each with storage that survives
+// crashes, joined by the simulated network. The driver loop here follows the
+// core's contract (persist, then send, then apply, then advance) and can
+// crash a node between persisting and sending.
+
+#include "sim/invariants.hpp"
+#include "sim/network.hpp"
+
+#include <conflux/raft/raft.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace conflux::sim {
+
+struct SimNode {
+  raft::NodeId id;
+  raft::MemoryStorage storage;      // durable: survives crash()
+  std::unique_ptr<raft::Raft> raft;  // null while crashed
+  std::uint64_t lives = 0;
+};
+
+class Cluster {
+ public:
+  Cluster(std::size_t size, std::uint64_t seed, raft::Random& random);
+
+  std::size_t size() const { return nodes_.size(); }
+  const std::vector<raft::NodeId>& ids() const { return ids_; }
+  SimNode& node(std::size_t i) { return nodes_[i]; }
+  bool alive(std::size_t i) const { return nodes_[i].raft != nullptr; }
+  Network& network() { return network_; }
+  InvariantChecker& checker() { return checker_; }
+
+  void tick(std::size_t i);
+  /// Delivers one message to its addressee, if alive. Refused messages are
+  /// a bug in the core (the simulation only sends well-formed ones).
+  void deliver(raft::Message message);
+  bool propose(std::size_t i, std::string payload);
+  void crash(std::size_t i);
+  void restart(std::size_t i);
+  /// Drains every live node's Ready. With probability crash_per_mille per
+  /// Ready, the node crashes right after persisting, before sending.
+  void process(std::uint64_t crash_per_mille = 0);
+  void check();
+
+  /// Index of the live leader with the highest term, or -1.
+  int leader() const;
+  std::size_t live_count() const;
+
+ private:
+  void handle_ready(std::size_t i, std::uint64_t crash_per_mille);
+  raft::Config config_for(std::size_t i) const;
+
+  std::uint64_t seed_;
+  raft::Random& random_;
+  std::vector<raft::NodeId> ids_;
+  std::vector<SimNode> nodes_;
+  Network network_;
+  InvariantChecker checker_;
+};
+
+}  // namespace conflux::sim

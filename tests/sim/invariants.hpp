@@ -1,0 +1,75 @@
+#pragma once
+// Raft's safety properties (Raft §5.2-§5.4, Figure 3), checked incrementally
+// after every simulation step:
+//   election safety       at most one leader per term;
+//   leader append-only    a leader never overwrites or deletes its entries;
+//   log matching          same index and term => same entry and same prefix;
+//   leader completeness   a leader holds every entry committed before it;
+//   state machine safety  no two nodes apply different entries at an index.
+// Also: one vote per term (durably), term and commit never decrease within a
+// node's life, persisted term never decreases across restarts.
+
+#include <conflux/raft/raft.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace conflux::sim {
+
+class InvariantChecker {
+ public:
+  /// A node is about to persist `ready` into `storage`. Records entries and votes.
+  void on_persist(const raft::NodeId& node, raft::Role role, const raft::MemoryStorage& storage,
+                  const raft::Ready& ready);
+  /// A node applied `entries` (the committed part of a Ready).
+  void on_apply(const raft::NodeId& node, const std::vector<raft::Entry>& entries);
+  /// A node restarted: its volatile history starts over.
+  void on_restart(const raft::NodeId& node);
+  /// After a step: checks every live node's volatile state.
+  void after_step(const std::vector<const raft::Raft*>& live);
+
+  bool ok() const { return !failure_.has_value(); }
+  const std::string& failure() const { return *failure_; }
+  std::size_t committed() const { return committed_.size(); }
+
+ private:
+  struct Identity {
+    raft::Term prev_term = 0;
+    std::string payload;
+    raft::EntryType type = raft::EntryType::normal;
+    bool operator==(const Identity&) const = default;
+  };
+  struct LeaderWatch {
+    raft::Term term = 0;
+    raft::Index last_index = 0;
+    raft::Term last_term = 0;
+  };
+  struct NodeHistory {
+    raft::Term term = 0;
+    raft::Index commit = 0;
+    raft::Index checked_commit = 0;  // log prefix already compared with committed_
+    raft::Index applied = 0;
+    std::optional<LeaderWatch> leading;
+  };
+
+  void fail(std::string what);
+  void check_log_matching(const raft::MemoryStorage& storage, const raft::Ready& ready);
+  void check_vote(const raft::NodeId& node, const raft::HardState& state);
+  void check_node(const raft::Raft& raft);
+  void check_leader(const raft::Raft& raft, NodeHistory& history);
+  void check_committed_prefix(const raft::Raft& raft, NodeHistory& history);
+  void record_committed(const raft::Log& log, raft::Index commit);
+
+  std::optional<std::string> failure_;
+  std::map<raft::Term, raft::NodeId> leaders_;                        // election safety
+  std::map<std::pair<raft::Index, raft::Term>, Identity> entries_;    // log matching
+  std::map<std::pair<raft::NodeId, raft::Term>, raft::NodeId> votes_;  // one vote per term
+  std::map<raft::NodeId, raft::Term> persisted_term_;
+  std::map<raft::NodeId, NodeHistory> history_;
+  std::vector<std::pair<raft::Term, std::string>> committed_;  // committed_[i - 1] = entry i
+};
+
+}  // namespace conflux::sim

@@ -1,0 +1,181 @@
+#include "sim/simulation.hpp"
+
+#include "sim/cluster.hpp"
+
+#include <algorithm>
+#include <exception>
+
+namespace conflux::sim {
+namespace {
+
+constexpr std::size_t cluster_sizes[] = {1, 3, 5, 7};
+constexpr int liveness_tick_limit = 400;
+
+class Simulation {
+ public:
+  Simulation(std::uint64_t seed, std::size_t size)
+      : random_(seed), cluster_(size, seed, random_) {}
+
+  SimulationResult run(int steps);
+
+ private:
+  void random_step();
+  void propose();
+  void fault();
+  void partition();
+  bool check(const std::string& where);
+  int heal_and_commit();
+  void drain();
+  bool committed_everywhere(raft::Index index, raft::Term term);
+
+  raft::Random random_;
+  Cluster cluster_;
+  int proposals_ = 0;
+  SimulationResult result_;
+};
+
+SimulationResult Simulation::run(int steps) {
+  result_.nodes = cluster_.size();
+  cluster_.process();
+  for (int step = 1; step <= steps; ++step) {
+    random_step();
+    if (!check("step " + std::to_string(step))) return result_;
+  }
+  result_.liveness_ticks = heal_and_commit();
+  for (std::size_t i = 0; i < cluster_.size(); ++i) {
+    result_.max_term = std::max(result_.max_term, cluster_.node(i).raft->term());
+  }
+  result_.committed = cluster_.checker().committed();
+  return result_;
+}
+
+void Simulation::random_step() {
+  const auto roll = random_.uniform(0, 999);
+  const auto any = [&] { return random_.uniform(0, cluster_.size() - 1); };
+  if (roll < 550 && cluster_.network().in_flight() > 0) {
+    if (auto message = cluster_.network().take_random()) cluster_.deliver(std::move(*message));
+  } else if (roll < 800) {
+    cluster_.tick(any());
+  } else if (roll < 950) {
+    propose();
+  } else {
+    fault();
+  }
+  cluster_.process(2);
+}
+
+void Simulation::propose() {
+  const int leader = cluster_.leader();
+  const auto target = leader >= 0 && random_.chance(7, 10)
+                          ? static_cast<std::size_t>(leader)
+                          : random_.uniform(0, cluster_.size() - 1);
+  cluster_.propose(target, "p" + std::to_string(++proposals_));
+}
+
+void Simulation::fault() {
+  const auto i = random_.uniform(0, cluster_.size() - 1);
+  auto& network = cluster_.network();
+  switch (random_.uniform(0, 5)) {
+    case 0:
+      if (cluster_.alive(i) && cluster_.live_count() > 1) cluster_.crash(i);
+      break;
+    case 1:
+      if (!cluster_.alive(i)) cluster_.restart(i);
+      break;
+    case 2:
+      if (int leader = cluster_.leader(); leader >= 0) {
+        network.isolate(cluster_.ids()[leader], cluster_.ids());
+      }
+      break;
+    case 3:
+      partition();
+      break;
+    case 4:
+      network.heal();
+      break;
+    default:
+      network.set_faults({random_.uniform(0, 200), random_.uniform(0, 100)});
+  }
+}
+
+// Splits the nodes into two random sides, and sometimes leaves one node
+// connected to both (a bridge).
+void Simulation::partition() {
+  auto ids = cluster_.ids();
+  for (std::size_t i = ids.size(); i > 1; --i) std::swap(ids[i - 1], ids[random_.uniform(0, i - 1)]);
+  const auto split = random_.uniform(0, ids.size());
+  const bool bridge = random_.chance(1, 3);
+  for (std::size_t a = 0; a < split; ++a) {
+    for (std::size_t b = split; b < ids.size(); ++b) {
+      if (bridge && (a == 0 || b == split)) continue;
+      cluster_.network().cut(ids[a], ids[b]);
+    }
+  }
+}
+
+bool Simulation::check(const std::string& where) {
+  cluster_.check();
+  if (cluster_.checker().ok()) return true;
+  result_.ok = false;
+  result_.failure = where + ": " + cluster_.checker().failure();
+  return false;
+}
+
+// Liveness: with every node up and the network healed, a leader is elected
+// and a new proposal commits on every node within liveness_tick_limit ticks.
+int Simulation::heal_and_commit() {
+  for (std::size_t i = 0; i < cluster_.size(); ++i) {
+    if (!cluster_.alive(i)) cluster_.restart(i);
+  }
+  cluster_.network().heal();
+  cluster_.network().set_faults({});
+  raft::ProposeResult proposal;
+  for (int tick = 1; tick <= liveness_tick_limit; ++tick) {
+    for (std::size_t i = 0; i < cluster_.size(); ++i) cluster_.tick(i);
+    drain();
+    if (!check("liveness tick " + std::to_string(tick))) return tick;
+    const int leader = cluster_.leader();
+    if (leader >= 0 && (!proposal.accepted || proposal.term != cluster_.node(leader).raft->term())) {
+      proposal = cluster_.node(leader).raft->propose(raft::Payload("liveness"));
+    }
+    if (proposal.accepted && committed_everywhere(proposal.index, proposal.term)) return tick;
+  }
+  result_.ok = false;
+  result_.failure = "liveness: no proposal committed on every node within " +
+                    std::to_string(liveness_tick_limit) + " ticks after healing";
+  return liveness_tick_limit;
+}
+
+void Simulation::drain() {
+  cluster_.process();
+  for (int budget = 100000; budget > 0 && cluster_.network().in_flight() > 0; --budget) {
+    if (auto message = cluster_.network().take_oldest()) cluster_.deliver(std::move(*message));
+    cluster_.process();
+  }
+}
+
+bool Simulation::committed_everywhere(raft::Index index, raft::Term term) {
+  for (std::size_t i = 0; i < cluster_.size(); ++i) {
+    const auto& raft = *cluster_.node(i).raft;
+    if (raft.status().applied < index || raft.log().term_at(index) != term) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+SimulationResult run_simulation(std::uint64_t seed, int steps) {
+  const std::size_t size = cluster_sizes[seed % 4];
+  Simulation simulation(seed, size);
+  try {
+    return simulation.run(steps);
+  } catch (const std::exception& error) {
+    SimulationResult result;
+    result.ok = false;
+    result.nodes = size;
+    result.failure = std::string("exception: ") + error.what();
+    return result;
+  }
+}
+
+}  // namespace conflux::sim
