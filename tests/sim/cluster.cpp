@@ -56,7 +56,9 @@ void Cluster::restart(std::size_t i) {
 }
 
 void Cluster::process(std::uint64_t crash_per_mille) {
+  int rounds = 0;
   for (bool busy = true; busy;) {
+    if (++rounds > 10000) throw std::logic_error("the cluster never went quiet: livelock");
     busy = false;
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
       if (alive(i) && nodes_[i].raft->has_ready()) {

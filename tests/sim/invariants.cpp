@@ -83,6 +83,7 @@ void InvariantChecker::check_node(const raft::Raft& raft) {
   auto& history = history_[raft.id()];
   if (raft.term() < history.term) fail(raft.id() + "'s term went down");
   if (raft.commit() < history.commit) fail(raft.id() + "'s commit index went down");
+  if (raft.commit() > raft.log().last_index()) fail(raft.id() + " committed past its last entry");
   history.term = raft.term();
   history.commit = raft.commit();
   check_committed_prefix(raft, history);

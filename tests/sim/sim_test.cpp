@@ -3,7 +3,7 @@
 // crashes, with Raft's safety properties checked after every step.
 //
 //   SIM_SEED=<n>   replay exactly seed n (what a failure prints)
-//   SIM_SEEDS=<n>  run n seeds (default 500)
+//   SIM_SEEDS=<n>  run n seeds, 1..n (default 5000)
 //   SIM_STEPS=<n>  steps per seed (default 2000)
 
 #include "sim/simulation.hpp"
@@ -25,21 +25,26 @@ std::uint64_t env_or(const char* name, std::uint64_t fallback) {
 TEST_CASE("simulation: Raft safety holds after every step, and a healed cluster commits") {
   const auto steps = static_cast<int>(env_or("SIM_STEPS", 2000));
   std::uint64_t first = 1;
-  std::uint64_t count = env_or("SIM_SEEDS", 500);
+  std::uint64_t count = env_or("SIM_SEEDS", 5000);
   if (std::getenv("SIM_SEED")) {
     first = env_or("SIM_SEED", 1);
     count = 1;
   }
   std::size_t committed = 0;
   std::uint64_t terms = 0;
+  std::size_t failed = 0;
   for (std::uint64_t seed = first; seed < first + count; ++seed) {
-    CAPTURE(seed);
+    CAPTURE(seed);  // printed if the core aborts on a broken invariant
     const auto result = conflux::sim::run_simulation(seed, steps);
     committed += result.committed;
     terms += result.max_term;
-    INFO("replay with SIM_SEED=", seed, " (", result.nodes, " nodes): ", result.failure);
-    REQUIRE(result.ok);
+    if (result.ok) continue;
+    if (++failed <= 10) {
+      FAIL_CHECK("replay with SIM_SEED=" << seed << " (" << result.nodes
+                                          << " nodes): " << result.failure);
+    }
   }
-  MESSAGE(count, " seeds x ", steps, " steps: ", committed, " entries committed, ", terms,
-          " terms in all");
+  MESSAGE(count, " seeds x ", steps, " steps: ", failed, " failed, ", committed,
+          " entries committed, ", terms, " terms in all");
+  CHECK(failed == 0);
 }

@@ -23,6 +23,7 @@ class Simulation {
   void propose();
   void fault();
   void partition();
+  void restart_one();
   bool check(const std::string& where);
   int heal_and_commit();
   void drain();
@@ -52,11 +53,11 @@ SimulationResult Simulation::run(int steps) {
 void Simulation::random_step() {
   const auto roll = random_.uniform(0, 999);
   const auto any = [&] { return random_.uniform(0, cluster_.size() - 1); };
-  if (roll < 550 && cluster_.network().in_flight() > 0) {
+  if (roll < 500 && cluster_.network().in_flight() > 0) {
     if (auto message = cluster_.network().take_random()) cluster_.deliver(std::move(*message));
-  } else if (roll < 800) {
+  } else if (roll < 780) {
     cluster_.tick(any());
-  } else if (roll < 950) {
+  } else if (roll < 900) {
     propose();
   } else {
     fault();
@@ -75,17 +76,19 @@ void Simulation::propose() {
 void Simulation::fault() {
   const auto i = random_.uniform(0, cluster_.size() - 1);
   auto& network = cluster_.network();
-  switch (random_.uniform(0, 5)) {
+  const int leader = cluster_.leader();
+  switch (random_.uniform(0, 6)) {
     case 0:
       if (cluster_.alive(i) && cluster_.live_count() > 1) cluster_.crash(i);
       break;
+    case 6:  // leaders crash soon after election: the Figure 8 situations (Raft §5.4.2)
+      if (leader >= 0) cluster_.crash(static_cast<std::size_t>(leader));
+      break;
     case 1:
-      if (!cluster_.alive(i)) cluster_.restart(i);
+      restart_one();
       break;
     case 2:
-      if (int leader = cluster_.leader(); leader >= 0) {
-        network.isolate(cluster_.ids()[leader], cluster_.ids());
-      }
+      if (leader >= 0) network.isolate(cluster_.ids()[leader], cluster_.ids());
       break;
     case 3:
       partition();
@@ -94,8 +97,16 @@ void Simulation::fault() {
       network.heal();
       break;
     default:
-      network.set_faults({random_.uniform(0, 200), random_.uniform(0, 100)});
+      network.set_faults({random_.uniform(0, 400), random_.uniform(0, 100)});
   }
+}
+
+void Simulation::restart_one() {
+  std::vector<std::size_t> crashed;
+  for (std::size_t i = 0; i < cluster_.size(); ++i) {
+    if (!cluster_.alive(i)) crashed.push_back(i);
+  }
+  if (!crashed.empty()) cluster_.restart(crashed[random_.uniform(0, crashed.size() - 1)]);
 }
 
 // Splits the nodes into two random sides, and sometimes leaves one node
