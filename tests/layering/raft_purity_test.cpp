@@ -1,0 +1,93 @@
+// The Raft core stays pure: no I/O, no clocks, no threads, no global
+// randomness, nothing from Boost.Asio or Beast; and nothing its WebAssembly
+// build (emscripten 3.1.6, libc++ 13) lacks. This test reads every file
+// under raft/ and fails on the first forbidden construct it finds.
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Rule {
+  const char* pattern;
+  const char* why;
+};
+
+const std::vector<Rule>& rules() {
+  static const std::vector<Rule> all = {
+      {R"(#\s*include\s*[<"]boost/(asio|beast))", "Boost.Asio/Beast belong to transport/"},
+      {R"(#\s*include\s*<(sys/socket|netinet/|arpa/|netdb|sys/epoll|poll\.h|unistd))",
+       "sockets and system I/O belong to transport/"},
+      {R"(#\s*include\s*<(thread|mutex|shared_mutex|condition_variable|future|atomic|semaphore|stop_token)>)",
+       "the core owns no thread"},
+      {R"(#\s*include\s*<(chrono|ctime|time\.h|sys/time\.h)>)", "the core reads no clock"},
+      {R"(#\s*include\s*<(random|fstream|iostream|cstdio|stdio\.h)>)", "no global randomness or I/O"},
+      {R"(\b(rand|srand|time|clock_gettime|gettimeofday)\s*\()", "global randomness or a clock"},
+      {R"(\b(random_device|mt19937|default_random_engine)\b)", "randomness not drawn from Config::seed"},
+      {R"(std::chrono|std::this_thread|uniform_int_distribution)", "clocks, threads or libstdc++-specific draws"},
+      {R"(#\s*include\s*<(coroutine|ranges|format|source_location)>)",
+       "missing from the WebAssembly build's libc++ 13"},
+      {R"(std::ranges::|std::views::|std::bit_cast|std::format\b)",
+       "missing from the WebAssembly build's libc++ 13"},
+  };
+  return all;
+}
+
+/// The first rule `text` breaks, as "why: matched text"; empty when pure.
+std::string first_violation(const std::string& text) {
+  for (const auto& rule : rules()) {
+    std::smatch match;
+    if (std::regex_search(text, match, std::regex(rule.pattern))) {
+      return std::string(rule.why) + ": `" + match.str() + "`";
+    }
+  }
+  return {};
+}
+
+/// Comments may name what is forbidden; only code counts.
+std::string strip_comments(const std::string& text) {
+  static const std::regex comments(R"(//[^\n]*|/\*[\s\S]*?\*/)");
+  return std::regex_replace(text, comments, "");
+}
+
+std::string read_code(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return strip_comments(buffer.str());
+}
+
+}  // namespace
+
+TEST_CASE("the purity rules catch what they forbid") {
+  CHECK_FALSE(first_violation("#include <boost/asio.hpp>").empty());
+  CHECK_FALSE(first_violation("#include <thread>").empty());
+  CHECK_FALSE(first_violation("#include <chrono>").empty());
+  CHECK_FALSE(first_violation("int x = rand();").empty());
+  CHECK_FALSE(first_violation("std::random_device rd;").empty());
+  CHECK_FALSE(first_violation("#include <sys/socket.h>").empty());
+  CHECK_FALSE(first_violation("auto v = std::ranges::sort(x);").empty());
+  CHECK(first_violation("#include <vector>\nint operand(int x);").empty());
+  CHECK(first_violation(strip_comments("int a;  // rand() in a comment\n/* <thread> */")).empty());
+  CHECK_FALSE(first_violation(strip_comments("// a comment\nint b = rand();")).empty());
+}
+
+TEST_CASE("nothing under raft/ does I/O, reads a clock, starts a thread or draws global randomness") {
+  const std::filesystem::path root = CONFLUX_SOURCE_DIR "/raft";
+  std::size_t files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+    if (!entry.is_regular_file()) continue;
+    const auto extension = entry.path().extension();
+    if (extension != ".hpp" && extension != ".cpp" && extension != ".h") continue;
+    ++files;
+    CAPTURE(entry.path().string());
+    CHECK(first_violation(read_code(entry.path())) == "");
+  }
+  CHECK(files >= 10);
+}
