@@ -55,8 +55,10 @@ std::vector<Entry> Log::slice(Index lo, Index hi, std::size_t max_bytes,
                               std::size_t max_entries) const {
   assert(lo >= first_index());
   std::vector<Entry> out;
+  const Index end = std::min(hi, last_index());
+  if (lo <= end) out.reserve(std::min<std::size_t>(end - lo + 1, max_entries));
   std::size_t bytes = 0;
-  for (Index i = lo; i <= hi && i <= last_index() && out.size() < max_entries; ++i) {
+  for (Index i = lo; i <= end && out.size() < max_entries; ++i) {
     const Entry& entry = at(i);
     if (!out.empty() && bytes + entry.payload.size() > max_bytes) break;
     bytes += entry.payload.size();
