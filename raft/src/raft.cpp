@@ -30,6 +30,23 @@ bool is_pre_vote_request(const Message& m) {
 
 StepResult malformed(std::string reason) { return {StepError::malformed, std::move(reason)}; }
 
+// types.hpp: terms and indices never exceed 2^53-1 on the wire, in any field.
+bool exceeds_wire_integer(const Message& m) {
+  auto big = [](std::uint64_t x) { return x > max_wire_integer; };
+  if (big(m.term)) return true;
+  if (auto* r = std::get_if<VoteRequest>(&m.body)) {
+    return big(r->last_log_index) || big(r->last_log_term);
+  }
+  if (auto* r = std::get_if<AppendRequest>(&m.body)) {
+    return big(r->prev_log_index) || big(r->prev_log_term) || big(r->leader_commit);
+  }
+  if (auto* r = std::get_if<AppendResponse>(&m.body)) {
+    return big(r->match_index) || big(r->rejected_index) || big(r->conflict_index) ||
+           big(r->conflict_term);
+  }
+  return false;
+}
+
 StepResult validate_entries(const Message& m, const AppendRequest& request) {
   Index expected = request.prev_log_index + 1;
   Term previous = request.prev_log_term;
@@ -78,7 +95,7 @@ StepResult Raft::validate(const Message& m) const {
   if (m.from == config_.id || std::find(peers_.begin(), peers_.end(), m.from) == peers_.end()) {
     return {StepError::unknown_sender, "\"" + m.from + "\" is not a peer of this node"};
   }
-  if (m.term > max_wire_integer) return malformed("term exceeds 2^53-1");
+  if (exceeds_wire_integer(m)) return malformed("a term or index exceeds 2^53-1");
   if (auto* request = std::get_if<AppendRequest>(&m.body)) {
     if (request->prev_log_term > m.term) return malformed("prev_log_term is beyond the term");
     return validate_entries(m, *request);

@@ -19,6 +19,8 @@ void InvariantChecker::on_persist(const raft::NodeId& node, raft::Role role,
     auto& term = persisted_term_[node];
     if (ready.hard_state->term < term) fail(node + " persisted a lower term than before");
     term = ready.hard_state->term;
+    const auto last = ready.entries.empty() ? storage.last_index() : ready.entries.back().index;
+    if (ready.hard_state->commit > last) fail(node + " persisted a commit past its last entry");
   }
   if (ready.entries.empty()) return;
   if (role == raft::Role::leader && ready.entries.front().index <= storage.last_index()) {

@@ -5,6 +5,7 @@
 //   SIM_SEED=<n>   replay exactly seed n (what a failure prints)
 //   SIM_SEEDS=<n>  run n seeds, 1..n (default 5000)
 //   SIM_STEPS=<n>  steps per seed (default 2000)
+//   SIM_FAIL_FAST=1  stop at the first failing seed
 
 #include "sim/simulation.hpp"
 
@@ -33,6 +34,7 @@ TEST_CASE("simulation: Raft safety holds after every step, and a healed cluster 
   std::size_t committed = 0;
   std::uint64_t terms = 0;
   std::size_t failed = 0;
+  const bool fail_fast = std::getenv("SIM_FAIL_FAST") != nullptr;
   for (std::uint64_t seed = first; seed < first + count; ++seed) {
     CAPTURE(seed);  // printed if the core aborts on a broken invariant
     const auto result = conflux::sim::run_simulation(seed, steps);
@@ -43,6 +45,7 @@ TEST_CASE("simulation: Raft safety holds after every step, and a healed cluster 
       FAIL_CHECK("replay with SIM_SEED=" << seed << " (" << result.nodes
                                           << " nodes): " << result.failure);
     }
+    if (fail_fast) break;
   }
   MESSAGE(count, " seeds x ", steps, " steps: ", failed, " failed, ", committed,
           " entries committed, ", terms, " terms in all");

@@ -25,8 +25,10 @@ class Progress {
  public:
   Progress(Index next, std::size_t max_inflight) : next_(next), max_inflight_(max_inflight) {}
 
-  // Invariant: match < next. match only grows, except when the follower
-  // proves it lost entries it had acknowledged (a wiped disk).
+  // Invariant: match < next. match only grows, except on a rejection at or
+  // below it: the follower lost entries it had acknowledged (a wiped disk),
+  // or a reordered, stale rejection of an earlier probe. Lowering match is
+  // always safe: commit never goes down, it waits for fresh acknowledgements.
   Index match() const { return match_; }
   Index next() const { return next_; }
   ProgressState state() const { return state_; }

@@ -1,0 +1,132 @@
+// The core's contract with its driver (raft.hpp, ready.hpp): refused
+// messages change nothing; durability comes before acknowledgement; the
+// Ready/advance protocol.
+#include "raft/test_cluster.hpp"
+
+#include <doctest/doctest.h>
+
+#include <stdexcept>
+
+using namespace conflux::raft;
+using namespace conflux::raft::testing;
+
+namespace {
+
+const std::vector<NodeId> abc{"a", "b", "c"};
+
+}  // namespace
+
+TEST_CASE(
+    "messages from unknown senders / wrong recipient / malformed entries are refused with a reason "
+    "and change nothing") {
+  struct Case {
+    std::string what;
+    Message message;
+    StepError error;
+  };
+  // Node b holds terms [1, 1] in term 2. Every message below has term 3: had
+  // it been accepted, b's term at least would have changed.
+  const Index too_big = max_wire_integer + 1;
+  const Case cases[] = {
+      {"an unknown sender", msg("z", "b", 3, append(2, 1)), StepError::unknown_sender},
+      {"the node itself as sender", msg("b", "b", 3, append(2, 1)), StepError::unknown_sender},
+      {"another addressee", msg("a", "c", 3, append(2, 1)), StepError::wrong_recipient},
+      {"a term beyond 2^53-1", msg("a", "b", too_big, append(2, 1)), StepError::malformed},
+      {"prev_log_term beyond the term", msg("a", "b", 3, append(2, 4)), StepError::malformed},
+      {"a gap before the entries", msg("a", "b", 3, append(2, 1, entries_with_terms({3}, 4))),
+       StepError::malformed},
+      {"an entry of a later term than the message",
+       msg("a", "b", 3, append(2, 1, entries_with_terms({4}, 3))), StepError::malformed},
+      {"entry terms going down", msg("a", "b", 3, append(2, 1, entries_with_terms({2, 1}, 3))),
+       StepError::malformed},
+      {"an entry index beyond 2^53-1",
+       msg("a", "b", 3, append(max_wire_integer, 1, entries_with_terms({3}, too_big))),
+       StepError::malformed},
+      {"a leader commit beyond 2^53-1", msg("a", "b", 3, append(2, 1, {}, too_big)),
+       StepError::malformed},
+      {"a vote request whose last log term is beyond its term", msg("a", "b", 3, vote(2, 4)),
+       StepError::malformed},
+      {"a vote request whose last log index is beyond 2^53-1", msg("a", "b", 3, vote(too_big, 1)),
+       StepError::malformed},
+      {"an append response with an index beyond 2^53-1", msg("a", "b", 3, ack(too_big)),
+       StepError::malformed},
+  };
+  for (const Case& k : cases) {
+    CAPTURE(k.what);
+    Cluster c(abc);
+    c.load("b", HardState{.term = 2, .vote = "", .commit = 1}, entries_with_terms({1, 1}));
+    const Observable before = observe(c.raft("b"));
+    const StepResult result = c.raft("b").step(k.message);
+    CHECK(to_string(result.error) == to_string(k.error));
+    CHECK_FALSE(result.reason.empty());
+    CHECK(observe(c.raft("b")) == before);
+    CHECK_FALSE(c.raft("b").has_ready());
+  }
+}
+
+TEST_CASE("the leader counts itself only after its entries are persisted (advance)") {
+  Cluster c(abc);
+  REQUIRE(c.elect("a"));
+  Raft& a = c.raft("a");
+  const Index index = a.propose(Payload("x")).index;
+  const Ready ready = a.ready();  // the entry is handed out for persisting...
+  REQUIRE(ready.entries.size() == 1);
+
+  a.step(msg("b", "a", a.term(), ack(index)));  // ...b stores it: 2 of 3 copies, one not durable
+  CHECK(a.commit() < index);
+  a.advance(ready);  // the leader's copy is now durable
+  CHECK(a.commit() == index);
+}
+
+TEST_CASE(
+    "ready(): messages only after their hard state/entries; ready() twice without advance throws") {
+  Cluster c(abc);
+  Raft& b = c.raft("b");
+
+  SUBCASE("a vote is handed out with the hard state that records it") {
+    b.step(msg("a", "b", 1, vote(0, 0)));
+    const Ready ready = b.ready();
+    CHECK(ready.hard_state == HardState{.term = 1, .vote = "a", .commit = 0});
+    CHECK(bodies_of<VoteResponse>(ready.messages) ==
+          std::vector{VoteResponse{.pre_vote = false, .granted = true}});
+  }
+  SUBCASE("an acknowledgement is handed out with the entries it acknowledges") {
+    b.step(msg("a", "b", 1, append(0, 0, entries_with_terms({1, 1}))));
+    const Ready ready = b.ready();
+    CHECK(ready.entries == entries_with_terms({1, 1}));
+    const auto responses = bodies_of<AppendResponse>(ready.messages);
+    REQUIRE(responses.size() == 1);
+    CHECK(responses[0].match_index == 2);
+  }
+  SUBCASE("what happens while a Ready is outstanding waits for the next one") {
+    b.step(msg("a", "b", 1, vote(0, 0)));
+    const Ready first = b.ready();
+    b.step(msg("c", "b", 2, vote(0, 0)));
+    CHECK_FALSE(b.has_ready());
+    CHECK_THROWS_AS(b.ready(), std::logic_error);
+    b.advance(first);
+    REQUIRE(b.has_ready());
+    const Ready second = b.ready();
+    CHECK(second.hard_state == HardState{.term = 2, .vote = "c", .commit = 0});
+    REQUIRE(second.messages.size() == 1);
+    CHECK(second.messages[0].to == "c");
+  }
+  SUBCASE("advance() without an outstanding Ready throws") {
+    CHECK_THROWS_AS(b.advance(Ready{}), std::logic_error);
+  }
+}
+
+TEST_CASE("committed entries reach the application in order, and again after a restart") {
+  Cluster c(abc);
+  REQUIRE(c.elect("a"));
+  for (const char* payload : {"foo", "bar"}) REQUIRE(c.propose("a", payload).accepted);
+  c.deliver();
+  c.tick("a");  // the heartbeat tells the followers the final commit index
+  c.deliver();
+  for (const NodeId& id : abc)
+    CHECK(c.applied_payloads(id) == std::vector<std::string>{"foo", "bar"});
+
+  c.restart("b");
+  CHECK(c.applied_payloads("b") == std::vector<std::string>{"foo", "bar"});
+  CHECK(c.raft("b").status().applied == c.raft("b").commit());
+}
