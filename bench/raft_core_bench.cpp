@@ -5,14 +5,13 @@
 //
 //   raft_core_bench [--entries N] [--batch B] [--sizes 16,256,4096]
 
-#include <conflux/raft/raft.hpp>
-
 #include <algorithm>
 #include <chrono>
+#include <conflux/raft/raft.hpp>
 #include <cstdio>
 #include <cstdlib>
-#include <new>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -30,8 +29,12 @@ void* operator new(std::size_t size) {
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 namespace {
 
@@ -122,23 +125,28 @@ int main(int argc, char** argv) {
   std::vector<std::size_t> sizes{16, 256, 4096};
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--entries") entries = std::stoul(argv[i + 1]);
-    else if (flag == "--batch") batch = std::stoul(argv[i + 1]);
-    else if (flag == "--sizes") sizes = parse_sizes(argv[i + 1]);
+    if (flag == "--entries")
+      entries = std::stoul(argv[i + 1]);
+    else if (flag == "--batch")
+      batch = std::stoul(argv[i + 1]);
+    else if (flag == "--sizes")
+      sizes = parse_sizes(argv[i + 1]);
     else {
-      std::fprintf(stderr, "unknown flag %s\nusage: %s [--entries N] [--batch B] [--sizes 16,256]\n",
+      std::fprintf(stderr,
+                   "unknown flag %s\nusage: %s [--entries N] [--batch B] [--sizes 16,256]\n",
                    argv[i], argv[0]);
       return 2;
     }
   }
-  std::printf("3 pure cores, in-memory network and storage, %zu entries, batches of %zu\n",
-              entries, batch);
+  std::printf("3 pure cores, in-memory network and storage, %zu entries, batches of %zu\n", entries,
+              batch);
   std::printf("%10s %10s %16s %14s\n", "payload B", "entries", "entries/s", "allocs/entry");
   for (const auto size : sizes) {
     // Nothing is compacted yet, so every payload stays in memory: cap the
     // run at 512 MiB of payload so that large sizes measure the core, not
     // page faults.
-    const std::size_t count = std::min(entries, (std::size_t{512} << 20) / std::max<std::size_t>(size, 1));
+    const std::size_t count =
+        std::min(entries, (std::size_t{512} << 20) / std::max<std::size_t>(size, 1));
     Bench bench;
     const auto allocations_before = allocations;
     const auto start = std::chrono::steady_clock::now();

@@ -1,6 +1,5 @@
-#include <conflux/raft/config.hpp>
-
 #include <algorithm>
+#include <conflux/raft/config.hpp>
 #include <set>
 
 namespace conflux::raft {
@@ -24,7 +23,8 @@ std::vector<std::string> Config::validate() const {
   if (election_ticks_max < election_ticks_min) {
     errors.push_back("\"election_ticks_max\" must be at least \"election_ticks_min\"");
   }
-  if (max_entries_per_message < 1) errors.push_back("\"max_entries_per_message\" must be at least 1");
+  if (max_entries_per_message < 1)
+    errors.push_back("\"max_entries_per_message\" must be at least 1");
   if (max_inflight_messages < 1) errors.push_back("\"max_inflight_messages\" must be at least 1");
   return errors;
 }

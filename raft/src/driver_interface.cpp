@@ -1,7 +1,6 @@
 // The driver-facing surface: inputs (tick, propose), the Ready/advance
 // contract, and status.
 #include <conflux/raft/raft.hpp>
-
 #include <stdexcept>
 
 namespace conflux::raft {
@@ -17,7 +16,8 @@ void Raft::tick() {
 ProposeResult Raft::propose(Payload payload) {
   if (role_ != Role::leader) return ProposeResult{.leader = leader_};
   append_local(EntryType::normal, std::move(payload));
-  return ProposeResult{.accepted = true, .index = log_.last_index(), .term = term_, .leader = leader_};
+  return ProposeResult{
+      .accepted = true, .index = log_.last_index(), .term = term_, .leader = leader_};
 }
 
 bool Raft::has_ready() const {

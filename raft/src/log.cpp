@@ -1,7 +1,6 @@
-#include <conflux/raft/log.hpp>
-
 #include <algorithm>
 #include <cassert>
+#include <conflux/raft/log.hpp>
 #include <stdexcept>
 
 namespace conflux::raft {

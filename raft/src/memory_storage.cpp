@@ -1,5 +1,4 @@
 #include <conflux/raft/storage.hpp>
-
 #include <stdexcept>
 #include <string>
 

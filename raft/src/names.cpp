@@ -7,28 +7,38 @@ namespace conflux::raft {
 
 std::string_view to_string(Role role) {
   switch (role) {
-    case Role::follower: return "follower";
-    case Role::pre_candidate: return "pre_candidate";
-    case Role::candidate: return "candidate";
-    case Role::leader: return "leader";
+    case Role::follower:
+      return "follower";
+    case Role::pre_candidate:
+      return "pre_candidate";
+    case Role::candidate:
+      return "candidate";
+    case Role::leader:
+      return "leader";
   }
   return "unknown";
 }
 
 std::string_view to_string(EntryType type) {
   switch (type) {
-    case EntryType::normal: return "normal";
-    case EntryType::no_op: return "no_op";
+    case EntryType::normal:
+      return "normal";
+    case EntryType::no_op:
+      return "no_op";
   }
   return "unknown";
 }
 
 std::string_view to_string(StepError error) {
   switch (error) {
-    case StepError::none: return "none";
-    case StepError::wrong_recipient: return "wrong_recipient";
-    case StepError::unknown_sender: return "unknown_sender";
-    case StepError::malformed: return "malformed";
+    case StepError::none:
+      return "none";
+    case StepError::wrong_recipient:
+      return "wrong_recipient";
+    case StepError::unknown_sender:
+      return "unknown_sender";
+    case StepError::malformed:
+      return "malformed";
   }
   return "unknown";
 }

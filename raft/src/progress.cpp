@@ -1,6 +1,5 @@
-#include <conflux/raft/progress.hpp>
-
 #include <cassert>
+#include <conflux/raft/progress.hpp>
 
 namespace conflux::raft {
 

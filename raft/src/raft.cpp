@@ -1,8 +1,7 @@
 // Construction, the term rules every message passes through, and role
 // transitions (Raft §5.1, §5.2).
-#include <conflux/raft/raft.hpp>
-
 #include <algorithm>
+#include <conflux/raft/raft.hpp>
 #include <stdexcept>
 
 namespace conflux::raft {
@@ -21,14 +20,18 @@ Config validated(Config config) {
   return config;
 }
 
-bool is_vote_request(const Message& m) { return std::holds_alternative<VoteRequest>(m.body); }
+bool is_vote_request(const Message& m) {
+  return std::holds_alternative<VoteRequest>(m.body);
+}
 
 bool is_pre_vote_request(const Message& m) {
   auto* request = std::get_if<VoteRequest>(&m.body);
   return request && request->pre_vote;
 }
 
-StepResult malformed(std::string reason) { return {StepError::malformed, std::move(reason)}; }
+StepResult malformed(std::string reason) {
+  return {StepError::malformed, std::move(reason)};
+}
 
 // types.hpp: terms and indices never exceed 2^53-1 on the wire, in any field.
 bool exceeds_wire_integer(const Message& m) {
@@ -223,12 +226,14 @@ void Raft::become_leader() {
 
 void Raft::reset_election_timer() {
   election_elapsed_ = 0;
-  randomized_election_ticks_ = static_cast<int>(
-      random_.uniform(static_cast<std::uint64_t>(config_.election_ticks_min),
-                      static_cast<std::uint64_t>(config_.election_ticks_max)));
+  randomized_election_ticks_ =
+      static_cast<int>(random_.uniform(static_cast<std::uint64_t>(config_.election_ticks_min),
+                                       static_cast<std::uint64_t>(config_.election_ticks_max)));
 }
 
-void Raft::send(const NodeId& to, MessageBody body) { send(to, term_, std::move(body)); }
+void Raft::send(const NodeId& to, MessageBody body) {
+  send(to, term_, std::move(body));
+}
 
 void Raft::send(const NodeId& to, Term term, MessageBody body) {
   messages_.push_back(Message{config_.id, to, term, std::move(body)});

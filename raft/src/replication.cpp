@@ -1,10 +1,9 @@
 // Log replication: the leader's side and the follower's side of AppendEntries
 // (Raft §5.3, §5.4.2, §8), with check-quorum (thesis §6.2) and pipelined,
 // batched sends (thesis §10.2.1).
-#include <conflux/raft/raft.hpp>
-
 #include <algorithm>
 #include <cassert>
+#include <conflux/raft/raft.hpp>
 #include <cstdlib>
 
 namespace conflux::raft {

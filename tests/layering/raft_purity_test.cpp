@@ -27,10 +27,13 @@ const std::vector<Rule>& rules() {
       {R"(#\s*include\s*<(thread|mutex|shared_mutex|condition_variable|future|atomic|semaphore|stop_token)>)",
        "the core owns no thread"},
       {R"(#\s*include\s*<(chrono|ctime|time\.h|sys/time\.h)>)", "the core reads no clock"},
-      {R"(#\s*include\s*<(random|fstream|iostream|cstdio|stdio\.h)>)", "no global randomness or I/O"},
+      {R"(#\s*include\s*<(random|fstream|iostream|cstdio|stdio\.h)>)",
+       "no global randomness or I/O"},
       {R"(\b(rand|srand|time|clock_gettime|gettimeofday)\s*\()", "global randomness or a clock"},
-      {R"(\b(random_device|mt19937|default_random_engine)\b)", "randomness not drawn from Config::seed"},
-      {R"(std::chrono|std::this_thread|uniform_int_distribution)", "clocks, threads or libstdc++-specific draws"},
+      {R"(\b(random_device|mt19937|default_random_engine)\b)",
+       "randomness not drawn from Config::seed"},
+      {R"(std::chrono|std::this_thread|uniform_int_distribution)",
+       "clocks, threads or libstdc++-specific draws"},
       {R"(#\s*include\s*<(coroutine|ranges|format|source_location)>)",
        "missing from the WebAssembly build's libc++ 13"},
       {R"(std::ranges::|std::views::|std::bit_cast|std::format\b)",
@@ -78,7 +81,8 @@ TEST_CASE("the purity rules catch what they forbid") {
   CHECK_FALSE(first_violation(strip_comments("// a comment\nint b = rand();")).empty());
 }
 
-TEST_CASE("nothing under raft/ does I/O, reads a clock, starts a thread or draws global randomness") {
+TEST_CASE(
+    "nothing under raft/ does I/O, reads a clock, starts a thread or draws global randomness") {
   const std::filesystem::path root = CONFLUX_SOURCE_DIR "/raft";
   std::size_t files = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {

@@ -1,9 +1,8 @@
 // Unit tests of Config::validate() and of the Raft constructor's checks:
 // every problem is reported, and each message names the option at fault.
-#include <conflux/raft/raft.hpp>
-
 #include <doctest/doctest.h>
 
+#include <conflux/raft/raft.hpp>
 #include <stdexcept>
 #include <string>
 

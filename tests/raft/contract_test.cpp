@@ -1,11 +1,11 @@
 // The core's contract with its driver (raft.hpp, ready.hpp): refused
 // messages change nothing; durability comes before acknowledgement; the
 // Ready/advance protocol.
-#include "raft/test_cluster.hpp"
-
 #include <doctest/doctest.h>
 
 #include <stdexcept>
+
+#include "raft/test_cluster.hpp"
 
 using namespace conflux::raft;
 using namespace conflux::raft::testing;

@@ -1,11 +1,10 @@
 // Unit tests of the in-memory Raft log (conflux/raft/log.hpp).
-#include "raft/test_cluster.hpp"
-
-#include <conflux/raft/log.hpp>
-
 #include <doctest/doctest.h>
 
+#include <conflux/raft/log.hpp>
 #include <stdexcept>
+
+#include "raft/test_cluster.hpp"
 
 using namespace conflux::raft;
 using conflux::raft::testing::entries_with_terms;

@@ -3,12 +3,12 @@
 // original got wrong. Thesis extensions live in thesis_test.cpp and the
 // driver contract in contract_test.cpp. Single-core tests drive one node with
 // hand-built messages; the others run a few cores through test_cluster.hpp.
-#include "raft/test_cluster.hpp"
-
 #include <doctest/doctest.h>
 
 #include <set>
 #include <stdexcept>
+
+#include "raft/test_cluster.hpp"
 
 using namespace conflux::raft;
 using namespace conflux::raft::testing;

@@ -1,9 +1,9 @@
 // Unit tests of a leader's view of one follower (conflux/raft/progress.hpp):
 // Raft §5.3 nextIndex/matchIndex, probe and replicate modes, and the
 // pipelining window of thesis §10.2.1.
-#include <conflux/raft/progress.hpp>
-
 #include <doctest/doctest.h>
+
+#include <conflux/raft/progress.hpp>
 
 using namespace conflux::raft;
 

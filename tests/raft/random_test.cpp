@@ -1,10 +1,9 @@
 // Unit tests of the seeded generator (conflux/raft/random.hpp). The fixed
 // values pin the sequence, so that a seed replays identically under every
 // standard library (libstdc++, libc++ in WebAssembly).
-#include <conflux/raft/random.hpp>
-
 #include <doctest/doctest.h>
 
+#include <conflux/raft/random.hpp>
 #include <cstdint>
 #include <set>
 #include <vector>

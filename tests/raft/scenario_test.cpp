@@ -2,9 +2,9 @@
 // "Scenarios from the original test suites"), run on several cores with the
 // synchronous harness. Wall-clock bounds of the original ("within 5 s") are
 // expressed in election timeouts: a round ticks every node once.
-#include "raft/test_cluster.hpp"
-
 #include <doctest/doctest.h>
+
+#include "raft/test_cluster.hpp"
 
 using namespace conflux::raft;
 using namespace conflux::raft::testing;

@@ -7,7 +7,6 @@
 // filter, are lost on the way. Nothing here reads a clock: time is tick().
 
 #include <conflux/raft/raft.hpp>
-
 #include <deque>
 #include <functional>
 #include <initializer_list>

@@ -2,11 +2,11 @@
 // pre-vote (§9.6), check-quorum (§6.2), pipelined replication with probe and
 // replicate modes (§10.2.1); and replication to every configured peer, which
 // the original got wrong.
-#include "raft/test_cluster.hpp"
-
 #include <doctest/doctest.h>
 
 #include <stdexcept>
+
+#include "raft/test_cluster.hpp"
 
 using namespace conflux::raft;
 using namespace conflux::raft::testing;

@@ -46,7 +46,9 @@ bool Cluster::propose(std::size_t i, std::string payload) {
   return alive(i) && nodes_[i].raft->propose(raft::Payload(std::move(payload))).accepted;
 }
 
-void Cluster::crash(std::size_t i) { nodes_[i].raft.reset(); }
+void Cluster::crash(std::size_t i) {
+  nodes_[i].raft.reset();
+}
 
 void Cluster::restart(std::size_t i) {
   SimNode& node = nodes_[i];

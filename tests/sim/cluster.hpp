@@ -4,20 +4,19 @@
 // core's contract (persist, then send, then apply, then advance) and can
 // crash a node between persisting and sending.
 
-#include "sim/invariants.hpp"
-#include "sim/network.hpp"
-
 #include <conflux/raft/raft.hpp>
-
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "sim/invariants.hpp"
+#include "sim/network.hpp"
 
 namespace conflux::sim {
 
 struct SimNode {
   raft::NodeId id;
-  raft::MemoryStorage storage;      // durable: survives crash()
+  raft::MemoryStorage storage;       // durable: survives crash()
   std::unique_ptr<raft::Raft> raft;  // null while crashed
   std::uint64_t lives = 0;
 };

@@ -3,7 +3,9 @@
 namespace conflux::sim {
 namespace {
 
-std::string at(raft::Index index) { return " at index " + std::to_string(index); }
+std::string at(raft::Index index) {
+  return " at index " + std::to_string(index);
+}
 
 }  // namespace
 
@@ -12,8 +14,7 @@ void InvariantChecker::fail(std::string what) {
 }
 
 void InvariantChecker::on_persist(const raft::NodeId& node, raft::Role role,
-                                  const raft::MemoryStorage& storage,
-                                  const raft::Ready& ready) {
+                                  const raft::MemoryStorage& storage, const raft::Ready& ready) {
   if (ready.hard_state) {
     check_vote(node, *ready.hard_state);
     auto& term = persisted_term_[node];
@@ -56,8 +57,7 @@ void InvariantChecker::check_vote(const raft::NodeId& node, const raft::HardStat
   }
 }
 
-void InvariantChecker::on_apply(const raft::NodeId& node,
-                                const std::vector<raft::Entry>& entries) {
+void InvariantChecker::on_apply(const raft::NodeId& node, const std::vector<raft::Entry>& entries) {
   auto& history = history_[node];
   for (const auto& entry : entries) {
     if (entry.index != history.applied + 1) {
@@ -75,7 +75,9 @@ void InvariantChecker::on_apply(const raft::NodeId& node,
   }
 }
 
-void InvariantChecker::on_restart(const raft::NodeId& node) { history_[node] = NodeHistory{}; }
+void InvariantChecker::on_restart(const raft::NodeId& node) {
+  history_[node] = NodeHistory{};
+}
 
 void InvariantChecker::after_step(const std::vector<const raft::Raft*>& live) {
   for (const auto* raft : live) check_node(*raft);
@@ -131,8 +133,8 @@ void InvariantChecker::check_leader(const raft::Raft& raft, NodeHistory& history
     for (raft::Index i = 1; i <= committed_.size(); ++i) {
       if (log.term_at(i) != committed_[i - 1].first ||
           log.at(i).payload.view() != committed_[i - 1].second) {
-        fail("leader completeness: " + raft.id() + " leads term " +
-             std::to_string(raft.term()) + " without committed entry" + at(i));
+        fail("leader completeness: " + raft.id() + " leads term " + std::to_string(raft.term()) +
+             " without committed entry" + at(i));
         break;
       }
     }

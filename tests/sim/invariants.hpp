@@ -10,7 +10,6 @@
 // node's life, persisted term never decreases across restarts.
 
 #include <conflux/raft/raft.hpp>
-
 #include <map>
 #include <optional>
 #include <string>
@@ -64,8 +63,8 @@ class InvariantChecker {
   void record_committed(const raft::Log& log, raft::Index commit);
 
   std::optional<std::string> failure_;
-  std::map<raft::Term, raft::NodeId> leaders_;                        // election safety
-  std::map<std::pair<raft::Index, raft::Term>, Identity> entries_;    // log matching
+  std::map<raft::Term, raft::NodeId> leaders_;                         // election safety
+  std::map<std::pair<raft::Index, raft::Term>, Identity> entries_;     // log matching
   std::map<std::pair<raft::NodeId, raft::Term>, raft::NodeId> votes_;  // one vote per term
   std::map<raft::NodeId, raft::Term> persisted_term_;
   std::map<raft::NodeId, NodeHistory> history_;

@@ -6,7 +6,6 @@
 
 #include <conflux/raft/message.hpp>
 #include <conflux/raft/random.hpp>
-
 #include <optional>
 #include <set>
 #include <utility>

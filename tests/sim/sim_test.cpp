@@ -7,12 +7,12 @@
 //   SIM_STEPS=<n>  steps per seed (default 2000)
 //   SIM_FAIL_FAST=1  stop at the first failing seed
 
-#include "sim/simulation.hpp"
-
 #include <doctest/doctest.h>
 
 #include <cstdlib>
 #include <string>
+
+#include "sim/simulation.hpp"
 
 namespace {
 
@@ -43,7 +43,7 @@ TEST_CASE("simulation: Raft safety holds after every step, and a healed cluster 
     if (result.ok) continue;
     if (++failed <= 10) {
       FAIL_CHECK("replay with SIM_SEED=" << seed << " (" << result.nodes
-                                          << " nodes): " << result.failure);
+                                         << " nodes): " << result.failure);
     }
     if (fail_fast) break;
   }

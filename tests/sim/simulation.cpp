@@ -1,9 +1,9 @@
 #include "sim/simulation.hpp"
 
-#include "sim/cluster.hpp"
-
 #include <algorithm>
 #include <exception>
+
+#include "sim/cluster.hpp"
 
 namespace conflux::sim {
 namespace {
@@ -13,8 +13,7 @@ constexpr int liveness_tick_limit = 400;
 
 class Simulation {
  public:
-  Simulation(std::uint64_t seed, std::size_t size)
-      : random_(seed), cluster_(size, seed, random_) {}
+  Simulation(std::uint64_t seed, std::size_t size) : random_(seed), cluster_(size, seed, random_) {}
 
   SimulationResult run(int steps);
 
@@ -113,7 +112,8 @@ void Simulation::restart_one() {
 // connected to both (a bridge).
 void Simulation::partition() {
   auto ids = cluster_.ids();
-  for (std::size_t i = ids.size(); i > 1; --i) std::swap(ids[i - 1], ids[random_.uniform(0, i - 1)]);
+  for (std::size_t i = ids.size(); i > 1; --i)
+    std::swap(ids[i - 1], ids[random_.uniform(0, i - 1)]);
   const auto split = random_.uniform(0, ids.size());
   const bool bridge = random_.chance(1, 3);
   for (std::size_t a = 0; a < split; ++a) {
@@ -146,7 +146,8 @@ int Simulation::heal_and_commit() {
     drain();
     if (!check("liveness tick " + std::to_string(tick))) return tick;
     const int leader = cluster_.leader();
-    if (leader >= 0 && (!proposal.accepted || proposal.term != cluster_.node(leader).raft->term())) {
+    if (leader >= 0 &&
+        (!proposal.accepted || proposal.term != cluster_.node(leader).raft->term())) {
       proposal = cluster_.node(leader).raft->propose(raft::Payload("liveness"));
     }
     if (proposal.accepted && committed_everywhere(proposal.index, proposal.term)) return tick;

@@ -5,8 +5,8 @@
 // leader must emerge and a fresh proposal must commit everywhere in bounded
 // time (liveness).
 
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace conflux::sim {
@@ -15,9 +15,9 @@ struct SimulationResult {
   bool ok = true;
   std::string failure;  ///< what broke, and at which step
   std::size_t nodes = 0;
-  std::size_t committed = 0;    ///< entries committed by the end
-  int liveness_ticks = 0;       ///< ticks the healed cluster needed to commit
-  std::uint64_t max_term = 0;   ///< highest term reached (a measure of churn)
+  std::size_t committed = 0;   ///< entries committed by the end
+  int liveness_ticks = 0;      ///< ticks the healed cluster needed to commit
+  std::uint64_t max_term = 0;  ///< highest term reached (a measure of churn)
 };
 
 /// Runs seed `seed` for `steps` random steps. Deterministic: the same seed

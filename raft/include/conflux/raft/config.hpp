@@ -3,7 +3,6 @@
 // constructor refuses an invalid Config with std::invalid_argument.
 
 #include <conflux/raft/types.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <string>

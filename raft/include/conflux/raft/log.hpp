@@ -4,7 +4,6 @@
 // snapshots arrive, snapshot_index is 0 and its term is 0.
 
 #include <conflux/raft/types.hpp>
-
 #include <cstddef>
 #include <deque>
 #include <optional>

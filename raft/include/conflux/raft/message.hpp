@@ -4,7 +4,6 @@
 // says which RPC it is. The transport layer maps each body to one JSON shape.
 
 #include <conflux/raft/types.hpp>
-
 #include <string_view>
 #include <variant>
 #include <vector>

@@ -4,7 +4,6 @@
 // §10.2.1: pipelining, batching).
 
 #include <conflux/raft/types.hpp>
-
 #include <cstddef>
 #include <deque>
 

@@ -28,7 +28,6 @@
 #include <conflux/raft/random.hpp>
 #include <conflux/raft/ready.hpp>
 #include <conflux/raft/storage.hpp>
-
 #include <map>
 #include <vector>
 
@@ -118,8 +117,8 @@ class Raft {
   // Volatile state. Invariants: applied_ <= commit_ <= log_.last_index();
   // stable_ <= log_.last_index(); commit_ and term_ never decrease.
   Index commit_ = 0;
-  Index applied_ = 0;  // last entry the driver has applied (via advance)
-  Index stable_ = 0;   // last entry known to be persisted locally
+  Index applied_ = 0;           // last entry the driver has applied (via advance)
+  Index stable_ = 0;            // last entry known to be persisted locally
   HardState saved_hard_state_;  // as last handed out in a Ready
   bool ready_outstanding_ = false;
 
@@ -129,10 +128,10 @@ class Raft {
   int heartbeat_elapsed_ = 0;
   int randomized_election_ticks_ = 0;
 
-  std::map<NodeId, bool> votes_;           // candidate and pre-candidate only
-  std::map<NodeId, Progress> progress_;    // leader only: one per peer
-  std::map<NodeId, Index> commit_sent_;    // leader only: commit last told to each peer
-  std::vector<Message> messages_;          // outbox, emptied by ready()
+  std::map<NodeId, bool> votes_;         // candidate and pre-candidate only
+  std::map<NodeId, Progress> progress_;  // leader only: one per peer
+  std::map<NodeId, Index> commit_sent_;  // leader only: commit last told to each peer
+  std::vector<Message> messages_;        // outbox, emptied by ready()
 };
 
 }  // namespace conflux::raft

@@ -4,7 +4,6 @@
 #include <conflux/raft/message.hpp>
 #include <conflux/raft/progress.hpp>
 #include <conflux/raft/types.hpp>
-
 #include <optional>
 #include <string>
 #include <vector>

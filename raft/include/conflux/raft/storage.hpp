@@ -5,7 +5,6 @@
 // to restore itself.
 
 #include <conflux/raft/types.hpp>
-
 #include <span>
 #include <vector>
 
