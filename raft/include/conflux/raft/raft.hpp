@@ -55,6 +55,8 @@ class Raft {
   /// commit index reaches it (leadership can change before that).
   ProposeResult propose(Payload payload);
 
+  /// True when a Ready has work in it. Always false while a Ready is
+  /// outstanding (between ready() and advance()).
   bool has_ready() const;
   /// Precondition: has_ready() and no Ready is outstanding.
   Ready ready();
