@@ -22,8 +22,6 @@ std::size_t allocations = 0;
 }  // namespace
 
 // Counts every heap allocation in the process (single-threaded benchmark).
-// g++ 12 mistakes the replaced operator delete's free() for a mismatch.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(std::size_t size) {
   ++allocations;
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;

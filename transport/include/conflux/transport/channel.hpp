@@ -1,0 +1,78 @@
+#pragma once
+// The channel interface lib/ drives: how Raft messages leave and reach a
+// node. Implementations: InProcessChannel (memory_channel.hpp) and TcpMesh
+// (tcp_mesh.hpp).
+//
+// Threading: every member function is called on the channel's executor, and
+// the inbox handler is invoked there too. Give the node's owner and its
+// channel the same executor (or strand) and nothing needs a lock.
+
+#include <conflux/raft/message.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace conflux::transport {
+
+/// Why a frame was dropped instead of delivered.
+enum class DropReason : std::uint8_t {
+  queue_full,      ///< the peer's outbound queue was full (Raft will retransmit)
+  unreachable,     ///< the peer is down (in-process: not attached)
+  unknown_peer,    ///< addressed to a node that is not a peer
+  closed,          ///< sent after close()
+  fault_injected,  ///< dropped on purpose by an in-process fault knob
+  decode_error,    ///< an inbound frame was not a valid message (connection closed)
+  frame_error,     ///< an inbound frame was too large or empty (connection closed)
+  misrouted,       ///< an inbound message named another sender or recipient
+};
+inline constexpr std::size_t drop_reason_count = 8;
+
+std::string_view to_string(DropReason reason);
+
+struct PeerStatus {
+  raft::NodeId id;
+  bool connected = false;
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+  std::uint64_t frames_in = 0;
+  std::uint64_t frames_out = 0;
+  std::array<std::uint64_t, drop_reason_count> dropped{};  ///< indexed by DropReason
+  std::string last_error;  ///< the latest connection problem, for logs and /status
+
+  std::uint64_t dropped_for(DropReason reason) const {
+    return dropped[static_cast<std::size_t>(reason)];
+  }
+  void count_drop(DropReason reason) { ++dropped[static_cast<std::size_t>(reason)]; }
+};
+
+/// Receives every inbound message, on the channel's executor.
+using InboxHandler = std::function<void(raft::Message)>;
+
+class Channel {
+ public:
+  virtual ~Channel() = default;
+
+  /// Queues `message` for message.to and returns at once; never blocks.
+  /// A message to this node itself is delivered to its own inbox. A message
+  /// that cannot be queued is dropped and counted (Raft retransmits).
+  virtual void send(raft::Message message) = 0;
+
+  /// Runs the channel until close(); returns once every connection and
+  /// coroutine it started has finished.
+  virtual boost::asio::awaitable<void> run() = 0;
+
+  /// Stops the channel: closes connections, cancels coroutines. Idempotent.
+  /// run() returns soon after.
+  virtual void close() = 0;
+
+  /// One entry per peer (this node excluded), in id order.
+  virtual std::vector<PeerStatus> status() const = 0;
+};
+
+}  // namespace conflux::transport

@@ -1,0 +1,71 @@
+#pragma once
+// The TCP mesh: every node listens on one address and keeps one outbound
+// link per peer (dial, handshake, write; back off and redial on failure).
+// A node writes to a peer on its own outbound link and reads what the peer
+// writes on the peer's link, accepted by this node's listener. Frames are a
+// 4-byte big-endian length and a JSON message (docs/protocol.md).
+
+#include <conflux/transport/channel.hpp>
+#include <conflux/transport/frame.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace conflux::transport {
+
+struct TcpMeshConfig {
+  raft::NodeId id;
+  /// Peers must use the same cluster id; a mismatch is refused at handshake.
+  std::string cluster;
+  /// "host:port" to listen on; port 0 picks an ephemeral port (see port()).
+  std::string listen = "127.0.0.1:0";
+  /// Every other node: id -> "host:port". An empty address may be filled in
+  /// later with set_peer_address() (e.g. once an ephemeral port is known).
+  std::map<raft::NodeId, std::string> peers;
+
+  std::size_t max_frame_bytes = default_max_frame_bytes;
+  /// Per-peer outbound queue bounds; beyond them frames are dropped and
+  /// counted (Raft retransmits), so a slow peer never blocks the node.
+  std::size_t queue_max_frames = 4096;
+  std::size_t queue_max_bytes = 64 << 20;
+  /// Redial backoff: doubles from min to max, each wait jittered to 50-100 %.
+  std::chrono::milliseconds backoff_min{10};
+  std::chrono::milliseconds backoff_max{1000};
+  /// A connection must complete its handshake within this time.
+  std::chrono::milliseconds handshake_timeout{5000};
+  /// Receives one line per notable event (refusals, decode errors, drops of
+  /// a connection). Default: standard error.
+  std::function<void(std::string_view)> log;
+};
+
+class TcpMesh final : public Channel {
+ public:
+  /// Binds the listening socket at once (so port() is known before run()).
+  /// Throws std::invalid_argument for a bad config, std::system_error if the
+  /// address cannot be bound.
+  TcpMesh(boost::asio::any_io_executor executor, TcpMeshConfig config, InboxHandler inbox);
+  ~TcpMesh() override;
+
+  /// The port the listener is bound to.
+  std::uint16_t port() const;
+  /// Sets or changes where `peer` listens; takes effect at the next dial.
+  void set_peer_address(const raft::NodeId& peer, std::string address);
+
+  void send(raft::Message message) override;
+  boost::asio::awaitable<void> run() override;
+  void close() override;
+  std::vector<PeerStatus> status() const override;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace conflux::transport

@@ -1,0 +1,229 @@
+#include <conflux/transport/codec.hpp>
+
+#include "json_reader.hpp"
+#include "json_writer.hpp"
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace conflux::transport {
+namespace {
+
+using detail::append_escaped;
+using detail::append_key;
+using detail::append_number;
+using detail::fail;
+using detail::field;
+
+// ---------------------------------------------------------------- encoding
+
+void encode_entry(std::string& out, const raft::Entry& entry) {
+  out.append("{\"index\":");
+  append_number(out, entry.index);
+  field(out, "term", entry.term);
+  field(out, "type", raft::to_string(entry.type));
+  if (entry.type == raft::EntryType::normal) {
+    out.push_back(',');
+    append_key(out, "action");
+    out.append(entry.payload.empty() ? std::string_view("null") : entry.payload.view());
+  }
+  out.push_back('}');
+}
+
+void encode_body(std::string& out, const raft::VoteRequest& body) {
+  field(out, "last_log_index", body.last_log_index);
+  field(out, "last_log_term", body.last_log_term);
+}
+
+void encode_body(std::string& out, const raft::VoteResponse& body) {
+  field(out, "granted", body.granted);
+}
+
+void encode_body(std::string& out, const raft::AppendRequest& body) {
+  field(out, "prev_log_index", body.prev_log_index);
+  field(out, "prev_log_term", body.prev_log_term);
+  field(out, "leader_commit", body.leader_commit);
+  out.append(",\"entries\":[");
+  for (std::size_t i = 0; i < body.entries.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    encode_entry(out, body.entries[i]);
+  }
+  out.push_back(']');
+}
+
+void encode_body(std::string& out, const raft::AppendResponse& body) {
+  field(out, "success", body.success);
+  field(out, "match_index", body.match_index);
+  field(out, "rejected_index", body.rejected_index);
+  field(out, "conflict_index", body.conflict_index);
+  field(out, "conflict_term", body.conflict_term);
+}
+
+// ---------------------------------------------------------------- decoding
+
+/// Parses one JSON text, refusing nesting deeper than max_json_depth.
+boost::json::value parse(std::string_view json, boost::json::storage_ptr storage) {
+  boost::json::parse_options options;
+  options.max_depth = max_json_depth;
+  boost::system::error_code ec;
+  auto value = boost::json::parse(json, ec, std::move(storage), options);
+  if (ec == boost::json::error::too_deep) fail(CodecErrc::too_deep, "nesting exceeds 32 levels");
+  if (ec) fail(CodecErrc::invalid_json, ec.message());
+  return value;
+}
+
+raft::Entry decode_entry(const boost::json::value& value) {
+  const auto& object = detail::as_object(value, "an entry");
+  raft::Entry entry;
+  entry.index = detail::read_integer(object, "index");
+  entry.term = detail::read_integer(object, "term");
+  const auto type = detail::read_string(object, "type");
+  if (type == "normal") {
+    entry.payload = raft::Payload(boost::json::serialize(detail::require(object, "action")));
+  } else if (type == "no_op") {
+    entry.type = raft::EntryType::no_op;
+  } else {
+    fail(CodecErrc::invalid_value, "unknown entry type \"" + std::string(type) + "\"");
+  }
+  return entry;
+}
+
+raft::AppendRequest decode_append(const boost::json::object& object) {
+  raft::AppendRequest body;
+  body.prev_log_index = detail::read_integer(object, "prev_log_index");
+  body.prev_log_term = detail::read_integer(object, "prev_log_term");
+  body.leader_commit = detail::read_integer(object, "leader_commit");
+  const auto& entries = detail::require(object, "entries");
+  if (!entries.is_array()) fail(CodecErrc::wrong_type, "field \"entries\": expected an array");
+  body.entries.reserve(entries.get_array().size());
+  for (const auto& entry : entries.get_array()) body.entries.push_back(decode_entry(entry));
+  return body;
+}
+
+raft::AppendResponse decode_append_response(const boost::json::object& object) {
+  return raft::AppendResponse{.success = detail::read_bool(object, "success"),
+                              .match_index = detail::read_integer(object, "match_index"),
+                              .rejected_index = detail::read_integer(object, "rejected_index"),
+                              .conflict_index = detail::read_integer(object, "conflict_index"),
+                              .conflict_term = detail::read_integer(object, "conflict_term")};
+}
+
+raft::MessageBody decode_body(std::string_view type, const boost::json::object& object) {
+  if (type == "append") return decode_append(object);
+  if (type == "append_response") return decode_append_response(object);
+  if (type == "vote" || type == "pre_vote") {
+    return raft::VoteRequest{.pre_vote = type == "pre_vote",
+                             .last_log_index = detail::read_integer(object, "last_log_index"),
+                             .last_log_term = detail::read_integer(object, "last_log_term")};
+  }
+  if (type == "vote_response" || type == "pre_vote_response") {
+    return raft::VoteResponse{.pre_vote = type == "pre_vote_response",
+                              .granted = detail::read_bool(object, "granted")};
+  }
+  fail(CodecErrc::unknown_type, "unknown message type \"" + std::string(type) + "\"");
+}
+
+/// Runs `decoder` over the parsed object; a Failure becomes the error value.
+template <class T, class Decoder>
+Decoded<T> decode_with(std::string_view json, Decoder decoder) {
+  try {
+    unsigned char buffer[4096];
+    boost::json::monotonic_resource resource(buffer, sizeof buffer);
+    const auto value = parse(json, &resource);
+    return decoder(detail::as_object(value, "the message"));
+  } catch (const detail::Failure& failure) {
+    return failure.error;
+  } catch (const std::bad_alloc&) {
+    return CodecError{CodecErrc::invalid_value, "message too large to decode"};
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(CodecErrc code) {
+  switch (code) {
+    case CodecErrc::invalid_json: return "invalid_json";
+    case CodecErrc::too_deep: return "too_deep";
+    case CodecErrc::not_an_object: return "not_an_object";
+    case CodecErrc::missing_field: return "missing_field";
+    case CodecErrc::wrong_type: return "wrong_type";
+    case CodecErrc::out_of_range: return "out_of_range";
+    case CodecErrc::invalid_value: return "invalid_value";
+    case CodecErrc::unknown_type: return "unknown_type";
+  }
+  return "unknown";
+}
+
+std::string CodecError::message() const { return std::string(to_string(code)) + ": " + detail; }
+
+void encode_to(std::string& out, const raft::Message& message) {
+  out.append("{\"type\":");
+  append_escaped(out, raft::type_name(message));
+  field(out, "from", message.from);
+  field(out, "to", message.to);
+  field(out, "term", message.term);
+  std::visit([&](const auto& body) { encode_body(out, body); }, message.body);
+  out.push_back('}');
+}
+
+std::string encode(const raft::Message& message) {
+  std::string out;
+  encode_to(out, message);
+  return out;
+}
+
+Decoded<raft::Message> decode(std::string_view json) {
+  return decode_with<raft::Message>(json, [](const boost::json::object& object) {
+    raft::Message message;
+    const auto type = detail::read_string(object, "type");
+    message.from = detail::read_id(object, "from");
+    message.to = detail::read_id(object, "to");
+    message.term = detail::read_integer(object, "term");
+    message.body = decode_body(type, object);
+    return message;
+  });
+}
+
+std::string encode(const Hello& hello) {
+  std::string out = "{\"type\":\"hello\"";
+  field(out, "version", static_cast<std::uint64_t>(hello.version));
+  field(out, "cluster", hello.cluster);
+  field(out, "from", hello.from);
+  field(out, "to", hello.to);
+  out.push_back('}');
+  return out;
+}
+
+std::string encode(const HelloReply& reply) {
+  if (reply.accepted) return "{\"type\":\"welcome\"}";
+  std::string out = "{\"type\":\"refused\"";
+  field(out, "reason", reply.reason);
+  out.push_back('}');
+  return out;
+}
+
+Decoded<Hello> decode_hello(std::string_view json) {
+  return decode_with<Hello>(json, [](const boost::json::object& object) {
+    if (detail::read_string(object, "type") != "hello") {
+      fail(CodecErrc::unknown_type, "expected a \"hello\" frame first");
+    }
+    return Hello{.version = static_cast<std::int64_t>(detail::read_integer(object, "version")),
+                 .cluster = std::string(detail::read_string(object, "cluster")),
+                 .from = detail::read_id(object, "from"),
+                 .to = detail::read_id(object, "to")};
+  });
+}
+
+Decoded<HelloReply> decode_hello_reply(std::string_view json) {
+  return decode_with<HelloReply>(json, [](const boost::json::object& object) {
+    const auto type = detail::read_string(object, "type");
+    if (type == "welcome") return HelloReply{.accepted = true, .reason = {}};
+    if (type == "refused") {
+      return HelloReply{.accepted = false, .reason = std::string(detail::read_string(object, "reason"))};
+    }
+    fail(CodecErrc::unknown_type, "expected \"welcome\" or \"refused\"");
+  });
+}
+
+}  // namespace conflux::transport

@@ -1,0 +1,153 @@
+// TcpMesh, dialling side: one link per peer that dials, offers the
+// handshake, then writes queued frames (coalesced into gathered writes)
+// until the connection fails, backs off with jitter and dials again.
+#include "tcp_mesh_impl.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <algorithm>
+#include <vector>
+
+namespace conflux::transport {
+
+using namespace asio::experimental::awaitable_operators;
+namespace {
+constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+}  // namespace
+
+asio::awaitable<void> TcpMesh::Impl::link(OutboundPeer& peer) {
+  auto backoff = config.backoff_min;
+  while (!closed) {
+    tcp::socket socket(executor);
+    if (co_await dial(peer, socket) && co_await offer_handshake(peer, socket)) {
+      backoff = config.backoff_min;
+      peer.status.connected = true;
+      co_await (write_frames(peer, socket) || watch(socket));
+      peer.status.connected = false;
+    }
+    if (closed) co_return;
+    co_await back_off(backoff);
+  }
+}
+
+asio::awaitable<bool> TcpMesh::Impl::dial(OutboundPeer& peer, tcp::socket& socket) {
+  if (peer.address.empty()) {
+    peer.status.last_error = "no address known yet";
+    co_return false;
+  }
+  std::pair<std::string, std::string> host_port;
+  try {
+    host_port = split_address(peer.address);
+  } catch (const std::invalid_argument& error) {
+    peer.status.last_error = error.what();
+    co_return false;
+  }
+  tcp::resolver resolver(executor);
+  auto [resolve_error, endpoints] =
+      co_await resolver.async_resolve(host_port.first, host_port.second, as_tuple_awaitable);
+  if (resolve_error) {
+    peer.status.last_error = "resolve " + peer.address + ": " + resolve_error.message();
+    co_return false;
+  }
+  asio::steady_timer timer(executor, config.handshake_timeout);
+  auto result = co_await (asio::async_connect(socket, endpoints, as_tuple_awaitable) ||
+                          timer.async_wait(as_tuple_awaitable));
+  if (result.index() == 1 || std::get<0>(std::get<0>(result))) {
+    peer.status.last_error = "connect " + peer.address + ": " +
+                             (result.index() == 1 ? std::string("timed out")
+                                                  : std::get<0>(std::get<0>(result)).message());
+    co_return false;
+  }
+  boost::system::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  co_return true;
+}
+
+asio::awaitable<bool> TcpMesh::Impl::offer_handshake(OutboundPeer& peer, tcp::socket& socket) {
+  std::string frame;
+  append_frame(frame, encode(Hello{.version = protocol_version,
+                                   .cluster = config.cluster,
+                                   .from = config.id,
+                                   .to = peer.status.id}));
+  auto [write_error, written] =
+      co_await asio::async_write(socket, asio::buffer(frame), as_tuple_awaitable);
+  if (write_error) {
+    peer.status.last_error = "handshake: " + write_error.message();
+    co_return false;
+  }
+  FrameDecoder decoder(max_handshake_bytes);
+  auto read = co_await read_frame_within(socket, decoder, config.handshake_timeout);
+  if (!read.frame) {
+    peer.status.last_error = "handshake: " + (read.problem.empty() ? "closed" : read.problem);
+    co_return false;
+  }
+  auto reply = decode_hello_reply(*read.frame);
+  if (!reply.ok() || !reply.value().accepted) {
+    peer.status.last_error = reply.ok() ? "refused: " + reply.value().reason
+                                        : "handshake: " + reply.error().message();
+    log("link to " + peer.status.id + " " + peer.status.last_error);
+    co_return false;
+  }
+  co_return true;
+}
+
+// Drains the queue: every frame waiting goes out in one gathered write (up to
+// max_write_batch_bytes), so that bursts cost one syscall, not one each.
+asio::awaitable<void> TcpMesh::Impl::write_frames(OutboundPeer& peer, tcp::socket& socket) {
+  std::vector<std::string> batch;
+  std::vector<asio::const_buffer> buffers;
+  while (!closed) {
+    if (peer.queue.empty()) {
+      peer.wake.expires_at(asio::steady_timer::time_point::max());
+      co_await peer.wake.async_wait(as_tuple_awaitable);  // enqueue() or close() cancels it
+      continue;
+    }
+    batch.clear();
+    buffers.clear();
+    std::size_t bytes = 0;
+    while (!peer.queue.empty() && bytes < max_write_batch_bytes) {
+      bytes += peer.queue.front().size();
+      batch.push_back(std::move(peer.queue.front()));
+      peer.queue.pop_front();
+      buffers.push_back(asio::buffer(batch.back()));
+    }
+    peer.queued_bytes -= bytes;
+    auto [ec, written] = co_await asio::async_write(socket, buffers, as_tuple_awaitable);
+    if (ec) {
+      if (!closed) peer.status.last_error = "write: " + ec.message();
+      co_return;  // the batch is lost with the connection; Raft retransmits
+    }
+    peer.status.frames_out += batch.size();
+    peer.status.bytes_out += written;
+  }
+}
+
+// The accepting side never writes after its welcome: anything readable is
+// the end of the connection (or a broken peer).
+asio::awaitable<void> TcpMesh::Impl::watch(tcp::socket& socket) {
+  char byte;
+  co_await socket.async_read_some(asio::buffer(&byte, 1), as_tuple_awaitable);
+}
+
+asio::awaitable<void> TcpMesh::Impl::back_off(std::chrono::milliseconds& backoff) {
+  const auto jittered = backoff * static_cast<std::int64_t>(random.uniform(50, 100)) / 100;
+  asio::steady_timer timer(executor, jittered);
+  co_await timer.async_wait(as_tuple_awaitable);
+  backoff = std::min(backoff * 2, config.backoff_max);
+}
+
+void TcpMesh::Impl::log_failure(const std::string& task, std::exception_ptr error) const {
+  try {
+    std::rethrow_exception(error);
+  } catch (const boost::system::system_error& e) {
+    if (e.code() != asio::error::operation_aborted) log(task + " failed: " + e.what());
+  } catch (const std::exception& e) {
+    log(task + " failed: " + e.what());
+  }
+}
+
+}  // namespace conflux::transport

@@ -1,0 +1,189 @@
+// TcpMesh: construction, the public surface, task bookkeeping and the
+// accepting side (listener, handshake, inbound reader).
+#include "tcp_mesh_impl.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <iostream>
+#include <random>
+#include <stdexcept>
+
+namespace conflux::transport {
+
+using namespace asio::experimental::awaitable_operators;
+constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+tcp::endpoint resolve_listen(asio::any_io_executor executor, const std::string& address) {
+  const auto [host, port] = split_address(address);
+  tcp::resolver resolver(executor);
+  const auto results = resolver.resolve(host, port, tcp::resolver::passive);
+  if (results.empty()) throw std::invalid_argument("cannot resolve listen address " + address);
+  return results.begin()->endpoint();
+}
+
+void validate(const TcpMeshConfig& config) {
+  if (config.id.empty()) throw std::invalid_argument("\"id\" must not be empty");
+  if (config.cluster.empty()) throw std::invalid_argument("\"cluster\" must not be empty");
+  if (config.max_frame_bytes < 1024) {
+    throw std::invalid_argument("\"max_frame_bytes\" must be at least 1024");
+  }
+  if (config.backoff_min.count() <= 0 || config.backoff_max < config.backoff_min) {
+    throw std::invalid_argument("\"backoff_min\" must be positive and at most \"backoff_max\"");
+  }
+}
+
+}  // namespace
+
+std::pair<std::string, std::string> split_address(const std::string& address) {
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) {
+    throw std::invalid_argument("address \"" + address + "\" is not host:port");
+  }
+  std::string host = address.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return {host, address.substr(colon + 1)};
+}
+
+TcpMesh::Impl::Impl(asio::any_io_executor ex, TcpMeshConfig cfg, InboxHandler handler)
+    : executor(ex),
+      config(std::move(cfg)),
+      inbox(std::move(handler)),
+      acceptor(ex),
+      random(std::random_device{}()),
+      all_done(ex, asio::steady_timer::time_point::max()) {
+  validate(config);
+  for (const auto& [id, address] : config.peers) {
+    if (id != config.id) peers.try_emplace(id, ex, id, address);
+  }
+  const auto endpoint = resolve_listen(ex, config.listen);
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(tcp::acceptor::reuse_address(true));
+  acceptor.bind(endpoint);
+  acceptor.listen();
+}
+
+void TcpMesh::Impl::log(const std::string& line) const {
+  const std::string full = "[conflux tcp " + config.id + "] " + line;
+  if (config.log) {
+    config.log(full);
+  } else {
+    std::cerr << full << '\n';
+  }
+}
+
+// Spawns a task whose cancellation slot close() can trigger; logs anything it
+// throws; run() returns once the last task has ended after close().
+void TcpMesh::Impl::spawn(asio::awaitable<void> task, std::string name) {
+  auto signal = signals.emplace(signals.end());
+  ++tasks;
+  asio::co_spawn(executor, std::move(task),
+                 asio::bind_cancellation_slot(
+                     signal->slot(), [self = shared_from_this(), signal, name](std::exception_ptr e) {
+                       if (e) self->log_failure(name, e);
+                       self->signals.erase(signal);
+                       if (--self->tasks == 0 && self->closed) self->all_done.cancel();
+                     }));
+}
+
+TcpMesh::TcpMesh(asio::any_io_executor executor, TcpMeshConfig config, InboxHandler inbox)
+    : impl_(std::make_shared<Impl>(executor, std::move(config), std::move(inbox))) {}
+
+TcpMesh::~TcpMesh() { close(); }
+
+std::uint16_t TcpMesh::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void TcpMesh::set_peer_address(const raft::NodeId& peer, std::string address) {
+  auto it = impl_->peers.find(peer);
+  if (it == impl_->peers.end()) throw std::invalid_argument("\"" + peer + "\" is not a peer");
+  it->second.address = std::move(address);
+}
+
+void TcpMesh::send(raft::Message message) {
+  if (message.to == impl_->config.id) {
+    asio::post(impl_->executor, [impl = impl_, m = std::move(message)]() mutable {
+      if (!impl->closed) impl->inbox(std::move(m));
+    });
+    return;
+  }
+  auto it = impl_->peers.find(message.to);
+  if (it == impl_->peers.end()) return;  // not a peer of this node: nothing to count against
+  impl_->enqueue(it->second, std::move(message));
+}
+
+void TcpMesh::Impl::enqueue(OutboundPeer& peer, raft::Message message) {
+  if (closed) return peer.status.count_drop(DropReason::closed);
+  std::string frame(frame_header_bytes, '\0');
+  encode_to(frame, message);
+  const auto body = frame.size() - frame_header_bytes;
+  if (body > config.max_frame_bytes || peer.queue.size() >= config.queue_max_frames ||
+      peer.queued_bytes + frame.size() > config.queue_max_bytes) {
+    return peer.status.count_drop(DropReason::queue_full);
+  }
+  write_frame_header(frame.data(), static_cast<std::uint32_t>(body));
+  peer.queued_bytes += frame.size();
+  peer.queue.push_back(std::move(frame));
+  peer.wake.cancel();
+}
+
+asio::awaitable<void> TcpMesh::run() {
+  auto impl = impl_;
+  if (impl->running || impl->closed) co_return;
+  impl->running = true;
+  impl->spawn(impl->accept_loop(), "listener");
+  for (auto& [id, peer] : impl->peers) impl->spawn(impl->link(peer), "link to " + id);
+  co_await impl->all_done.async_wait(as_tuple_awaitable);
+}
+
+void TcpMesh::close() {
+  auto& impl = *impl_;
+  if (impl.closed) return;
+  impl.closed = true;
+  boost::system::error_code ignored;
+  impl.acceptor.close(ignored);
+  for (auto& [id, peer] : impl.peers) {
+    peer.wake.cancel();
+    peer.status.connected = false;
+  }
+  for (auto& signal : impl.signals) signal.emit(asio::cancellation_type::terminal);
+  if (impl.tasks == 0) impl.all_done.cancel();
+}
+
+std::vector<PeerStatus> TcpMesh::status() const {
+  std::vector<PeerStatus> out;
+  for (const auto& [id, peer] : impl_->peers) out.push_back(peer.status);
+  return out;
+}
+
+// ------------------------------------------------------------ accepting side
+
+asio::awaitable<void> TcpMesh::Impl::accept_loop() {
+  while (!closed) {
+    auto [ec, socket] = co_await acceptor.async_accept(as_tuple_awaitable);
+    if (ec) {
+      if (closed || ec == asio::error::operation_aborted) co_return;
+      log("accept failed: " + ec.message());
+      continue;
+    }
+    spawn(session(std::move(socket)), "inbound session");
+  }
+}
+
+asio::awaitable<void> TcpMesh::Impl::session(tcp::socket socket) {
+  boost::system::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  FrameDecoder decoder(max_handshake_bytes);
+  auto peer = co_await accept_handshake(socket, decoder);
+  if (!peer) co_return;
+  decoder.set_max_frame_bytes(config.max_frame_bytes);
+  co_await read_messages(socket, decoder, *peer);
+}
+
+}  // namespace conflux::transport

@@ -1,0 +1,93 @@
+#pragma once
+// Internals of TcpMesh, shared by its source files. Everything here runs on
+// the mesh's executor.
+
+#include <conflux/raft/random.hpp>
+#include <conflux/transport/codec.hpp>
+#include <conflux/transport/tcp_mesh.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <deque>
+#include <exception>
+#include <optional>
+#include <list>
+#include <string>
+
+namespace conflux::transport {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+/// Splits "host:port" (or "[v6]:port"). Throws std::invalid_argument.
+std::pair<std::string, std::string> split_address(const std::string& address);
+
+inline constexpr std::size_t max_handshake_bytes = 4096;
+/// Frames taken from the queue into one gathered write.
+inline constexpr std::size_t max_write_batch_bytes = 1 << 20;
+
+/// Outcome of reading one frame: its body, or what went wrong.
+struct FrameRead {
+  std::optional<std::string> frame;
+  std::string problem;  ///< empty on a clean end of stream
+};
+
+struct OutboundPeer {
+  OutboundPeer(asio::any_io_executor executor, raft::NodeId peer_id, std::string peer_address)
+      : address(std::move(peer_address)), wake(executor, asio::steady_timer::time_point::max()) {
+    status.id = std::move(peer_id);
+  }
+
+  std::string address;
+  PeerStatus status;
+  std::deque<std::string> queue;  // whole frames (header + JSON)
+  std::size_t queued_bytes = 0;
+  asio::steady_timer wake;  // the writer waits on it; send() cancels it to wake the writer
+};
+
+struct TcpMesh::Impl : std::enable_shared_from_this<TcpMesh::Impl> {
+  Impl(asio::any_io_executor ex, TcpMeshConfig cfg, InboxHandler handler);
+
+  void log(const std::string& line) const;
+  void log_failure(const std::string& task, std::exception_ptr error) const;
+  void spawn(asio::awaitable<void> task, std::string name);
+  void enqueue(OutboundPeer& peer, raft::Message message);
+
+  // tcp_mesh.cpp: accepting side
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> session(tcp::socket socket);
+  asio::awaitable<std::optional<raft::NodeId>> accept_handshake(tcp::socket& socket,
+                                                                FrameDecoder& decoder);
+  std::string refusal_reason(const Hello& hello) const;
+  asio::awaitable<FrameRead> read_frame(tcp::socket& socket, FrameDecoder& decoder);
+  asio::awaitable<FrameRead> read_frame_within(tcp::socket& socket, FrameDecoder& decoder,
+                                               std::chrono::milliseconds timeout);
+  asio::awaitable<void> read_messages(tcp::socket& socket, FrameDecoder& decoder,
+                                      const raft::NodeId& peer);
+  bool deliver_frame(std::string_view frame, const raft::NodeId& peer, PeerStatus& status);
+
+  // tcp_link.cpp: dialling side
+  asio::awaitable<void> link(OutboundPeer& peer);
+  asio::awaitable<bool> dial(OutboundPeer& peer, tcp::socket& socket);
+  asio::awaitable<bool> offer_handshake(OutboundPeer& peer, tcp::socket& socket);
+  asio::awaitable<void> write_frames(OutboundPeer& peer, tcp::socket& socket);
+  asio::awaitable<void> watch(tcp::socket& socket);
+  asio::awaitable<void> back_off(std::chrono::milliseconds& backoff);
+
+  asio::any_io_executor executor;
+  TcpMeshConfig config;
+  InboxHandler inbox;
+  tcp::acceptor acceptor;
+  std::map<raft::NodeId, OutboundPeer> peers;
+  raft::Random random;
+  bool closed = false;
+  bool running = false;
+  std::size_t tasks = 0;  // spawned coroutines still running
+  std::list<asio::cancellation_signal> signals;
+  asio::steady_timer all_done;  // cancelled when the last task ends after close()
+};
+
+}  // namespace conflux::transport

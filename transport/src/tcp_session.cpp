@@ -1,0 +1,138 @@
+// TcpMesh, accepting side: the handshake a dialling peer must pass, and the
+// reader that turns its frames into messages for the inbox. Whatever a peer
+// sends, the worst outcome is that its own connection is closed and counted.
+#include "tcp_mesh_impl.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <vector>
+
+namespace conflux::transport {
+
+using namespace asio::experimental::awaitable_operators;
+namespace {
+constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+std::string describe(const tcp::socket& socket) {
+  boost::system::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  return ec ? std::string("a closed socket")
+            : remote.address().to_string() + ":" + std::to_string(remote.port());
+}
+
+asio::awaitable<void> write_frame(tcp::socket& socket, std::string_view body) {
+  std::string frame;
+  append_frame(frame, body);
+  co_await asio::async_write(socket, asio::buffer(frame), as_tuple_awaitable);
+}
+
+}  // namespace
+
+asio::awaitable<FrameRead> TcpMesh::Impl::read_frame(tcp::socket& socket, FrameDecoder& decoder) {
+  char buffer[4096];
+  for (;;) {
+    if (auto frame = decoder.next()) co_return FrameRead{std::string(*frame), {}};
+    if (auto error = decoder.error()) co_return FrameRead{std::nullopt, std::string(to_string(*error))};
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(buffer), as_tuple_awaitable);
+    if (ec) co_return FrameRead{std::nullopt, ec == asio::error::eof ? "" : ec.message()};
+    decoder.feed(std::string_view(buffer, n));
+  }
+}
+
+asio::awaitable<FrameRead> TcpMesh::Impl::read_frame_within(tcp::socket& socket,
+                                                            FrameDecoder& decoder,
+                                                            std::chrono::milliseconds timeout) {
+  asio::steady_timer timer(executor, timeout);
+  auto result = co_await (read_frame(socket, decoder) || timer.async_wait(as_tuple_awaitable));
+  if (result.index() == 1) co_return FrameRead{std::nullopt, "handshake timed out"};
+  co_return std::get<0>(std::move(result));
+}
+
+std::string TcpMesh::Impl::refusal_reason(const Hello& hello) const {
+  if (hello.version != protocol_version) {
+    return "protocol version " + std::to_string(hello.version) + " is not " +
+           std::to_string(protocol_version);
+  }
+  if (hello.cluster != config.cluster) {
+    return "cluster \"" + hello.cluster + "\" is not \"" + config.cluster + "\"";
+  }
+  if (hello.to != config.id) return "this node is \"" + config.id + "\", not \"" + hello.to + "\"";
+  if (!peers.count(hello.from)) return "\"" + hello.from + "\" is not a member of this cluster";
+  return {};
+}
+
+// The dialler speaks first: one Hello, within the handshake timeout (which
+// also bounds how long a silent or slow connection can hold a session).
+asio::awaitable<std::optional<raft::NodeId>> TcpMesh::Impl::accept_handshake(
+    tcp::socket& socket, FrameDecoder& decoder) {
+  const auto who = describe(socket);
+  auto read = co_await read_frame_within(socket, decoder, config.handshake_timeout);
+  if (!read.frame) {
+    if (!read.problem.empty()) log("closing connection from " + who + ": " + read.problem);
+    co_return std::nullopt;
+  }
+  auto hello = decode_hello(*read.frame);
+  std::string reason = hello.ok() ? refusal_reason(hello.value()) : hello.error().message();
+  if (!reason.empty()) {
+    log("refused connection from " + who + ": " + reason);
+    co_await write_frame(socket, encode(HelloReply{.accepted = false, .reason = reason}));
+    co_return std::nullopt;
+  }
+  co_await write_frame(socket, encode(HelloReply{.accepted = true, .reason = {}}));
+  co_return hello.value().from;
+}
+
+asio::awaitable<void> TcpMesh::Impl::read_messages(tcp::socket& socket, FrameDecoder& decoder,
+                                                   const raft::NodeId& peer) {
+  PeerStatus& status = peers.at(peer).status;
+  std::vector<char> buffer(64 << 10);
+  for (;;) {
+    while (auto frame = decoder.next()) {
+      if (!deliver_frame(*frame, peer, status)) co_return;
+    }
+    if (auto error = decoder.error()) {
+      status.count_drop(DropReason::frame_error);
+      status.last_error = std::string(to_string(*error)) + " (announced " +
+                          std::to_string(decoder.announced()) + " bytes)";
+      log("closing connection from " + peer + ": " + status.last_error);
+      co_return;
+    }
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(buffer), as_tuple_awaitable);
+    if (ec) {
+      if (ec != asio::error::eof && ec != asio::error::operation_aborted && !closed) {
+        status.last_error = "read: " + ec.message();
+      }
+      co_return;
+    }
+    status.bytes_in += n;
+    decoder.feed(std::string_view(buffer.data(), n));
+  }
+}
+
+// Decodes one frame and hands it to the inbox. A frame that does not decode,
+// or that names another sender or recipient, closes the connection.
+bool TcpMesh::Impl::deliver_frame(std::string_view frame, const raft::NodeId& peer,
+                                  PeerStatus& status) {
+  auto message = decode(frame);
+  if (!message.ok()) {
+    status.count_drop(DropReason::decode_error);
+    status.last_error = message.error().message();
+    log("closing connection from " + peer + ": " + status.last_error);
+    return false;
+  }
+  if (message.value().from != peer || message.value().to != config.id) {
+    status.count_drop(DropReason::misrouted);
+    status.last_error = "message from \"" + message.value().from + "\" to \"" +
+                        message.value().to + "\" on " + peer + "'s connection";
+    log("closing connection from " + peer + ": " + status.last_error);
+    return false;
+  }
+  ++status.frames_in;
+  inbox(std::move(message.value()));
+  return true;
+}
+
+}  // namespace conflux::transport
