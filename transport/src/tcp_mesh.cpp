@@ -88,8 +88,12 @@ void TcpMesh::Impl::spawn(asio::awaitable<void> task, std::string name) {
                  asio::bind_cancellation_slot(
                      signal->slot(), [self = shared_from_this(), signal, name](std::exception_ptr e) {
                        if (e) self->log_failure(name, e);
-                       self->signals.erase(signal);
-                       if (--self->tasks == 0 && self->closed) self->all_done.cancel();
+                       // co_spawn may still have a cancellation hop queued that
+                       // uses the signal: forget it only after that has run.
+                       asio::post(self->executor, [self, signal] {
+                         self->signals.erase(signal);
+                         if (--self->tasks == 0 && self->closed) self->all_done.cancel();
+                       });
                      }));
 }
 

@@ -78,10 +78,14 @@ asio::awaitable<std::optional<raft::NodeId>> TcpMesh::Impl::accept_handshake(
   std::string reason = hello.ok() ? refusal_reason(hello.value()) : hello.error().message();
   if (!reason.empty()) {
     log("refused connection from " + who + ": " + reason);
-    co_await write_frame(socket, encode(HelloReply{.accepted = false, .reason = reason}));
+    // g++ 12 mishandles temporaries built inside a co_await expression:
+    // every reply is built in a named local first.
+    const std::string refusal = encode(HelloReply{.accepted = false, .reason = reason});
+    co_await write_frame(socket, refusal);
     co_return std::nullopt;
   }
-  co_await write_frame(socket, encode(HelloReply{.accepted = true, .reason = {}}));
+  const std::string welcome = encode(HelloReply{.accepted = true, .reason = {}});
+  co_await write_frame(socket, welcome);
   co_return hello.value().from;
 }
 
