@@ -17,6 +17,20 @@ namespace conflux::transport {
 using namespace asio::experimental::awaitable_operators;
 namespace {
 constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+/// Publishes the socket for enqueue()'s direct writes while the writer
+/// waits, and withdraws it however the wait ends (cancellation included).
+class IdleWriter {
+ public:
+  IdleWriter(OutboundPeer& peer, tcp::socket& socket) : peer_(peer) { peer_.idle_socket = &socket; }
+  ~IdleWriter() { peer_.idle_socket = nullptr; }
+  IdleWriter(const IdleWriter&) = delete;
+  IdleWriter& operator=(const IdleWriter&) = delete;
+
+ private:
+  OutboundPeer& peer_;
+};
+
 }  // namespace
 
 asio::awaitable<void> TcpMesh::Impl::link(OutboundPeer& peer) {
@@ -64,6 +78,7 @@ asio::awaitable<bool> TcpMesh::Impl::dial(OutboundPeer& peer, tcp::socket& socke
   }
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
+  socket.non_blocking(true, ignored);  // for enqueue()'s direct writes
   co_return true;
 }
 
@@ -103,6 +118,7 @@ asio::awaitable<void> TcpMesh::Impl::write_frames(OutboundPeer& peer, tcp::socke
   while (!closed) {
     if (peer.queue.empty()) {
       peer.wake.expires_at(asio::steady_timer::time_point::max());
+      IdleWriter idle(peer, socket);
       co_await peer.wake.async_wait(as_tuple_awaitable);  // enqueue() or close() cancels it
       continue;
     }

@@ -132,9 +132,28 @@ void TcpMesh::Impl::enqueue(OutboundPeer& peer, raft::Message message) {
     return peer.status.count_drop(DropReason::queue_full);
   }
   write_frame_header(frame.data(), static_cast<std::uint32_t>(body));
+  if (write_now(peer, frame)) return;
   peer.queued_bytes += frame.size();
   peer.queue.push_back(std::move(frame));
   peer.wake.cancel();
+}
+
+// With the writer idle and nothing queued, one non-blocking write usually
+// sends the whole frame at once, saving a trip through the scheduler (this is
+// the latency path: a lone vote or acknowledgement). Whatever does not fit is
+// left in `frame` for the writer.
+bool TcpMesh::Impl::write_now(OutboundPeer& peer, std::string& frame) {
+  if (!peer.idle_socket || !peer.queue.empty() || frame.size() > max_direct_write_bytes) return false;
+  boost::system::error_code ec;
+  const auto written = peer.idle_socket->write_some(asio::buffer(frame), ec);
+  if (ec) return false;  // would block, or broken: the writer deals with it
+  peer.status.bytes_out += written;
+  if (written == frame.size()) {
+    ++peer.status.frames_out;
+    return true;
+  }
+  frame.erase(0, written);  // the rest goes through the writer; counted there as a frame
+  return false;
 }
 
 asio::awaitable<void> TcpMesh::run() {

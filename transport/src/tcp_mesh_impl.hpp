@@ -26,6 +26,8 @@ using tcp = asio::ip::tcp;
 std::pair<std::string, std::string> split_address(const std::string& address);
 
 inline constexpr std::size_t max_handshake_bytes = 4096;
+/// Frames up to this size may skip the queue when the writer is idle.
+inline constexpr std::size_t max_direct_write_bytes = 512;
 /// Frames taken from the queue into one gathered write.
 inline constexpr std::size_t max_write_batch_bytes = 1 << 20;
 
@@ -46,6 +48,9 @@ struct OutboundPeer {
   std::deque<std::string> queue;  // whole frames (header + JSON)
   std::size_t queued_bytes = 0;
   asio::steady_timer wake;  // the writer waits on it; send() cancels it to wake the writer
+  /// Set while the link is connected and its writer waits for work: then
+  /// enqueue() may write straight to the socket (no write is in progress).
+  tcp::socket* idle_socket = nullptr;
 };
 
 struct TcpMesh::Impl : std::enable_shared_from_this<TcpMesh::Impl> {
@@ -55,6 +60,7 @@ struct TcpMesh::Impl : std::enable_shared_from_this<TcpMesh::Impl> {
   void log_failure(const std::string& task, std::exception_ptr error) const;
   void spawn(asio::awaitable<void> task, std::string name);
   void enqueue(OutboundPeer& peer, raft::Message message);
+  bool write_now(OutboundPeer& peer, std::string& frame);
 
   // tcp_mesh.cpp: accepting side
   asio::awaitable<void> accept_loop();

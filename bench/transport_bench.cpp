@@ -1,0 +1,235 @@
+// Two TcpMesh nodes on loopback, each on its own thread:
+//   throughput  AppendEntries carrying 256-byte entries, acknowledged one by
+//               one, with a window of messages in flight: entries/s and MB/s;
+//   latency     a small message and its reply, one at a time, through our
+//               stack, next to a raw TCP ping-pong of the same size measured
+//               in the same run.
+//
+//   transport_bench [--seconds S] [--entries-per-message N] [--window W] [--pings N]
+
+#include <conflux/transport/codec.hpp>
+#include <conflux/transport/tcp_mesh.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace asio = boost::asio;
+using namespace conflux;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  double seconds = 3;
+  std::size_t entries_per_message = 64;
+  std::size_t window = 16;
+  std::size_t pings = 5000;
+};
+
+/// One mesh node on its own io_context thread.
+struct Node {
+  asio::io_context io;
+  std::unique_ptr<transport::TcpMesh> mesh;
+  std::function<void(raft::Message)> on_message;
+  std::thread thread;
+
+  Node(const raft::NodeId& id, const raft::NodeId& peer) {
+    transport::TcpMeshConfig config;
+    config.id = id;
+    config.cluster = "bench";
+    config.peers[peer] = "";
+    config.queue_max_frames = 1 << 16;
+    mesh = std::make_unique<transport::TcpMesh>(io.get_executor(), config,
+                                                [this](raft::Message m) { on_message(std::move(m)); });
+  }
+  void start() {
+    asio::co_spawn(io, mesh->run(), asio::detached);
+    thread = std::thread([this] { io.run(); });
+  }
+  void stop() {
+    asio::post(io, [this] { mesh->close(); });
+    thread.join();
+  }
+  template <class F>
+  void on_thread(F f) {
+    std::promise<void> done;
+    asio::post(io, [&] {
+      f();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+};
+
+raft::Message make_append(std::size_t entries, raft::Index first) {
+  const raft::Payload payload("\"" + std::string(254, 'x') + "\"");  // a 256-byte JSON action
+  raft::AppendRequest request{first - 1, 1, {}, first - 1};
+  for (std::size_t i = 0; i < entries; ++i) {
+    request.entries.push_back(raft::Entry{1, first + i, raft::EntryType::normal, payload});
+  }
+  return raft::Message{"a", "b", 1, std::move(request)};
+}
+
+void throughput(Node& a, Node& b, const Options& options) {
+  std::atomic<std::size_t> entries{0};
+  std::size_t in_flight = 0;
+  bool sending = true;
+  const auto message = make_append(options.entries_per_message, 1);
+  const auto pump = [&] {
+    while (sending && in_flight < options.window) {
+      a.mesh->send(message);
+      ++in_flight;
+    }
+  };
+  b.on_message = [&](raft::Message m) {
+    entries += std::get<raft::AppendRequest>(m.body).entries.size();
+    b.mesh->send(raft::Message{"b", "a", 1, raft::AppendResponse{true, 1, 0, 0, 0}});
+  };
+  a.on_message = [&](raft::Message) {
+    --in_flight;
+    pump();
+  };
+  const auto start = Clock::now();
+  a.on_thread(pump);
+  std::this_thread::sleep_for(std::chrono::duration<double>(options.seconds));  // the measurement window
+  a.on_thread([&] { sending = false; });
+  const std::chrono::duration<double> elapsed = Clock::now() - start;
+  const auto received = entries.load();
+  // Drain: every acknowledgement arrives before the handlers go out of scope.
+  for (bool idle = false; !idle; std::this_thread::sleep_for(std::chrono::milliseconds(1))) {
+    a.on_thread([&] { idle = in_flight == 0; });
+  }
+  a.on_thread([&] { a.on_message = [](raft::Message) {}; });
+  b.on_thread([&] { b.on_message = [](raft::Message) {}; });
+  const double per_second = static_cast<double>(received) / elapsed.count();
+  std::printf("throughput: %.0f entries/s, %.1f MB/s of entry payload (%zu entries/message, window %zu)\n",
+              per_second, per_second * 256 / 1e6, options.entries_per_message, options.window);
+}
+
+struct Percentiles {
+  double p50, p99;
+};
+
+Percentiles percentiles(std::vector<double> samples) {
+  std::sort(samples.begin(), samples.end());
+  return {samples[samples.size() / 2], samples[samples.size() * 99 / 100]};
+}
+
+std::vector<double> mesh_ping_pong(Node& a, Node& b, std::size_t pings) {
+  std::vector<double> rtts;
+  std::promise<void> done;
+  Clock::time_point sent;
+  const raft::Message ping{"a", "b", 1, raft::VoteRequest{false, 1, 1}};
+  b.on_message = [&](raft::Message) {
+    b.mesh->send(raft::Message{"b", "a", 1, raft::VoteResponse{false, true}});
+  };
+  a.on_message = [&](raft::Message) {
+    rtts.push_back(std::chrono::duration<double, std::micro>(Clock::now() - sent).count());
+    if (rtts.size() == pings) return done.set_value();
+    sent = Clock::now();
+    a.mesh->send(ping);
+  };
+  a.on_thread([&] {
+    sent = Clock::now();
+    a.mesh->send(ping);
+  });
+  done.get_future().wait();
+  a.on_thread([&] { a.on_message = [](raft::Message) {}; });
+  b.on_thread([&] { b.on_message = [](raft::Message) {}; });
+  return rtts;
+}
+
+/// A plain blocking TCP echo of `size`-byte messages: the machine's floor.
+std::vector<double> raw_ping_pong(std::size_t pings, std::size_t size) {
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+  std::thread echo([&] {
+    auto socket = acceptor.accept();
+    socket.set_option(asio::ip::tcp::no_delay(true));
+    std::vector<char> buffer(size);
+    for (std::size_t i = 0; i < pings; ++i) {
+      asio::read(socket, asio::buffer(buffer));
+      asio::write(socket, asio::buffer(buffer));
+    }
+  });
+  asio::ip::tcp::socket client(io);
+  client.connect(acceptor.local_endpoint());
+  client.set_option(asio::ip::tcp::no_delay(true));
+  std::vector<char> buffer(size, 'x');
+  std::vector<double> rtts;
+  for (std::size_t i = 0; i < pings; ++i) {
+    const auto start = Clock::now();
+    asio::write(client, asio::buffer(buffer));
+    asio::read(client, asio::buffer(buffer));
+    rtts.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+  }
+  echo.join();
+  return rtts;
+}
+
+Options parse(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    const std::string value = argv[i + 1];
+    if (flag == "--seconds") options.seconds = std::stod(value);
+    else if (flag == "--entries-per-message") options.entries_per_message = std::stoul(value);
+    else if (flag == "--window") options.window = std::stoul(value);
+    else if (flag == "--pings") options.pings = std::stoul(value);
+    else throw std::invalid_argument("unknown flag " + flag);
+  }
+  return options;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  try {
+    options = parse(argc, argv);
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "%s\nusage: %s [--seconds S] [--entries-per-message N] [--window W] [--pings N]\n",
+                 error.what(), argv[0]);
+    return 2;
+  }
+  Node a("a", "b");
+  Node b("b", "a");
+  a.mesh->set_peer_address("b", "127.0.0.1:" + std::to_string(b.mesh->port()));
+  b.mesh->set_peer_address("a", "127.0.0.1:" + std::to_string(a.mesh->port()));
+  a.on_message = b.on_message = [](raft::Message) {};
+  a.start();
+  b.start();
+  // Warm up: wait until both links are connected.
+  auto connected = [](Node& n) {
+    bool up = false;
+    n.on_thread([&] { up = n.mesh->status().front().connected; });
+    return up;
+  };
+  while (!connected(a) || !connected(b)) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+
+  throughput(a, b, options);
+  const std::string ping = transport::encode(raft::Message{"a", "b", 1, raft::VoteRequest{false, 1, 1}});
+  const auto ours = percentiles(mesh_ping_pong(a, b, options.pings));
+  const auto raw = percentiles(raw_ping_pong(options.pings, ping.size() + transport::frame_header_bytes));
+  std::printf("ping-pong (%zu round trips, %zu-byte frames):\n", options.pings,
+              ping.size() + transport::frame_header_bytes);
+  std::printf("  raw TCP    p50 %7.1f us  p99 %7.1f us\n", raw.p50, raw.p99);
+  std::printf("  TcpMesh    p50 %7.1f us  p99 %7.1f us  (p50 %.2fx raw)\n", ours.p50, ours.p99,
+              ours.p50 / raw.p50);
+  a.stop();
+  b.stop();
+}
