@@ -54,7 +54,9 @@ struct Node {
     config.peers[peer] = "";
     config.queue_max_frames = 1 << 16;
     mesh = std::make_unique<transport::TcpMesh>(io.get_executor(), config,
-                                                [this](raft::Message m) { on_message(std::move(m)); });
+                                                [this](transport::Packet p) {
+                                                  on_message(std::get<raft::Message>(std::move(p)));
+                                                });
   }
   void start() {
     asio::co_spawn(io, mesh->run(), asio::detached);

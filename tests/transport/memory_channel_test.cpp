@@ -31,7 +31,7 @@ struct Cluster {
     for (const auto& id : ids) {
       channels[id] = std::make_unique<transport::InProcessChannel>(
           network, id, ids, io.get_executor(),
-          [this, id](raft::Message m) { inbox[id].push_back(std::move(m)); });
+          [this, id](transport::Packet p) { inbox[id].push_back(std::get<raft::Message>(std::move(p))); });
       boost::asio::co_spawn(io, channels[id]->run(), boost::asio::detached);
     }
   }

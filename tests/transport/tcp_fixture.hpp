@@ -97,7 +97,9 @@ class MeshCluster {
     config.log = [this](std::string_view line) { logs.emplace_back(line); };
     if (tweak_) tweak_(config);
     nodes_[id] = std::make_unique<transport::TcpMesh>(
-        io.get_executor(), config, [this, id](raft::Message m) { inbox_[id].push_back(std::move(m)); });
+        io.get_executor(), config, [this, id](transport::Packet p) {
+          inbox_[id].push_back(std::get<raft::Message>(std::move(p)));
+        });
     ports_[id] = nodes_[id]->port();
   }
   void connect_addresses(const raft::NodeId& id) {

@@ -1,11 +1,12 @@
 #include <conflux/transport/codec.hpp>
 
+#include "client_codec.hpp"
 #include "json_reader.hpp"
+#include "json_spans.hpp"
 #include "json_writer.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 namespace conflux::transport {
 namespace {
@@ -73,14 +74,16 @@ boost::json::value parse(std::string_view json, boost::json::storage_ptr storage
   return value;
 }
 
-raft::Entry decode_entry(const boost::json::value& value) {
+/// `action` is the entry's "action" exactly as the sender wrote it.
+raft::Entry decode_entry(const boost::json::value& value, std::string_view action) {
   const auto& object = detail::as_object(value, "an entry");
   raft::Entry entry;
   entry.index = detail::read_integer(object, "index");
   entry.term = detail::read_integer(object, "term");
   const auto type = detail::read_string(object, "type");
   if (type == "normal") {
-    entry.payload = raft::Payload(boost::json::serialize(detail::require(object, "action")));
+    detail::require(object, "action");
+    entry.payload = raft::Payload(std::string(action));
   } else if (type == "no_op") {
     entry.type = raft::EntryType::no_op;
   } else {
@@ -89,15 +92,25 @@ raft::Entry decode_entry(const boost::json::value& value) {
   return entry;
 }
 
-raft::AppendRequest decode_append(const boost::json::object& object) {
+/// `json` is the whole message, from which actions are taken verbatim.
+raft::AppendRequest decode_append(const boost::json::object& object, std::string_view json) {
   raft::AppendRequest body;
   body.prev_log_index = detail::read_integer(object, "prev_log_index");
   body.prev_log_term = detail::read_integer(object, "prev_log_term");
   body.leader_commit = detail::read_integer(object, "leader_commit");
   const auto& entries = detail::require(object, "entries");
   if (!entries.is_array()) fail(CodecErrc::wrong_type, "field \"entries\": expected an array");
-  body.entries.reserve(entries.get_array().size());
-  for (const auto& entry : entries.get_array()) body.entries.push_back(decode_entry(entry));
+  const auto& array = entries.get_array();
+  if (array.empty()) return body;
+  const auto actions = detail::action_texts(json);
+  // The scanner and the parser agree on valid JSON; should they ever not, refuse.
+  if (actions.size() != array.size()) {
+    fail(CodecErrc::invalid_value, "entries could not be located");
+  }
+  body.entries.reserve(array.size());
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    body.entries.push_back(decode_entry(array[i], actions[i]));
+  }
   return body;
 }
 
@@ -109,8 +122,9 @@ raft::AppendResponse decode_append_response(const boost::json::object& object) {
                               .conflict_term = detail::read_integer(object, "conflict_term")};
 }
 
-raft::MessageBody decode_body(std::string_view type, const boost::json::object& object) {
-  if (type == "append") return decode_append(object);
+raft::MessageBody decode_body(std::string_view type, const boost::json::object& object,
+                              std::string_view json) {
+  if (type == "append") return decode_append(object, json);
   if (type == "append_response") return decode_append_response(object);
   if (type == "vote" || type == "pre_vote") {
     return raft::VoteRequest{.pre_vote = type == "pre_vote",
@@ -122,6 +136,16 @@ raft::MessageBody decode_body(std::string_view type, const boost::json::object& 
                               .granted = detail::read_bool(object, "granted")};
   }
   fail(CodecErrc::unknown_type, "unknown message type \"" + std::string(type) + "\"");
+}
+
+raft::Message decode_message(std::string_view type, const boost::json::object& object,
+                             std::string_view json) {
+  raft::Message message;
+  message.from = detail::read_id(object, "from");
+  message.to = detail::read_id(object, "to");
+  message.term = detail::read_integer(object, "term");
+  message.body = decode_body(type, object, json);
+  return message;
 }
 
 /// Runs `decoder` over the parsed object; a Failure becomes the error value.
@@ -174,14 +198,27 @@ std::string encode(const raft::Message& message) {
 }
 
 Decoded<raft::Message> decode(std::string_view json) {
-  return decode_with<raft::Message>(json, [](const boost::json::object& object) {
-    raft::Message message;
+  return decode_with<raft::Message>(json, [json](const boost::json::object& object) {
+    return decode_message(detail::read_string(object, "type"), object, json);
+  });
+}
+
+void encode_to(std::string& out, const Packet& packet) {
+  if (const auto* message = std::get_if<raft::Message>(&packet)) return encode_to(out, *message);
+  detail::encode_client(out, std::get<ClientMessage>(packet));
+}
+
+std::string encode(const Packet& packet) {
+  std::string out;
+  encode_to(out, packet);
+  return out;
+}
+
+Decoded<Packet> decode_packet(std::string_view json) {
+  return decode_with<Packet>(json, [json](const boost::json::object& object) -> Packet {
     const auto type = detail::read_string(object, "type");
-    message.from = detail::read_id(object, "from");
-    message.to = detail::read_id(object, "to");
-    message.term = detail::read_integer(object, "term");
-    message.body = decode_body(type, object);
-    return message;
+    if (detail::is_client_type(type)) return detail::decode_client(type, object, json);
+    return decode_message(type, object, json);
   });
 }
 

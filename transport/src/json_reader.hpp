@@ -35,7 +35,8 @@ inline const boost::json::value& require(const boost::json::object& object, std:
   return *value;
 }
 
-/// A non-negative integer no larger than 2^53-1, so JavaScript reads it exactly.
+/// A non-negative integer no larger than 2^53-1, so JavaScript reads it exactly,
+/// written as plain digits: a fraction or an exponent (even 1.0 or 1e3) is out_of_range.
 inline std::uint64_t read_integer(const boost::json::object& object, std::string_view key) {
   const auto& value = require(object, key);
   if (value.is_uint64()) {
@@ -51,6 +52,14 @@ inline std::uint64_t read_integer(const boost::json::object& object, std::string
       fail(CodecErrc::out_of_range, quoted(key) + " exceeds 2^53-1");
     }
     return static_cast<std::uint64_t>(number);
+  }
+  if (value.is_double()) {  // a fraction, an exponent, or beyond 64 bits
+    const auto number = value.get_double();
+    if (number < 0) fail(CodecErrc::out_of_range, quoted(key) + " is negative");
+    if (number > static_cast<double>(raft::max_wire_integer)) {
+      fail(CodecErrc::out_of_range, quoted(key) + " exceeds 2^53-1");
+    }
+    fail(CodecErrc::out_of_range, quoted(key) + " is not an integer (fraction or exponent)");
   }
   fail(CodecErrc::wrong_type, quoted(key) + ": expected an integer");
 }

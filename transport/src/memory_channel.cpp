@@ -23,11 +23,11 @@ struct InProcessNetwork::Endpoint {
   Endpoint(asio::any_io_executor ex, InboxHandler handler)
       : executor(ex), inbox(std::move(handler)), stopped(ex, asio::steady_timer::time_point::max()) {}
 
-  /// Runs on `executor`: hands the message to the node's owner.
-  void deliver(raft::Message message) {
+  /// Runs on `executor`: hands the packet to the node's owner.
+  void deliver(Packet packet) {
     if (closed) return;
-    if (auto it = peers.find(message.from); it != peers.end()) ++it->second.frames_in;
-    inbox(std::move(message));
+    if (auto it = peers.find(sender(packet)); it != peers.end()) ++it->second.frames_in;
+    inbox(std::move(packet));
   }
 };
 
@@ -105,16 +105,17 @@ InProcessChannel::InProcessChannel(InProcessNetwork& network, raft::NodeId id,
 
 InProcessChannel::~InProcessChannel() { close(); }
 
-void InProcessChannel::send(raft::Message message) {
-  auto peer = endpoint_->peers.find(message.to);
-  const bool self = message.to == id_;
+void InProcessChannel::send(Packet message) {
+  const raft::NodeId to = recipient(message);
+  auto peer = endpoint_->peers.find(to);
+  const bool self = to == id_;
   if (!self && peer == endpoint_->peers.end()) return;  // not a peer: nothing to count against
   PeerStatus* status = self ? nullptr : &peer->second;
   const auto count_drop = [&](DropReason reason) {
     if (status) status->count_drop(reason);
   };
   if (endpoint_->closed) return count_drop(DropReason::closed);
-  auto route = network_.route(id_, message.to);
+  auto route = network_.route(id_, to);
   if (route.partitioned || route.dropped) return count_drop(DropReason::fault_injected);
   if (!route.target) return count_drop(DropReason::unreachable);
   if (status) ++status->frames_out;

@@ -110,19 +110,20 @@ void TcpMesh::set_peer_address(const raft::NodeId& peer, std::string address) {
   it->second.address = std::move(address);
 }
 
-void TcpMesh::send(raft::Message message) {
-  if (message.to == impl_->config.id) {
+void TcpMesh::send(Packet message) {
+  const auto& to = recipient(message);
+  if (to == impl_->config.id) {
     asio::post(impl_->executor, [impl = impl_, m = std::move(message)]() mutable {
       if (!impl->closed) impl->inbox(std::move(m));
     });
     return;
   }
-  auto it = impl_->peers.find(message.to);
+  auto it = impl_->peers.find(to);
   if (it == impl_->peers.end()) return;  // not a peer of this node: nothing to count against
-  impl_->enqueue(it->second, std::move(message));
+  impl_->enqueue(it->second, message);
 }
 
-void TcpMesh::Impl::enqueue(OutboundPeer& peer, raft::Message message) {
+void TcpMesh::Impl::enqueue(OutboundPeer& peer, const Packet& message) {
   if (closed) return peer.status.count_drop(DropReason::closed);
   std::string frame(frame_header_bytes, '\0');
   encode_to(frame, message);

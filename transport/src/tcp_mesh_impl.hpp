@@ -59,7 +59,7 @@ struct TcpMesh::Impl : std::enable_shared_from_this<TcpMesh::Impl> {
   void log(const std::string& line) const;
   void log_failure(const std::string& task, std::exception_ptr error) const;
   void spawn(asio::awaitable<void> task, std::string name);
-  void enqueue(OutboundPeer& peer, raft::Message message);
+  void enqueue(OutboundPeer& peer, const Packet& packet);
   bool write_now(OutboundPeer& peer, std::string& frame);
 
   // tcp_mesh.cpp: accepting side

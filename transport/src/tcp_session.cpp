@@ -120,17 +120,17 @@ asio::awaitable<void> TcpMesh::Impl::read_messages(tcp::socket& socket, FrameDec
 // or that names another sender or recipient, closes the connection.
 bool TcpMesh::Impl::deliver_frame(std::string_view frame, const raft::NodeId& peer,
                                   PeerStatus& status) {
-  auto message = decode(frame);
+  auto message = decode_packet(frame);
   if (!message.ok()) {
     status.count_drop(DropReason::decode_error);
     status.last_error = message.error().message();
     log("closing connection from " + peer + ": " + status.last_error);
     return false;
   }
-  if (message.value().from != peer || message.value().to != config.id) {
+  if (sender(message.value()) != peer || recipient(message.value()) != config.id) {
     status.count_drop(DropReason::misrouted);
-    status.last_error = "message from \"" + message.value().from + "\" to \"" +
-                        message.value().to + "\" on " + peer + "'s connection";
+    status.last_error = "message from \"" + sender(message.value()) + "\" to \"" +
+                        recipient(message.value()) + "\" on " + peer + "'s connection";
     log("closing connection from " + peer + ": " + status.last_error);
     return false;
   }

@@ -1,13 +1,13 @@
 #pragma once
-// The channel interface lib/ drives: how Raft messages leave and reach a
-// node. Implementations: InProcessChannel (memory_channel.hpp) and TcpMesh
+// The channel interface lib/ drives: how packets (Raft messages and
+// forwarded performs) leave and reach a node. Implementations: InProcessChannel (memory_channel.hpp) and TcpMesh
 // (tcp_mesh.hpp).
 //
 // Threading: every member function is called on the channel's executor, and
 // the inbox handler is invoked there too. Give the node's owner and its
 // channel the same executor (or strand) and nothing needs a lock.
 
-#include <conflux/raft/message.hpp>
+#include <conflux/transport/packet.hpp>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -51,17 +51,17 @@ struct PeerStatus {
   void count_drop(DropReason reason) { ++dropped[static_cast<std::size_t>(reason)]; }
 };
 
-/// Receives every inbound message, on the channel's executor.
-using InboxHandler = std::function<void(raft::Message)>;
+/// Receives every inbound packet, on the channel's executor.
+using InboxHandler = std::function<void(Packet)>;
 
 class Channel {
  public:
   virtual ~Channel() = default;
 
-  /// Queues `message` for message.to and returns at once; never blocks.
-  /// A message to this node itself is delivered to its own inbox. A message
+  /// Queues `packet` for its recipient and returns at once; never blocks.
+  /// A packet to this node itself is delivered to its own inbox. A packet
   /// that cannot be queued is dropped and counted (Raft retransmits).
-  virtual void send(raft::Message message) = 0;
+  virtual void send(Packet packet) = 0;
 
   /// Runs the channel until close(); returns once every connection and
   /// coroutine it started has finished.

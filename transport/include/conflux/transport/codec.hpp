@@ -5,6 +5,7 @@
 // what was wrong.
 
 #include <conflux/raft/message.hpp>
+#include <conflux/transport/packet.hpp>
 
 #include <cstdint>
 #include <string>
@@ -64,6 +65,11 @@ std::string encode(const raft::Message& message);
 /// Appends the encoding of `message` to `out` (no intermediate string).
 void encode_to(std::string& out, const raft::Message& message);
 Decoded<raft::Message> decode(std::string_view json);
+
+/// A Raft message or a client message (a forwarded perform, or its reply).
+std::string encode(const Packet& packet);
+void encode_to(std::string& out, const Packet& packet);
+Decoded<Packet> decode_packet(std::string_view json);
 
 /// First frame on every connection, from the side that dialled.
 struct Hello {

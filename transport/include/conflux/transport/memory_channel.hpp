@@ -69,7 +69,7 @@ class InProcessChannel final : public Channel {
                    boost::asio::any_io_executor executor, InboxHandler inbox);
   ~InProcessChannel() override;
 
-  void send(raft::Message message) override;
+  void send(Packet packet) override;
   boost::asio::awaitable<void> run() override;
   void close() override;
   std::vector<PeerStatus> status() const override;

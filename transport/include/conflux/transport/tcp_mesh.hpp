@@ -57,7 +57,7 @@ class TcpMesh final : public Channel {
   /// Sets or changes where `peer` listens; takes effect at the next dial.
   void set_peer_address(const raft::NodeId& peer, std::string address);
 
-  void send(raft::Message message) override;
+  void send(Packet packet) override;
   boost::asio::awaitable<void> run() override;
   void close() override;
   std::vector<PeerStatus> status() const override;

@@ -1,0 +1,57 @@
+#pragma once
+// Errors a perform can complete with. Each has a code in conflux's error
+// category and a human message; a method's own error keeps its message
+// intact, even across the network.
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace conflux {
+
+enum class errc {
+  unknown_method = 1,  ///< "<name> is not a registered method"
+  method_failed,       ///< the method threw or rejected the call; message is the method's
+  reducer_failed,      ///< the reducer threw on this action; message is the reducer's
+  timeout,             ///< the perform's timeout passed first (the action may still commit)
+  leadership_lost,     ///< leadership changed before commit and the action was lost: retry
+  outcome_unknown,     ///< the leader changed before it answered: the action may or may not commit
+  closed,              ///< the node was closed
+  bad_arguments,       ///< arguments or action could not be carried (not JSON, too large)
+};
+
+/// The code's name, as in the enum ("unknown_method", ...): used on the wire.
+std::string_view to_string(errc code);
+
+const std::error_category& error_category();
+std::error_code make_error_code(errc code);
+
+/// True for errors after which retrying the same perform is safe because
+/// the action certainly did not commit.
+bool is_retryable(errc code);
+
+/// What a failed perform throws (use_awaitable, use_future) or passes to its
+/// handler (as an exception_ptr). what() is the message, exactly.
+class Error : public std::runtime_error {
+ public:
+  Error(errc code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  errc code() const { return code_; }
+  std::error_code error_code() const { return make_error_code(code_); }
+  bool retryable() const { return is_retryable(code_); }
+
+ private:
+  errc code_;
+};
+
+/// Thrown by a method to refuse a call: the caller receives this message.
+/// (Any exception a method throws has the same effect.)
+class Rejection : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace conflux
+
+template <>
+struct std::is_error_code_enum<conflux::errc> : std::true_type {};

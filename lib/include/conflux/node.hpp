@@ -1,0 +1,127 @@
+#pragma once
+// A Conflux node: one replica of the shared state.
+//
+// Threading: the node runs on the executor given at construction (use one
+// thread, or a strand). perform() may be called from anywhere; every other
+// member function must be called on that executor. Completion handlers and
+// subscriber callbacks run there too (or on the handler's own associated
+// executor).
+
+#include <conflux/errors.hpp>
+#include <conflux/options.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/value.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace conflux {
+
+/// Completion signature of perform(): an exception (conflux::Error) or the
+/// committed action (null when the method returned null).
+using PerformSignature = void(std::exception_ptr, boost::json::value);
+using PerformHandler = boost::asio::any_completion_handler<PerformSignature>;
+using CloseSignature = void();
+
+struct NodeStatus {
+  std::string id;
+  std::string role;    ///< "follower", "pre_candidate", "candidate" or "leader"
+  std::uint64_t term = 0;
+  std::string leader;  ///< empty when unknown
+  std::uint64_t commit = 0;
+  std::uint64_t applied = 0;
+  std::uint64_t last_index = 0;
+};
+
+/// Called after each committed action (never for no-ops), in commit order.
+using Subscriber = std::function<void(const boost::json::value& state, const boost::json::value& action)>;
+
+/// Unsubscribes on destruction or on unsubscribe(). Movable.
+class Subscription {
+ public:
+  Subscription() = default;
+  Subscription(std::function<void()> cancel) : cancel_(std::move(cancel)) {}
+  Subscription(Subscription&& other) noexcept : cancel_(std::exchange(other.cancel_, nullptr)) {}
+  Subscription& operator=(Subscription&& other) noexcept {
+    unsubscribe();
+    cancel_ = std::exchange(other.cancel_, nullptr);
+    return *this;
+  }
+  ~Subscription() { unsubscribe(); }
+  void unsubscribe() {
+    if (cancel_) std::exchange(cancel_, nullptr)();
+  }
+
+ private:
+  std::function<void()> cancel_;
+};
+
+class Node {
+ public:
+  /// Validates `options` (std::invalid_argument naming each broken rule),
+  /// joins the channel and starts the node's coroutines on `executor`.
+  Node(boost::asio::any_io_executor executor, Options options);
+  /// Closes the node if it is still open (without waiting).
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  /// Runs `method` with `args` on the leader and completes once the
+  /// resulting action is committed and applied on this node. Completion
+  /// tokens: use_awaitable, use_future, deferred, a callback taking
+  /// (std::exception_ptr, boost::json::value), ...
+  template <class Token>
+  auto perform(std::string method, boost::json::array args, std::chrono::milliseconds timeout,
+               Token&& token) {
+    return boost::asio::async_initiate<Token, PerformSignature>(
+        [this](auto handler, std::string m, boost::json::array a, std::chrono::milliseconds t) {
+          start_perform(std::move(m), std::move(a), t, PerformHandler(std::move(handler)));
+        },
+        token, std::move(method), std::move(args), timeout);
+  }
+  /// As above, with Options::perform_timeout.
+  template <class Token>
+  auto perform(std::string method, boost::json::array args, Token&& token) {
+    return perform(std::move(method), std::move(args), default_timeout(), std::forward<Token>(token));
+  }
+
+  /// The committed state: every committed action, reduced in order.
+  const boost::json::value& state() const;
+  /// The committed state with every action still in the log on top.
+  const boost::json::value& provisional_state() const;
+  Subscription subscribe(Subscriber callback);
+  NodeStatus status() const;
+
+  /// Fails pending performs with errc::closed, leaves the channel and stops
+  /// every coroutine; completes when all have ended. Idempotent.
+  template <class Token>
+  auto close(Token&& token) {
+    return boost::asio::async_initiate<Token, CloseSignature>(
+        [this](auto handler) {
+          start_close(boost::asio::any_completion_handler<CloseSignature>(std::move(handler)));
+        },
+        token);
+  }
+
+  struct Impl;
+
+ private:
+  std::chrono::milliseconds default_timeout() const;
+  void start_perform(std::string method, boost::json::array args, std::chrono::milliseconds timeout,
+                     PerformHandler handler);
+  void start_close(boost::asio::any_completion_handler<CloseSignature> handler);
+
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace conflux

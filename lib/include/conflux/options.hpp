@@ -1,0 +1,77 @@
+#pragma once
+// Options of a Conflux node, validated when the node is built: every invalid
+// combination is refused with a message naming the option and the rule.
+
+#include <boost/json/array.hpp>
+#include <boost/json/value.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace conflux::transport {
+class InProcessNetwork;
+}
+
+namespace conflux {
+
+/// An action creator: runs on the leader against its provisional state with
+/// the perform's arguments. Returns the action to append, or null to append
+/// nothing; throws (conflux::Rejection or any exception) to refuse the call,
+/// and the caller receives the exception's message.
+using Method = std::function<boost::json::value(const boost::json::value& state,
+                                                const boost::json::array& args)>;
+
+/// Returns the state after `action`. Must not modify its inputs, must build
+/// the initial state when `state` is null, and must return the state
+/// unchanged for an unknown or null action. Must be deterministic: every
+/// node runs it on every committed action.
+using Reducer = std::function<boost::json::value(const boost::json::value& state,
+                                                 const boost::json::value& action)>;
+
+struct Peer {
+  std::string id;
+  std::string address;  ///< "host:port" for TCP; unused in-process
+};
+
+/// Nodes in one process, joined by an InProcessNetwork (tests, embedded use).
+struct InProcessChannelOptions {
+  transport::InProcessNetwork* network = nullptr;
+};
+
+/// Nodes in separate processes or machines, joined by the TCP mesh.
+struct TcpChannelOptions {
+  std::string listen;           ///< "host:port" this node listens on
+  std::string cluster = "conflux";  ///< peers must agree on it
+};
+
+struct Options {
+  std::string id;
+  /// Every node of the cluster, this one included.
+  std::vector<Peer> peers;
+  /// Exactly one of the two must be set.
+  std::optional<InProcessChannelOptions> in_process;
+  std::optional<TcpChannelOptions> tcp;
+
+  std::map<std::string, Method> methods;
+  Reducer reduce;
+
+  struct ElectionTimeout {
+    std::chrono::milliseconds min{300};
+    std::chrono::milliseconds max{500};
+  } election_timeout;
+  std::chrono::milliseconds heartbeat_interval{50};
+  /// Default timeout of perform(); a perform may pass its own.
+  std::chrono::milliseconds perform_timeout{10000};
+  /// Seeds the election-timeout draws; 0 derives one from the id.
+  std::uint64_t seed = 0;
+
+  /// Empty when valid; otherwise one message per problem.
+  std::vector<std::string> validate() const;
+};
+
+}  // namespace conflux

@@ -1,0 +1,270 @@
+// conflux::Node: construction, the owner coroutine that drives the Raft
+// core (events in, then Ready out: persist, send, apply), and close().
+#include "node_impl.hpp"
+
+#include <conflux/transport/memory_channel.hpp>
+#include <conflux/transport/tcp_mesh.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <functional>
+#include <iostream>
+#include <stdexcept>
+
+namespace conflux {
+namespace {
+
+constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+constexpr int ticks_per_heartbeat = 5;
+
+Options validated(Options options) {
+  const auto errors = options.validate();
+  if (errors.empty()) return options;
+  std::string message = "invalid conflux options: ";
+  for (std::size_t i = 0; i < errors.size(); ++i) message += (i ? "; " : "") + errors[i];
+  throw std::invalid_argument(message);
+}
+
+int ticks(std::chrono::milliseconds span, std::chrono::milliseconds tick) {
+  return static_cast<int>((span + tick - std::chrono::milliseconds(1)) / tick);
+}
+
+raft::Config raft_config(const Options& options, std::chrono::milliseconds tick) {
+  raft::Config config;
+  config.id = options.id;
+  for (const auto& peer : options.peers) config.voters.push_back(peer.id);
+  config.heartbeat_ticks = ticks_per_heartbeat;
+  config.election_ticks_min = std::max(ticks(options.election_timeout.min, tick), ticks_per_heartbeat + 1);
+  config.election_ticks_max = std::max(ticks(options.election_timeout.max, tick), config.election_ticks_min);
+  config.seed = options.seed != 0 ? options.seed : std::hash<std::string>{}(options.id) | 1;
+  return config;
+}
+
+std::unique_ptr<transport::Channel> make_channel(const Options& options, asio::any_io_executor ex,
+                                                 transport::InboxHandler inbox) {
+  std::vector<raft::NodeId> ids;
+  for (const auto& peer : options.peers) ids.push_back(peer.id);
+  if (options.in_process) {
+    return std::make_unique<transport::InProcessChannel>(*options.in_process->network, options.id,
+                                                         ids, ex, std::move(inbox));
+  }
+  transport::TcpMeshConfig config;
+  config.id = options.id;
+  config.cluster = options.tcp->cluster;
+  config.listen = options.tcp->listen;
+  for (const auto& peer : options.peers) config.peers[peer.id] = peer.address;
+  return std::make_unique<transport::TcpMesh>(ex, std::move(config), std::move(inbox));
+}
+
+}  // namespace
+
+Node::Impl::Impl(asio::any_io_executor ex, Options opts)
+    : executor(ex),
+      options(validated(std::move(opts))),
+      machine(options.reduce),
+      wake(ex, asio::steady_timer::time_point::max()),
+      tick_timer(ex),
+      tick_interval(std::max(options.heartbeat_interval / ticks_per_heartbeat, std::chrono::milliseconds(1))) {
+  raft = std::make_unique<raft::Raft>(raft_config(options, tick_interval), storage);
+  machine.sync(raft->log());
+}
+
+void Node::Impl::post_event(detail::Event event) {
+  if (closing) {
+    if (auto* call = std::get_if<detail::PerformCall>(&event)) {
+      auto handler = std::move(call->handler);
+      auto error = std::make_exception_ptr(Error(errc::closed, "the node is closed"));
+      asio::post(executor, [h = std::move(handler), error]() mutable { std::move(h)(error, nullptr); });
+    }
+    return;
+  }
+  events.push_back(std::move(event));
+  wake.cancel();
+}
+
+// The owner: takes every queued event, feeds it to the core, then drains the
+// core's Ready. Batching events before a Ready batches proposals and sends.
+asio::awaitable<void> Node::Impl::owner() {
+  while (!closing) {
+    if (events.empty()) {
+      wake.expires_at(asio::steady_timer::time_point::max());
+      co_await wake.async_wait(as_tuple_awaitable);
+      continue;
+    }
+    auto batch = std::move(events);
+    events.clear();
+    for (auto& event : batch) handle(event);
+    drain_ready();
+    dispatch_waiting();
+    check_forwarded();
+    drain_ready();
+  }
+}
+
+asio::awaitable<void> Node::Impl::ticker() {
+  while (!closing) {
+    tick_timer.expires_after(tick_interval);
+    auto [ec] = co_await tick_timer.async_wait(as_tuple_awaitable);
+    if (ec || closing) co_return;
+    post_event(detail::Tick{});
+  }
+}
+
+void Node::Impl::handle(detail::Event& event) {
+  if (std::holds_alternative<detail::Tick>(event)) {
+    raft->tick();
+    expire(Clock::now());
+  } else if (auto* call = std::get_if<detail::PerformCall>(&event)) {
+    accept_call(std::move(*call));
+  } else if (auto* packet = std::get_if<transport::Packet>(&event)) {
+    if (auto* message = std::get_if<raft::Message>(packet)) {
+      const auto result = raft->step(std::move(*message));
+      if (!result.ok()) std::cerr << "[conflux " << options.id << "] refused a message: " << result.reason << '\n';
+    } else {
+      auto& client = std::get<transport::ClientMessage>(*packet);
+      if (auto* request = std::get_if<transport::PerformRequest>(&client.body)) {
+        serve_forwarded(client.from, *request);
+      } else {
+        on_reply(std::get<transport::PerformReply>(client.body));
+      }
+    }
+  }
+}
+
+// The Ready contract (raft.hpp): persist, then send, then apply, then advance.
+void Node::Impl::drain_ready() {
+  while (raft->has_ready()) {
+    raft::Ready ready = raft->ready();
+    if (ready.hard_state) storage.save_hard_state(*ready.hard_state);
+    storage.append(ready.entries);
+    for (auto& message : ready.messages) channel->send(std::move(message));
+    for (const auto& entry : ready.committed) on_applied(machine.apply(entry));
+    raft->advance(ready);
+  }
+  machine.sync(raft->log());
+}
+
+void Node::Impl::on_applied(const detail::AppliedAction& applied) {
+  if (!applied.no_op && applied.reducer_error.empty() && !applied.action.is_null()) notify(applied.action);
+  const auto [first, last] = by_index.equal_range(applied.index);
+  std::vector<std::uint64_t> ids;
+  for (auto it = first; it != last; ++it) ids.push_back(it->second);
+  by_index.erase(first, last);
+  for (const auto id : ids) {
+    const auto& waiting = pending.at(id);
+    if (waiting.term != applied.term) {
+      fail(id, errc::leadership_lost,
+           "leadership changed before the action was committed, and it was lost; retry");
+    } else if (!applied.reducer_error.empty()) {
+      fail(id, errc::reducer_failed, applied.reducer_error);
+    } else {
+      complete(id, applied.action);
+    }
+  }
+}
+
+void Node::Impl::notify(const boost::json::value& action) {
+  const auto callbacks = subscribers;  // a callback may unsubscribe
+  for (const auto& [id, callback] : callbacks) {
+    try {
+      callback(machine.committed(), action);
+    } catch (const std::exception& error) {
+      std::cerr << "[conflux " << options.id << "] a subscriber threw: " << error.what() << '\n';
+    }
+  }
+}
+
+// Performs still in the event queue never reached `pending`: fail them too.
+void Node::Impl::fail_queued_calls() {
+  for (auto& event : events) {
+    if (auto* call = std::get_if<detail::PerformCall>(&event)) {
+      auto error = std::make_exception_ptr(Error(errc::closed, "the node was closed before the perform completed"));
+      asio::post(executor, [h = std::move(call->handler), error]() mutable { std::move(h)(error, nullptr); });
+    }
+  }
+  events.clear();
+}
+
+void Node::Impl::finish_close() {
+  if (--tasks == 0) release_close_waiters();
+}
+
+void Node::Impl::release_close_waiters() {
+  for (auto& waiter : close_waiters) asio::post(executor, std::move(waiter));
+  close_waiters.clear();
+}
+
+Node::Node(asio::any_io_executor executor, Options options)
+    : impl_(std::make_shared<Impl>(executor, std::move(options))) {
+  auto impl = impl_;
+  impl->channel = make_channel(impl->options, executor, [weak = std::weak_ptr(impl)](transport::Packet packet) {
+    if (auto self = weak.lock()) self->post_event(std::move(packet));
+  });
+  impl->tasks = 3;
+  const auto done = [impl](std::exception_ptr error) {
+    if (error) {
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        std::cerr << "[conflux " << impl->options.id << "] task failed: " << e.what() << '\n';
+      }
+    }
+    impl->finish_close();
+  };
+  asio::co_spawn(executor, impl->owner(), done);
+  asio::co_spawn(executor, impl->ticker(), done);
+  asio::co_spawn(executor, impl->channel->run(), done);
+}
+
+Node::~Node() {
+  if (impl_ && !impl_->closing) start_close({});
+}
+
+std::chrono::milliseconds Node::default_timeout() const { return impl_->options.perform_timeout; }
+
+void Node::start_perform(std::string method, boost::json::array args, std::chrono::milliseconds timeout,
+                         PerformHandler handler) {
+  detail::PerformCall call{std::move(method), std::move(args), Clock::now() + timeout, std::move(handler)};
+  asio::dispatch(impl_->executor, [impl = impl_, c = std::move(call)]() mutable { impl->post_event(std::move(c)); });
+}
+
+// Stops accepting work, fails what is pending, closes the channel and wakes
+// the owner and the ticker so that all three coroutines end.
+void Node::start_close(asio::any_completion_handler<CloseSignature> handler) {
+  asio::dispatch(impl_->executor, [impl = impl_, h = std::move(handler)]() mutable {
+    if (h) impl->close_waiters.push_back(std::move(h));
+    if (impl->tasks == 0) return impl->release_close_waiters();
+    if (impl->closing) return;
+    impl->closing = true;
+    std::vector<std::uint64_t> ids;
+    for (const auto& [id, p] : impl->pending) ids.push_back(id);
+    for (const auto id : ids) impl->fail(id, errc::closed, "the node was closed before the perform completed");
+    impl->fail_queued_calls();
+    impl->channel->close();
+    impl->wake.cancel();
+    impl->tick_timer.cancel();
+  });
+}
+
+const boost::json::value& Node::state() const { return impl_->machine.committed(); }
+const boost::json::value& Node::provisional_state() const { return impl_->machine.provisional(); }
+
+Subscription Node::subscribe(Subscriber callback) {
+  const auto id = impl_->next_subscriber++;
+  impl_->subscribers.emplace(id, std::move(callback));
+  return Subscription([weak = std::weak_ptr(impl_), id] {
+    if (auto impl = weak.lock()) impl->subscribers.erase(id);
+  });
+}
+
+NodeStatus Node::status() const {
+  const auto s = impl_->raft->status();
+  return NodeStatus{s.id, std::string(raft::to_string(s.role)), s.term, s.leader, s.commit, s.applied, s.last_index};
+}
+
+}  // namespace conflux

@@ -1,0 +1,111 @@
+#pragma once
+// Internals of conflux::Node. Everything runs on the node's executor; the
+// owner coroutine is the only code that touches the Raft core.
+
+#include "state_machine.hpp"
+
+#include <conflux/node.hpp>
+#include <conflux/raft/raft.hpp>
+#include <conflux/transport/channel.hpp>
+#include <conflux/transport/packet.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <variant>
+
+namespace conflux {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+namespace detail {
+
+struct PerformCall {
+  std::string method;
+  boost::json::array args;
+  Clock::time_point deadline;
+  PerformHandler handler;
+};
+
+/// A perform's life: waiting for a leader, forwarded to one, or proposed
+/// at (index, term) and waiting to be applied here.
+struct Pending {
+  enum class Stage { waiting_leader, forwarded, proposed } stage = Stage::waiting_leader;
+  PerformCall call;
+  raft::NodeId forwarded_to;
+  raft::Index index = 0;
+  raft::Term term = 0;
+};
+
+struct Tick {};
+using Event = std::variant<Tick, transport::Packet, PerformCall>;
+
+}  // namespace detail
+
+struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
+  Impl(asio::any_io_executor ex, Options opts);
+
+  // node.cpp: the owner loop and the Ready pipeline
+  void post_event(detail::Event event);
+  asio::awaitable<void> owner();
+  asio::awaitable<void> ticker();
+  void handle(detail::Event& event);
+  void drain_ready();
+  void on_applied(const detail::AppliedAction& applied);
+  void notify(const boost::json::value& action);
+  void fail_queued_calls();
+  void finish_close();
+  void release_close_waiters();
+
+  // perform.cpp: the life of a perform
+  void accept_call(detail::PerformCall call);
+  void dispatch_waiting();
+  void run_on_leader(std::uint64_t id);
+  void forward(std::uint64_t id, const raft::NodeId& leader);
+  void serve_forwarded(const raft::NodeId& from, const transport::PerformRequest& request);
+  void on_reply(const transport::PerformReply& reply);
+  void check_forwarded();
+  void expire(Clock::time_point now);
+  void settle_applied_early(std::uint64_t id);
+  std::optional<PerformHandler> take(std::uint64_t id);
+  void complete(std::uint64_t id, boost::json::value result);
+  void fail(std::uint64_t id, errc code, const std::string& message);
+
+  /// What running a method on this leader gave: an action proposed at
+  /// (index, term), null, a refusal (code, message), or "not the leader".
+  struct MethodResult {
+    transport::PerformReply::Outcome outcome = transport::PerformReply::Outcome::failed;
+    raft::Index index = 0;
+    raft::Term term = 0;
+    errc code = errc::method_failed;
+    std::string message;
+  };
+  MethodResult run_method(const std::string& method, const boost::json::array& args);
+
+  asio::any_io_executor executor;
+  Options options;
+  raft::MemoryStorage storage;
+  std::unique_ptr<raft::Raft> raft;
+  detail::StateMachine machine;
+  std::unique_ptr<transport::Channel> channel;
+
+  std::deque<detail::Event> events;
+  asio::steady_timer wake;       // the owner waits here for events
+  asio::steady_timer tick_timer;
+  std::chrono::milliseconds tick_interval;
+  bool closing = false;
+  std::size_t tasks = 0;         // owner, ticker, channel
+  std::vector<asio::any_completion_handler<CloseSignature>> close_waiters;
+
+  std::uint64_t next_id = 1;
+  std::map<std::uint64_t, detail::Pending> pending;
+  std::multimap<raft::Index, std::uint64_t> by_index;  // proposed performs
+  std::uint64_t next_subscriber = 1;
+  std::map<std::uint64_t, Subscriber> subscribers;
+};
+
+}  // namespace conflux

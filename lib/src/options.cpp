@@ -1,0 +1,65 @@
+#include <conflux/options.hpp>
+
+#include <set>
+
+namespace conflux {
+namespace {
+
+void check_peers(const Options& options, std::vector<std::string>& errors) {
+  std::set<std::string> seen;
+  bool self_listed = false;
+  for (const auto& peer : options.peers) {
+    if (peer.id.empty()) errors.push_back("\"peers\" must not contain an empty id");
+    if (!seen.insert(peer.id).second) errors.push_back("\"peers\" lists \"" + peer.id + "\" twice");
+    self_listed = self_listed || peer.id == options.id;
+    if (options.tcp && peer.id != options.id && peer.address.empty()) {
+      errors.push_back("\"peers\": \"" + peer.id + "\" needs an address for the tcp channel");
+    }
+  }
+  if (options.peers.empty()) errors.push_back("\"peers\" must list at least one node");
+  if (!options.id.empty() && !options.peers.empty() && !self_listed) {
+    errors.push_back("\"id\" (\"" + options.id + "\") must be one of \"peers\"");
+  }
+}
+
+void check_channel(const Options& options, std::vector<std::string>& errors) {
+  if (options.in_process.has_value() == options.tcp.has_value()) {
+    errors.push_back("exactly one channel must be chosen: \"in_process\" or \"tcp\"");
+  }
+  if (options.in_process && !options.in_process->network) {
+    errors.push_back("\"in_process.network\" must point to an InProcessNetwork");
+  }
+  if (options.tcp && options.tcp->listen.empty()) errors.push_back("\"tcp.listen\" must not be empty");
+}
+
+void check_timing(const Options& options, std::vector<std::string>& errors) {
+  const auto& election = options.election_timeout;
+  if (election.min.count() <= 0) errors.push_back("\"election_timeout.min\" must be positive");
+  if (election.max < election.min) {
+    errors.push_back("\"election_timeout.max\" must be larger than or equal to \"election_timeout.min\"");
+  }
+  if (options.heartbeat_interval.count() <= 0) {
+    errors.push_back("\"heartbeat_interval\" must be positive");
+  } else if (options.heartbeat_interval >= election.min) {
+    errors.push_back("\"heartbeat_interval\" must be smaller than \"election_timeout.min\"");
+  }
+  if (options.perform_timeout.count() < 0) errors.push_back("\"perform_timeout\" must not be negative");
+}
+
+}  // namespace
+
+std::vector<std::string> Options::validate() const {
+  std::vector<std::string> errors;
+  if (id.empty()) errors.push_back("\"id\" must not be empty");
+  check_peers(*this, errors);
+  check_channel(*this, errors);
+  if (!reduce) errors.push_back("\"reduce\" is required");
+  for (const auto& [name, method] : methods) {
+    if (name.empty()) errors.push_back("\"methods\" must not contain an empty name");
+    if (!method) errors.push_back("\"methods\": \"" + name + "\" has no function");
+  }
+  check_timing(*this, errors);
+  return errors;
+}
+
+}  // namespace conflux

@@ -1,0 +1,186 @@
+// The Conflux API end to end: performs of every kind, on every node, over
+// the in-process channel and TCP, with 1, 3 and 5 nodes (REFERENCE.md,
+// "Scenarios from the original test suites").
+
+#include "lib/cluster_fixture.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace conflux;
+using namespace conflux::test;
+using boost::json::array;
+using boost::json::value;
+
+namespace {
+
+Result perform(NodeCluster& c, std::size_t node, const std::string& method, array args,
+               std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  Result result;
+  c.node(node).perform(method, std::move(args), timeout, result.handler());
+  run_until(c.io, [&] { return result.done; }, timeout + std::chrono::seconds(2));
+  return result;
+}
+
+}  // namespace
+
+TEST_CASE("perform: an action, an action with arguments, null and an error, on every cluster size") {
+  for (const auto wire : {Wire::in_process, Wire::tcp}) {
+    for (const std::size_t size : {1, 3, 5}) {
+      CAPTURE(size);
+      CAPTURE(wire == Wire::tcp);
+      NodeCluster c(size, wire);
+      std::vector<value> seen;
+      auto subscription = c.node(0).subscribe([&](const value& state, const value&) { seen.push_back(state); });
+
+      auto foo = perform(c, 0, "append", {"foo"});
+      CHECK_FALSE(foo.error);
+      CHECK(foo.value == value(boost::json::object{{"append", "foo"}}));
+      CHECK(c.node(0).state() == value(array{"foo"}));  // applied here before completing
+
+      auto nothing = perform(c, size - 1, "nothing", {});
+      CHECK_FALSE(nothing.error);
+      CHECK(nothing.value.is_null());
+
+      auto refused = perform(c, size - 1, "refuse", {});
+      CHECK(refused.code() == errc::method_failed);
+      CHECK(refused.message() == "It is not your turn!");  // intact, even across the network
+
+      auto bar = perform(c, size - 1, "append", {"bar"});
+      CHECK_FALSE(bar.error);
+      CHECK(run_until(c.io, [&] { return c.converged(array{"foo", "bar"}); }));
+      REQUIRE(seen.size() == 2);
+      CHECK(seen.back() == value(array{"foo", "bar"}));
+    }
+  }
+}
+
+TEST_CASE("perform: an unknown method is refused by name") {
+  NodeCluster c(3, Wire::in_process);
+  auto result = perform(c, 1, "fly", {});
+  CHECK(result.code() == errc::unknown_method);
+  CHECK(result.message() == "fly is not a registered method");
+}
+
+TEST_CASE("perform: a timeout of 0 fails with a timeout error") {
+  NodeCluster c(1, Wire::in_process);
+  auto result = perform(c, 0, "append", {"x"}, std::chrono::milliseconds(0));
+  CHECK(result.code() == errc::timeout);
+}
+
+TEST_CASE("perform: an action the reducer refuses is never appended, and the caller hears why") {
+  NodeCluster c(3, Wire::in_process);
+  auto result = perform(c, 2, "poison", {});
+  CHECK(result.code() == errc::reducer_failed);
+  CHECK(result.message() == "the reducer refuses poison");
+  CHECK(perform(c, 0, "append", {"after"}).error == nullptr);
+}
+
+TEST_CASE("perform: issued before any leader exists, it completes once one is elected") {
+  NodeCluster c(3, Wire::in_process);
+  Result result;
+  c.node(1).perform("append", {"early"}, std::chrono::seconds(5), result.handler());  // at once
+  REQUIRE(run_until(c.io, [&] { return result.done; }));
+  CHECK_FALSE(result.error);
+  CHECK(c.node(1).state() == value(array{"early"}));
+}
+
+TEST_CASE("leadership: 5 nodes agree on one leader; closing it elects another and writes continue") {
+  NodeCluster c(5, Wire::in_process);
+  REQUIRE(c.wait_for_leader());
+  const auto old_leader = static_cast<std::size_t>(c.leader());
+  const auto term = c.node(old_leader).status().term;
+  for (std::size_t i = 0; i < 5; ++i) {
+    CHECK(run_until(c.io, [&] { return c.node(i).status().leader == c.ids[old_leader]; }));
+  }
+  bool closed = false;
+  c.node(old_leader).close([&] { closed = true; });
+  REQUIRE(run_until(c.io, [&] { return closed; }));
+  // A new leader within 2 x the election timeout's max (plus the pre-vote round).
+  const auto survivor = (old_leader + 1) % 5;
+  CHECK(run_until(
+      c.io,
+      [&] {
+        const auto s = c.node(survivor).status();
+        return !s.leader.empty() && s.leader != c.ids[old_leader] && s.term > term;
+      },
+      std::chrono::milliseconds(2 * 200 + 200)));
+  CHECK(perform(c, survivor, "append", {"after failover"}).error == nullptr);
+}
+
+TEST_CASE("partition: the minority's performs time out, the majority's succeed, and all converge") {
+  NodeCluster c(5, Wire::in_process);
+  REQUIRE(c.wait_for_leader());
+  REQUIRE(perform(c, 0, "append", {"before"}).error == nullptr);
+  const auto leader = static_cast<std::size_t>(c.leader());
+  const auto minority = (leader + 1) % 5;  // cut off alone
+  c.network.isolate(c.ids[minority]);
+  auto cut = perform(c, minority, "append", {"lost"}, std::chrono::milliseconds(500));
+  CHECK(cut.code() == errc::timeout);
+  CHECK(perform(c, leader, "append", {"majority"}).error == nullptr);
+  c.network.heal_all();
+  CHECK(run_until(c.io, [&] { return c.converged(array{"before", "majority"}); }));
+}
+
+TEST_CASE("provisional state shows actions the followers have not acknowledged") {
+  NodeCluster c(3, Wire::in_process);
+  REQUIRE(c.wait_for_leader());
+  const auto leader = static_cast<std::size_t>(c.leader());
+  for (const auto& id : c.ids) {
+    if (id != c.ids[leader]) c.network.isolate(id);
+  }
+  Result pending;
+  c.node(leader).perform("append", {"maybe"}, std::chrono::milliseconds(300), pending.handler());
+  REQUIRE(run_until(c.io, [&] { return c.node(leader).provisional_state() == value(array{"maybe"}); }));
+  CHECK(c.node(leader).state() == value(array{}));
+  REQUIRE(run_until(c.io, [&] { return pending.done; }));
+  CHECK(pending.code() == errc::timeout);
+}
+
+TEST_CASE("subscribe: callbacks follow commits in order; unsubscribing stops them") {
+  NodeCluster c(3, Wire::in_process);
+  std::vector<value> actions;
+  auto subscription = c.node(2).subscribe([&](const value&, const value& action) { actions.push_back(action); });
+  REQUIRE(perform(c, 0, "append", {1}).error == nullptr);
+  REQUIRE(perform(c, 1, "append", {2}).error == nullptr);
+  REQUIRE(run_until(c.io, [&] { return actions.size() == 2; }));
+  CHECK(actions[0].at("append") == 1);
+  CHECK(actions[1].at("append") == 2);
+  subscription.unsubscribe();
+  REQUIRE(perform(c, 2, "append", {3}).error == nullptr);
+  CHECK(actions.size() == 2);
+}
+
+TEST_CASE("concurrent performs on every node: each success appears exactly once, in one order everywhere") {
+  NodeCluster c(3, Wire::tcp);
+  std::vector<Result> results(60);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    c.node(i % 3).perform("append", {static_cast<std::int64_t>(i)}, std::chrono::seconds(10),
+                          results[i].handler());
+  }
+  REQUIRE(run_until(c.io, [&] {
+    return std::all_of(results.begin(), results.end(), [](const Result& r) { return r.done; });
+  }, std::chrono::seconds(15)));
+  std::set<std::int64_t> succeeded;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (!results[i].error) succeeded.insert(static_cast<std::int64_t>(i));
+  }
+  CHECK(succeeded.size() >= results.size() - 3);  // only a leadership change may lose a few
+  REQUIRE(run_until(c.io, [&] { return c.node(0).state() == c.node(1).state() && c.node(1).state() == c.node(2).state(); }));
+  std::multiset<std::int64_t> in_state;
+  for (const auto& item : c.node(0).state().as_array()) in_state.insert(item.as_int64());
+  for (const auto i : succeeded) CHECK(in_state.count(i) == 1);
+}
+
+TEST_CASE("close(): pending performs fail with closed, and io_context::run() returns by itself") {
+  auto c = std::make_unique<NodeCluster>(3, Wire::in_process);
+  c->network.isolate("n1");
+  c->network.isolate("n2");
+  c->network.isolate("n3");
+  Result pending;
+  c->node(0).perform("append", {"never"}, std::chrono::seconds(30), pending.handler());
+  for (auto& node : c->nodes) node->close([] {});
+  c->io.restart();
+  c->io.run_for(std::chrono::seconds(5));
+  CHECK(c->io.stopped());
+  CHECK(pending.code() == errc::closed);
+}

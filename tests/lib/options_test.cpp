@@ -1,0 +1,82 @@
+// Every invalid option is refused, with a message naming the option and the rule.
+
+#include <conflux/conflux.hpp>
+#include <conflux/transport/memory_channel.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <doctest/doctest.h>
+
+using namespace conflux;
+
+namespace {
+
+transport::InProcessNetwork network;
+
+Options valid() {
+  Options options;
+  options.id = "a";
+  options.peers = {{"a", ""}, {"b", ""}};
+  options.in_process = InProcessChannelOptions{&network};
+  options.reduce = [](const boost::json::value& s, const boost::json::value&) { return s; };
+  return options;
+}
+
+std::string error_of(const Options& options) {
+  const auto errors = options.validate();
+  return errors.empty() ? std::string() : errors.front();
+}
+
+}  // namespace
+
+TEST_CASE("options: a valid set passes") { CHECK(valid().validate().empty()); }
+
+TEST_CASE("options: each broken rule names its option") {
+  auto o = valid();
+  o.id = "";
+  CHECK(error_of(o) == "\"id\" must not be empty");
+  o = valid();
+  o.peers.push_back({"b", ""});
+  CHECK(error_of(o) == "\"peers\" lists \"b\" twice");
+  o = valid();
+  o.id = "z";
+  CHECK(error_of(o) == "\"id\" (\"z\") must be one of \"peers\"");
+  o = valid();
+  o.peers.clear();
+  CHECK(error_of(o) == "\"peers\" must list at least one node");
+  o = valid();
+  o.reduce = nullptr;
+  CHECK(error_of(o) == "\"reduce\" is required");
+  o = valid();
+  o.election_timeout = {std::chrono::milliseconds(500), std::chrono::milliseconds(300)};
+  CHECK(error_of(o) == "\"election_timeout.max\" must be larger than or equal to \"election_timeout.min\"");
+  o = valid();
+  o.heartbeat_interval = std::chrono::milliseconds(300);
+  CHECK(error_of(o) == "\"heartbeat_interval\" must be smaller than \"election_timeout.min\"");
+  o = valid();
+  o.tcp = TcpChannelOptions{"127.0.0.1:0", "c"};
+  CHECK(error_of(o) == "\"peers\": \"b\" needs an address for the tcp channel");
+  o = valid();
+  o.in_process.reset();
+  CHECK(error_of(o) == "exactly one channel must be chosen: \"in_process\" or \"tcp\"");
+  o = valid();
+  o.perform_timeout = std::chrono::milliseconds(-1);
+  CHECK(error_of(o) == "\"perform_timeout\" must not be negative");
+  o = valid();
+  o.methods["m"] = nullptr;
+  CHECK(error_of(o) == "\"methods\": \"m\" has no function");
+}
+
+TEST_CASE("options: the node refuses invalid options with every message") {
+  boost::asio::io_context io;
+  auto o = valid();
+  o.id = "";
+  o.reduce = nullptr;
+  try {
+    Node node(io.get_executor(), o);
+    FAIL("no exception");
+  } catch (const std::invalid_argument& error) {
+    const std::string what = error.what();
+    CHECK(what.find("\"id\" must not be empty") != std::string::npos);
+    CHECK(what.find("\"reduce\" is required") != std::string::npos);
+  }
+}
