@@ -91,6 +91,9 @@ Raft::Raft(Config config, const Storage& storage)
   stable_ = log_.last_index();
   saved_hard_state_ = state;
   become_follower(term_, {});
+  // A lone voter needs nobody's vote and nobody can disrupt it: it leads at
+  // once instead of waiting out an election timeout.
+  if (config_.voters.size() == 1) become_candidate();
 }
 
 StepResult Raft::validate(const Message& m) const {
