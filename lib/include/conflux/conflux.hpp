@@ -6,3 +6,4 @@
 #include <conflux/errors.hpp>
 #include <conflux/node.hpp>
 #include <conflux/options.hpp>
+#include <conflux/typed.hpp>
