@@ -1,9 +1,10 @@
 // libFuzzer target: everything a peer can put on a connection. The input is
 // one schedule byte followed by the byte stream; the stream is fed to a
 // FrameDecoder in chunks whose sizes come from the schedule, as a socket
-// would deliver it. Each frame is decoded as a message, a hello and a hello
-// reply; whatever decodes must re-encode to text that decodes to the same
-// value and encodes identically again, and every action must be kept as the
+// would deliver it. Each frame is decoded as a Raft message, a packet (Raft
+// or client message), a hello and a hello reply; whatever decodes must
+// re-encode to text that decodes to the same value and encodes identically
+// again, and embedded JSON (actions, perform arguments) must be kept as the
 // exact bytes of the frame. Any violation aborts.
 // Build and run: tests/fuzz/README.md.
 
@@ -28,8 +29,8 @@ constexpr std::size_t handshake_limit = 4096;
 
 void require(bool condition, const char* what, std::string_view text) {
   if (condition) return;
-  std::fprintf(stderr, "fuzz check failed: %s\n  text: %.*s\n", what,
-               static_cast<int>(text.size()), text.data());
+  std::fprintf(stderr, "fuzz check failed: %s\n  text: %.*s\n", what, static_cast<int>(text.size()),
+               text.data());
   std::abort();
 }
 
@@ -68,53 +69,71 @@ bool same_json(const boost::json::value& a, const boost::json::value& b) {
   return a == b;
 }
 
-/// Each normal entry's payload must be one JSON text, found verbatim in the
-/// frame, with the value of the action the parser sees there (so the codec
-/// spliced out the right bytes).
-void check_actions(std::string_view frame, const raft::AppendRequest& append) {
+/// Embedded JSON (an action, a perform's arguments) must be kept as the
+/// sender's bytes: one JSON text, found verbatim in the frame, with the value
+/// the parser sees at `key` of `holder` there.
+void check_embedded(std::string_view frame, std::string_view text, const boost::json::value& holder,
+                    std::string_view key) {
   boost::system::error_code ec;
-  const auto value = boost::json::parse(frame, ec);
+  const auto value = boost::json::parse(text, ec);
+  require(!ec, "embedded JSON is not one JSON text", text);
+  require(frame.find(text) != std::string_view::npos, "embedded JSON is not in its frame", frame);
+  require(same_json(value, holder.at(key)), "embedded JSON differs from the frame's", frame);
+}
+
+boost::json::value parse_decoded(std::string_view frame) {
+  boost::system::error_code ec;
+  auto value = boost::json::parse(frame, ec);
   require(!ec, "a decoded frame does not parse", frame);
+  return value;
+}
+
+void check_embedded_json(std::string_view frame, const raft::Message& message) {
+  const auto* append = std::get_if<raft::AppendRequest>(&message.body);
+  if (!append || append->entries.empty()) return;
+  const auto value = parse_decoded(frame);
   const auto& entries = value.at("entries").as_array();
-  for (std::size_t i = 0; i < append.entries.size(); ++i) {
-    const auto& entry = append.entries[i];
-    if (entry.type != raft::EntryType::normal) continue;
-    const auto payload = entry.payload.view();
-    const auto action = boost::json::parse(payload, ec);
-    require(!ec, "a payload is not one JSON text", payload);
-    require(frame.find(payload) != std::string_view::npos, "a payload is not in its frame", frame);
-    require(same_json(action, entries[i].at("action")), "a payload differs from its action", frame);
+  for (std::size_t i = 0; i < append->entries.size(); ++i) {
+    const auto& entry = append->entries[i];
+    if (entry.type == raft::EntryType::normal) {
+      check_embedded(frame, entry.payload.view(), entries[i], "action");
+    }
   }
 }
 
-void check_message(std::string_view frame) {
-  const auto decoded = decode(frame);
-  if (!decoded.ok()) return;
-  if (const auto* append = std::get_if<raft::AppendRequest>(&decoded.value().body)) {
-    check_actions(frame, *append);
+void check_embedded_json(std::string_view frame, const ClientMessage& message) {
+  if (const auto* request = std::get_if<PerformRequest>(&message.body)) {
+    check_embedded(frame, request->args, parse_decoded(frame), "args");
   }
-  const auto encoded = encode(decoded.value());
-  const auto again = decode(encoded);
-  require(again.ok(), "a re-encoded message does not decode", encoded);
-  require(again.value() == decoded.value(), "a message changed in a round trip", encoded);
-  require(encode(again.value()) == encoded, "a message's encoding is not stable", encoded);
 }
 
+void check_embedded_json(std::string_view frame, const Packet& packet) {
+  std::visit([&](const auto& message) { check_embedded_json(frame, message); }, packet);
+}
+
+void check_embedded_json(std::string_view, const Hello&) {}
+void check_embedded_json(std::string_view, const HelloReply&) {}
+
+/// Whatever `decode_frame` accepts must keep its embedded JSON verbatim,
+/// re-encode to text that decodes to an equal value, and encode stably.
 template <class Decode>
-void check_handshake(std::string_view frame, Decode decode_frame) {
+void check_round_trip(std::string_view frame, Decode decode_frame) {
   const auto decoded = decode_frame(frame);
   if (!decoded.ok()) return;
+  check_embedded_json(frame, decoded.value());
   const auto encoded = encode(decoded.value());
   const auto again = decode_frame(encoded);
-  require(again.ok(), "a re-encoded handshake frame does not decode", encoded);
-  require(again.value() == decoded.value(), "a handshake frame changed in a round trip", encoded);
+  require(again.ok(), "a re-encoded frame does not decode", encoded);
+  require(again.value() == decoded.value(), "a value changed in a round trip", encoded);
+  require(encode(again.value()) == encoded, "an encoding is not stable", encoded);
 }
 
 void check_frame(std::string_view frame, std::size_t limit) {
   require(!frame.empty() && frame.size() <= limit, "a frame breaks the length rules", frame);
-  check_message(frame);
-  check_handshake(frame, [](std::string_view text) { return decode_hello(text); });
-  check_handshake(frame, [](std::string_view text) { return decode_hello_reply(text); });
+  check_round_trip(frame, [](std::string_view text) { return decode(text); });
+  check_round_trip(frame, [](std::string_view text) { return decode_packet(text); });
+  check_round_trip(frame, [](std::string_view text) { return decode_hello(text); });
+  check_round_trip(frame, [](std::string_view text) { return decode_hello_reply(text); });
 }
 
 /// Chunk sizes 1..64 from a small generator seeded by the schedule byte.

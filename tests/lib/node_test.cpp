@@ -184,3 +184,42 @@ TEST_CASE("close(): pending performs fail with closed, and io_context::run() ret
   CHECK(c->io.stopped());
   CHECK(pending.code() == errc::closed);
 }
+
+TEST_CASE("perform: an action lost to a new leader fails as leadership_lost, never as success") {
+  NodeCluster c(3, Wire::in_process);
+  REQUIRE(c.wait_for_leader());
+  REQUIRE(perform(c, 0, "append", {"first"}).error == nullptr);
+  const auto old_leader = static_cast<std::size_t>(c.leader());
+  c.network.isolate(c.ids[old_leader]);
+  Result doomed;  // appended on the isolated leader only
+  c.node(old_leader).perform("append", {"doomed"}, std::chrono::seconds(10), doomed.handler());
+  const auto other = (old_leader + 1) % 3;
+  REQUIRE(run_until(c.io, [&] {
+    const auto s = c.node(other).status();
+    return !s.leader.empty() && s.leader != c.ids[old_leader];
+  }));
+  auto replacement = perform(c, other, "append", {"replacement"}, std::chrono::seconds(5));
+  REQUIRE(replacement.error == nullptr);
+  c.network.heal_all();
+  REQUIRE(run_until(c.io, [&] { return doomed.done; }));
+  CHECK(doomed.code() == errc::leadership_lost);
+  CHECK(is_retryable(*doomed.code()));
+  CHECK(run_until(c.io, [&] { return c.converged(array{"first", "replacement"}); }));
+}
+
+TEST_CASE("follower-originated performs over TCP, and a new leader after the old one closes") {
+  NodeCluster c(3, Wire::tcp);
+  REQUIRE(c.wait_for_leader());
+  const auto leader = static_cast<std::size_t>(c.leader());
+  const auto follower = (leader + 1) % 3;
+  REQUIRE(perform(c, follower, "append", {"from a follower"}).error == nullptr);
+  CHECK(c.node(follower).state() == value(array{"from a follower"}));
+  bool closed = false;
+  c.node(leader).close([&] { closed = true; });
+  REQUIRE(run_until(c.io, [&] { return closed; }));
+  CHECK(run_until(c.io, [&] {
+    const auto s = c.node(follower).status();
+    return !s.leader.empty() && s.leader != c.ids[leader];
+  }, std::chrono::milliseconds(2 * 200 + 300)));
+  CHECK(perform(c, follower, "append", {"after"}).error == nullptr);
+}
