@@ -70,12 +70,21 @@ Node::Impl::Impl(asio::any_io_executor ex, Options opts)
       wake(ex, asio::steady_timer::time_point::max()),
       tick_timer(ex),
       tick_interval(std::max(options.heartbeat_interval / ticks_per_heartbeat, std::chrono::milliseconds(1))) {
-  raft = std::make_unique<raft::Raft>(raft_config(options, tick_interval), storage);
+  if (options.data_dir) {
+    auto durable = std::make_unique<storage::FileStorage>(
+        storage::FileStorageOptions{*options.data_dir, 64 << 20, options.fsync, {}, {}});
+    file = durable.get();
+    store = std::move(durable);
+    worker = std::make_unique<detail::SyncWorker>();
+  } else {
+    store = std::make_unique<raft::MemoryStorage>();
+  }
+  raft = std::make_unique<raft::Raft>(raft_config(options, tick_interval), *store);
   machine.sync(raft->log());
 }
 
 void Node::Impl::post_event(detail::Event event) {
-  if (closing) {
+  if (closing && std::holds_alternative<detail::PerformCall>(event)) {
     if (auto* call = std::get_if<detail::PerformCall>(&event)) {
       auto handler = std::move(call->handler);
       auto error = std::make_exception_ptr(Error(errc::closed, "the node is closed"));
@@ -90,7 +99,7 @@ void Node::Impl::post_event(detail::Event event) {
 // The owner: takes every queued event, feeds it to the core, then drains the
 // core's Ready. Batching events before a Ready batches proposals and sends.
 asio::awaitable<void> Node::Impl::owner() {
-  while (!closing) {
+  while (!closing || syncing) {  // a sync in flight is finished even when closing
     if (events.empty()) {
       wake.expires_at(asio::steady_timer::time_point::max());
       co_await wake.async_wait(as_tuple_awaitable);
@@ -121,6 +130,8 @@ void Node::Impl::handle(detail::Event& event) {
     expire(Clock::now());
   } else if (auto* call = std::get_if<detail::PerformCall>(&event)) {
     accept_call(std::move(*call));
+  } else if (auto* done = std::get_if<detail::SyncDone>(&event)) {
+    on_sync_done(*done);
   } else if (auto* packet = std::get_if<transport::Packet>(&event)) {
     if (auto* message = std::get_if<raft::Message>(packet)) {
       const auto result = raft->step(std::move(*message));
@@ -136,17 +147,67 @@ void Node::Impl::handle(detail::Event& event) {
   }
 }
 
-// The Ready contract (raft.hpp): persist, then send, then apply, then advance.
+// The Ready contract (raft.hpp): persist, then send, then apply, then
+// advance. With durable storage the write happens here and the fdatasync on
+// the worker; meanwhile the owner keeps taking events (the core accepts
+// steps between ready() and advance()), and they join the next Ready: group
+// commit.
 void Node::Impl::drain_ready() {
-  while (raft->has_ready()) {
+  while (!syncing && storage_error.empty() && raft->has_ready()) {
     raft::Ready ready = raft->ready();
-    if (ready.hard_state) storage.save_hard_state(*ready.hard_state);
-    storage.append(ready.entries);
-    for (auto& message : ready.messages) channel->send(std::move(message));
-    for (const auto& entry : ready.committed) on_applied(machine.apply(entry));
-    raft->advance(ready);
+    try {
+      if (ready.hard_state) store->save_hard_state(*ready.hard_state);
+      store->append(ready.entries);
+    } catch (const storage::StorageError& error) {
+      return storage_failed(error.what());
+    }
+    if (file && !ready.entries.empty()) {
+      syncing = std::move(ready);
+      worker->submit([file = file, ex = executor, weak = weak_from_this()] {
+        std::exception_ptr error;
+        try {
+          file->sync();
+        } catch (...) {
+          error = std::current_exception();
+        }
+        asio::post(ex, [weak, error] {
+          if (auto self = weak.lock()) self->post_event(detail::SyncDone{error});
+        });
+      });
+      break;
+    }
+    finish_ready(ready);
   }
   machine.sync(raft->log());
+}
+
+void Node::Impl::finish_ready(raft::Ready& ready) {
+  for (auto& message : ready.messages) channel->send(std::move(message));
+  for (const auto& entry : ready.committed) on_applied(machine.apply(entry));
+  raft->advance(ready);
+}
+
+void Node::Impl::on_sync_done(const detail::SyncDone& done) {
+  if (!syncing) return;
+  if (done.error) {
+    try {
+      std::rethrow_exception(done.error);
+    } catch (const std::exception& error) {
+      return storage_failed(error.what());
+    }
+  }
+  auto ready = std::move(*syncing);
+  syncing.reset();
+  finish_ready(ready);
+}
+
+// Nothing written after a storage failure is acknowledged: the Ready is
+// never finished, so no vote or acknowledgement leaves and nothing is
+// applied; the node keeps its state and reports the error.
+void Node::Impl::storage_failed(const std::string& what) {
+  syncing.reset();
+  storage_error = what;
+  std::cerr << "[conflux " << options.id << "] storage failed, no longer acknowledging writes: " << what << '\n';
 }
 
 void Node::Impl::on_applied(const detail::AppliedAction& applied) {
@@ -264,7 +325,8 @@ Subscription Node::subscribe(Subscriber callback) {
 
 NodeStatus Node::status() const {
   const auto s = impl_->raft->status();
-  return NodeStatus{s.id, std::string(raft::to_string(s.role)), s.term, s.leader, s.commit, s.applied, s.last_index};
+  return NodeStatus{s.id,     std::string(raft::to_string(s.role)), s.term, s.leader, s.commit, s.applied,
+                    s.last_index, impl_->storage_error};
 }
 
 }  // namespace conflux

@@ -3,6 +3,7 @@
 // owner coroutine is the only code that touches the Raft core.
 
 #include "state_machine.hpp"
+#include "sync_worker.hpp"
 
 #include <conflux/node.hpp>
 #include <conflux/raft/raft.hpp>
@@ -42,7 +43,11 @@ struct Pending {
 };
 
 struct Tick {};
-using Event = std::variant<Tick, transport::Packet, PerformCall>;
+/// The worker finished syncing the Ready in flight (error: it failed).
+struct SyncDone {
+  std::exception_ptr error;
+};
+using Event = std::variant<Tick, transport::Packet, PerformCall, SyncDone>;
 
 }  // namespace detail
 
@@ -55,6 +60,9 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   asio::awaitable<void> ticker();
   void handle(detail::Event& event);
   void drain_ready();
+  void finish_ready(raft::Ready& ready);
+  void on_sync_done(const detail::SyncDone& done);
+  void storage_failed(const std::string& what);
   void on_applied(const detail::AppliedAction& applied);
   void notify(const boost::json::value& action);
   void fail_queued_calls();
@@ -88,10 +96,14 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
 
   asio::any_io_executor executor;
   Options options;
-  raft::MemoryStorage storage;
+  std::unique_ptr<raft::Storage> store;
+  storage::FileStorage* file = nullptr;  // the same object as store, when durable
   std::unique_ptr<raft::Raft> raft;
   detail::StateMachine machine;
   std::unique_ptr<transport::Channel> channel;
+  std::optional<raft::Ready> syncing;  // written, waiting for the worker's fdatasync
+  std::string storage_error;           // set once storage failed: nothing more is acknowledged
+  std::unique_ptr<detail::SyncWorker> worker;  // declared after store: joined before it goes
 
   std::deque<detail::Event> events;
   asio::steady_timer wake;       // the owner waits here for events

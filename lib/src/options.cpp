@@ -59,6 +59,7 @@ std::vector<std::string> Options::validate() const {
     if (!method) errors.push_back("\"methods\": \"" + name + "\" has no function");
   }
   check_timing(*this, errors);
+  if (data_dir && data_dir->empty()) errors.push_back("\"data_dir\" must not be empty when set");
   return errors;
 }
 

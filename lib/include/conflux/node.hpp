@@ -41,6 +41,9 @@ struct NodeStatus {
   std::uint64_t commit = 0;
   std::uint64_t applied = 0;
   std::uint64_t last_index = 0;
+  /// Empty while healthy; otherwise why the node stopped acknowledging
+  /// writes (a storage failure).
+  std::string error;
 };
 
 /// Called after each committed action (never for no-ops), in commit order.

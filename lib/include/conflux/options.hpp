@@ -5,7 +5,10 @@
 #include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
 
+#include <conflux/storage/file_storage.hpp>
+
 #include <chrono>
+#include <filesystem>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -69,6 +72,13 @@ struct Options {
   std::chrono::milliseconds perform_timeout{10000};
   /// Seeds the election-timeout draws; 0 derives one from the id.
   std::uint64_t seed = 0;
+
+  /// Durable storage in this directory (write-ahead log + hard state; see
+  /// docs/storage.md). Unset: in memory, lost when the process ends.
+  std::optional<std::filesystem::path> data_dir;
+  /// With data_dir: fsync before acknowledging (always, the default), or
+  /// never (unsafe, for benchmarks).
+  storage::FsyncPolicy fsync = storage::FsyncPolicy::always;
 
   /// Empty when valid; otherwise one message per problem.
   std::vector<std::string> validate() const;

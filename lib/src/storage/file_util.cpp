@@ -1,0 +1,142 @@
+#include "file_util.hpp"
+
+#include "crc32c.hpp"
+#include "record.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+namespace conflux::storage {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view hard_state_magic = "CFLXHS01";
+
+std::string system_error(const std::string& what, const fs::path& path) {
+  return what + " " + path.string() + ": " + std::strerror(errno);
+}
+
+void put_le(std::string& out, std::uint64_t v, int width) {
+  for (int i = 0; i < width; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+
+std::uint64_t get_le(std::string_view bytes, std::size_t at, int width) {
+  std::uint64_t v = 0;
+  for (int i = width - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(bytes[at + i]);
+  return v;
+}
+
+}  // namespace
+
+fs::path segment_path(const fs::path& directory, std::uint64_t sequence) {
+  char name[32];
+  std::snprintf(name, sizeof name, "segment-%010llu.log", static_cast<unsigned long long>(sequence));
+  return directory / name;
+}
+
+std::vector<SegmentFile> list_segments(const fs::path& directory) {
+  std::vector<SegmentFile> segments;
+  for (const auto& item : fs::directory_iterator(directory)) {
+    const auto name = item.path().filename().string();
+    unsigned long long sequence = 0;
+    char tail[8] = {};
+    if (std::sscanf(name.c_str(), "segment-%10llu.%3s", &sequence, tail) == 2 && std::string_view(tail) == "log") {
+      segments.push_back({sequence, item.path()});
+    }
+  }
+  std::sort(segments.begin(), segments.end(),
+            [](const SegmentFile& a, const SegmentFile& b) { return a.sequence < b.sequence; });
+  return segments;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw StorageError(system_error("cannot read", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+void truncate_file(const fs::path& path, std::size_t size) {
+  if (::truncate(path.c_str(), static_cast<off_t>(size)) != 0) throw StorageError(system_error("cannot truncate", path));
+}
+
+void rewrite_header(const fs::path& path) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << segment_magic;
+  if (!out) throw StorageError(system_error("cannot rewrite", path));
+}
+
+bool valid_record_after(std::string_view bytes, std::size_t from) {
+  for (std::size_t at = from; at + record_header_bytes <= bytes.size(); ++at) {
+    Record record;
+    if (read_record(bytes.substr(at), record) == ReadStatus::ok) return true;
+  }
+  return false;
+}
+
+void write_all(FileOps& ops, int fd, std::string_view data, const fs::path& path) {
+  while (!data.empty()) {
+    const auto written = ops.write(fd, data.data(), data.size());
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      throw StorageError(system_error("cannot write", path));
+    }
+    data.remove_prefix(static_cast<std::size_t>(written));
+  }
+}
+
+void sync_directory(const fs::path& directory) {
+  const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw StorageError(system_error("cannot open", directory));
+  const int result = ::fsync(fd);
+  ::close(fd);
+  if (result != 0) throw StorageError(system_error("cannot fsync", directory));
+}
+
+raft::HardState read_hard_state(const fs::path& path) {
+  if (!fs::exists(path)) return {};
+  const std::string bytes = read_file(path);
+  const auto bad = [&](const std::string& why) {
+    return StorageError("corrupt hard state " + path.string() + " at offset 0: " + why);
+  };
+  if (bytes.size() < hard_state_magic.size() + 24 || bytes.compare(0, 8, hard_state_magic) != 0) throw bad("bad header");
+  const auto vote_size = get_le(bytes, 24, 4);
+  if (bytes.size() != 28 + vote_size + 4) throw bad("bad length");
+  if (crc32c(bytes.data(), bytes.size() - 4) != get_le(bytes, bytes.size() - 4, 4)) throw bad("bad checksum");
+  return raft::HardState{get_le(bytes, 8, 8), bytes.substr(28, vote_size), get_le(bytes, 16, 8)};
+}
+
+void replace_hard_state(FileOps& ops, const fs::path& directory, const raft::HardState& state, bool durable) {
+  std::string bytes(hard_state_magic);
+  put_le(bytes, state.term, 8);
+  put_le(bytes, state.commit, 8);
+  put_le(bytes, state.vote.size(), 4);
+  bytes += state.vote;
+  put_le(bytes, crc32c(bytes.data(), bytes.size()), 4);
+  const auto temporary = directory / "hardstate.tmp";
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw StorageError(system_error("cannot open", temporary));
+  try {
+    write_all(ops, fd, bytes, temporary);
+    if (durable && ops.fdatasync(fd) != 0) throw StorageError(system_error("cannot fdatasync", temporary));
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+  if (std::rename(temporary.c_str(), (directory / "hardstate").c_str()) != 0) {
+    throw StorageError(system_error("cannot rename", temporary));
+  }
+  if (durable) sync_directory(directory);
+}
+
+}  // namespace conflux::storage
