@@ -34,6 +34,7 @@ FileStorage::FileStorage(FileStorageOptions options)
   try {
     recover();
   } catch (...) {
+    if (active_fd_ >= 0) ::close(active_fd_);
     ::close(lock_fd_);
     throw;
   }
@@ -41,7 +42,10 @@ FileStorage::FileStorage(FileStorageOptions options)
 
 FileStorage::~FileStorage() {
   try {
-    if (!failed_ && hard_state_ != written_hard_state_) write_hard_state(hard_state_, true);
+    if (!failed_ && hard_state_ != written_hard_state_) {
+      sync();  // the entries the commit covers first
+      write_hard_state(hard_state_, true);
+    }
   } catch (const StorageError& error) {
     log(std::string("could not save the commit index at close: ") + error.what());
   }
@@ -149,15 +153,23 @@ void FileStorage::open_active(std::uint64_t sequence) {
   active_sequence_ = sequence;
   active_bytes_ = fs::file_size(path);
   if (fresh) {
-    write_all(*ops_, active_fd_, segment_magic, path);
+    try {
+      write_all(*ops_, active_fd_, segment_magic, path);
+      if (options_.fsync == FsyncPolicy::always) sync_directory(options_.directory);
+    } catch (const StorageError& error) {
+      fail(error.what());  // a segment without its header must never receive records
+    }
     active_bytes_ = segment_magic.size();
-    if (options_.fsync == FsyncPolicy::always) sync_directory(options_.directory);
   }
 }
 
 void FileStorage::append(std::span<const raft::Entry> entries) {
   if (failed_) throw StorageError("storage has failed; refusing to write");
   if (entries.empty()) return;
+  if (entries.front().index == 0 || entries.front().index > last_index_ + 1) {
+    throw StorageError("append of entry " + std::to_string(entries.front().index) + " would leave a gap after " +
+                       std::to_string(last_index_));
+  }
   std::string batch;
   if (entries.front().index <= last_index_) batch += encode_truncate_record(entries.front().index);
   for (const auto& entry : entries) batch += encode_entry_record(entry);
@@ -195,13 +207,19 @@ void FileStorage::save_hard_state(const raft::HardState& state) {
   write_hard_state(state, true);
 }
 
+// The commit written never exceeds the entries written before it: a driver
+// saves a Ready's hard state before appending its entries, and a crash in
+// between must not leave a commit beyond the stored log (recovery refuses
+// that). The full commit follows with a later write or at close.
 void FileStorage::write_hard_state(const raft::HardState& state, bool durable) {
+  raft::HardState written = state;
+  written.commit = std::min(state.commit, last_index_);
   try {
-    replace_hard_state(*ops_, options_.directory, state, durable && options_.fsync == FsyncPolicy::always);
+    replace_hard_state(*ops_, options_.directory, written, durable && options_.fsync == FsyncPolicy::always);
   } catch (const StorageError& error) {
     fail(error.what());
   }
-  written_hard_state_ = state;
+  written_hard_state_ = written;
 }
 
 }  // namespace conflux::storage

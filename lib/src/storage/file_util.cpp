@@ -48,7 +48,9 @@ std::vector<SegmentFile> list_segments(const fs::path& directory) {
     const auto name = item.path().filename().string();
     unsigned long long sequence = 0;
     char tail[8] = {};
-    if (std::sscanf(name.c_str(), "segment-%10llu.%3s", &sequence, tail) == 2 && std::string_view(tail) == "log") {
+    // Only the exact name segment_path() gives: not "segment-1.log" nor a "segment-...log~" backup.
+    if (std::sscanf(name.c_str(), "segment-%10llu.%3s", &sequence, tail) == 2 &&
+        name == segment_path(directory, sequence).filename().string()) {
       segments.push_back({sequence, item.path()});
     }
   }

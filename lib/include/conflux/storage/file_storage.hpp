@@ -64,6 +64,8 @@ class FileStorage final : public raft::Storage {
   raft::HardState hard_state() const override { return hard_state_; }
   raft::Index snapshot_index() const override { return 0; }
   raft::Term snapshot_term() const override { return 0; }
+  /// The log as recovered at open (the core reads it only at start; later
+  /// appends are not added to this copy).
   std::vector<raft::Entry> entries() const override { return entries_; }
 
   /// Term and vote changes replace the hard-state file durably at once (rare).
