@@ -1,5 +1,6 @@
 #include "file_util.hpp"
 
+#include "bytes.hpp"
 #include "crc32c.hpp"
 #include "record.hpp"
 
@@ -22,16 +23,6 @@ constexpr std::string_view hard_state_magic = "CFLXHS01";
 
 std::string system_error(const std::string& what, const fs::path& path) {
   return what + " " + path.string() + ": " + std::strerror(errno);
-}
-
-void put_le(std::string& out, std::uint64_t v, int width) {
-  for (int i = 0; i < width; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
-}
-
-std::uint64_t get_le(std::string_view bytes, std::size_t at, int width) {
-  std::uint64_t v = 0;
-  for (int i = width - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(bytes[at + i]);
-  return v;
 }
 
 }  // namespace

@@ -1,30 +1,19 @@
 #include "record.hpp"
 
+#include "bytes.hpp"
 #include "crc32c.hpp"
 
 namespace conflux::storage {
 namespace {
 
-void put_u32(std::string& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
-}
-void put_u64(std::string& out, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
-}
-std::uint64_t get_le(std::string_view bytes, std::size_t at, int width) {
-  std::uint64_t v = 0;
-  for (int i = width - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(bytes[at + i]);
-  return v;
-}
-
 std::string frame(RecordType type, const std::string& payload) {
   std::string out;
   out.reserve(record_header_bytes + payload.size());
-  put_u32(out, static_cast<std::uint32_t>(payload.size()));
+  put_le(out, payload.size(), 4);
   const auto type_byte = static_cast<char>(type);
   std::uint32_t crc = crc32c(&type_byte, 1);
   crc = crc32c(payload.data(), payload.size(), crc);
-  put_u32(out, crc);
+  put_le(out, crc, 4);
   out.push_back(type_byte);
   out.append(payload);
   return out;
@@ -35,8 +24,8 @@ std::string frame(RecordType type, const std::string& payload) {
 std::string encode_entry_record(const raft::Entry& entry) {
   std::string payload;
   payload.reserve(17 + entry.payload.size());
-  put_u64(payload, entry.index);
-  put_u64(payload, entry.term);
+  put_le(payload, entry.index, 8);
+  put_le(payload, entry.term, 8);
   payload.push_back(static_cast<char>(entry.type));
   payload.append(entry.payload.view());
   return frame(RecordType::entry, payload);
@@ -44,7 +33,7 @@ std::string encode_entry_record(const raft::Entry& entry) {
 
 std::string encode_truncate_record(raft::Index from) {
   std::string payload;
-  put_u64(payload, from);
+  put_le(payload, from, 8);
   return frame(RecordType::truncate, payload);
 }
 
