@@ -33,9 +33,11 @@ FileStorage::FileStorage(FileStorageOptions options)
   }
   try {
     recover();
+  } catch (const fs::filesystem_error& error) {
+    close_files();
+    throw StorageError(std::string("cannot recover ") + options_.directory.string() + ": " + error.what());
   } catch (...) {
-    if (active_fd_ >= 0) ::close(active_fd_);
-    ::close(lock_fd_);
+    close_files();
     throw;
   }
 }
@@ -49,8 +51,14 @@ FileStorage::~FileStorage() {
   } catch (const StorageError& error) {
     log(std::string("could not save the commit index at close: ") + error.what());
   }
+  close_files();
+}
+
+void FileStorage::close_files() {
   if (active_fd_ >= 0) ::close(active_fd_);
+  active_fd_ = -1;
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+  lock_fd_ = -1;
 }
 
 void FileStorage::log(const std::string& line) const {
@@ -114,7 +122,10 @@ void FileStorage::replay(const fs::path& path, bool last) {
     const auto status = read_record(std::string_view(bytes).substr(at), record);
     if (status == ReadStatus::end) return;
     if (status != ReadStatus::ok) {
-      if (!last || valid_record_after(bytes, at + 1)) {
+      // A record whose checksum holds (bad_payload: an unknown type) was
+      // written whole, so it cannot be a torn write: cutting it could drop
+      // acknowledged entries.
+      if (!last || status == ReadStatus::bad_payload || valid_record_after(bytes, at + 1)) {
         throw StorageError("corrupt record in " + path.string() + " at offset " + std::to_string(at));
       }
       log("torn write in " + path.string() + " at offset " + std::to_string(at) + ": cutting " +

@@ -9,8 +9,8 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <fstream>
-#include <sstream>
 #include <unistd.h>
 
 namespace conflux::storage {
@@ -50,12 +50,28 @@ std::vector<SegmentFile> list_segments(const fs::path& directory) {
   return segments;
 }
 
+// One read(2) loop into a string sized from the file: recovery reads every
+// segment whole, and a stream would double the cost.
 std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw StorageError(system_error("cannot read", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw StorageError(system_error("cannot read", path));
+  struct stat info {};
+  std::string bytes;
+  if (::fstat(fd, &info) == 0) bytes.resize(static_cast<std::size_t>(info.st_size));
+  std::size_t filled = 0;
+  for (;;) {
+    if (filled == bytes.size()) bytes.resize(bytes.size() + 4096);
+    const auto got = ::read(fd, bytes.data() + filled, bytes.size() - filled);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      const bool failed = got < 0;
+      ::close(fd);
+      if (failed) throw StorageError(system_error("cannot read", path));
+      bytes.resize(filled);
+      return bytes;
+    }
+    filled += static_cast<std::size_t>(got);
+  }
 }
 
 void truncate_file(const fs::path& path, std::size_t size) {

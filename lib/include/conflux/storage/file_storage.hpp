@@ -86,6 +86,7 @@ class FileStorage final : public raft::Storage {
 
  private:
   void lock_directory();
+  void close_files();
   void recover();
   void replay(const std::filesystem::path& path, bool last);
   void apply(const Record& record, const std::filesystem::path& path, std::size_t offset);
