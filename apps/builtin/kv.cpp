@@ -1,0 +1,90 @@
+#include "apps.hpp"
+
+#include <conflux/errors.hpp>
+
+#include <boost/json.hpp>
+
+namespace conflux::apps {
+namespace {
+
+namespace json = boost::json;
+
+/// The key at args[0]: a non-empty string. `arity` is the expected count.
+std::string key_of(const json::array& args, std::size_t arity, const char* method) {
+  if (args.size() != arity) {
+    throw Rejection(std::string(method) + " takes " + std::to_string(arity) + " argument" + (arity == 1 ? "" : "s"));
+  }
+  if (!args[0].is_string() || args[0].get_string().empty()) {
+    throw Rejection(std::string(method) + ": the key must be a non-empty string");
+  }
+  return std::string(args[0].get_string());
+}
+
+const json::value* lookup(const json::value& state, const std::string& key) {
+  return state.is_object() ? state.get_object().if_contains(key) : nullptr;
+}
+
+json::value put(const json::value&, const json::array& args) {
+  const auto key = key_of(args, 2, "put");
+  return json::object{{"op", "put"}, {"k", key}, {"v", args[1]}};
+}
+
+json::value append(const json::value& state, const json::array& args) {
+  const auto key = key_of(args, 2, "append");
+  if (!args[1].is_string()) throw Rejection("append: the value must be a string");
+  const auto* current = lookup(state, key);
+  if (current && !current->is_string()) throw Rejection("append: \"" + key + "\" does not hold a string");
+  return json::object{{"op", "append"}, {"k", key}, {"v", args[1]}};
+}
+
+json::value del(const json::value& state, const json::array& args) {
+  const auto key = key_of(args, 1, "del");
+  if (!lookup(state, key)) return nullptr;  // nothing to delete: append nothing
+  return json::object{{"op", "del"}, {"k", key}};
+}
+
+json::value cas(const json::value& state, const json::array& args) {
+  const auto key = key_of(args, 3, "cas");
+  const auto* current = lookup(state, key);
+  const json::value found = current ? *current : json::value(nullptr);
+  if (found != args[1]) {
+    throw Rejection("cas failed for \"" + key + "\": expected " + json::serialize(args[1]) + ", found " +
+                    json::serialize(found));
+  }
+  return json::object{{"op", "put"}, {"k", key}, {"v", args[2]}};
+}
+
+json::value get(const json::value& state, const json::array& args) {
+  const auto key = key_of(args, 1, "get");
+  const auto* current = lookup(state, key);
+  return json::object{{"op", "get"}, {"k", key}, {"v", current ? *current : json::value(nullptr)}};
+}
+
+json::value reduce(const json::value& state, const json::value& action) {
+  json::object next = state.is_object() ? state.get_object() : json::object{};
+  if (!action.is_object()) return next;
+  const auto& a = action.get_object();
+  const auto* op = a.if_contains("op");
+  const auto* key = a.if_contains("k");
+  if (!op || !op->is_string() || !key || !key->is_string()) return next;
+  const std::string k(key->get_string());
+  if (*op == "put" && a.contains("v")) {
+    next[k] = a.at("v");
+  } else if (*op == "append" && a.contains("v") && a.at("v").is_string()) {
+    const auto* current = next.if_contains(k);
+    std::string joined = current && current->is_string() ? std::string(current->get_string()) : std::string();
+    joined += a.at("v").get_string();
+    next[k] = joined;
+  } else if (*op == "del") {
+    next.erase(k);
+  }
+  return next;  // "get" and unknown actions leave the state unchanged
+}
+
+}  // namespace
+
+App kv() {
+  return App{{{"put", put}, {"append", append}, {"del", del}, {"cas", cas}, {"get", get}}, reduce};
+}
+
+}  // namespace conflux::apps

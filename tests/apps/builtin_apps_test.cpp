@@ -1,0 +1,122 @@
+// The built-in apps: methods and reducers alone, then kv through a node.
+
+#include "transport/run_until.hpp"
+
+#include <apps.hpp>
+#include <conflux/conflux.hpp>
+#include <conflux/transport/memory_channel.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+#include <doctest/doctest.h>
+
+using namespace conflux;
+namespace json = boost::json;
+
+namespace {
+
+/// Runs `method` on `state` and reduces its action: what a one-node cluster does.
+json::value run(const apps::App& app, json::value state, const std::string& method, json::array args) {
+  const auto action = app.methods.at(method)(state, args);
+  return action.is_null() ? state : app.reduce(state, action);
+}
+
+std::string refusal(const apps::App& app, const json::value& state, const std::string& method, json::array args) {
+  try {
+    app.methods.at(method)(state, args);
+  } catch (const std::exception& error) {
+    return error.what();
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("kv: put, append, del, cas and get") {
+  const auto kv = apps::kv();
+  auto state = kv.reduce(nullptr, nullptr);
+  CHECK(state == json::object{});
+  state = run(kv, state, "put", {"a", 1});
+  state = run(kv, state, "put", {"s", "foo"});
+  state = run(kv, state, "append", {"s", "bar"});
+  state = run(kv, state, "append", {"new", "x"});
+  CHECK(state == json::value({{"a", 1}, {"s", "foobar"}, {"new", "x"}}));
+  state = run(kv, state, "cas", {"a", 1, 2});
+  CHECK(state.at("a") == 2);
+  state = run(kv, state, "del", {"new"});
+  CHECK_FALSE(state.as_object().contains("new"));
+  CHECK(kv.methods.at("del")(state, {"absent"}).is_null());  // nothing to delete: nothing appended
+  const auto read = kv.methods.at("get")(state, {"s"});
+  CHECK(read.at("v") == "foobar");
+  CHECK(kv.reduce(state, read) == state);  // a read changes nothing
+}
+
+TEST_CASE("kv: refusals name what was wrong") {
+  const auto kv = apps::kv();
+  const json::value state = {{"a", 1}, {"n", 5}};
+  CHECK(refusal(kv, state, "cas", {"a", 7, 8}) == "cas failed for \"a\": expected 7, found 1");
+  CHECK(refusal(kv, state, "cas", {"b", 7, 8}) == "cas failed for \"b\": expected 7, found null");
+  CHECK(refusal(kv, state, "put", {"a"}) == "put takes 2 arguments");
+  CHECK(refusal(kv, state, "put", {3, 4}) == "put: the key must be a non-empty string");
+  CHECK(refusal(kv, state, "append", {"n", "x"}) == "append: \"n\" does not hold a string");
+  CHECK(refusal(kv, state, "append", {"n", 1}) == "append: the value must be a string");
+}
+
+TEST_CASE("counter (typed API): incr and decr") {
+  const auto counter = apps::counter();
+  auto state = counter.reduce(nullptr, nullptr);
+  state = run(counter, state, "incr", {5});
+  state = run(counter, state, "decr", {2});
+  CHECK(state == json::value({{"value", 3}}));
+  CHECK(refusal(counter, state, "incr", {"x"}).find("the arguments do not match the method") == 0);
+}
+
+TEST_CASE("list: append") {
+  const auto list = apps::list();
+  auto state = list.reduce(nullptr, nullptr);
+  state = run(list, state, "append", {"a"});
+  state = run(list, state, "append", {json::object{{"b", 1}}});
+  CHECK(state == json::value(json::array{"a", json::object{{"b", 1}}}));
+}
+
+TEST_CASE("apps by name") {
+  CHECK(apps::by_name("kv").has_value());
+  CHECK(apps::by_name("counter").has_value());
+  CHECK(apps::by_name("list").has_value());
+  CHECK_FALSE(apps::by_name("chess").has_value());
+}
+
+TEST_CASE("kv through a node: a cas mismatch reaches the caller intact; get reads through the log") {
+  boost::asio::io_context io;
+  transport::InProcessNetwork network;
+  Options options;
+  options.id = "solo";
+  options.peers = {{"solo", ""}};
+  options.in_process = InProcessChannelOptions{&network};
+  auto kv = apps::kv();
+  options.methods = kv.methods;
+  options.reduce = kv.reduce;
+  Node node(io.get_executor(), options);
+  std::string error;
+  json::value read;
+  int done = 0;
+  node.perform("put", {"k", "v1"}, [&](std::exception_ptr, json::value) { ++done; });
+  node.perform("cas", {"k", "nope", "v2"}, [&](std::exception_ptr e, json::value) {
+    try {
+      if (e) std::rethrow_exception(e);
+    } catch (const Error& failure) {
+      error = failure.what();
+    }
+    ++done;
+  });
+  node.perform("get", {"k"}, [&](std::exception_ptr, json::value action) {
+    read = action;
+    ++done;
+  });
+  REQUIRE(conflux::test::run_until(io, [&] { return done == 3; }));
+  CHECK(error == "cas failed for \"k\": expected \"nope\", found \"v1\"");
+  CHECK(read.at("v") == "v1");
+  CHECK(node.state() == json::value({{"k", "v1"}}));
+  node.close([] {});
+  io.run_for(std::chrono::seconds(5));
+}
