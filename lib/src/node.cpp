@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <functional>
 #include <iostream>
+#include <random>
 #include <stdexcept>
 
 namespace conflux {
@@ -80,6 +81,8 @@ Node::Impl::Impl(asio::any_io_executor ex, Options opts)
     store = std::make_unique<raft::MemoryStorage>();
   }
   raft = std::make_unique<raft::Raft>(raft_config(options, tick_interval), *store);
+  std::random_device entropy;
+  next_id = ((std::uint64_t{entropy()} << 20) ^ entropy()) % (raft::max_wire_integer / 2) + 1;
   machine.sync(raft->log());
 }
 
@@ -107,12 +110,31 @@ asio::awaitable<void> Node::Impl::owner() {
     }
     auto batch = std::move(events);
     events.clear();
-    for (auto& event : batch) handle(event);
-    drain_ready();
-    dispatch_waiting();
-    check_forwarded();
-    drain_ready();
+    try {
+      for (auto& event : batch) handle(event);
+      drain_ready();
+      dispatch_waiting();
+      check_forwarded();
+      drain_ready();
+    } catch (const std::exception& error) {
+      fail_everything(error.what());
+    } catch (...) {
+      fail_everything("a non-standard exception");
+    }
+    // User code (a method, a subscriber) may have queued more work: let the
+    // executor run completions, ticks and close() before the next round.
+    if (!events.empty()) co_await asio::post(executor, asio::use_awaitable);
   }
+}
+
+// A bug or resource failure escaped the owner's round: rather than end the
+// owner (and strand every pending perform), fail what is pending and stop
+// acknowledging, like a storage failure.
+void Node::Impl::fail_everything(const std::string& why) {
+  storage_failed("internal error: " + why);
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, p] : pending) ids.push_back(id);
+  for (const auto id : ids) fail(id, errc::closed, "the node failed: " + why);
 }
 
 asio::awaitable<void> Node::Impl::ticker() {
@@ -128,6 +150,7 @@ void Node::Impl::handle(detail::Event& event) {
   if (std::holds_alternative<detail::Tick>(event)) {
     raft->tick();
     expire(Clock::now());
+    for (auto& [id, p] : pending) p.refused_by.clear();
   } else if (auto* call = std::get_if<detail::PerformCall>(&event)) {
     accept_call(std::move(*call));
   } else if (auto* done = std::get_if<detail::SyncDone>(&event)) {
@@ -141,7 +164,7 @@ void Node::Impl::handle(detail::Event& event) {
       if (auto* request = std::get_if<transport::PerformRequest>(&client.body)) {
         serve_forwarded(client.from, *request);
       } else {
-        on_reply(std::get<transport::PerformReply>(client.body));
+        on_reply(client.from, std::get<transport::PerformReply>(client.body));
       }
     }
   }
@@ -158,7 +181,7 @@ void Node::Impl::drain_ready() {
     try {
       if (ready.hard_state) store->save_hard_state(*ready.hard_state);
       store->append(ready.entries);
-    } catch (const storage::StorageError& error) {
+    } catch (const std::exception& error) {  // StorageError, filesystem_error, bad_alloc
       return storage_failed(error.what());
     }
     if (file && !ready.entries.empty()) {
@@ -236,6 +259,8 @@ void Node::Impl::notify(const boost::json::value& action) {
       callback(machine.committed(), action);
     } catch (const std::exception& error) {
       std::cerr << "[conflux " << options.id << "] a subscriber threw: " << error.what() << '\n';
+    } catch (...) {
+      std::cerr << "[conflux " << options.id << "] a subscriber threw a non-standard exception\n";
     }
   }
 }
@@ -273,6 +298,8 @@ Node::Node(asio::any_io_executor executor, Options options)
         std::rethrow_exception(error);
       } catch (const std::exception& e) {
         std::cerr << "[conflux " << impl->options.id << "] task failed: " << e.what() << '\n';
+      } catch (...) {
+        std::cerr << "[conflux " << impl->options.id << "] task failed\n";
       }
     }
     impl->finish_close();
@@ -283,21 +310,21 @@ Node::Node(asio::any_io_executor executor, Options options)
 }
 
 Node::~Node() {
-  if (impl_ && !impl_->closing) start_close({});
+  if (impl_) start_close(impl_, {});  // idempotent; checked on the executor
 }
 
 std::chrono::milliseconds Node::default_timeout() const { return impl_->options.perform_timeout; }
 
-void Node::start_perform(std::string method, boost::json::array args, std::chrono::milliseconds timeout,
-                         PerformHandler handler) {
+void Node::start_perform(const std::shared_ptr<Impl>& impl, std::string method, boost::json::array args,
+                         std::chrono::milliseconds timeout, PerformHandler handler) {
   detail::PerformCall call{std::move(method), std::move(args), Clock::now() + timeout, std::move(handler)};
-  asio::dispatch(impl_->executor, [impl = impl_, c = std::move(call)]() mutable { impl->post_event(std::move(c)); });
+  asio::dispatch(impl->executor, [impl, c = std::move(call)]() mutable { impl->post_event(std::move(c)); });
 }
 
 // Stops accepting work, fails what is pending, closes the channel and wakes
 // the owner and the ticker so that all three coroutines end.
-void Node::start_close(asio::any_completion_handler<CloseSignature> handler) {
-  asio::dispatch(impl_->executor, [impl = impl_, h = std::move(handler)]() mutable {
+void Node::start_close(const std::shared_ptr<Impl>& impl, asio::any_completion_handler<CloseSignature> handler) {
+  asio::dispatch(impl->executor, [impl, h = std::move(handler)]() mutable {
     if (h) impl->close_waiters.push_back(std::move(h));
     if (impl->tasks == 0) return impl->release_close_waiters();
     if (impl->closing) return;

@@ -38,6 +38,7 @@ struct Pending {
   enum class Stage { waiting_leader, forwarded, proposed } stage = Stage::waiting_leader;
   PerformCall call;
   raft::NodeId forwarded_to;
+  raft::NodeId refused_by;  // said "not leader": not asked again before the next tick
   raft::Index index = 0;
   raft::Term term = 0;
 };
@@ -66,6 +67,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   void on_applied(const detail::AppliedAction& applied);
   void notify(const boost::json::value& action);
   void fail_queued_calls();
+  void fail_everything(const std::string& why);
   void finish_close();
   void release_close_waiters();
 
@@ -75,7 +77,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   void run_on_leader(std::uint64_t id);
   void forward(std::uint64_t id, const raft::NodeId& leader);
   void serve_forwarded(const raft::NodeId& from, const transport::PerformRequest& request);
-  void on_reply(const transport::PerformReply& reply);
+  void on_reply(const raft::NodeId& from, const transport::PerformReply& reply);
   void check_forwarded();
   void expire(Clock::time_point now);
   void settle_applied_early(std::uint64_t id);
@@ -113,7 +115,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   std::size_t tasks = 0;         // owner, ticker, channel
   std::vector<asio::any_completion_handler<CloseSignature>> close_waiters;
 
-  std::uint64_t next_id = 1;
+  std::uint64_t next_id;  // random start per run: a stale reply cannot match a new perform
   std::map<std::uint64_t, detail::Pending> pending;
   std::multimap<raft::Index, std::uint64_t> by_index;  // proposed performs
   std::uint64_t next_subscriber = 1;

@@ -6,6 +6,7 @@
 // with errc::leadership_lost if another entry took its place.
 #include "node_impl.hpp"
 
+#include <boost/asio/append.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -16,6 +17,22 @@ using Stage = detail::Pending::Stage;
 using Outcome = transport::PerformReply::Outcome;
 
 namespace {
+
+constexpr std::size_t max_action_bytes = 8 << 20;  // well inside the 16 MiB frame limit
+constexpr int max_action_depth = 28;               // the wire allows 32, minus the envelope
+
+/// Why `payload` (the serialized action) cannot be carried, or nullopt;
+/// on success `action` becomes exactly what replicas will parse.
+std::optional<std::string> carriable(const std::string& payload, boost::json::value& action) {
+  if (payload.size() > max_action_bytes) return "the action is larger than 8 MiB";
+  boost::json::parse_options options;
+  options.max_depth = max_action_depth;
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(payload, ec, {}, options);
+  if (ec) return "the action cannot be carried as JSON (" + ec.message() + ")";
+  action = std::move(parsed);
+  return std::nullopt;
+}
 
 errc code_named(const std::string& name) {
   for (int i = static_cast<int>(errc::unknown_method); i <= static_cast<int>(errc::bad_arguments); ++i) {
@@ -29,7 +46,7 @@ errc code_named(const std::string& name) {
 void Node::Impl::accept_call(detail::PerformCall call) {
   const auto id = next_id++;
   const bool expired = call.deadline <= Clock::now();
-  pending.emplace(id, detail::Pending{Stage::waiting_leader, std::move(call), {}, 0, 0});
+  pending.emplace(id, detail::Pending{.stage = Stage::waiting_leader, .call = std::move(call), .forwarded_to = {}, .refused_by = {}, .index = 0, .term = 0});
   if (expired) fail(id, errc::timeout, "timed out before the action was committed");
 }
 
@@ -44,7 +61,7 @@ void Node::Impl::dispatch_waiting() {
   for (const auto id : waiting) {
     if (leader == options.id) {
       run_on_leader(id);
-    } else {
+    } else if (pending.at(id).refused_by != leader) {
       forward(id, leader);
     }
   }
@@ -63,27 +80,39 @@ Node::Impl::MethodResult Node::Impl::run_method(const std::string& name,
   }
   machine.sync(raft->log());
   boost::json::value action;
-  boost::json::value next;
   try {
     action = method->second(machine.provisional(), args);
     if (action.is_null()) return MethodResult{Outcome::null_result, 0, 0, {}, {}};
   } catch (const std::exception& error) {
     return MethodResult{Outcome::failed, 0, 0, errc::method_failed, error.what()};
+  } catch (...) {
+    return MethodResult{Outcome::failed, 0, 0, errc::method_failed, "the method threw a non-standard exception"};
   }
+  // Every replica applies the action parsed from these bytes, so the leader
+  // does too; an action that does not survive the trip (NaN, too deep, too
+  // large) is refused here instead of jamming replication.
+  std::string payload = boost::json::serialize(action);
+  if (auto problem = carriable(payload, action)) return MethodResult{Outcome::failed, 0, 0, errc::bad_arguments, *problem};
+  boost::json::value next;
   try {
     next = machine.try_reduce(action);
   } catch (const std::exception& error) {
     return MethodResult{Outcome::failed, 0, 0, errc::reducer_failed, error.what()};
+  } catch (...) {
+    return MethodResult{Outcome::failed, 0, 0, errc::reducer_failed, "the reducer threw a non-standard exception"};
   }
-  const auto proposal = raft->propose(raft::Payload(boost::json::serialize(action)));
+  const auto proposal = raft->propose(raft::Payload(std::move(payload)));
   if (!proposal.accepted) return MethodResult{Outcome::not_leader, 0, 0, {}, {}};
   machine.proposed(proposal.index, proposal.term, std::move(action), std::move(next));
   return MethodResult{Outcome::proposed, proposal.index, proposal.term, {}, {}};
 }
 
 void Node::Impl::run_on_leader(std::uint64_t id) {
-  auto& p = pending.at(id);
-  const auto result = run_method(p.call.method, p.call.args);
+  const auto& call = pending.at(id).call;
+  const auto result = run_method(call.method, call.args);
+  auto found = pending.find(id);  // user code ran: it may have closed the node
+  if (found == pending.end()) return;
+  auto& p = found->second;
   switch (result.outcome) {
     case Outcome::proposed:
       p.stage = Stage::proposed;
@@ -130,9 +159,11 @@ void Node::Impl::serve_forwarded(const raft::NodeId& from, const transport::Perf
   channel->send(transport::ClientMessage{options.id, from, std::move(reply)});
 }
 
-void Node::Impl::on_reply(const transport::PerformReply& reply) {
+void Node::Impl::on_reply(const raft::NodeId& from, const transport::PerformReply& reply) {
   auto it = pending.find(reply.id);
-  if (it == pending.end() || it->second.stage != Stage::forwarded) return;  // late or duplicate
+  // Only the node it was forwarded to answers a perform; anything else is
+  // late, duplicated, or meant for an earlier run of this node.
+  if (it == pending.end() || it->second.stage != Stage::forwarded || it->second.forwarded_to != from) return;
   auto& p = it->second;
   switch (reply.outcome) {
     case Outcome::proposed:
@@ -144,7 +175,10 @@ void Node::Impl::on_reply(const transport::PerformReply& reply) {
       return;
     case Outcome::null_result: return complete(reply.id, nullptr);
     case Outcome::failed: return fail(reply.id, code_named(reply.code), reply.message);
-    case Outcome::not_leader: p.stage = Stage::waiting_leader; return;
+    case Outcome::not_leader:
+      p.stage = Stage::waiting_leader;
+      p.refused_by = from;  // not asked again before the next tick
+      return;
   }
 }
 
@@ -201,16 +235,15 @@ std::optional<PerformHandler> Node::Impl::take(std::uint64_t id) {
 
 void Node::Impl::complete(std::uint64_t id, boost::json::value result) {
   if (auto handler = take(id)) {
-    asio::post(executor, [h = std::move(*handler), r = std::move(result)]() mutable {
-      std::move(h)(nullptr, std::move(r));
-    });
+    // post() runs it through the handler's own associated executor.
+    asio::post(executor, asio::append(std::move(*handler), std::exception_ptr(), std::move(result)));
   }
 }
 
 void Node::Impl::fail(std::uint64_t id, errc code, const std::string& message) {
   if (auto handler = take(id)) {
     auto error = std::make_exception_ptr(Error(code, message));
-    asio::post(executor, [h = std::move(*handler), error]() mutable { std::move(h)(error, nullptr); });
+    asio::post(executor, asio::append(std::move(*handler), error, boost::json::value()));
   }
 }
 

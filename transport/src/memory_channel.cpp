@@ -74,9 +74,10 @@ void InProcessNetwork::attach(const raft::NodeId& id, std::shared_ptr<Endpoint> 
   endpoints_[id] = endpoint;
 }
 
-void InProcessNetwork::detach(const raft::NodeId& id) {
+void InProcessNetwork::detach(const raft::NodeId& id, const std::shared_ptr<Endpoint>& endpoint) {
   std::lock_guard lock(mutex_);
-  endpoints_.erase(id);
+  auto it = endpoints_.find(id);
+  if (it != endpoints_.end() && it->second.lock() == endpoint) endpoints_.erase(it);
 }
 
 InProcessNetwork::Route InProcessNetwork::route(const raft::NodeId& from, const raft::NodeId& to) {
@@ -141,7 +142,7 @@ void InProcessChannel::close() {
   if (endpoint_->closed) return;
   endpoint_->closed = true;
   endpoint_->stopped.cancel();
-  network_.detach(id_);
+  network_.detach(id_, endpoint_);
   for (auto& [id, peer] : endpoint_->peers) peer.connected = false;
 }
 

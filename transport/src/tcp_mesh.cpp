@@ -82,6 +82,7 @@ void TcpMesh::Impl::log(const std::string& line) const {
 // Spawns a task whose cancellation slot close() can trigger; logs anything it
 // throws; run() returns once the last task has ended after close().
 void TcpMesh::Impl::spawn(asio::awaitable<void> task, std::string name) {
+  if (closed) return;  // close() has already cancelled everything it knows of
   auto signal = signals.emplace(signals.end());
   ++tasks;
   asio::co_spawn(executor, std::move(task),
@@ -191,6 +192,7 @@ std::vector<PeerStatus> TcpMesh::status() const {
 asio::awaitable<void> TcpMesh::Impl::accept_loop() {
   while (!closed) {
     auto [ec, socket] = co_await acceptor.async_accept(as_tuple_awaitable);
+    if (closed) co_return;  // accepted just as close() ran: nobody would cancel its session
     if (ec) {
       if (closed || ec == asio::error::operation_aborted) co_return;
       log("accept failed: " + ec.message());

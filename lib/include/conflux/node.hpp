@@ -86,9 +86,11 @@ class Node {
   template <class Token>
   auto perform(std::string method, boost::json::array args, std::chrono::milliseconds timeout,
                Token&& token) {
+    // The initiation may run later (deferred, use_awaitable): it holds the
+    // node's state, not `this`.
     return boost::asio::async_initiate<Token, PerformSignature>(
-        [this](auto handler, std::string m, boost::json::array a, std::chrono::milliseconds t) {
-          start_perform(std::move(m), std::move(a), t, PerformHandler(std::move(handler)));
+        [impl = impl_](auto handler, std::string m, boost::json::array a, std::chrono::milliseconds t) {
+          start_perform(impl, std::move(m), std::move(a), t, PerformHandler(std::move(handler)));
         },
         token, std::move(method), std::move(args), timeout);
   }
@@ -110,8 +112,8 @@ class Node {
   template <class Token>
   auto close(Token&& token) {
     return boost::asio::async_initiate<Token, CloseSignature>(
-        [this](auto handler) {
-          start_close(boost::asio::any_completion_handler<CloseSignature>(std::move(handler)));
+        [impl = impl_](auto handler) {
+          start_close(impl, boost::asio::any_completion_handler<CloseSignature>(std::move(handler)));
         },
         token);
   }
@@ -120,9 +122,10 @@ class Node {
 
  private:
   std::chrono::milliseconds default_timeout() const;
-  void start_perform(std::string method, boost::json::array args, std::chrono::milliseconds timeout,
-                     PerformHandler handler);
-  void start_close(boost::asio::any_completion_handler<CloseSignature> handler);
+  static void start_perform(const std::shared_ptr<Impl>& impl, std::string method, boost::json::array args,
+                            std::chrono::milliseconds timeout, PerformHandler handler);
+  static void start_close(const std::shared_ptr<Impl>& impl,
+                          boost::asio::any_completion_handler<CloseSignature> handler);
 
   std::shared_ptr<Impl> impl_;
 };

@@ -49,7 +49,9 @@ class InProcessNetwork {
   };
 
   void attach(const raft::NodeId& id, std::shared_ptr<Endpoint> endpoint);
-  void detach(const raft::NodeId& id);
+  /// Detaches `endpoint` if it is still the one attached as `id` (a node
+  /// restarted under the same id may have replaced it already).
+  void detach(const raft::NodeId& id, const std::shared_ptr<Endpoint>& endpoint);
   Route route(const raft::NodeId& from, const raft::NodeId& to);
 
   mutable std::mutex mutex_;
