@@ -7,7 +7,6 @@
 //   list     append(x)
 
 #include <conflux/options.hpp>
-
 #include <map>
 #include <optional>
 #include <string>

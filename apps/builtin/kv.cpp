@@ -1,8 +1,7 @@
-#include "apps.hpp"
-
+#include <boost/json.hpp>
 #include <conflux/errors.hpp>
 
-#include <boost/json.hpp>
+#include "apps.hpp"
 
 namespace conflux::apps {
 namespace {
@@ -12,7 +11,8 @@ namespace json = boost::json;
 /// The key at args[0]: a non-empty string. `arity` is the expected count.
 std::string key_of(const json::array& args, std::size_t arity, const char* method) {
   if (args.size() != arity) {
-    throw Rejection(std::string(method) + " takes " + std::to_string(arity) + " argument" + (arity == 1 ? "" : "s"));
+    throw Rejection(std::string(method) + " takes " + std::to_string(arity) + " argument" +
+                    (arity == 1 ? "" : "s"));
   }
   if (!args[0].is_string() || args[0].get_string().empty()) {
     throw Rejection(std::string(method) + ": the key must be a non-empty string");
@@ -33,7 +33,8 @@ json::value append(const json::value& state, const json::array& args) {
   const auto key = key_of(args, 2, "append");
   if (!args[1].is_string()) throw Rejection("append: the value must be a string");
   const auto* current = lookup(state, key);
-  if (current && !current->is_string()) throw Rejection("append: \"" + key + "\" does not hold a string");
+  if (current && !current->is_string())
+    throw Rejection("append: \"" + key + "\" does not hold a string");
   return json::object{{"op", "append"}, {"k", key}, {"v", args[1]}};
 }
 
@@ -48,8 +49,8 @@ json::value cas(const json::value& state, const json::array& args) {
   const auto* current = lookup(state, key);
   const json::value found = current ? *current : json::value(nullptr);
   if (found != args[1]) {
-    throw Rejection("cas failed for \"" + key + "\": expected " + json::serialize(args[1]) + ", found " +
-                    json::serialize(found));
+    throw Rejection("cas failed for \"" + key + "\": expected " + json::serialize(args[1]) +
+                    ", found " + json::serialize(found));
   }
   return json::object{{"op", "put"}, {"k", key}, {"v", args[2]}};
 }
@@ -72,7 +73,8 @@ json::value reduce(const json::value& state, const json::value& action) {
     next[k] = a.at("v");
   } else if (*op == "append" && a.contains("v") && a.at("v").is_string()) {
     const auto* current = next.if_contains(k);
-    std::string joined = current && current->is_string() ? std::string(current->get_string()) : std::string();
+    std::string joined =
+        current && current->is_string() ? std::string(current->get_string()) : std::string();
     joined += a.at("v").get_string();
     next[k] = joined;
   } else if (*op == "del") {

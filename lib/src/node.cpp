@@ -1,21 +1,19 @@
 // conflux::Node: construction, the owner coroutine that drives the Raft
 // core (events in, then Ready out: persist, send, apply), and close().
-#include "node_impl.hpp"
-
-#include <conflux/transport/memory_channel.hpp>
-#include <conflux/transport/tcp_mesh.hpp>
-
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
-#include <algorithm>
+#include <conflux/transport/memory_channel.hpp>
+#include <conflux/transport/tcp_mesh.hpp>
 #include <functional>
 #include <iostream>
 #include <random>
 #include <stdexcept>
+
+#include "node_impl.hpp"
 
 namespace conflux {
 namespace {
@@ -40,8 +38,10 @@ raft::Config raft_config(const Options& options, std::chrono::milliseconds tick)
   config.id = options.id;
   for (const auto& peer : options.peers) config.voters.push_back(peer.id);
   config.heartbeat_ticks = ticks_per_heartbeat;
-  config.election_ticks_min = std::max(ticks(options.election_timeout.min, tick), ticks_per_heartbeat + 1);
-  config.election_ticks_max = std::max(ticks(options.election_timeout.max, tick), config.election_ticks_min);
+  config.election_ticks_min =
+      std::max(ticks(options.election_timeout.min, tick), ticks_per_heartbeat + 1);
+  config.election_ticks_max =
+      std::max(ticks(options.election_timeout.max, tick), config.election_ticks_min);
   config.seed = options.seed != 0 ? options.seed : std::hash<std::string>{}(options.id) | 1;
   return config;
 }
@@ -70,7 +70,8 @@ Node::Impl::Impl(asio::any_io_executor ex, Options opts)
       machine(options.reduce),
       wake(ex, asio::steady_timer::time_point::max()),
       tick_timer(ex),
-      tick_interval(std::max(options.heartbeat_interval / ticks_per_heartbeat, std::chrono::milliseconds(1))) {
+      tick_interval(std::max(options.heartbeat_interval / ticks_per_heartbeat,
+                             std::chrono::milliseconds(1))) {
   if (options.data_dir) {
     auto durable = std::make_unique<storage::FileStorage>(
         storage::FileStorageOptions{*options.data_dir, 64 << 20, options.fsync, {}, {}});
@@ -91,7 +92,8 @@ void Node::Impl::post_event(detail::Event event) {
     if (auto* call = std::get_if<detail::PerformCall>(&event)) {
       auto handler = std::move(call->handler);
       auto error = std::make_exception_ptr(Error(errc::closed, "the node is closed"));
-      asio::post(executor, [h = std::move(handler), error]() mutable { std::move(h)(error, nullptr); });
+      asio::post(executor,
+                 [h = std::move(handler), error]() mutable { std::move(h)(error, nullptr); });
     }
     return;
   }
@@ -158,7 +160,8 @@ void Node::Impl::handle(detail::Event& event) {
   } else if (auto* packet = std::get_if<transport::Packet>(&event)) {
     if (auto* message = std::get_if<raft::Message>(packet)) {
       const auto result = raft->step(std::move(*message));
-      if (!result.ok()) std::cerr << "[conflux " << options.id << "] refused a message: " << result.reason << '\n';
+      if (!result.ok())
+        std::cerr << "[conflux " << options.id << "] refused a message: " << result.reason << '\n';
     } else {
       auto& client = std::get<transport::ClientMessage>(*packet);
       if (auto* request = std::get_if<transport::PerformRequest>(&client.body)) {
@@ -230,11 +233,13 @@ void Node::Impl::on_sync_done(const detail::SyncDone& done) {
 void Node::Impl::storage_failed(const std::string& what) {
   syncing.reset();
   storage_error = what;
-  std::cerr << "[conflux " << options.id << "] storage failed, no longer acknowledging writes: " << what << '\n';
+  std::cerr << "[conflux " << options.id
+            << "] storage failed, no longer acknowledging writes: " << what << '\n';
 }
 
 void Node::Impl::on_applied(const detail::AppliedAction& applied) {
-  if (!applied.no_op && applied.reducer_error.empty() && !applied.action.is_null()) notify(applied.action);
+  if (!applied.no_op && applied.reducer_error.empty() && !applied.action.is_null())
+    notify(applied.action);
   const auto [first, last] = by_index.equal_range(applied.index);
   std::vector<std::uint64_t> ids;
   for (auto it = first; it != last; ++it) ids.push_back(it->second);
@@ -269,8 +274,10 @@ void Node::Impl::notify(const boost::json::value& action) {
 void Node::Impl::fail_queued_calls() {
   for (auto& event : events) {
     if (auto* call = std::get_if<detail::PerformCall>(&event)) {
-      auto error = std::make_exception_ptr(Error(errc::closed, "the node was closed before the perform completed"));
-      asio::post(executor, [h = std::move(call->handler), error]() mutable { std::move(h)(error, nullptr); });
+      auto error = std::make_exception_ptr(
+          Error(errc::closed, "the node was closed before the perform completed"));
+      asio::post(executor,
+                 [h = std::move(call->handler), error]() mutable { std::move(h)(error, nullptr); });
     }
   }
   events.clear();
@@ -288,9 +295,10 @@ void Node::Impl::release_close_waiters() {
 Node::Node(asio::any_io_executor executor, Options options)
     : impl_(std::make_shared<Impl>(executor, std::move(options))) {
   auto impl = impl_;
-  impl->channel = make_channel(impl->options, executor, [weak = std::weak_ptr(impl)](transport::Packet packet) {
-    if (auto self = weak.lock()) self->post_event(std::move(packet));
-  });
+  impl->channel =
+      make_channel(impl->options, executor, [weak = std::weak_ptr(impl)](transport::Packet packet) {
+        if (auto self = weak.lock()) self->post_event(std::move(packet));
+      });
   impl->tasks = 3;
   const auto done = [impl](std::exception_ptr error) {
     if (error) {
@@ -313,17 +321,23 @@ Node::~Node() {
   if (impl_) start_close(impl_, {});  // idempotent; checked on the executor
 }
 
-std::chrono::milliseconds Node::default_timeout() const { return impl_->options.perform_timeout; }
+std::chrono::milliseconds Node::default_timeout() const {
+  return impl_->options.perform_timeout;
+}
 
-void Node::start_perform(const std::shared_ptr<Impl>& impl, std::string method, boost::json::array args,
-                         std::chrono::milliseconds timeout, PerformHandler handler) {
-  detail::PerformCall call{std::move(method), std::move(args), Clock::now() + timeout, std::move(handler)};
-  asio::dispatch(impl->executor, [impl, c = std::move(call)]() mutable { impl->post_event(std::move(c)); });
+void Node::start_perform(const std::shared_ptr<Impl>& impl, std::string method,
+                         boost::json::array args, std::chrono::milliseconds timeout,
+                         PerformHandler handler) {
+  detail::PerformCall call{std::move(method), std::move(args), Clock::now() + timeout,
+                           std::move(handler)};
+  asio::dispatch(impl->executor,
+                 [impl, c = std::move(call)]() mutable { impl->post_event(std::move(c)); });
 }
 
 // Stops accepting work, fails what is pending, closes the channel and wakes
 // the owner and the ticker so that all three coroutines end.
-void Node::start_close(const std::shared_ptr<Impl>& impl, asio::any_completion_handler<CloseSignature> handler) {
+void Node::start_close(const std::shared_ptr<Impl>& impl,
+                       asio::any_completion_handler<CloseSignature> handler) {
   asio::dispatch(impl->executor, [impl, h = std::move(handler)]() mutable {
     if (h) impl->close_waiters.push_back(std::move(h));
     if (impl->tasks == 0) return impl->release_close_waiters();
@@ -331,7 +345,8 @@ void Node::start_close(const std::shared_ptr<Impl>& impl, asio::any_completion_h
     impl->closing = true;
     std::vector<std::uint64_t> ids;
     for (const auto& [id, p] : impl->pending) ids.push_back(id);
-    for (const auto id : ids) impl->fail(id, errc::closed, "the node was closed before the perform completed");
+    for (const auto id : ids)
+      impl->fail(id, errc::closed, "the node was closed before the perform completed");
     impl->fail_queued_calls();
     impl->channel->close();
     impl->wake.cancel();
@@ -339,8 +354,12 @@ void Node::start_close(const std::shared_ptr<Impl>& impl, asio::any_completion_h
   });
 }
 
-const boost::json::value& Node::state() const { return impl_->machine.committed(); }
-const boost::json::value& Node::provisional_state() const { return impl_->machine.provisional(); }
+const boost::json::value& Node::state() const {
+  return impl_->machine.committed();
+}
+const boost::json::value& Node::provisional_state() const {
+  return impl_->machine.provisional();
+}
 
 Subscription Node::subscribe(Subscriber callback) {
   const auto id = impl_->next_subscriber++;
@@ -352,7 +371,9 @@ Subscription Node::subscribe(Subscriber callback) {
 
 NodeStatus Node::status() const {
   const auto s = impl_->raft->status();
-  return NodeStatus{s.id,     std::string(raft::to_string(s.role)), s.term, s.leader, s.commit, s.applied,
+  return NodeStatus{s.id,         std::string(raft::to_string(s.role)),
+                    s.term,       s.leader,
+                    s.commit,     s.applied,
                     s.last_index, impl_->storage_error};
 }
 

@@ -2,21 +2,19 @@
 // Internals of conflux::Node. Everything runs on the node's executor; the
 // owner coroutine is the only code that touches the Raft core.
 
-#include "state_machine.hpp"
-#include "sync_worker.hpp"
-
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <conflux/node.hpp>
 #include <conflux/raft/raft.hpp>
 #include <conflux/transport/channel.hpp>
 #include <conflux/transport/packet.hpp>
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
-
 #include <deque>
 #include <map>
 #include <optional>
 #include <variant>
+
+#include "state_machine.hpp"
+#include "sync_worker.hpp"
 
 namespace conflux {
 
@@ -108,11 +106,11 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   std::unique_ptr<detail::SyncWorker> worker;  // declared after store: joined before it goes
 
   std::deque<detail::Event> events;
-  asio::steady_timer wake;       // the owner waits here for events
+  asio::steady_timer wake;  // the owner waits here for events
   asio::steady_timer tick_timer;
   std::chrono::milliseconds tick_interval;
   bool closing = false;
-  std::size_t tasks = 0;         // owner, ticker, channel
+  std::size_t tasks = 0;  // owner, ticker, channel
   std::vector<asio::any_completion_handler<CloseSignature>> close_waiters;
 
   std::uint64_t next_id;  // random start per run: a stale reply cannot match a new perform

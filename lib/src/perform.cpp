@@ -4,12 +4,12 @@
 // action. Either way it completes here, once this node has applied the
 // entry at that index: with the action if the entry has the expected term,
 // with errc::leadership_lost if another entry took its place.
-#include "node_impl.hpp"
-
 #include <boost/asio/append.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+
+#include "node_impl.hpp"
 
 namespace conflux {
 
@@ -35,7 +35,8 @@ std::optional<std::string> carriable(const std::string& payload, boost::json::va
 }
 
 errc code_named(const std::string& name) {
-  for (int i = static_cast<int>(errc::unknown_method); i <= static_cast<int>(errc::bad_arguments); ++i) {
+  for (int i = static_cast<int>(errc::unknown_method); i <= static_cast<int>(errc::bad_arguments);
+       ++i) {
     if (name == to_string(static_cast<errc>(i))) return static_cast<errc>(i);
   }
   return errc::method_failed;
@@ -46,7 +47,12 @@ errc code_named(const std::string& name) {
 void Node::Impl::accept_call(detail::PerformCall call) {
   const auto id = next_id++;
   const bool expired = call.deadline <= Clock::now();
-  pending.emplace(id, detail::Pending{.stage = Stage::waiting_leader, .call = std::move(call), .forwarded_to = {}, .refused_by = {}, .index = 0, .term = 0});
+  pending.emplace(id, detail::Pending{.stage = Stage::waiting_leader,
+                                      .call = std::move(call),
+                                      .forwarded_to = {},
+                                      .refused_by = {},
+                                      .index = 0,
+                                      .term = 0});
   if (expired) fail(id, errc::timeout, "timed out before the action was committed");
 }
 
@@ -76,7 +82,8 @@ Node::Impl::MethodResult Node::Impl::run_method(const std::string& name,
   if (raft->role() != raft::Role::leader) return MethodResult{Outcome::not_leader, 0, 0, {}, {}};
   const auto method = options.methods.find(name);
   if (method == options.methods.end()) {
-    return MethodResult{Outcome::failed, 0, 0, errc::unknown_method, name + " is not a registered method"};
+    return MethodResult{Outcome::failed, 0, 0, errc::unknown_method,
+                        name + " is not a registered method"};
   }
   machine.sync(raft->log());
   boost::json::value action;
@@ -86,20 +93,23 @@ Node::Impl::MethodResult Node::Impl::run_method(const std::string& name,
   } catch (const std::exception& error) {
     return MethodResult{Outcome::failed, 0, 0, errc::method_failed, error.what()};
   } catch (...) {
-    return MethodResult{Outcome::failed, 0, 0, errc::method_failed, "the method threw a non-standard exception"};
+    return MethodResult{Outcome::failed, 0, 0, errc::method_failed,
+                        "the method threw a non-standard exception"};
   }
   // Every replica applies the action parsed from these bytes, so the leader
   // does too; an action that does not survive the trip (NaN, too deep, too
   // large) is refused here instead of jamming replication.
   std::string payload = boost::json::serialize(action);
-  if (auto problem = carriable(payload, action)) return MethodResult{Outcome::failed, 0, 0, errc::bad_arguments, *problem};
+  if (auto problem = carriable(payload, action))
+    return MethodResult{Outcome::failed, 0, 0, errc::bad_arguments, *problem};
   boost::json::value next;
   try {
     next = machine.try_reduce(action);
   } catch (const std::exception& error) {
     return MethodResult{Outcome::failed, 0, 0, errc::reducer_failed, error.what()};
   } catch (...) {
-    return MethodResult{Outcome::failed, 0, 0, errc::reducer_failed, "the reducer threw a non-standard exception"};
+    return MethodResult{Outcome::failed, 0, 0, errc::reducer_failed,
+                        "the reducer threw a non-standard exception"};
   }
   const auto proposal = raft->propose(raft::Payload(std::move(payload)));
   if (!proposal.accepted) return MethodResult{Outcome::not_leader, 0, 0, {}, {}};
@@ -120,9 +130,12 @@ void Node::Impl::run_on_leader(std::uint64_t id) {
       p.term = result.term;
       by_index.emplace(result.index, id);
       return;
-    case Outcome::null_result: return complete(id, nullptr);
-    case Outcome::failed: return fail(id, result.code, result.message);
-    case Outcome::not_leader: return;  // stays waiting for the next leader
+    case Outcome::null_result:
+      return complete(id, nullptr);
+    case Outcome::failed:
+      return fail(id, result.code, result.message);
+    case Outcome::not_leader:
+      return;  // stays waiting for the next leader
   }
 }
 
@@ -136,7 +149,8 @@ void Node::Impl::forward(std::uint64_t id, const raft::NodeId& leader) {
 
 // On the leader: runs a perform forwarded by another node and tells it the
 // outcome. The forwarding node completes it when it applies the entry.
-void Node::Impl::serve_forwarded(const raft::NodeId& from, const transport::PerformRequest& request) {
+void Node::Impl::serve_forwarded(const raft::NodeId& from,
+                                 const transport::PerformRequest& request) {
   transport::PerformReply reply;
   reply.id = request.id;
   boost::json::value args;
@@ -153,7 +167,8 @@ void Node::Impl::serve_forwarded(const raft::NodeId& from, const transport::Perf
     reply.outcome = result.outcome;
     reply.index = result.index;
     reply.term = result.term;
-    reply.code = result.outcome == Outcome::failed ? std::string(to_string(result.code)) : std::string();
+    reply.code =
+        result.outcome == Outcome::failed ? std::string(to_string(result.code)) : std::string();
     reply.message = result.message;
   }
   channel->send(transport::ClientMessage{options.id, from, std::move(reply)});
@@ -163,7 +178,9 @@ void Node::Impl::on_reply(const raft::NodeId& from, const transport::PerformRepl
   auto it = pending.find(reply.id);
   // Only the node it was forwarded to answers a perform; anything else is
   // late, duplicated, or meant for an earlier run of this node.
-  if (it == pending.end() || it->second.stage != Stage::forwarded || it->second.forwarded_to != from) return;
+  if (it == pending.end() || it->second.stage != Stage::forwarded ||
+      it->second.forwarded_to != from)
+    return;
   auto& p = it->second;
   switch (reply.outcome) {
     case Outcome::proposed:
@@ -173,8 +190,10 @@ void Node::Impl::on_reply(const raft::NodeId& from, const transport::PerformRepl
       if (reply.index <= machine.applied()) return settle_applied_early(reply.id);
       by_index.emplace(reply.index, reply.id);
       return;
-    case Outcome::null_result: return complete(reply.id, nullptr);
-    case Outcome::failed: return fail(reply.id, code_named(reply.code), reply.message);
+    case Outcome::null_result:
+      return complete(reply.id, nullptr);
+    case Outcome::failed:
+      return fail(reply.id, code_named(reply.code), reply.message);
     case Outcome::not_leader:
       p.stage = Stage::waiting_leader;
       p.refused_by = from;  // not asked again before the next tick
@@ -215,7 +234,8 @@ void Node::Impl::expire(Clock::time_point now) {
   for (const auto& [id, p] : pending) {
     if (p.call.deadline <= now) expired.push_back(id);
   }
-  for (const auto id : expired) fail(id, errc::timeout, "timed out before the action was committed");
+  for (const auto id : expired)
+    fail(id, errc::timeout, "timed out before the action was committed");
 }
 
 std::optional<PerformHandler> Node::Impl::take(std::uint64_t id) {
@@ -236,7 +256,8 @@ std::optional<PerformHandler> Node::Impl::take(std::uint64_t id) {
 void Node::Impl::complete(std::uint64_t id, boost::json::value result) {
   if (auto handler = take(id)) {
     // post() runs it through the handler's own associated executor.
-    asio::post(executor, asio::append(std::move(*handler), std::exception_ptr(), std::move(result)));
+    asio::post(executor,
+               asio::append(std::move(*handler), std::exception_ptr(), std::move(result)));
   }
 }
 

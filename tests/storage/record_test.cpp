@@ -1,6 +1,8 @@
 // Specification of the record format (lib/src/storage/record.hpp): encoding
 // and parsing round trip, every damaged byte is detected, and a length the
 // bytes merely announce is refused before anything is allocated.
+#include "support/allocation_probe.hpp"
+
 #include <doctest/doctest.h>
 
 #include "storage/storage_test_util.hpp"
@@ -17,38 +19,10 @@ using namespace conflux::storage::test;
 
 // ------------------------------------------------------------ allocation probe
 //
-// Parsing must never allocate what a record merely announces. This test
-// binary replaces the global operator new and counts allocations made while
-// a probe is active.
+// Parsing must never allocate what a record merely announces: checked with
+// the allocation probe (tests/support/allocation_probe.hpp).
 
-namespace {
-bool probing = false;
-std::size_t allocations = 0;  // only counted while probing
-
-class AllocationProbe {
- public:
-  AllocationProbe() {
-    allocations = 0;
-    probing = true;
-  }
-  ~AllocationProbe() { probing = false; }
-  AllocationProbe(const AllocationProbe&) = delete;
-  AllocationProbe& operator=(const AllocationProbe&) = delete;
-  std::size_t count() const { return allocations; }
-};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  if (probing) ++allocations;
-  if (void* memory = std::malloc(size == 0 ? 1 : size)) return memory;
-  throw std::bad_alloc();
-}
-void operator delete(void* memory) noexcept {
-  std::free(memory);
-}
-void operator delete(void* memory, std::size_t) noexcept {
-  std::free(memory);
-}
+using conflux::test::AllocationProbe;
 
 // ------------------------------------------------------------ helpers
 

@@ -1,6 +1,8 @@
 // Specification of the framing (conflux/transport/frame.hpp): a 4-byte
 // big-endian length, then the body. FrameDecoder reassembles frames from
 // pieces of any size and refuses a bad length before the body arrives.
+#include "support/allocation_probe.hpp"
+
 #include <doctest/doctest.h>
 
 #include <conflux/transport/frame.hpp>
@@ -17,35 +19,7 @@ using namespace conflux::transport;
 // this test binary replaces the global operator new and records the largest
 // single request made while a probe is active.
 
-namespace {
-bool probing = false;
-std::size_t largest_allocation = 0;  // bytes; only updated while probing
-
-/// Records the largest allocation made during its lifetime.
-class AllocationProbe {
- public:
-  AllocationProbe() {
-    largest_allocation = 0;
-    probing = true;
-  }
-  ~AllocationProbe() { probing = false; }
-  AllocationProbe(const AllocationProbe&) = delete;
-  AllocationProbe& operator=(const AllocationProbe&) = delete;
-  std::size_t largest() const { return largest_allocation; }
-};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  if (probing && size > largest_allocation) largest_allocation = size;
-  if (void* memory = std::malloc(size == 0 ? 1 : size)) return memory;
-  throw std::bad_alloc();
-}
-void operator delete(void* memory) noexcept {
-  std::free(memory);
-}
-void operator delete(void* memory, std::size_t) noexcept {
-  std::free(memory);
-}
+using conflux::test::AllocationProbe;
 
 // ------------------------------------------------------------ helpers
 

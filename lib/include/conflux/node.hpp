@@ -7,16 +7,14 @@
 // subscriber callbacks run there too (or on the handler's own associated
 // executor).
 
-#include <conflux/errors.hpp>
-#include <conflux/options.hpp>
-
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
-
 #include <chrono>
+#include <conflux/errors.hpp>
+#include <conflux/options.hpp>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -35,7 +33,7 @@ using CloseSignature = void();
 
 struct NodeStatus {
   std::string id;
-  std::string role;    ///< "follower", "pre_candidate", "candidate" or "leader"
+  std::string role;  ///< "follower", "pre_candidate", "candidate" or "leader"
   std::uint64_t term = 0;
   std::string leader;  ///< empty when unknown
   std::uint64_t commit = 0;
@@ -47,7 +45,8 @@ struct NodeStatus {
 };
 
 /// Called after each committed action (never for no-ops), in commit order.
-using Subscriber = std::function<void(const boost::json::value& state, const boost::json::value& action)>;
+using Subscriber =
+    std::function<void(const boost::json::value& state, const boost::json::value& action)>;
 
 /// Unsubscribes on destruction or on unsubscribe(). Movable.
 class Subscription {
@@ -89,7 +88,8 @@ class Node {
     // The initiation may run later (deferred, use_awaitable): it holds the
     // node's state, not `this`.
     return boost::asio::async_initiate<Token, PerformSignature>(
-        [impl = impl_](auto handler, std::string m, boost::json::array a, std::chrono::milliseconds t) {
+        [impl = impl_](auto handler, std::string m, boost::json::array a,
+                       std::chrono::milliseconds t) {
           start_perform(impl, std::move(m), std::move(a), t, PerformHandler(std::move(handler)));
         },
         token, std::move(method), std::move(args), timeout);
@@ -97,7 +97,8 @@ class Node {
   /// As above, with Options::perform_timeout.
   template <class Token>
   auto perform(std::string method, boost::json::array args, Token&& token) {
-    return perform(std::move(method), std::move(args), default_timeout(), std::forward<Token>(token));
+    return perform(std::move(method), std::move(args), default_timeout(),
+                   std::forward<Token>(token));
   }
 
   /// The committed state: every committed action, reduced in order.
@@ -113,7 +114,8 @@ class Node {
   auto close(Token&& token) {
     return boost::asio::async_initiate<Token, CloseSignature>(
         [impl = impl_](auto handler) {
-          start_close(impl, boost::asio::any_completion_handler<CloseSignature>(std::move(handler)));
+          start_close(impl,
+                      boost::asio::any_completion_handler<CloseSignature>(std::move(handler)));
         },
         token);
   }
@@ -122,8 +124,9 @@ class Node {
 
  private:
   std::chrono::milliseconds default_timeout() const;
-  static void start_perform(const std::shared_ptr<Impl>& impl, std::string method, boost::json::array args,
-                            std::chrono::milliseconds timeout, PerformHandler handler);
+  static void start_perform(const std::shared_ptr<Impl>& impl, std::string method,
+                            boost::json::array args, std::chrono::milliseconds timeout,
+                            PerformHandler handler);
   static void start_close(const std::shared_ptr<Impl>& impl,
                           boost::asio::any_completion_handler<CloseSignature> handler);
 
