@@ -78,6 +78,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   void on_reply(const raft::NodeId& from, const transport::PerformReply& reply);
   void check_forwarded();
   void expire(Clock::time_point now);
+  void await_apply(std::uint64_t id, raft::Index index, raft::Term term);
   void settle_applied_early(std::uint64_t id);
   std::optional<PerformHandler> take(std::uint64_t id);
   void complete(std::uint64_t id, boost::json::value result);

@@ -122,14 +122,9 @@ void Node::Impl::run_on_leader(std::uint64_t id) {
   const auto result = run_method(call.method, call.args);
   auto found = pending.find(id);  // user code ran: it may have closed the node
   if (found == pending.end()) return;
-  auto& p = found->second;
   switch (result.outcome) {
     case Outcome::proposed:
-      p.stage = Stage::proposed;
-      p.index = result.index;
-      p.term = result.term;
-      by_index.emplace(result.index, id);
-      return;
+      return await_apply(id, result.index, result.term);
     case Outcome::null_result:
       return complete(id, nullptr);
     case Outcome::failed:
@@ -184,12 +179,7 @@ void Node::Impl::on_reply(const raft::NodeId& from, const transport::PerformRepl
   auto& p = it->second;
   switch (reply.outcome) {
     case Outcome::proposed:
-      p.stage = Stage::proposed;
-      p.index = reply.index;
-      p.term = reply.term;
-      if (reply.index <= machine.applied()) return settle_applied_early(reply.id);
-      by_index.emplace(reply.index, reply.id);
-      return;
+      return await_apply(reply.id, reply.index, reply.term);
     case Outcome::null_result:
       return complete(reply.id, nullptr);
     case Outcome::failed:
@@ -199,6 +189,17 @@ void Node::Impl::on_reply(const raft::NodeId& from, const transport::PerformRepl
       p.refused_by = from;  // not asked again before the next tick
       return;
   }
+}
+
+// The perform's action sits at (index, term): it completes when this node
+// applies that index (on_applied), or now if it already has.
+void Node::Impl::await_apply(std::uint64_t id, raft::Index index, raft::Term term) {
+  auto& p = pending.at(id);
+  p.stage = Stage::proposed;
+  p.index = index;
+  p.term = term;
+  if (index <= machine.applied()) return settle_applied_early(id);
+  by_index.emplace(index, id);
 }
 
 // The entry was applied here before the leader's answer arrived: settle the
