@@ -40,7 +40,6 @@ class Network {
   void isolate(const raft::NodeId& node, const std::vector<raft::NodeId>& others);
   void heal() { cut_.clear(); }
   bool is_cut(const raft::NodeId& a, const raft::NodeId& b) const;
-  std::size_t cut_links() const { return cut_.size(); }
 
  private:
   std::optional<raft::Message> deliverable(raft::Message message) const;
