@@ -1,15 +1,13 @@
 // The README's quick example: three nodes in one process share a list.
 // Built in CI (apps/examples), so the documentation cannot rot.
 
-#include <conflux/conflux.hpp>
-#include <conflux/transport/memory_channel.hpp>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-
+#include <conflux/conflux.hpp>
+#include <conflux/transport/memory_channel.hpp>
 #include <iostream>
 
 namespace asio = boost::asio;

@@ -2,15 +2,13 @@
 // structs, converted through Boost.JSON (conflux/typed.hpp). Three nodes in
 // one process; built and run by CTest.
 
-#include <conflux/conflux.hpp>
-#include <conflux/transport/memory_channel.hpp>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-
+#include <conflux/conflux.hpp>
+#include <conflux/transport/memory_channel.hpp>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -33,11 +31,15 @@ struct Change {
 };
 
 // Boost.JSON conversions: a struct is a JSON object.
-void tag_invoke(json::value_from_tag, json::value& v, const Todo& t) { v = {{"text", t.text}, {"done", t.done}}; }
+void tag_invoke(json::value_from_tag, json::value& v, const Todo& t) {
+  v = {{"text", t.text}, {"done", t.done}};
+}
 Todo tag_invoke(json::value_to_tag<Todo>, const json::value& v) {
   return {json::value_to<std::string>(v.at("text")), v.at("done").as_bool()};
 }
-void tag_invoke(json::value_from_tag, json::value& v, const Todos& t) { v = {{"items", json::value_from(t.items)}}; }
+void tag_invoke(json::value_from_tag, json::value& v, const Todos& t) {
+  v = {{"items", json::value_from(t.items)}};
+}
 Todos tag_invoke(json::value_to_tag<Todos>, const json::value& v) {
   return {json::value_to<std::vector<Todo>>(v.at("items"))};
 }
