@@ -7,9 +7,8 @@
 //
 //   transport_bench [--seconds S] [--entries-per-message N] [--window W] [--pings N]
 
-#include <conflux/transport/codec.hpp>
-#include <conflux/transport/tcp_mesh.hpp>
-
+#include <algorithm>
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -17,10 +16,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
-
-#include <algorithm>
-#include <atomic>
 #include <chrono>
+#include <conflux/transport/codec.hpp>
+#include <conflux/transport/tcp_mesh.hpp>
 #include <cstdio>
 #include <future>
 #include <string>
@@ -53,10 +51,9 @@ struct Node {
     config.cluster = "bench";
     config.peers[peer] = "";
     config.queue_max_frames = 1 << 16;
-    mesh = std::make_unique<transport::TcpMesh>(io.get_executor(), config,
-                                                [this](transport::Packet p) {
-                                                  on_message(std::get<raft::Message>(std::move(p)));
-                                                });
+    mesh = std::make_unique<transport::TcpMesh>(
+        io.get_executor(), config,
+        [this](transport::Packet p) { on_message(std::get<raft::Message>(std::move(p))); });
   }
   void start() {
     asio::co_spawn(io, mesh->run(), asio::detached);
@@ -107,7 +104,8 @@ void throughput(Node& a, Node& b, const Options& options) {
   };
   const auto start = Clock::now();
   a.on_thread(pump);
-  std::this_thread::sleep_for(std::chrono::duration<double>(options.seconds));  // the measurement window
+  std::this_thread::sleep_for(
+      std::chrono::duration<double>(options.seconds));  // the measurement window
   a.on_thread([&] { sending = false; });
   const std::chrono::duration<double> elapsed = Clock::now() - start;
   const auto received = entries.load();
@@ -118,8 +116,9 @@ void throughput(Node& a, Node& b, const Options& options) {
   a.on_thread([&] { a.on_message = [](raft::Message) {}; });
   b.on_thread([&] { b.on_message = [](raft::Message) {}; });
   const double per_second = static_cast<double>(received) / elapsed.count();
-  std::printf("throughput: %.0f entries/s, %.1f MB/s of entry payload (%zu entries/message, window %zu)\n",
-              per_second, per_second * 256 / 1e6, options.entries_per_message, options.window);
+  std::printf(
+      "throughput: %.0f entries/s, %.1f MB/s of entry payload (%zu entries/message, window %zu)\n",
+      per_second, per_second * 256 / 1e6, options.entries_per_message, options.window);
 }
 
 struct Percentiles {
@@ -188,11 +187,16 @@ Options parse(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
-    if (flag == "--seconds") options.seconds = std::stod(value);
-    else if (flag == "--entries-per-message") options.entries_per_message = std::stoul(value);
-    else if (flag == "--window") options.window = std::stoul(value);
-    else if (flag == "--pings") options.pings = std::stoul(value);
-    else throw std::invalid_argument("unknown flag " + flag);
+    if (flag == "--seconds")
+      options.seconds = std::stod(value);
+    else if (flag == "--entries-per-message")
+      options.entries_per_message = std::stoul(value);
+    else if (flag == "--window")
+      options.window = std::stoul(value);
+    else if (flag == "--pings")
+      options.pings = std::stoul(value);
+    else
+      throw std::invalid_argument("unknown flag " + flag);
   }
   return options;
 }
@@ -204,7 +208,8 @@ int main(int argc, char** argv) {
   try {
     options = parse(argc, argv);
   } catch (const std::exception& error) {
-    std::fprintf(stderr, "%s\nusage: %s [--seconds S] [--entries-per-message N] [--window W] [--pings N]\n",
+    std::fprintf(stderr,
+                 "%s\nusage: %s [--seconds S] [--entries-per-message N] [--window W] [--pings N]\n",
                  error.what(), argv[0]);
     return 2;
   }
@@ -224,9 +229,11 @@ int main(int argc, char** argv) {
   while (!connected(a) || !connected(b)) std::this_thread::sleep_for(std::chrono::milliseconds(10));
 
   throughput(a, b, options);
-  const std::string ping = transport::encode(raft::Message{"a", "b", 1, raft::VoteRequest{false, 1, 1}});
+  const std::string ping =
+      transport::encode(raft::Message{"a", "b", 1, raft::VoteRequest{false, 1, 1}});
   const auto ours = percentiles(mesh_ping_pong(a, b, options.pings));
-  const auto raw = percentiles(raw_ping_pong(options.pings, ping.size() + transport::frame_header_bytes));
+  const auto raw =
+      percentiles(raw_ping_pong(options.pings, ping.size() + transport::frame_header_bytes));
   std::printf("ping-pong (%zu round trips, %zu-byte frames):\n", options.pings,
               ping.size() + transport::frame_header_bytes);
   std::printf("  raw TCP    p50 %7.1f us  p99 %7.1f us\n", raw.p50, raw.p99);

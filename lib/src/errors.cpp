@@ -8,14 +8,22 @@ class Category final : public std::error_category {
   const char* name() const noexcept override { return "conflux"; }
   std::string message(int value) const override {
     switch (static_cast<errc>(value)) {
-      case errc::unknown_method: return "not a registered method";
-      case errc::method_failed: return "the method refused the call";
-      case errc::reducer_failed: return "the reducer failed on the action";
-      case errc::timeout: return "timed out before the action was committed";
-      case errc::leadership_lost: return "leadership changed and the action was lost; retry";
-      case errc::outcome_unknown: return "the leader changed before answering; the action may commit";
-      case errc::closed: return "the node is closed";
-      case errc::bad_arguments: return "the arguments or the action cannot be carried";
+      case errc::unknown_method:
+        return "not a registered method";
+      case errc::method_failed:
+        return "the method refused the call";
+      case errc::reducer_failed:
+        return "the reducer failed on the action";
+      case errc::timeout:
+        return "timed out before the action was committed";
+      case errc::leadership_lost:
+        return "leadership changed and the action was lost; retry";
+      case errc::outcome_unknown:
+        return "the leader changed before answering; the action may commit";
+      case errc::closed:
+        return "the node is closed";
+      case errc::bad_arguments:
+        return "the arguments or the action cannot be carried";
     }
     return "unknown conflux error";
   }
@@ -25,14 +33,22 @@ class Category final : public std::error_category {
 
 std::string_view to_string(errc code) {
   switch (code) {
-    case errc::unknown_method: return "unknown_method";
-    case errc::method_failed: return "method_failed";
-    case errc::reducer_failed: return "reducer_failed";
-    case errc::timeout: return "timeout";
-    case errc::leadership_lost: return "leadership_lost";
-    case errc::outcome_unknown: return "outcome_unknown";
-    case errc::closed: return "closed";
-    case errc::bad_arguments: return "bad_arguments";
+    case errc::unknown_method:
+      return "unknown_method";
+    case errc::method_failed:
+      return "method_failed";
+    case errc::reducer_failed:
+      return "reducer_failed";
+    case errc::timeout:
+      return "timeout";
+    case errc::leadership_lost:
+      return "leadership_lost";
+    case errc::outcome_unknown:
+      return "outcome_unknown";
+    case errc::closed:
+      return "closed";
+    case errc::bad_arguments:
+      return "bad_arguments";
   }
   return "unknown";
 }
@@ -42,8 +58,12 @@ const std::error_category& error_category() {
   return category;
 }
 
-std::error_code make_error_code(errc code) { return {static_cast<int>(code), error_category()}; }
+std::error_code make_error_code(errc code) {
+  return {static_cast<int>(code), error_category()};
+}
 
-bool is_retryable(errc code) { return code == errc::leadership_lost; }
+bool is_retryable(errc code) {
+  return code == errc::leadership_lost;
+}
 
 }  // namespace conflux

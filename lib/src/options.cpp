@@ -1,5 +1,4 @@
 #include <conflux/options.hpp>
-
 #include <set>
 
 namespace conflux {
@@ -29,21 +28,24 @@ void check_channel(const Options& options, std::vector<std::string>& errors) {
   if (options.in_process && !options.in_process->network) {
     errors.push_back("\"in_process.network\" must point to an InProcessNetwork");
   }
-  if (options.tcp && options.tcp->listen.empty()) errors.push_back("\"tcp.listen\" must not be empty");
+  if (options.tcp && options.tcp->listen.empty())
+    errors.push_back("\"tcp.listen\" must not be empty");
 }
 
 void check_timing(const Options& options, std::vector<std::string>& errors) {
   const auto& election = options.election_timeout;
   if (election.min.count() <= 0) errors.push_back("\"election_timeout.min\" must be positive");
   if (election.max < election.min) {
-    errors.push_back("\"election_timeout.max\" must be larger than or equal to \"election_timeout.min\"");
+    errors.push_back(
+        "\"election_timeout.max\" must be larger than or equal to \"election_timeout.min\"");
   }
   if (options.heartbeat_interval.count() <= 0) {
     errors.push_back("\"heartbeat_interval\" must be positive");
   } else if (options.heartbeat_interval >= election.min) {
     errors.push_back("\"heartbeat_interval\" must be smaller than \"election_timeout.min\"");
   }
-  if (options.perform_timeout.count() < 0) errors.push_back("\"perform_timeout\" must not be negative");
+  if (options.perform_timeout.count() < 0)
+    errors.push_back("\"perform_timeout\" must not be negative");
 }
 
 }  // namespace

@@ -66,7 +66,8 @@ void StateMachine::rebuild(const raft::Log& log) {
 }
 
 AppliedAction StateMachine::apply(const raft::Entry& entry) {
-  AppliedAction applied{entry.index, entry.term, nullptr, entry.type != raft::EntryType::normal, {}};
+  AppliedAction applied{
+      entry.index, entry.term, nullptr, entry.type != raft::EntryType::normal, {}};
   if (!pending_.empty() && pending_.front().term == entry.term) {
     applied.action = std::move(pending_.front().action);
     pending_.pop_front();

@@ -5,11 +5,9 @@
 // incrementally; it is rebuilt from the committed state only when the log's
 // uncommitted tail is replaced (a follower truncating a conflict).
 
+#include <boost/json/value.hpp>
 #include <conflux/options.hpp>
 #include <conflux/raft/log.hpp>
-
-#include <boost/json/value.hpp>
-
 #include <deque>
 #include <optional>
 #include <string>
@@ -20,9 +18,9 @@ namespace conflux::detail {
 struct AppliedAction {
   raft::Index index = 0;
   raft::Term term = 0;
-  boost::json::value action;   ///< null for no-ops
+  boost::json::value action;  ///< null for no-ops
   bool no_op = false;
-  std::string reducer_error;   ///< non-empty: the reducer threw, state unchanged
+  std::string reducer_error;  ///< non-empty: the reducer threw, state unchanged
 };
 
 class StateMachine {
@@ -54,8 +52,8 @@ class StateMachine {
     boost::json::value action;  // parsed once, reused at commit
   };
 
-  boost::json::value reduce_quietly(const boost::json::value& state, const boost::json::value& action,
-                                    std::string* error) const;
+  boost::json::value reduce_quietly(const boost::json::value& state,
+                                    const boost::json::value& action, std::string* error) const;
   void extend(const raft::Entry& entry);
   void rebuild(const raft::Log& log);
 

@@ -1,14 +1,14 @@
 // The built-in apps: methods and reducers alone, then kv through a node.
 
-#include "transport/run_until.hpp"
+#include <doctest/doctest.h>
 
 #include <apps.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
 #include <conflux/conflux.hpp>
 #include <conflux/transport/memory_channel.hpp>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/json.hpp>
-#include <doctest/doctest.h>
+#include "transport/run_until.hpp"
 
 using namespace conflux;
 namespace json = boost::json;
@@ -16,12 +16,14 @@ namespace json = boost::json;
 namespace {
 
 /// Runs `method` on `state` and reduces its action: what a one-node cluster does.
-json::value run(const apps::App& app, json::value state, const std::string& method, json::array args) {
+json::value run(const apps::App& app, json::value state, const std::string& method,
+                json::array args) {
   const auto action = app.methods.at(method)(state, args);
   return action.is_null() ? state : app.reduce(state, action);
 }
 
-std::string refusal(const apps::App& app, const json::value& state, const std::string& method, json::array args) {
+std::string refusal(const apps::App& app, const json::value& state, const std::string& method,
+                    json::array args) {
   try {
     app.methods.at(method)(state, args);
   } catch (const std::exception& error) {
@@ -86,7 +88,8 @@ TEST_CASE("apps by name") {
   CHECK_FALSE(apps::by_name("chess").has_value());
 }
 
-TEST_CASE("kv through a node: a cas mismatch reaches the caller intact; get reads through the log") {
+TEST_CASE(
+    "kv through a node: a cas mismatch reaches the caller intact; get reads through the log") {
   boost::asio::io_context io;
   transport::InProcessNetwork network;
   Options options;

@@ -4,24 +4,23 @@
 // appends x; nothing() returns null; refuse() throws; poison() returns an
 // action the reducer rejects.
 
-#include "transport/run_until.hpp"
-
-#include <conflux/conflux.hpp>
-#include <conflux/transport/memory_channel.hpp>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json.hpp>
-
+#include <conflux/conflux.hpp>
+#include <conflux/transport/memory_channel.hpp>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "transport/run_until.hpp"
 
 namespace conflux::test {
 
 enum class Wire { in_process, tcp };
 
-inline boost::json::value list_reduce(const boost::json::value& state, const boost::json::value& action) {
+inline boost::json::value list_reduce(const boost::json::value& state,
+                                      const boost::json::value& action) {
   boost::json::array next = state.is_array() ? state.get_array() : boost::json::array{};
   if (!action.is_object()) return next;
   const auto& object = action.get_object();
@@ -32,17 +31,19 @@ inline boost::json::value list_reduce(const boost::json::value& state, const boo
 
 inline std::map<std::string, Method> list_methods() {
   std::map<std::string, Method> methods;
-  methods["append"] = [](const boost::json::value&, const boost::json::array& args) -> boost::json::value {
+  methods["append"] = [](const boost::json::value&,
+                         const boost::json::array& args) -> boost::json::value {
     if (args.empty()) throw Rejection("append needs one argument");
     return boost::json::object{{"append", args[0]}};
   };
-  methods["nothing"] = [](const boost::json::value&, const boost::json::array&) -> boost::json::value {
-    return nullptr;
-  };
-  methods["refuse"] = [](const boost::json::value&, const boost::json::array&) -> boost::json::value {
+  methods["nothing"] = [](const boost::json::value&,
+                          const boost::json::array&) -> boost::json::value { return nullptr; };
+  methods["refuse"] = [](const boost::json::value&,
+                         const boost::json::array&) -> boost::json::value {
     throw Rejection("It is not your turn!");
   };
-  methods["poison"] = [](const boost::json::value&, const boost::json::array&) -> boost::json::value {
+  methods["poison"] = [](const boost::json::value&,
+                         const boost::json::array&) -> boost::json::value {
     return boost::json::object{{"poison", true}};
   };
   return methods;
@@ -59,7 +60,8 @@ class NodeCluster {
   NodeCluster(std::size_t size, Wire wire) {
     std::vector<Peer> peers;
     for (std::size_t i = 0; i < size; ++i) {
-      peers.push_back(Peer{"n" + std::to_string(i + 1), "127.0.0.1:" + std::to_string(free_port())});
+      peers.push_back(
+          Peer{"n" + std::to_string(i + 1), "127.0.0.1:" + std::to_string(free_port())});
     }
     for (const auto& peer : peers) {
       Options options;
@@ -96,7 +98,8 @@ class NodeCluster {
     return found;
   }
   bool wait_for_leader(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-    return run_until(io, [&] { return leader() >= 0; }, timeout);
+    return run_until(
+        io, [&] { return leader() >= 0; }, timeout);
   }
   bool converged(const boost::json::value& expected) {
     for (auto& node : nodes) {

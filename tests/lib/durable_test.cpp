@@ -1,17 +1,17 @@
 // Durable nodes: acknowledged actions survive a restart, and survive every
 // node of a cluster being SIGKILLed at once.
 
-#include "lib/cluster_fixture.hpp"
-
 #include <doctest/doctest.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
-#include <poll.h>
 #include <random>
 #include <set>
-#include <sys/wait.h>
-#include <unistd.h>
+
+#include "lib/cluster_fixture.hpp"
 
 using namespace conflux;
 using namespace conflux::test;
@@ -20,14 +20,16 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path fresh_directory(const std::string& name) {
-  const auto path = fs::temp_directory_path() / ("conflux-" + name + "-" + std::to_string(::getpid()) + "-" +
-                                                 std::to_string(std::random_device{}()));
+  const auto path =
+      fs::temp_directory_path() / ("conflux-" + name + "-" + std::to_string(::getpid()) + "-" +
+                                   std::to_string(std::random_device{}()));
   fs::remove_all(path);
   return path;
 }
 
 /// Three durable nodes in one io_context, in `root`/n1..n3.
-std::vector<std::unique_ptr<Node>> durable_cluster(boost::asio::io_context& io, transport::InProcessNetwork& net,
+std::vector<std::unique_ptr<Node>> durable_cluster(boost::asio::io_context& io,
+                                                   transport::InProcessNetwork& net,
                                                    const fs::path& root) {
   std::vector<Peer> peers{{"n1", ""}, {"n2", ""}, {"n3", ""}};
   std::vector<std::unique_ptr<Node>> nodes;
@@ -56,7 +58,8 @@ std::vector<std::unique_ptr<Node>> durable_cluster(boost::asio::io_context& io, 
   std::function<void()> start_one = [&] {
     const auto value = next++;
     nodes[static_cast<std::size_t>(value % 3)]->perform(
-        "append", {value}, std::chrono::seconds(5), [&, value](std::exception_ptr error, boost::json::value) {
+        "append", {value}, std::chrono::seconds(5),
+        [&, value](std::exception_ptr error, boost::json::value) {
           if (!error && ::write(out, &value, sizeof value) != sizeof value) ::_exit(3);
           start_one();
         });
@@ -76,7 +79,8 @@ TEST_CASE("durable: a restarted node has every committed action") {
     auto nodes = durable_cluster(io, net, root);
     for (int i = 0; i < 5; ++i) {
       Result result;
-      nodes[static_cast<std::size_t>(i % 3)]->perform("append", {i}, std::chrono::seconds(5), result.handler());
+      nodes[static_cast<std::size_t>(i % 3)]->perform("append", {i}, std::chrono::seconds(5),
+                                                      result.handler());
       REQUIRE(run_until(io, [&] { return result.done; }));
       REQUIRE_FALSE(result.error);
     }
@@ -136,7 +140,9 @@ TEST_CASE("durable: all three nodes SIGKILLed mid-stream keep every acknowledged
       for (const auto& item : node.state().as_array()) values.insert(item.as_int64());
       return std::includes(values.begin(), values.end(), acknowledged.begin(), acknowledged.end());
     };
-    CHECK(run_until(io, [&] { return std::all_of(nodes.begin(), nodes.end(), [&](auto& n) { return has_all(*n); }); }));
+    CHECK(run_until(io, [&] {
+      return std::all_of(nodes.begin(), nodes.end(), [&](auto& n) { return has_all(*n); });
+    }));
     for (auto& node : nodes) node->close([] {});
     io.run_for(std::chrono::seconds(5));
   }

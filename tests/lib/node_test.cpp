@@ -2,9 +2,9 @@
 // the in-process channel and TCP, with 1, 3 and 5 nodes (REFERENCE.md,
 // "Scenarios from the original test suites").
 
-#include "lib/cluster_fixture.hpp"
-
 #include <doctest/doctest.h>
+
+#include "lib/cluster_fixture.hpp"
 
 using namespace conflux;
 using namespace conflux::test;
@@ -17,20 +17,23 @@ Result perform(NodeCluster& c, std::size_t node, const std::string& method, arra
                std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
   Result result;
   c.node(node).perform(method, std::move(args), timeout, result.handler());
-  run_until(c.io, [&] { return result.done; }, timeout + std::chrono::seconds(2));
+  run_until(
+      c.io, [&] { return result.done; }, timeout + std::chrono::seconds(2));
   return result;
 }
 
 }  // namespace
 
-TEST_CASE("perform: an action, an action with arguments, null and an error, on every cluster size") {
+TEST_CASE(
+    "perform: an action, an action with arguments, null and an error, on every cluster size") {
   for (const auto wire : {Wire::in_process, Wire::tcp}) {
     for (const std::size_t size : {1, 3, 5}) {
       CAPTURE(size);
       CAPTURE(wire == Wire::tcp);
       NodeCluster c(size, wire);
       std::vector<value> seen;
-      auto subscription = c.node(0).subscribe([&](const value& state, const value&) { seen.push_back(state); });
+      auto subscription =
+          c.node(0).subscribe([&](const value& state, const value&) { seen.push_back(state); });
 
       auto foo = perform(c, 0, "append", {"foo"});
       CHECK_FALSE(foo.error);
@@ -84,7 +87,8 @@ TEST_CASE("perform: issued before any leader exists, it completes once one is el
   CHECK(c.node(1).state() == value(array{"early"}));
 }
 
-TEST_CASE("leadership: 5 nodes agree on one leader; closing it elects another and writes continue") {
+TEST_CASE(
+    "leadership: 5 nodes agree on one leader; closing it elects another and writes continue") {
   NodeCluster c(5, Wire::in_process);
   REQUIRE(c.wait_for_leader());
   const auto old_leader = static_cast<std::size_t>(c.leader());
@@ -130,7 +134,8 @@ TEST_CASE("provisional state shows actions the followers have not acknowledged")
   }
   Result pending;
   c.node(leader).perform("append", {"maybe"}, std::chrono::milliseconds(300), pending.handler());
-  REQUIRE(run_until(c.io, [&] { return c.node(leader).provisional_state() == value(array{"maybe"}); }));
+  REQUIRE(
+      run_until(c.io, [&] { return c.node(leader).provisional_state() == value(array{"maybe"}); }));
   CHECK(c.node(leader).state() == value(array{}));
   REQUIRE(run_until(c.io, [&] { return pending.done; }));
   CHECK(pending.code() == errc::timeout);
@@ -139,7 +144,8 @@ TEST_CASE("provisional state shows actions the followers have not acknowledged")
 TEST_CASE("subscribe: callbacks follow commits in order; unsubscribing stops them") {
   NodeCluster c(3, Wire::in_process);
   std::vector<value> actions;
-  auto subscription = c.node(2).subscribe([&](const value&, const value& action) { actions.push_back(action); });
+  auto subscription =
+      c.node(2).subscribe([&](const value&, const value& action) { actions.push_back(action); });
   REQUIRE(perform(c, 0, "append", {1}).error == nullptr);
   REQUIRE(perform(c, 1, "append", {2}).error == nullptr);
   REQUIRE(run_until(c.io, [&] { return actions.size() == 2; }));
@@ -150,22 +156,29 @@ TEST_CASE("subscribe: callbacks follow commits in order; unsubscribing stops the
   CHECK(actions.size() == 2);
 }
 
-TEST_CASE("concurrent performs on every node: each success appears exactly once, in one order everywhere") {
+TEST_CASE(
+    "concurrent performs on every node: each success appears exactly once, in one order "
+    "everywhere") {
   NodeCluster c(3, Wire::tcp);
   std::vector<Result> results(60);
   for (std::size_t i = 0; i < results.size(); ++i) {
     c.node(i % 3).perform("append", {static_cast<std::int64_t>(i)}, std::chrono::seconds(10),
                           results[i].handler());
   }
-  REQUIRE(run_until(c.io, [&] {
-    return std::all_of(results.begin(), results.end(), [](const Result& r) { return r.done; });
-  }, std::chrono::seconds(15)));
+  REQUIRE(run_until(
+      c.io,
+      [&] {
+        return std::all_of(results.begin(), results.end(), [](const Result& r) { return r.done; });
+      },
+      std::chrono::seconds(15)));
   std::set<std::int64_t> succeeded;
   for (std::size_t i = 0; i < results.size(); ++i) {
     if (!results[i].error) succeeded.insert(static_cast<std::int64_t>(i));
   }
   CHECK(succeeded.size() >= results.size() - 3);  // only a leadership change may lose a few
-  REQUIRE(run_until(c.io, [&] { return c.node(0).state() == c.node(1).state() && c.node(1).state() == c.node(2).state(); }));
+  REQUIRE(run_until(c.io, [&] {
+    return c.node(0).state() == c.node(1).state() && c.node(1).state() == c.node(2).state();
+  }));
   std::multiset<std::int64_t> in_state;
   for (const auto& item : c.node(0).state().as_array()) in_state.insert(item.as_int64());
   for (const auto i : succeeded) CHECK(in_state.count(i) == 1);
@@ -217,9 +230,12 @@ TEST_CASE("follower-originated performs over TCP, and a new leader after the old
   bool closed = false;
   c.node(leader).close([&] { closed = true; });
   REQUIRE(run_until(c.io, [&] { return closed; }));
-  CHECK(run_until(c.io, [&] {
-    const auto s = c.node(follower).status();
-    return !s.leader.empty() && s.leader != c.ids[leader];
-  }, std::chrono::milliseconds(2 * 200 + 300)));
+  CHECK(run_until(
+      c.io,
+      [&] {
+        const auto s = c.node(follower).status();
+        return !s.leader.empty() && s.leader != c.ids[leader];
+      },
+      std::chrono::milliseconds(2 * 200 + 300)));
   CHECK(perform(c, follower, "append", {"after"}).error == nullptr);
 }

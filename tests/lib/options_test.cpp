@@ -1,10 +1,10 @@
 // Every invalid option is refused, with a message naming the option and the rule.
 
-#include <conflux/conflux.hpp>
-#include <conflux/transport/memory_channel.hpp>
+#include <doctest/doctest.h>
 
 #include <boost/asio/io_context.hpp>
-#include <doctest/doctest.h>
+#include <conflux/conflux.hpp>
+#include <conflux/transport/memory_channel.hpp>
 
 using namespace conflux;
 
@@ -28,7 +28,9 @@ std::string error_of(const Options& options) {
 
 }  // namespace
 
-TEST_CASE("options: a valid set passes") { CHECK(valid().validate().empty()); }
+TEST_CASE("options: a valid set passes") {
+  CHECK(valid().validate().empty());
+}
 
 TEST_CASE("options: each broken rule names its option") {
   auto o = valid();
@@ -48,7 +50,8 @@ TEST_CASE("options: each broken rule names its option") {
   CHECK(error_of(o) == "\"reduce\" is required");
   o = valid();
   o.election_timeout = {std::chrono::milliseconds(500), std::chrono::milliseconds(300)};
-  CHECK(error_of(o) == "\"election_timeout.max\" must be larger than or equal to \"election_timeout.min\"");
+  CHECK(error_of(o) ==
+        "\"election_timeout.max\" must be larger than or equal to \"election_timeout.min\"");
   o = valid();
   o.heartbeat_interval = std::chrono::milliseconds(300);
   CHECK(error_of(o) == "\"heartbeat_interval\" must be smaller than \"election_timeout.min\"");

@@ -1,12 +1,13 @@
 // perform() takes any Asio completion token.
 
-#include "lib/cluster_fixture.hpp"
+#include <doctest/doctest.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
-#include <doctest/doctest.h>
+
+#include "lib/cluster_fixture.hpp"
 
 using namespace conflux;
 using namespace conflux::test;
@@ -33,7 +34,8 @@ TEST_CASE("tokens: use_awaitable returns the action and throws conflux::Error") 
   std::vector<value> results;
   std::string error;
   bool done = false;
-  asio::co_spawn(c.io, append_twice(c.node(0), results, error), [&](std::exception_ptr) { done = true; });
+  asio::co_spawn(c.io, append_twice(c.node(0), results, error),
+                 [&](std::exception_ptr) { done = true; });
   REQUIRE(run_until(c.io, [&] { return done; }));
   REQUIRE(results.size() == 1);
   CHECK(results[0].at("append") == "awaited");
@@ -43,10 +45,13 @@ TEST_CASE("tokens: use_awaitable returns the action and throws conflux::Error") 
 TEST_CASE("tokens: use_future") {
   NodeCluster c(1, Wire::in_process);
   auto future = c.node(0).perform("append", {"future"}, asio::use_future);
-  REQUIRE(run_until(c.io, [&] { return future.wait_for(std::chrono::seconds(0)) == std::future_status::ready; }));
+  REQUIRE(run_until(
+      c.io, [&] { return future.wait_for(std::chrono::seconds(0)) == std::future_status::ready; }));
   CHECK(future.get().at("append") == "future");
   auto failing = c.node(0).perform("refuse", {}, asio::use_future);
-  REQUIRE(run_until(c.io, [&] { return failing.wait_for(std::chrono::seconds(0)) == std::future_status::ready; }));
+  REQUIRE(run_until(c.io, [&] {
+    return failing.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  }));
   CHECK_THROWS_AS(failing.get(), Error);
 }
 

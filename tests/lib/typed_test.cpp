@@ -1,13 +1,13 @@
 // The typed form: a reducer and methods written with plain structs.
 
-#include "transport/run_until.hpp"
-
-#include <conflux/conflux.hpp>
-#include <conflux/transport/memory_channel.hpp>
+#include <doctest/doctest.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
-#include <doctest/doctest.h>
+#include <conflux/conflux.hpp>
+#include <conflux/transport/memory_channel.hpp>
+
+#include "transport/run_until.hpp"
 
 namespace counter {
 
@@ -24,7 +24,9 @@ void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const State&
 State tag_invoke(boost::json::value_to_tag<State>, const boost::json::value& v) {
   return State{v.at("value").to_number<std::int64_t>()};
 }
-void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const Add& a) { v = {{"add", a.n}}; }
+void tag_invoke(boost::json::value_from_tag, boost::json::value& v, const Add& a) {
+  v = {{"add", a.n}};
+}
 Add tag_invoke(boost::json::value_to_tag<Add>, const boost::json::value& v) {
   return Add{v.at("add").to_number<std::int64_t>()};
 }
@@ -41,10 +43,11 @@ TEST_CASE("typed: a struct reducer and struct methods drive a counter") {
   options.id = "solo";
   options.peers = {{"solo", ""}};
   options.in_process = InProcessChannelOptions{&network};
-  options.reduce = typed_reducer<counter::State, counter::Add>([](counter::State s, const counter::Add& a) {
-    s.value += a.n;
-    return s;
-  });
+  options.reduce =
+      typed_reducer<counter::State, counter::Add>([](counter::State s, const counter::Add& a) {
+        s.value += a.n;
+        return s;
+      });
   options.methods["incr"] = typed_method<counter::State, counter::Add, std::int64_t>(
       [](const counter::State&, std::int64_t n) { return counter::Add{n}; });
   options.methods["decr_if_positive"] = typed_method<counter::State, counter::Add, std::int64_t>(

@@ -4,16 +4,16 @@
 // there, byte for byte. Thirty rounds continue the same log, each starting
 // by overwriting a few entries of the tail (as a follower does, Raft §5.3).
 #include <doctest/doctest.h>
-
-#include "storage/storage_test_util.hpp"
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstring>
-#include <poll.h>
-#include <sys/wait.h>
-#include <unistd.h>
+
+#include "storage/storage_test_util.hpp"
 
 using namespace conflux;
 using namespace conflux::storage;
@@ -30,8 +30,8 @@ constexpr raft::Index entries_per_child = 600;  // a child that is never killed 
 /// _exit so that nothing of the parent's state is flushed or destroyed.
 /// Acknowledges each synced batch by writing its last index (8 bytes: one
 /// atomic pipe write) to `ack_fd`.
-[[noreturn]] void run_writer(const fs::path& directory, raft::Index first, raft::Term term, std::uint64_t seed,
-                             int ack_fd) {
+[[noreturn]] void run_writer(const fs::path& directory, raft::Index first, raft::Term term,
+                             std::uint64_t seed, int ack_fd) {
   int status = 0;
   try {
     auto options = options_for(directory, {}, crash_segment_bytes);
@@ -67,7 +67,8 @@ struct Acks {
 
   /// Reads what is available, waiting at most until `deadline`.
   void read_until(Clock::time_point deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     pollfd item{fd, POLLIN, 0};
     const int ready = ::poll(&item, 1, static_cast<int>(std::max<long long>(left, 0)));
     if (ready <= 0) return;
@@ -85,15 +86,17 @@ struct Acks {
 };
 
 struct Model {
-  std::vector<raft::Term> acknowledged;  // acknowledged[i]: term of entry i + 1, synced by some child
-  raft::Term lowest_hard_term = 0;       // a child acknowledged after saving this term
+  std::vector<raft::Term>
+      acknowledged;                 // acknowledged[i]: term of entry i + 1, synced by some child
+  raft::Term lowest_hard_term = 0;  // a child acknowledged after saving this term
   std::size_t entries_checked = 0;
   int torn_tails_cut = 0;  // recoveries that found a record cut by the kill
 };
 
 /// Reopens the directory and checks it against the model; returns the terms
 /// of the recovered entries.
-std::vector<raft::Term> check_recovered(const fs::path& directory, raft::Term last_term, Model& model) {
+std::vector<raft::Term> check_recovered(const fs::path& directory, raft::Term last_term,
+                                        Model& model) {
   LogLines log;
   FileStorage storage(options_for(directory, log, crash_segment_bytes));
   const auto entries = storage.entries();
@@ -117,8 +120,8 @@ std::vector<raft::Term> check_recovered(const fs::path& directory, raft::Term la
 /// a random number of acknowledgements or at a random deadline, and returns
 /// every acknowledgement it sent (those read after the kill count too: each
 /// followed a sync).
-Acks run_and_kill(const fs::path& directory, raft::Index first, raft::Term term, std::mt19937_64& random,
-                  bool& killed) {
+Acks run_and_kill(const fs::path& directory, raft::Index first, raft::Term term,
+                  std::mt19937_64& random, bool& killed) {
   int pipe_fds[2];
   REQUIRE(::pipe(pipe_fds) == 0);
   const std::uint64_t child_seed = random();
@@ -135,9 +138,10 @@ Acks run_and_kill(const fs::path& directory, raft::Index first, raft::Term term,
   const bool by_count = random() % 2 == 0;
   const int kill_after = static_cast<int>(random() % 12);
   const auto start = Clock::now();
-  const auto deadline =
-      start + (by_count ? std::chrono::microseconds(10'000'000) : std::chrono::microseconds(random() % 15'000));
-  while (!acks.eof && Clock::now() < deadline && !(by_count && acks.count >= kill_after)) acks.read_until(deadline);
+  const auto deadline = start + (by_count ? std::chrono::microseconds(10'000'000)
+                                          : std::chrono::microseconds(random() % 15'000));
+  while (!acks.eof && Clock::now() < deadline && !(by_count && acks.count >= kill_after))
+    acks.read_until(deadline);
   CHECK(Clock::now() - start < std::chrono::seconds(10));
   ::kill(child, SIGKILL);
   int status = 0;
@@ -167,7 +171,8 @@ TEST_CASE("entries acknowledged after sync survive SIGKILL at random moments") {
     // The child starts a few entries back, overwriting them; until it
     // acknowledges, only the entries before `first` stay required.
     auto recovered = check_recovered(dir.path(), term - 1, model);
-    const raft::Index first = recovered.size() + 1 - std::min<std::size_t>(recovered.size(), random() % 4);
+    const raft::Index first =
+        recovered.size() + 1 - std::min<std::size_t>(recovered.size(), random() % 4);
     recovered.resize(first - 1);
     if (model.acknowledged.size() > recovered.size()) model.acknowledged.resize(recovered.size());
 
@@ -186,7 +191,8 @@ TEST_CASE("entries acknowledged after sync survive SIGKILL at random moments") {
 
   MESSAGE("rounds: " << rounds << ", killed: " << kills << ", acknowledgements: " << acks_total
                      << ", acknowledged entries checked: " << model.entries_checked
-                     << ", final log: " << model.acknowledged.size() << ", torn tails cut: " << model.torn_tails_cut);
+                     << ", final log: " << model.acknowledged.size()
+                     << ", torn tails cut: " << model.torn_tails_cut);
   CHECK(kills >= rounds / 2);
   CHECK(acks_total > 0);
 }

@@ -5,10 +5,9 @@
 // in record_test.cpp.
 #include <doctest/doctest.h>
 
-#include "storage/storage_test_util.hpp"
-
 #include "file_util.hpp"
 #include "record.hpp"
+#include "storage/storage_test_util.hpp"
 
 using namespace conflux;
 using namespace conflux::storage;
@@ -38,7 +37,8 @@ std::vector<std::uint64_t> record_offsets(const std::vector<raft::Entry>& entrie
 }
 
 /// Appends `entries` one at a time (so segments end near segment_bytes) and syncs.
-void write_log(const fs::path& directory, const std::vector<raft::Entry>& entries, std::uint64_t segment_bytes) {
+void write_log(const fs::path& directory, const std::vector<raft::Entry>& entries,
+               std::uint64_t segment_bytes) {
   FileStorage storage(options_for(directory, {}, segment_bytes));
   for (const auto& entry : entries) storage.append(std::span(&entry, 1));
   storage.sync();
@@ -106,11 +106,15 @@ TEST_CASE("a log spread over several segments is read back whole and in order") 
   CHECK(reopened.entries() == entries);
 }
 
-TEST_CASE("appending over the tail discards the stored suffix, also across segments, and later appends follow") {
+TEST_CASE(
+    "appending over the tail discards the stored suffix, also across segments, and later appends "
+    "follow") {
   TempDir dir;
   std::uint64_t segment_bytes = 64 << 20;
   SUBCASE("in one segment") {}
-  SUBCASE("across segments") { segment_bytes = 300; }
+  SUBCASE("across segments") {
+    segment_bytes = 300;
+  }
   {
     FileStorage storage(options_for(dir.path(), {}, segment_bytes));
     storage.append(make_entries(1, 30, 1));
@@ -136,7 +140,9 @@ TEST_CASE("appending over the tail discards the stored suffix, also across segme
   CHECK(again.entries() == make_entries(1, 5, 4));
 }
 
-TEST_CASE("a commit-only hard-state change reaches the disk when the storage closes, after the log is synced") {
+TEST_CASE(
+    "a commit-only hard-state change reaches the disk when the storage closes, after the log is "
+    "synced") {
   TempDir dir;
   auto ops = std::make_shared<FlakyOps>();
   int syncs_before_close = 0;
@@ -185,7 +191,8 @@ TEST_CASE("a term or vote change is written and synced at once, carrying the lat
 // entries and commits up to them in one Ready; the driver saves the hard
 // state before appending. A crash in between must not leave a commit index
 // beyond the stored log, which would refuse every later start.
-TEST_CASE("a hard state saved before the entries its commit covers never points past the stored log") {
+TEST_CASE(
+    "a hard state saved before the entries its commit covers never points past the stored log") {
   TempDir dir;
   TempDir crash_image;
   {
@@ -195,7 +202,8 @@ TEST_CASE("a hard state saved before the entries its commit covers never points 
 
     storage.save_hard_state({2, "", 8});  // entries 6..8 are not appended yet
     fs::remove_all(crash_image.path());
-    fs::copy(dir.path(), crash_image.path(), fs::copy_options::recursive);  // the disk if killed now
+    fs::copy(dir.path(), crash_image.path(),
+             fs::copy_options::recursive);  // the disk if killed now
 
     storage.append(make_entries(6, 8, 2));
     storage.sync();
@@ -247,15 +255,19 @@ TEST_CASE("files whose names only resemble segments are ignored") {
 
 // ------------------------------------------------------------ torn writes
 
-TEST_CASE("a last record torn at any byte is cut off and logged with its file and offset; the log goes on") {
+TEST_CASE(
+    "a last record torn at any byte is cut off and logged with its file and offset; the log goes "
+    "on") {
   TempDir base;
   auto entries = make_entries(1, 30, 1);
-  entries.back() = raft::Entry{1, 30, raft::EntryType::normal, raft::Payload(std::string(100, 'z'))};
+  entries.back() =
+      raft::Entry{1, 30, raft::EntryType::normal, raft::Payload(std::string(100, 'z'))};
   write_log(base.path(), entries, 600);
   const auto last_segment = segment_files(base.path()).back();
   const auto size = fs::file_size(last_segment);
   REQUIRE(segment_files(base.path()).size() >= 2);
-  REQUIRE(size >= segment_magic.size() + encode_entry_record(entries.back()).size());  // the record is in it
+  REQUIRE(size >= segment_magic.size() +
+                      encode_entry_record(entries.back()).size());  // the record is in it
   const auto record_start = size - encode_entry_record(entries.back()).size();
   const std::vector<raft::Entry> previous(entries.begin(), entries.end() - 1);
 
@@ -320,7 +332,9 @@ TEST_CASE("a torn header of a new last segment is rewritten and the log goes on"
 
 // ------------------------------------------------------------ corruption
 
-TEST_CASE("a damaged record followed by valid ones refuses to open, naming the file and the record's offset") {
+TEST_CASE(
+    "a damaged record followed by valid ones refuses to open, naming the file and the record's "
+    "offset") {
   TempDir base;
   const auto entries = make_entries(1, 30, 1);
   write_log(base.path(), entries, 64 << 20);
@@ -330,11 +344,13 @@ TEST_CASE("a damaged record followed by valid ones refuses to open, naming the f
 
   // The length's low and high bytes, the checksum, the type, the entry's
   // index, its entry type, and the middle of its payload.
-  for (std::size_t within : {std::size_t{0}, std::size_t{3}, std::size_t{5}, std::size_t{8}, std::size_t{9},
-                             record_header_bytes + 16, record.size() / 2 + 5, record.size() - 1}) {
+  for (std::size_t within :
+       {std::size_t{0}, std::size_t{3}, std::size_t{5}, std::size_t{8}, std::size_t{9},
+        record_header_bytes + 16, record.size() / 2 + 5, record.size() - 1}) {
     CAPTURE(within);
     TempDir work;
-    fs::copy(base.path(), work.path(), fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+    fs::copy(base.path(), work.path(),
+             fs::copy_options::recursive | fs::copy_options::overwrite_existing);
     const auto segment = segment_files(work.path()).at(0);
     flip_byte(segment, offsets[14] + within);
 
@@ -366,10 +382,18 @@ TEST_CASE("a corrupt or cut hard-state file refuses to open, naming the file") {
   }
   const auto path = dir / "hardstate";
 
-  SUBCASE("a flipped byte in the term") { flip_byte(path, 9); }
-  SUBCASE("a flipped byte in the vote") { flip_byte(path, 30); }
-  SUBCASE("a cut file") { fs::resize_file(path, fs::file_size(path) - 3); }
-  SUBCASE("an empty file") { fs::resize_file(path, 0); }
+  SUBCASE("a flipped byte in the term") {
+    flip_byte(path, 9);
+  }
+  SUBCASE("a flipped byte in the vote") {
+    flip_byte(path, 30);
+  }
+  SUBCASE("a cut file") {
+    fs::resize_file(path, fs::file_size(path) - 3);
+  }
+  SUBCASE("an empty file") {
+    fs::resize_file(path, 0);
+  }
 
   const auto error = open_error(options_for(dir.path()));
   CHECK(error.find(path.string()) != std::string::npos);
@@ -377,7 +401,8 @@ TEST_CASE("a corrupt or cut hard-state file refuses to open, naming the file") {
 
 // ------------------------------------------------------------ one owner
 
-TEST_CASE("a second open of a directory in use is refused with a clear message until the first closes") {
+TEST_CASE(
+    "a second open of a directory in use is refused with a clear message until the first closes") {
   TempDir dir;
   {
     FileStorage first(options_for(dir.path()));
@@ -479,8 +504,12 @@ TEST_CASE("a failed hard-state write fails the storage and keeps the previous ha
     FlakyStorage flaky(dir.path());
     flaky.storage->append(make_entries(1, 2, 1));
     flaky.storage->save_hard_state({1, "a", 1});
-    SUBCASE("the write fails") { flaky.ops->fail_writes = true; }
-    SUBCASE("the fdatasync fails") { flaky.ops->fail_syncs = true; }
+    SUBCASE("the write fails") {
+      flaky.ops->fail_writes = true;
+    }
+    SUBCASE("the fdatasync fails") {
+      flaky.ops->fail_syncs = true;
+    }
 
     CHECK_THROWS_AS(flaky.storage->save_hard_state({2, "b", 2}), StorageError);
 
@@ -489,13 +518,15 @@ TEST_CASE("a failed hard-state write fails the storage and keeps the previous ha
   CHECK(read_hard_state(dir / "hardstate") == raft::HardState{1, "a", 1});
 }
 
-TEST_CASE("a failed write while starting a new segment fails the storage; the full segment survives") {
+TEST_CASE(
+    "a failed write while starting a new segment fails the storage; the full segment survives") {
   TempDir dir;
   {
     FlakyStorage flaky(dir.path(), 200);
     flaky.storage->append(make_entries(1, 3, 1));
     flaky.storage->sync();
-    flaky.ops->writes_before_failure = 1;  // the entries' write succeeds, the new segment's header fails
+    flaky.ops->writes_before_failure =
+        1;  // the entries' write succeeds, the new segment's header fails
 
     CHECK_THROWS_AS(flaky.storage->append(make_entries(4, 12, 1)), StorageError);
 

@@ -1,17 +1,16 @@
 // Specification of the record format (lib/src/storage/record.hpp): encoding
 // and parsing round trip, every damaged byte is detected, and a length the
 // bytes merely announce is refused before anything is allocated.
-#include "support/allocation_probe.hpp"
+#include "record.hpp"
 
 #include <doctest/doctest.h>
 
-#include "storage/storage_test_util.hpp"
-
-#include "crc32c.hpp"
-#include "record.hpp"
-
 #include <cstdlib>
 #include <new>
+
+#include "crc32c.hpp"
+#include "storage/storage_test_util.hpp"
+#include "support/allocation_probe.hpp"
 
 using namespace conflux;
 using namespace conflux::storage;
@@ -31,7 +30,8 @@ namespace {
 /// A record header announcing `length` payload bytes (checksum and type zero).
 std::string header_announcing(std::uint32_t length) {
   std::string header(record_header_bytes, '\0');
-  for (int i = 0; i < 4; ++i) header[static_cast<std::size_t>(i)] = static_cast<char>(length >> (8 * i));
+  for (int i = 0; i < 4; ++i)
+    header[static_cast<std::size_t>(i)] = static_cast<char>(length >> (8 * i));
   return header;
 }
 
@@ -50,16 +50,18 @@ TEST_CASE("crc32c computed in pieces equals crc32c of the whole") {
   const std::string bytes = payload_bytes(12345, 3) + payload_bytes(999, 1);
   for (std::size_t split = 0; split <= bytes.size(); ++split) {
     const auto first = crc32c(bytes.data(), split);
-    CHECK(crc32c(bytes.data() + split, bytes.size() - split, first) == crc32c(bytes.data(), bytes.size()));
+    CHECK(crc32c(bytes.data() + split, bytes.size() - split, first) ==
+          crc32c(bytes.data(), bytes.size()));
   }
 }
 
 // ------------------------------------------------------------ round trips
 
 TEST_CASE("an entry record parses back to the entry it encodes, with its size") {
-  for (const auto& entry : {make_entry(1, 1), make_entry(6, 1) /* empty payload */,
-                            raft::Entry{(std::uint64_t{1} << 53) - 1, ~std::uint64_t{0}, raft::EntryType::normal,
-                                        raft::Payload(std::string("\0\xff binary", 9))}}) {
+  for (const auto& entry :
+       {make_entry(1, 1), make_entry(6, 1) /* empty payload */,
+        raft::Entry{(std::uint64_t{1} << 53) - 1, ~std::uint64_t{0}, raft::EntryType::normal,
+                    raft::Payload(std::string("\0\xff binary", 9))}}) {
     const auto bytes = encode_entry_record(entry);
     Record record;
 
@@ -133,11 +135,16 @@ TEST_CASE("a bad checksum is reported as such") {
 TEST_CASE("a well-checksummed record of an unknown type or entry type is a bad payload") {
   raft::Entry entry = make_entry(3, 1);
   auto bytes = encode_entry_record(entry);
-  SUBCASE("unknown entry type") { bytes[record_header_bytes + 16] = 7; }
-  SUBCASE("unknown record type") { bytes[8] = 9; }
+  SUBCASE("unknown entry type") {
+    bytes[record_header_bytes + 16] = 7;
+  }
+  SUBCASE("unknown record type") {
+    bytes[8] = 9;
+  }
   // Re-seal the checksum over type and payload, so only the meaning is wrong.
   const auto crc = crc32c(bytes.data() + 8, bytes.size() - 8);
-  for (int i = 0; i < 4; ++i) bytes[static_cast<std::size_t>(4 + i)] = static_cast<char>(crc >> (8 * i));
+  for (int i = 0; i < 4; ++i)
+    bytes[static_cast<std::size_t>(4 + i)] = static_cast<char>(crc >> (8 * i));
   Record record;
   CHECK(read_record(bytes, record) == ReadStatus::bad_payload);
 }

@@ -3,10 +3,11 @@
 // entries whose bytes follow from their index and term, a log capture, and
 // FileOps that fail, shorten or interrupt system calls on demand.
 
-#include <conflux/storage/file_storage.hpp>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <conflux/storage/file_storage.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -16,7 +17,6 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
-#include <unistd.h>
 #include <vector>
 
 namespace conflux::storage::test {
@@ -29,7 +29,8 @@ class TempDir {
  public:
   TempDir() {
     std::random_device random;
-    const auto suffix = std::to_string(::getpid()) + "-" + std::to_string(random()) + std::to_string(random());
+    const auto suffix =
+        std::to_string(::getpid()) + "-" + std::to_string(random()) + std::to_string(random());
     path_ = fs::temp_directory_path() / ("conflux-storage-test-" + suffix);
     fs::create_directories(path_);
   }
@@ -66,7 +67,8 @@ inline raft::Entry make_entry(raft::Index index, raft::Term term) {
 /// Entries first..last (inclusive), all of `term`.
 inline std::vector<raft::Entry> make_entries(raft::Index first, raft::Index last, raft::Term term) {
   std::vector<raft::Entry> entries;
-  for (raft::Index index = first; index <= last; ++index) entries.push_back(make_entry(index, term));
+  for (raft::Index index = first; index <= last; ++index)
+    entries.push_back(make_entry(index, term));
   return entries;
 }
 

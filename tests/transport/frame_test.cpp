@@ -1,8 +1,6 @@
 // Specification of the framing (conflux/transport/frame.hpp): a 4-byte
 // big-endian length, then the body. FrameDecoder reassembles frames from
 // pieces of any size and refuses a bad length before the body arrives.
-#include "support/allocation_probe.hpp"
-
 #include <doctest/doctest.h>
 
 #include <conflux/transport/frame.hpp>
@@ -10,6 +8,8 @@
 #include <new>
 #include <string>
 #include <vector>
+
+#include "support/allocation_probe.hpp"
 
 using namespace conflux::transport;
 

@@ -1,15 +1,14 @@
 // The in-process channel: same semantics as the TCP mesh, no sockets, and
 // fault knobs for tests of the layers above.
 
-#include "transport/run_until.hpp"
-
-#include <conflux/transport/memory_channel.hpp>
+#include <doctest/doctest.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <doctest/doctest.h>
-
+#include <conflux/transport/memory_channel.hpp>
 #include <map>
+
+#include "transport/run_until.hpp"
 
 using namespace conflux;
 using conflux::test::run_until;
@@ -30,8 +29,9 @@ struct Cluster {
   explicit Cluster(const std::vector<raft::NodeId>& ids) {
     for (const auto& id : ids) {
       channels[id] = std::make_unique<transport::InProcessChannel>(
-          network, id, ids, io.get_executor(),
-          [this, id](transport::Packet p) { inbox[id].push_back(std::get<raft::Message>(std::move(p))); });
+          network, id, ids, io.get_executor(), [this, id](transport::Packet p) {
+            inbox[id].push_back(std::get<raft::Message>(std::move(p)));
+          });
       boost::asio::co_spawn(io, channels[id]->run(), boost::asio::detached);
     }
   }

@@ -3,7 +3,6 @@
 // io_context's handlers until `done()` holds or `timeout` passes.
 
 #include <boost/asio/io_context.hpp>
-
 #include <chrono>
 
 namespace conflux::test {

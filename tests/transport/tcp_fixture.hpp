@@ -4,20 +4,18 @@
 // arbitrary bytes. Everything runs on the test thread's io_context; waits
 // use run_until (a condition and a deadline), never sleeps.
 
-#include "transport/run_until.hpp"
-
-#include <conflux/transport/codec.hpp>
-#include <conflux/transport/tcp_mesh.hpp>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
-
+#include <conflux/transport/codec.hpp>
+#include <conflux/transport/tcp_mesh.hpp>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "transport/run_until.hpp"
 
 namespace conflux::test {
 
@@ -111,7 +109,8 @@ class MeshCluster {
   }
   void start(const raft::NodeId& id) {
     running_[id] = true;
-    asio::co_spawn(io, nodes_.at(id)->run(), [this, id](std::exception_ptr) { running_[id] = false; });
+    asio::co_spawn(io, nodes_.at(id)->run(),
+                   [this, id](std::exception_ptr) { running_[id] = false; });
   }
 
   std::vector<raft::NodeId> ids_;
@@ -148,19 +147,21 @@ class RawPeer {
   /// Sends a valid hello as `from`, in cluster `cluster`, to `to`.
   void hello(const raft::NodeId& from, const raft::NodeId& to,
              const std::string& cluster = "test-cluster") {
-    write(frame(transport::encode(transport::Hello{transport::protocol_version, cluster, from, to})));
+    write(
+        frame(transport::encode(transport::Hello{transport::protocol_version, cluster, from, to})));
   }
 
  private:
   void read_more() {
-    socket_.async_read_some(asio::buffer(buffer_), [this](boost::system::error_code ec, std::size_t n) {
-      if (ec) {
-        closed_ = true;
-        return;
-      }
-      received_.append(buffer_, n);
-      read_more();
-    });
+    socket_.async_read_some(asio::buffer(buffer_),
+                            [this](boost::system::error_code ec, std::size_t n) {
+                              if (ec) {
+                                closed_ = true;
+                                return;
+                              }
+                              received_.append(buffer_, n);
+                              read_more();
+                            });
   }
 
   tcp::socket socket_;

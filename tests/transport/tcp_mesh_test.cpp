@@ -1,12 +1,12 @@
 // The TCP mesh on loopback: delivery, restarts, hostile input, slow peers,
 // and a graceful close.
 
-#include "transport/tcp_fixture.hpp"
-
-#include <boost/asio/steady_timer.hpp>
 #include <doctest/doctest.h>
 
+#include <boost/asio/steady_timer.hpp>
 #include <set>
+
+#include "transport/tcp_fixture.hpp"
 
 using namespace conflux;
 using namespace conflux::test;
@@ -37,7 +37,9 @@ bool logged(const MeshCluster& c, std::string_view fragment) {
 
 }  // namespace
 
-TEST_CASE("tcp: in a 5-node mesh every pair exchanges messages, sends to self work, broadcast reaches all") {
+TEST_CASE(
+    "tcp: in a 5-node mesh every pair exchanges messages, sends to self work, broadcast reaches "
+    "all") {
   MeshCluster c(five);
   REQUIRE(run_until(c.io, [&] { return c.all_connected(); }));
   for (const auto& from : five) {
@@ -163,8 +165,8 @@ TEST_CASE("tcp: a slowloris peer does not delay traffic between the others") {
   REQUIRE(run_until(c.io, [&] { return c.all_connected(); }));
   RawPeer slow(c.io, c.port("n1"));
   REQUIRE(run_until(c.io, [&] { return slow.connected(); }));
-  const std::string hello = frame(transport::encode(
-      transport::Hello{transport::protocol_version, "test-cluster", "n3", "n1"}));
+  const std::string hello = frame(
+      transport::encode(transport::Hello{transport::protocol_version, "test-cluster", "n3", "n1"}));
   std::size_t sent = 0;
   asio::steady_timer drip(c.io);
   std::function<void()> send_one = [&] {  // one byte per second
@@ -176,7 +178,8 @@ TEST_CASE("tcp: a slowloris peer does not delay traffic between the others") {
   };
   send_one();
   for (raft::Term t = 1; t <= 20; ++t) c.node("n2").send(vote("n2", "n1", t));
-  CHECK(run_until(c.io, [&] { return c.inbox("n1").size() == 20; }, std::chrono::milliseconds(900)));
+  CHECK(run_until(
+      c.io, [&] { return c.inbox("n1").size() == 20; }, std::chrono::milliseconds(900)));
   CHECK(sent <= 2);  // the traffic did not wait for the slow peer
   drip.cancel();
 }

@@ -11,20 +11,26 @@ using Outcome = PerformReply::Outcome;
 
 std::string_view outcome_name(Outcome outcome) {
   switch (outcome) {
-    case Outcome::proposed: return "proposed";
-    case Outcome::null_result: return "null";
-    case Outcome::failed: return "failed";
-    case Outcome::not_leader: return "not_leader";
+    case Outcome::proposed:
+      return "proposed";
+    case Outcome::null_result:
+      return "null";
+    case Outcome::failed:
+      return "failed";
+    case Outcome::not_leader:
+      return "not_leader";
   }
   return "failed";
 }
 
 Outcome read_outcome(const boost::json::object& object) {
   const auto name = read_string(object, "outcome");
-  for (const auto outcome : {Outcome::proposed, Outcome::null_result, Outcome::failed, Outcome::not_leader}) {
+  for (const auto outcome :
+       {Outcome::proposed, Outcome::null_result, Outcome::failed, Outcome::not_leader}) {
     if (name == outcome_name(outcome)) return outcome;
   }
-  fail(CodecErrc::invalid_value, "field \"outcome\": unknown outcome \"" + std::string(name) + "\"");
+  fail(CodecErrc::invalid_value,
+       "field \"outcome\": unknown outcome \"" + std::string(name) + "\"");
 }
 
 void encode_body(std::string& out, const PerformRequest& request) {
@@ -48,7 +54,8 @@ PerformRequest decode_request(const boost::json::object& object, std::string_vie
   PerformRequest request;
   request.id = read_integer(object, "id");
   request.method = std::string(read_string(object, "method"));
-  if (!require(object, "args").is_array()) fail(CodecErrc::wrong_type, "field \"args\": expected an array");
+  if (!require(object, "args").is_array())
+    fail(CodecErrc::wrong_type, "field \"args\": expected an array");
   request.args = std::string(member_text(json, "args"));
   return request;
 }
@@ -66,7 +73,9 @@ PerformReply decode_reply(const boost::json::object& object) {
 
 }  // namespace
 
-bool is_client_type(std::string_view type) { return type == "perform" || type == "perform_reply"; }
+bool is_client_type(std::string_view type) {
+  return type == "perform" || type == "perform_reply";
+}
 
 void encode_client(std::string& out, const ClientMessage& message) {
   const bool request = std::holds_alternative<PerformRequest>(message.body);

@@ -2,10 +2,8 @@
 // The JSON shapes of client messages (forwarded performs and their
 // replies), for codec.cpp. Internal to the codec.
 
-#include <conflux/transport/packet.hpp>
-
 #include <boost/json/object.hpp>
-
+#include <conflux/transport/packet.hpp>
 #include <string>
 #include <string_view>
 

@@ -1,12 +1,11 @@
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
 #include <conflux/transport/codec.hpp>
 
 #include "client_codec.hpp"
 #include "json_reader.hpp"
 #include "json_spans.hpp"
 #include "json_writer.hpp"
-
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parse.hpp>
 
 namespace conflux::transport {
 namespace {
@@ -167,19 +166,29 @@ Decoded<T> decode_with(std::string_view json, Decoder decoder) {
 
 std::string_view to_string(CodecErrc code) {
   switch (code) {
-    case CodecErrc::invalid_json: return "invalid_json";
-    case CodecErrc::too_deep: return "too_deep";
-    case CodecErrc::not_an_object: return "not_an_object";
-    case CodecErrc::missing_field: return "missing_field";
-    case CodecErrc::wrong_type: return "wrong_type";
-    case CodecErrc::out_of_range: return "out_of_range";
-    case CodecErrc::invalid_value: return "invalid_value";
-    case CodecErrc::unknown_type: return "unknown_type";
+    case CodecErrc::invalid_json:
+      return "invalid_json";
+    case CodecErrc::too_deep:
+      return "too_deep";
+    case CodecErrc::not_an_object:
+      return "not_an_object";
+    case CodecErrc::missing_field:
+      return "missing_field";
+    case CodecErrc::wrong_type:
+      return "wrong_type";
+    case CodecErrc::out_of_range:
+      return "out_of_range";
+    case CodecErrc::invalid_value:
+      return "invalid_value";
+    case CodecErrc::unknown_type:
+      return "unknown_type";
   }
   return "unknown";
 }
 
-std::string CodecError::message() const { return std::string(to_string(code)) + ": " + detail; }
+std::string CodecError::message() const {
+  return std::string(to_string(code)) + ": " + detail;
+}
 
 void encode_to(std::string& out, const raft::Message& message) {
   out.append("{\"type\":");
@@ -257,7 +266,8 @@ Decoded<HelloReply> decode_hello_reply(std::string_view json) {
     const auto type = detail::read_string(object, "type");
     if (type == "welcome") return HelloReply{.accepted = true, .reason = {}};
     if (type == "refused") {
-      return HelloReply{.accepted = false, .reason = std::string(detail::read_string(object, "reason"))};
+      return HelloReply{.accepted = false,
+                        .reason = std::string(detail::read_string(object, "reason"))};
     }
     fail(CodecErrc::unknown_type, "expected \"welcome\" or \"refused\"");
   });

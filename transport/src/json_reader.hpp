@@ -3,12 +3,10 @@
 // and reports the first problem as a CodecError naming the field. Internal to
 // the codec: the Failure they throw never leaves decode().
 
-#include <conflux/raft/types.hpp>
-#include <conflux/transport/codec.hpp>
-
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
-
+#include <conflux/raft/types.hpp>
+#include <conflux/transport/codec.hpp>
 #include <string>
 #include <string_view>
 
@@ -22,9 +20,12 @@ struct Failure {
   throw Failure{CodecError{code, std::move(detail)}};
 }
 
-inline std::string quoted(std::string_view key) { return "field \"" + std::string(key) + "\""; }
+inline std::string quoted(std::string_view key) {
+  return "field \"" + std::string(key) + "\"";
+}
 
-inline const boost::json::object& as_object(const boost::json::value& value, std::string_view what) {
+inline const boost::json::object& as_object(const boost::json::value& value,
+                                            std::string_view what) {
   if (!value.is_object()) fail(CodecErrc::not_an_object, std::string(what) + " is not an object");
   return value.get_object();
 }

@@ -1,11 +1,9 @@
-#include <conflux/transport/memory_channel.hpp>
-
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
-#include <algorithm>
+#include <conflux/transport/memory_channel.hpp>
 
 namespace conflux::transport {
 
@@ -21,7 +19,9 @@ struct InProcessNetwork::Endpoint {
   asio::steady_timer stopped;  // run() waits on it; close() cancels it
 
   Endpoint(asio::any_io_executor ex, InboxHandler handler)
-      : executor(ex), inbox(std::move(handler)), stopped(ex, asio::steady_timer::time_point::max()) {}
+      : executor(ex),
+        inbox(std::move(handler)),
+        stopped(ex, asio::steady_timer::time_point::max()) {}
 
   /// Runs on `executor`: hands the packet to the node's owner.
   void deliver(Packet packet) {
@@ -65,8 +65,8 @@ void InProcessNetwork::heal_all() {
 
 bool InProcessNetwork::is_partitioned(const raft::NodeId& a, const raft::NodeId& b) const {
   std::lock_guard lock(mutex_);
-  return a != b && (cut_.count(std::minmax(a, b)) > 0 || isolated_.count(a) > 0 ||
-                    isolated_.count(b) > 0);
+  return a != b &&
+         (cut_.count(std::minmax(a, b)) > 0 || isolated_.count(a) > 0 || isolated_.count(b) > 0);
 }
 
 void InProcessNetwork::attach(const raft::NodeId& id, std::shared_ptr<Endpoint> endpoint) {
@@ -87,14 +87,15 @@ InProcessNetwork::Route InProcessNetwork::route(const raft::NodeId& from, const 
   if (auto it = endpoints_.find(to); it != endpoints_.end()) route.target = it->second.lock();
   route.partitioned = partitioned;
   route.dropped = from != to && random_.chance(drop_per_mille_, 1000);
-  route.delay = std::chrono::milliseconds(static_cast<std::int64_t>(random_.uniform(
-      static_cast<std::uint64_t>(min_delay_.count()), static_cast<std::uint64_t>(max_delay_.count()))));
+  route.delay = std::chrono::milliseconds(
+      static_cast<std::int64_t>(random_.uniform(static_cast<std::uint64_t>(min_delay_.count()),
+                                                static_cast<std::uint64_t>(max_delay_.count()))));
   return route;
 }
 
 InProcessChannel::InProcessChannel(InProcessNetwork& network, raft::NodeId id,
-                                   std::vector<raft::NodeId> peers,
-                                   asio::any_io_executor executor, InboxHandler inbox)
+                                   std::vector<raft::NodeId> peers, asio::any_io_executor executor,
+                                   InboxHandler inbox)
     : network_(network),
       id_(std::move(id)),
       endpoint_(std::make_shared<InProcessNetwork::Endpoint>(executor, std::move(inbox))) {
@@ -104,7 +105,9 @@ InProcessChannel::InProcessChannel(InProcessNetwork& network, raft::NodeId id,
   network_.attach(id_, endpoint_);
 }
 
-InProcessChannel::~InProcessChannel() { close(); }
+InProcessChannel::~InProcessChannel() {
+  close();
+}
 
 void InProcessChannel::send(Packet message) {
   const raft::NodeId to = recipient(message);
@@ -122,15 +125,13 @@ void InProcessChannel::send(Packet message) {
   if (status) ++status->frames_out;
   auto target = std::move(route.target);
   if (route.delay.count() == 0) {
-    asio::post(target->executor, [target, m = std::move(message)]() mutable {
-      target->deliver(std::move(m));
-    });
+    asio::post(target->executor,
+               [target, m = std::move(message)]() mutable { target->deliver(std::move(m)); });
     return;
   }
   auto timer = std::make_shared<asio::steady_timer>(target->executor, route.delay);
-  timer->async_wait([timer, target, m = std::move(message)](auto) mutable {
-    target->deliver(std::move(m));
-  });
+  timer->async_wait(
+      [timer, target, m = std::move(message)](auto) mutable { target->deliver(std::move(m)); });
 }
 
 asio::awaitable<void> InProcessChannel::run() {

@@ -1,16 +1,15 @@
 // TcpMesh, dialling side: one link per peer that dials, offers the
 // handshake, then writes queued frames (coalesced into gathered writes)
 // until the connection fails, backs off with jitter and dials again.
-#include "tcp_mesh_impl.hpp"
-
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-
-#include <algorithm>
 #include <vector>
+
+#include "tcp_mesh_impl.hpp"
 
 namespace conflux::transport {
 
@@ -102,8 +101,8 @@ asio::awaitable<bool> TcpMesh::Impl::offer_handshake(OutboundPeer& peer, tcp::so
   }
   auto reply = decode_hello_reply(*read.frame);
   if (!reply.ok() || !reply.value().accepted) {
-    peer.status.last_error = reply.ok() ? "refused: " + reply.value().reason
-                                        : "handshake: " + reply.error().message();
+    peer.status.last_error =
+        reply.ok() ? "refused: " + reply.value().reason : "handshake: " + reply.error().message();
     log("link to " + peer.status.id + " " + peer.status.last_error);
     co_return false;
   }

@@ -1,7 +1,5 @@
 // TcpMesh: construction, the public surface, task bookkeeping and the
 // accepting side (listener, handshake, inbound reader).
-#include "tcp_mesh_impl.hpp"
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -9,10 +7,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-
 #include <iostream>
 #include <random>
 #include <stdexcept>
+
+#include "tcp_mesh_impl.hpp"
 
 namespace conflux::transport {
 
@@ -48,7 +47,8 @@ std::pair<std::string, std::string> split_address(const std::string& address) {
     throw std::invalid_argument("address \"" + address + "\" is not host:port");
   }
   std::string host = address.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   return {host, address.substr(colon + 1)};
 }
 
@@ -86,24 +86,28 @@ void TcpMesh::Impl::spawn(asio::awaitable<void> task, std::string name) {
   auto signal = signals.emplace(signals.end());
   ++tasks;
   asio::co_spawn(executor, std::move(task),
-                 asio::bind_cancellation_slot(
-                     signal->slot(), [self = shared_from_this(), signal, name](std::exception_ptr e) {
-                       if (e) self->log_failure(name, e);
-                       // co_spawn may still have a cancellation hop queued that
-                       // uses the signal: forget it only after that has run.
-                       asio::post(self->executor, [self, signal] {
-                         self->signals.erase(signal);
-                         if (--self->tasks == 0 && self->closed) self->all_done.cancel();
-                       });
-                     }));
+                 asio::bind_cancellation_slot(signal->slot(), [self = shared_from_this(), signal,
+                                                               name](std::exception_ptr e) {
+                   if (e) self->log_failure(name, e);
+                   // co_spawn may still have a cancellation hop queued that
+                   // uses the signal: forget it only after that has run.
+                   asio::post(self->executor, [self, signal] {
+                     self->signals.erase(signal);
+                     if (--self->tasks == 0 && self->closed) self->all_done.cancel();
+                   });
+                 }));
 }
 
 TcpMesh::TcpMesh(asio::any_io_executor executor, TcpMeshConfig config, InboxHandler inbox)
     : impl_(std::make_shared<Impl>(executor, std::move(config), std::move(inbox))) {}
 
-TcpMesh::~TcpMesh() { close(); }
+TcpMesh::~TcpMesh() {
+  close();
+}
 
-std::uint16_t TcpMesh::port() const { return impl_->acceptor.local_endpoint().port(); }
+std::uint16_t TcpMesh::port() const {
+  return impl_->acceptor.local_endpoint().port();
+}
 
 void TcpMesh::set_peer_address(const raft::NodeId& peer, std::string address) {
   auto it = impl_->peers.find(peer);
@@ -145,7 +149,8 @@ void TcpMesh::Impl::enqueue(OutboundPeer& peer, const Packet& message) {
 // the latency path: a lone vote or acknowledgement). Whatever does not fit is
 // left in `frame` for the writer.
 bool TcpMesh::Impl::write_now(OutboundPeer& peer, std::string& frame) {
-  if (!peer.idle_socket || !peer.queue.empty() || frame.size() > max_direct_write_bytes) return false;
+  if (!peer.idle_socket || !peer.queue.empty() || frame.size() > max_direct_write_bytes)
+    return false;
   boost::system::error_code ec;
   const auto written = peer.idle_socket->write_some(asio::buffer(frame), ec);
   if (ec) return false;  // would block, or broken: the writer deals with it

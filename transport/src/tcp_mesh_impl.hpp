@@ -2,19 +2,17 @@
 // Internals of TcpMesh, shared by its source files. Everything here runs on
 // the mesh's executor.
 
-#include <conflux/raft/random.hpp>
-#include <conflux/transport/codec.hpp>
-#include <conflux/transport/tcp_mesh.hpp>
-
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-
+#include <conflux/raft/random.hpp>
+#include <conflux/transport/codec.hpp>
+#include <conflux/transport/tcp_mesh.hpp>
 #include <deque>
 #include <exception>
-#include <optional>
 #include <list>
+#include <optional>
 #include <string>
 
 namespace conflux::transport {

@@ -1,14 +1,13 @@
 // TcpMesh, accepting side: the handshake a dialling peer must pass, and the
 // reader that turns its frames into messages for the inbox. Whatever a peer
 // sends, the worst outcome is that its own connection is closed and counted.
-#include "tcp_mesh_impl.hpp"
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-
 #include <vector>
+
+#include "tcp_mesh_impl.hpp"
 
 namespace conflux::transport {
 
@@ -35,7 +34,8 @@ asio::awaitable<FrameRead> TcpMesh::Impl::read_frame(tcp::socket& socket, FrameD
   char buffer[4096];
   for (;;) {
     if (auto frame = decoder.next()) co_return FrameRead{std::string(*frame), {}};
-    if (auto error = decoder.error()) co_return FrameRead{std::nullopt, std::string(to_string(*error))};
+    if (auto error = decoder.error())
+      co_return FrameRead{std::nullopt, std::string(to_string(*error))};
     auto [ec, n] = co_await socket.async_read_some(asio::buffer(buffer), as_tuple_awaitable);
     if (ec) co_return FrameRead{std::nullopt, ec == asio::error::eof ? "" : ec.message()};
     decoder.feed(std::string_view(buffer, n));

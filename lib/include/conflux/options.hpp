@@ -4,12 +4,10 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
-
-#include <conflux/storage/file_storage.hpp>
-
 #include <chrono>
-#include <filesystem>
+#include <conflux/storage/file_storage.hpp>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -48,7 +46,7 @@ struct InProcessChannelOptions {
 
 /// Nodes in separate processes or machines, joined by the TCP mesh.
 struct TcpChannelOptions {
-  std::string listen;           ///< "host:port" this node listens on
+  std::string listen;               ///< "host:port" this node listens on
   std::string cluster = "conflux";  ///< peers must agree on it
 };
 

@@ -11,12 +11,10 @@
 //   options.methods["incr"] = conflux::typed_method<Counter, Add, std::int64_t>(
 //       [](const Counter&, std::int64_t n) { return Add{n}; });
 
-#include <conflux/errors.hpp>
-#include <conflux/options.hpp>
-
 #include <boost/json/value_from.hpp>
 #include <boost/json/value_to.hpp>
-
+#include <conflux/errors.hpp>
+#include <conflux/options.hpp>
 #include <optional>
 #include <tuple>
 #include <type_traits>
@@ -29,7 +27,8 @@ namespace conflux {
 /// (an unknown action), leaves the state unchanged.
 template <class State, class Action, class F>
 Reducer typed_reducer(F reduce) {
-  return [reduce](const boost::json::value& state, const boost::json::value& action) -> boost::json::value {
+  return [reduce](const boost::json::value& state,
+                  const boost::json::value& action) -> boost::json::value {
     State current = state.is_null() ? State{} : boost::json::value_to<State>(state);
     if (action.is_null()) return boost::json::value_from(current);
     std::optional<Action> typed;
@@ -54,7 +53,8 @@ struct is_optional<std::optional<T>> : std::true_type {};
 /// that do not convert to Args... refuse the call with a message saying so.
 template <class State, class Action, class... Args, class F>
 Method typed_method(F method) {
-  return [method](const boost::json::value& state, const boost::json::array& args) -> boost::json::value {
+  return [method](const boost::json::value& state,
+                  const boost::json::array& args) -> boost::json::value {
     std::tuple<Args...> typed_args;
     try {
       typed_args = boost::json::value_to<std::tuple<Args...>>(boost::json::value(args));

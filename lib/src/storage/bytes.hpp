@@ -14,7 +14,8 @@ inline void put_le(std::string& out, std::uint64_t value, int width) {
 /// Precondition: at + width <= bytes.size().
 inline std::uint64_t get_le(std::string_view bytes, std::size_t at, int width) {
   std::uint64_t value = 0;
-  for (int i = width - 1; i >= 0; --i) value = (value << 8) | static_cast<unsigned char>(bytes[at + i]);
+  for (int i = width - 1; i >= 0; --i)
+    value = (value << 8) | static_cast<unsigned char>(bytes[at + i]);
   return value;
 }
 

@@ -1,41 +1,49 @@
 // FileStorage: opening, locking, recovery and writing. Layout and record
 // framing are in docs/storage.md and record.hpp.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <conflux/storage/file_storage.hpp>
+#include <cstring>
+#include <iostream>
 
 #include "crc32c.hpp"
 #include "file_util.hpp"
 #include "record.hpp"
 
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
-#include <iostream>
-#include <sys/file.h>
-#include <unistd.h>
-
 namespace conflux::storage {
 
 namespace fs = std::filesystem;
 
-ssize_t FileOps::write(int fd, const void* data, std::size_t size) { return ::write(fd, data, size); }
-int FileOps::fdatasync(int fd) { return ::fdatasync(fd); }
+ssize_t FileOps::write(int fd, const void* data, std::size_t size) {
+  return ::write(fd, data, size);
+}
+int FileOps::fdatasync(int fd) {
+  return ::fdatasync(fd);
+}
 
 FileStorage::FileStorage(FileStorageOptions options)
     : options_(std::move(options)),
       ops_(options_.ops ? options_.ops : std::make_shared<FileOps>()) {
   std::error_code ec;
   fs::create_directories(options_.directory, ec);
-  if (ec) throw StorageError("cannot create data directory " + options_.directory.string() + ": " + ec.message());
+  if (ec)
+    throw StorageError("cannot create data directory " + options_.directory.string() + ": " +
+                       ec.message());
   lock_directory();
   if (options_.fsync == FsyncPolicy::never) {
-    log("WARNING: fsync policy \"never\": acknowledged writes can be lost on a crash (benchmarks only)");
+    log("WARNING: fsync policy \"never\": acknowledged writes can be lost on a crash (benchmarks "
+        "only)");
   }
   try {
     recover();
   } catch (const fs::filesystem_error& error) {
     close_files();
-    throw StorageError(std::string("cannot recover ") + options_.directory.string() + ": " + error.what());
+    throw StorageError(std::string("cannot recover ") + options_.directory.string() + ": " +
+                       error.what());
   } catch (...) {
     close_files();
     throw;
@@ -78,7 +86,8 @@ void FileStorage::fail(const std::string& what) {
 void FileStorage::lock_directory() {
   const auto path = options_.directory / "LOCK";
   lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock_fd_ < 0) throw StorageError("cannot open " + path.string() + ": " + std::strerror(errno));
+  if (lock_fd_ < 0)
+    throw StorageError("cannot open " + path.string() + ": " + std::strerror(errno));
   if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     const int error = errno;
     ::close(lock_fd_);
@@ -95,10 +104,12 @@ void FileStorage::recover() {
   hard_state_ = read_hard_state(options_.directory / "hardstate");
   written_hard_state_ = hard_state_;
   const auto segments = list_segments(options_.directory);
-  for (std::size_t i = 0; i < segments.size(); ++i) replay(segments[i].path, i + 1 == segments.size());
+  for (std::size_t i = 0; i < segments.size(); ++i)
+    replay(segments[i].path, i + 1 == segments.size());
   if (hard_state_.commit > last_index_) {
-    throw StorageError("hard state commit " + std::to_string(hard_state_.commit) + " is beyond the last entry " +
-                       std::to_string(last_index_) + " in " + options_.directory.string());
+    throw StorageError("hard state commit " + std::to_string(hard_state_.commit) +
+                       " is beyond the last entry " + std::to_string(last_index_) + " in " +
+                       options_.directory.string());
   }
   open_active(segments.empty() ? 1 : segments.back().sequence);
 }
@@ -126,7 +137,8 @@ void FileStorage::replay(const fs::path& path, bool last) {
       // written whole, so it cannot be a torn write: cutting it could drop
       // acknowledged entries.
       if (!last || status == ReadStatus::bad_payload || valid_record_after(bytes, at + 1)) {
-        throw StorageError("corrupt record in " + path.string() + " at offset " + std::to_string(at));
+        throw StorageError("corrupt record in " + path.string() + " at offset " +
+                           std::to_string(at));
       }
       log("torn write in " + path.string() + " at offset " + std::to_string(at) + ": cutting " +
           std::to_string(bytes.size() - at) + " bytes");
@@ -149,8 +161,9 @@ void FileStorage::apply(const Record& record, const fs::path& path, std::size_t 
     return;
   }
   if (record.entry.index != last_index_ + 1) {
-    throw StorageError("corrupt record in " + path.string() + " at offset " + std::to_string(at) + ": entry " +
-                       std::to_string(record.entry.index) + " after " + std::to_string(last_index_));
+    throw StorageError("corrupt record in " + path.string() + " at offset " + std::to_string(at) +
+                       ": entry " + std::to_string(record.entry.index) + " after " +
+                       std::to_string(last_index_));
   }
   entries_.push_back(record.entry);
   last_index_ = record.entry.index;
@@ -178,8 +191,8 @@ void FileStorage::append(std::span<const raft::Entry> entries) {
   if (failed_) throw StorageError("storage has failed; refusing to write");
   if (entries.empty()) return;
   if (entries.front().index == 0 || entries.front().index > last_index_ + 1) {
-    throw StorageError("append of entry " + std::to_string(entries.front().index) + " would leave a gap after " +
-                       std::to_string(last_index_));
+    throw StorageError("append of entry " + std::to_string(entries.front().index) +
+                       " would leave a gap after " + std::to_string(last_index_));
   }
   std::string batch;
   if (entries.front().index <= last_index_) batch += encode_truncate_record(entries.front().index);
@@ -206,8 +219,8 @@ void FileStorage::sync() {
   if (failed_) throw StorageError("storage has failed; refusing to sync");
   if (options_.fsync == FsyncPolicy::never) return;
   if (ops_->fdatasync(active_fd_) != 0) {
-    fail("fdatasync of " + segment_path(options_.directory, active_sequence_).string() + " failed: " +
-         std::strerror(errno));
+    fail("fdatasync of " + segment_path(options_.directory, active_sequence_).string() +
+         " failed: " + std::strerror(errno));
   }
 }
 
@@ -226,7 +239,8 @@ void FileStorage::write_hard_state(const raft::HardState& state, bool durable) {
   raft::HardState written = state;
   written.commit = std::min(state.commit, last_index_);
   try {
-    replace_hard_state(*ops_, options_.directory, written, durable && options_.fsync == FsyncPolicy::always);
+    replace_hard_state(*ops_, options_.directory, written,
+                       durable && options_.fsync == FsyncPolicy::always);
   } catch (const StorageError& error) {
     fail(error.what());
   }

@@ -1,17 +1,18 @@
 #include "file_util.hpp"
 
-#include "bytes.hpp"
-#include "crc32c.hpp"
-#include "record.hpp"
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <fstream>
-#include <unistd.h>
+
+#include "bytes.hpp"
+#include "crc32c.hpp"
+#include "record.hpp"
 
 namespace conflux::storage {
 
@@ -29,7 +30,8 @@ std::string system_error(const std::string& what, const fs::path& path) {
 
 fs::path segment_path(const fs::path& directory, std::uint64_t sequence) {
   char name[32];
-  std::snprintf(name, sizeof name, "segment-%010llu.log", static_cast<unsigned long long>(sequence));
+  std::snprintf(name, sizeof name, "segment-%010llu.log",
+                static_cast<unsigned long long>(sequence));
   return directory / name;
 }
 
@@ -75,7 +77,8 @@ std::string read_file(const fs::path& path) {
 }
 
 void truncate_file(const fs::path& path, std::size_t size) {
-  if (::truncate(path.c_str(), static_cast<off_t>(size)) != 0) throw StorageError(system_error("cannot truncate", path));
+  if (::truncate(path.c_str(), static_cast<off_t>(size)) != 0)
+    throw StorageError(system_error("cannot truncate", path));
 }
 
 void rewrite_header(const fs::path& path) {
@@ -117,14 +120,17 @@ raft::HardState read_hard_state(const fs::path& path) {
   const auto bad = [&](const std::string& why) {
     return StorageError("corrupt hard state " + path.string() + " at offset 0: " + why);
   };
-  if (bytes.size() < hard_state_magic.size() + 24 || bytes.compare(0, 8, hard_state_magic) != 0) throw bad("bad header");
+  if (bytes.size() < hard_state_magic.size() + 24 || bytes.compare(0, 8, hard_state_magic) != 0)
+    throw bad("bad header");
   const auto vote_size = get_le(bytes, 24, 4);
   if (bytes.size() != 28 + vote_size + 4) throw bad("bad length");
-  if (crc32c(bytes.data(), bytes.size() - 4) != get_le(bytes, bytes.size() - 4, 4)) throw bad("bad checksum");
+  if (crc32c(bytes.data(), bytes.size() - 4) != get_le(bytes, bytes.size() - 4, 4))
+    throw bad("bad checksum");
   return raft::HardState{get_le(bytes, 8, 8), bytes.substr(28, vote_size), get_le(bytes, 16, 8)};
 }
 
-void replace_hard_state(FileOps& ops, const fs::path& directory, const raft::HardState& state, bool durable) {
+void replace_hard_state(FileOps& ops, const fs::path& directory, const raft::HardState& state,
+                        bool durable) {
   std::string bytes(hard_state_magic);
   put_le(bytes, state.term, 8);
   put_le(bytes, state.commit, 8);
@@ -136,7 +142,8 @@ void replace_hard_state(FileOps& ops, const fs::path& directory, const raft::Har
   if (fd < 0) throw StorageError(system_error("cannot open", temporary));
   try {
     write_all(ops, fd, bytes, temporary);
-    if (durable && ops.fdatasync(fd) != 0) throw StorageError(system_error("cannot fdatasync", temporary));
+    if (durable && ops.fdatasync(fd) != 0)
+      throw StorageError(system_error("cannot fdatasync", temporary));
   } catch (...) {
     ::close(fd);
     throw;

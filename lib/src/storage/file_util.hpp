@@ -4,7 +4,6 @@
 // naming the file.
 
 #include <conflux/storage/file_storage.hpp>
-
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -38,7 +37,7 @@ void sync_directory(const std::filesystem::path& directory);
 raft::HardState read_hard_state(const std::filesystem::path& path);
 /// Writes hardstate.tmp, syncs it, renames it over hardstate, syncs the
 /// directory (the syncs only when `durable`).
-void replace_hard_state(FileOps& ops, const std::filesystem::path& directory, const raft::HardState& state,
-                        bool durable);
+void replace_hard_state(FileOps& ops, const std::filesystem::path& directory,
+                        const raft::HardState& state, bool durable);
 
 }  // namespace conflux::storage

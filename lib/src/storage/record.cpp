@@ -44,7 +44,8 @@ ReadStatus read_record(std::string_view bytes, Record& out) {
   if (length > max_record_payload) return ReadStatus::bad_length;
   if (bytes.size() - record_header_bytes < length) return ReadStatus::incomplete;
   const auto stored_crc = static_cast<std::uint32_t>(get_le(bytes, 4, 4));
-  if (crc32c(bytes.data() + 8, 1 + std::size_t{length}) != stored_crc) return ReadStatus::bad_checksum;
+  if (crc32c(bytes.data() + 8, 1 + std::size_t{length}) != stored_crc)
+    return ReadStatus::bad_checksum;
   const auto type = static_cast<std::uint8_t>(bytes[8]);
   const auto payload = bytes.substr(record_header_bytes, length);
   out.size = record_header_bytes + length;
@@ -53,11 +54,14 @@ ReadStatus read_record(std::string_view bytes, Record& out) {
     out.truncate = get_le(payload, 0, 8);
     return ReadStatus::ok;
   }
-  if (type != static_cast<std::uint8_t>(RecordType::entry) || length < 17) return ReadStatus::bad_payload;
+  if (type != static_cast<std::uint8_t>(RecordType::entry) || length < 17)
+    return ReadStatus::bad_payload;
   const auto entry_type = static_cast<std::uint8_t>(payload[16]);
-  if (entry_type > static_cast<std::uint8_t>(raft::EntryType::no_op)) return ReadStatus::bad_payload;
+  if (entry_type > static_cast<std::uint8_t>(raft::EntryType::no_op))
+    return ReadStatus::bad_payload;
   out.type = RecordType::entry;
-  out.entry = raft::Entry{get_le(payload, 8, 8), get_le(payload, 0, 8), static_cast<raft::EntryType>(entry_type),
+  out.entry = raft::Entry{get_le(payload, 8, 8), get_le(payload, 0, 8),
+                          static_cast<raft::EntryType>(entry_type),
                           raft::Payload(std::string(payload.substr(17)))};
   return ReadStatus::ok;
 }

@@ -11,7 +11,6 @@
 // before anything is allocated, and every outcome is a value.
 
 #include <conflux/raft/types.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>

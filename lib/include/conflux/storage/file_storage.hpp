@@ -8,15 +8,15 @@
 // returned for its writes. After any I/O error the storage is failed: every
 // later call throws StorageError, and nothing acknowledged is lost.
 
-#include <conflux/raft/storage.hpp>
+#include <sys/types.h>
 
+#include <conflux/raft/storage.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <sys/types.h>
 
 namespace conflux::storage {
 
@@ -47,7 +47,7 @@ struct FileStorageOptions {
   std::uint64_t segment_bytes = 64 << 20;  ///< a segment is closed once it reaches this size
   FsyncPolicy fsync = FsyncPolicy::always;
   std::function<void(const std::string&)> log;  ///< default: standard error
-  std::shared_ptr<FileOps> ops;                  ///< default: the real system calls
+  std::shared_ptr<FileOps> ops;                 ///< default: the real system calls
 };
 
 class FileStorage final : public raft::Storage {

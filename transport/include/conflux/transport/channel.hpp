@@ -1,17 +1,15 @@
 #pragma once
 // The channel interface lib/ drives: how packets (Raft messages and
-// forwarded performs) leave and reach a node. Implementations: InProcessChannel (memory_channel.hpp) and TcpMesh
-// (tcp_mesh.hpp).
+// forwarded performs) leave and reach a node. Implementations: InProcessChannel
+// (memory_channel.hpp) and TcpMesh (tcp_mesh.hpp).
 //
 // Threading: every member function is called on the channel's executor, and
 // the inbox handler is invoked there too. Give the node's owner and its
 // channel the same executor (or strand) and nothing needs a lock.
 
-#include <conflux/transport/packet.hpp>
-
-#include <boost/asio/awaitable.hpp>
-
 #include <array>
+#include <boost/asio/awaitable.hpp>
+#include <conflux/transport/packet.hpp>
 #include <cstdint>
 #include <functional>
 #include <string>

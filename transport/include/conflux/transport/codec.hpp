@@ -6,7 +6,6 @@
 
 #include <conflux/raft/message.hpp>
 #include <conflux/transport/packet.hpp>
-
 #include <cstdint>
 #include <string>
 #include <string_view>

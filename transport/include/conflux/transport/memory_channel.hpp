@@ -5,12 +5,10 @@
 // never block). Fault knobs let tests partition a cluster, drop or delay
 // messages.
 
+#include <boost/asio/any_io_executor.hpp>
+#include <chrono>
 #include <conflux/raft/random.hpp>
 #include <conflux/transport/channel.hpp>
-
-#include <boost/asio/any_io_executor.hpp>
-
-#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>

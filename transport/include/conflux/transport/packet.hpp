@@ -3,7 +3,6 @@
 // which a follower forwards a perform to the leader and hears the outcome.
 
 #include <conflux/raft/message.hpp>
-
 #include <cstdint>
 #include <string>
 #include <variant>
@@ -21,10 +20,10 @@ struct PerformRequest {
 /// The leader's answer to a PerformRequest.
 struct PerformReply {
   enum class Outcome : std::uint8_t {
-    proposed,    ///< appended at (index, term): the sender completes once it applies that index
-    null_result, ///< the method returned null: nothing was appended
-    failed,      ///< the method (or the reducer) refused: see code and message
-    not_leader,  ///< the receiver is not the leader (any more): nothing was appended
+    proposed,     ///< appended at (index, term): the sender completes once it applies that index
+    null_result,  ///< the method returned null: nothing was appended
+    failed,       ///< the method (or the reducer) refused: see code and message
+    not_leader,   ///< the receiver is not the leader (any more): nothing was appended
   };
   std::uint64_t id = 0;
   Outcome outcome = Outcome::failed;

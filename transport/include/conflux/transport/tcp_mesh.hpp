@@ -5,12 +5,10 @@
 // writes on the peer's link, accepted by this node's listener. Frames are a
 // 4-byte big-endian length and a JSON message (docs/protocol.md).
 
+#include <boost/asio/any_io_executor.hpp>
+#include <chrono>
 #include <conflux/transport/channel.hpp>
 #include <conflux/transport/frame.hpp>
-
-#include <boost/asio/any_io_executor.hpp>
-
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
