@@ -240,6 +240,7 @@ void Node::Impl::storage_failed(const std::string& what) {
 void Node::Impl::on_applied(const detail::AppliedAction& applied) {
   if (!applied.no_op && applied.reducer_error.empty() && !applied.action.is_null())
     notify(applied.action);
+  remember_reducer_error(applied);
   const auto [first, last] = by_index.equal_range(applied.index);
   std::vector<std::uint64_t> ids;
   for (auto it = first; it != last; ++it) ids.push_back(it->second);
@@ -255,6 +256,16 @@ void Node::Impl::on_applied(const detail::AppliedAction& applied) {
       complete(id, applied.action);
     }
   }
+}
+
+// A forwarded perform's answer can arrive after its entry was applied here;
+// settle_applied_early() then needs to know whether the reducer refused it.
+void Node::Impl::remember_reducer_error(const detail::AppliedAction& applied) {
+  constexpr raft::Index window = 4096;  // answers arrive long before this many entries apply
+  if (!applied.reducer_error.empty()) reducer_errors[applied.index] = applied.reducer_error;
+  if (applied.index > window)
+    reducer_errors.erase(reducer_errors.begin(),
+                         reducer_errors.lower_bound(applied.index - window));
 }
 
 void Node::Impl::notify(const boost::json::value& action) {

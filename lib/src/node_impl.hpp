@@ -64,6 +64,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   void storage_failed(const std::string& what);
   void on_applied(const detail::AppliedAction& applied);
   void notify(const boost::json::value& action);
+  void remember_reducer_error(const detail::AppliedAction& applied);
   void fail_queued_calls();
   void fail_everything(const std::string& why);
   void finish_close();
@@ -117,6 +118,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   std::uint64_t next_id;  // random start per run: a stale reply cannot match a new perform
   std::map<std::uint64_t, detail::Pending> pending;
   std::multimap<raft::Index, std::uint64_t> by_index;  // proposed performs
+  std::map<raft::Index, std::string> reducer_errors;   // recent entries the reducer refused
   std::uint64_t next_subscriber = 1;
   std::map<std::uint64_t, Subscriber> subscribers;
 };

@@ -210,6 +210,9 @@ void Node::Impl::settle_applied_early(std::uint64_t id) {
   if (log.term_at(p.index) != p.term) {
     return fail(id, errc::leadership_lost, "the action was lost; retry");
   }
+  if (auto error = reducer_errors.find(p.index); error != reducer_errors.end()) {
+    return fail(id, errc::reducer_failed, error->second);
+  }
   boost::json::value action;
   if (p.index >= log.first_index()) action = detail::parse_action(log.at(p.index));
   complete(id, std::move(action));
