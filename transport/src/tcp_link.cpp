@@ -15,7 +15,6 @@ namespace conflux::transport {
 
 using namespace asio::experimental::awaitable_operators;
 namespace {
-constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 /// Publishes the socket for enqueue()'s direct writes while the writer
 /// waits, and withdraws it however the wait ends (cancellation included).

@@ -16,7 +16,6 @@
 namespace conflux::transport {
 
 using namespace asio::experimental::awaitable_operators;
-constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 

@@ -2,10 +2,12 @@
 // Internals of TcpMesh, shared by its source files. Everything here runs on
 // the mesh's executor.
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <conflux/raft/random.hpp>
 #include <conflux/transport/codec.hpp>
 #include <conflux/transport/tcp_mesh.hpp>
@@ -19,6 +21,9 @@ namespace conflux::transport {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+
+/// Expected I/O outcomes (eof, operation_aborted) come back as values.
+inline constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 /// Splits "host:port" (or "[v6]:port"). Throws std::invalid_argument.
 std::pair<std::string, std::string> split_address(const std::string& address);

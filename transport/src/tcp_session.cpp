@@ -13,7 +13,6 @@ namespace conflux::transport {
 
 using namespace asio::experimental::awaitable_operators;
 namespace {
-constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 std::string describe(const tcp::socket& socket) {
   boost::system::error_code ec;
