@@ -24,6 +24,8 @@ class Category final : public std::error_category {
         return "the node is closed";
       case errc::bad_arguments:
         return "the arguments or the action cannot be carried";
+      case errc::no_leader:
+        return "no leader was known before the timeout";
     }
     return "unknown conflux error";
   }
@@ -49,6 +51,8 @@ std::string_view to_string(errc code) {
       return "closed";
     case errc::bad_arguments:
       return "bad_arguments";
+    case errc::no_leader:
+      return "no_leader";
   }
   return "unknown";
 }
@@ -63,7 +67,7 @@ std::error_code make_error_code(errc code) {
 }
 
 bool is_retryable(errc code) {
-  return code == errc::leadership_lost;
+  return code == errc::leadership_lost || code == errc::no_leader;
 }
 
 }  // namespace conflux

@@ -21,9 +21,20 @@ namespace {
 constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 constexpr int ticks_per_heartbeat = 5;
 
+// Warnings and errors to standard error, prefixed with the node's id.
+LogSink default_log(const std::string& id) {
+  return [id](LogLevel level, std::string_view line) {
+    if (level > LogLevel::warning) return;
+    std::cerr << "[conflux " << id << "] " << to_string(level) << ": " << line << '\n';
+  };
+}
+
 Options validated(Options options) {
   const auto errors = options.validate();
-  if (errors.empty()) return options;
+  if (errors.empty()) {
+    if (!options.log) options.log = default_log(options.id);
+    return options;
+  }
   std::string message = "invalid conflux options: ";
   for (std::size_t i = 0; i < errors.size(); ++i) message += (i ? "; " : "") + errors[i];
   throw std::invalid_argument(message);
@@ -59,6 +70,7 @@ std::unique_ptr<transport::Channel> make_channel(const Options& options, asio::a
   config.cluster = options.tcp->cluster;
   config.listen = options.tcp->listen;
   for (const auto& peer : options.peers) config.peers[peer.id] = peer.address;
+  config.log = [log = options.log](std::string_view line) { log(LogLevel::warning, line); };
   return std::make_unique<transport::TcpMesh>(ex, std::move(config), std::move(inbox));
 }
 
@@ -74,7 +86,12 @@ Node::Impl::Impl(asio::any_io_executor ex, Options opts)
                              std::chrono::milliseconds(1))) {
   if (options.data_dir) {
     auto durable = std::make_unique<storage::FileStorage>(
-        storage::FileStorageOptions{*options.data_dir, 64 << 20, options.fsync, {}, {}});
+        storage::FileStorageOptions{
+            .directory = *options.data_dir,
+            .segment_bytes = 64 << 20,
+            .fsync = options.fsync,
+            .log = [log = options.log](const std::string& line) { log(LogLevel::warning, line); },
+            .ops = {}});
     file = durable.get();
     store = std::move(durable);
     worker = std::make_unique<detail::SyncWorker>();
@@ -123,10 +140,23 @@ asio::awaitable<void> Node::Impl::owner() {
     } catch (...) {
       fail_everything("a non-standard exception");
     }
+    report_role_change();
     // User code (a method, a subscriber) may have queued more work: let the
     // executor run completions, ticks and close() before the next round.
     if (!events.empty()) co_await asio::post(executor, asio::use_awaitable);
   }
+}
+
+// Logs (info) each change of role, term or known leader.
+void Node::Impl::report_role_change() {
+  const auto role = raft->role();
+  const auto term = raft->term();
+  const auto& leader = raft->leader();
+  if (role == seen.role && term == seen.term && leader == seen.leader) return;
+  seen = {role, term, leader};
+  std::string line = std::string(raft::to_string(role)) + " in term " + std::to_string(term);
+  if (role != raft::Role::leader) line += leader.empty() ? ", leader unknown" : ", leader " + leader;
+  options.log(LogLevel::info, line);
 }
 
 // A bug or resource failure escaped the owner's round: rather than end the
@@ -160,8 +190,7 @@ void Node::Impl::handle(detail::Event& event) {
   } else if (auto* packet = std::get_if<transport::Packet>(&event)) {
     if (auto* message = std::get_if<raft::Message>(packet)) {
       const auto result = raft->step(std::move(*message));
-      if (!result.ok())
-        std::cerr << "[conflux " << options.id << "] refused a message: " << result.reason << '\n';
+      if (!result.ok()) options.log(LogLevel::warning, "refused a message: " + result.reason);
     } else {
       auto& client = std::get<transport::ClientMessage>(*packet);
       if (auto* request = std::get_if<transport::PerformRequest>(&client.body)) {
@@ -191,13 +220,15 @@ void Node::Impl::drain_ready() {
       syncing = std::move(ready);
       worker->submit([file = file, ex = executor, weak = weak_from_this()] {
         std::exception_ptr error;
+        const auto start = Clock::now();
         try {
           file->sync();
         } catch (...) {
           error = std::current_exception();
         }
-        asio::post(ex, [weak, error] {
-          if (auto self = weak.lock()) self->post_event(detail::SyncDone{error});
+        const std::chrono::duration<double> took = Clock::now() - start;
+        asio::post(ex, [weak, error, seconds = took.count()] {
+          if (auto self = weak.lock()) self->post_event(detail::SyncDone{error, seconds});
         });
       });
       break;
@@ -210,11 +241,13 @@ void Node::Impl::drain_ready() {
 void Node::Impl::finish_ready(raft::Ready& ready) {
   for (auto& message : ready.messages) channel->send(std::move(message));
   for (const auto& entry : ready.committed) on_applied(machine.apply(entry));
+  counters.entries_applied += ready.committed.size();
   raft->advance(ready);
 }
 
 void Node::Impl::on_sync_done(const detail::SyncDone& done) {
   if (!syncing) return;
+  counters.fsync_latency.observe(done.seconds);
   if (done.error) {
     try {
       std::rethrow_exception(done.error);
@@ -233,8 +266,7 @@ void Node::Impl::on_sync_done(const detail::SyncDone& done) {
 void Node::Impl::storage_failed(const std::string& what) {
   syncing.reset();
   storage_error = what;
-  std::cerr << "[conflux " << options.id
-            << "] storage failed, no longer acknowledging writes: " << what << '\n';
+  options.log(LogLevel::error, "storage failed, no longer acknowledging writes: " + what);
 }
 
 void Node::Impl::on_applied(const detail::AppliedAction& applied) {
@@ -274,9 +306,9 @@ void Node::Impl::notify(const boost::json::value& action) {
     try {
       callback(machine.committed(), action);
     } catch (const std::exception& error) {
-      std::cerr << "[conflux " << options.id << "] a subscriber threw: " << error.what() << '\n';
+      options.log(LogLevel::warning, std::string("a subscriber threw: ") + error.what());
     } catch (...) {
-      std::cerr << "[conflux " << options.id << "] a subscriber threw a non-standard exception\n";
+      options.log(LogLevel::warning, "a subscriber threw a non-standard exception");
     }
   }
 }
@@ -316,9 +348,9 @@ Node::Node(asio::any_io_executor executor, Options options)
       try {
         std::rethrow_exception(error);
       } catch (const std::exception& e) {
-        std::cerr << "[conflux " << impl->options.id << "] task failed: " << e.what() << '\n';
+        impl->options.log(LogLevel::error, std::string("task failed: ") + e.what());
       } catch (...) {
-        std::cerr << "[conflux " << impl->options.id << "] task failed\n";
+        impl->options.log(LogLevel::error, "task failed");
       }
     }
     impl->finish_close();
@@ -339,7 +371,8 @@ std::chrono::milliseconds Node::default_timeout() const {
 void Node::start_perform(const std::shared_ptr<Impl>& impl, std::string method,
                          boost::json::array args, std::chrono::milliseconds timeout,
                          PerformHandler handler) {
-  detail::PerformCall call{std::move(method), std::move(args), Clock::now() + timeout,
+  const auto now = Clock::now();
+  detail::PerformCall call{std::move(method), std::move(args), now, now + timeout,
                            std::move(handler)};
   asio::dispatch(impl->executor,
                  [impl, c = std::move(call)]() mutable { impl->post_event(std::move(c)); });
@@ -382,10 +415,45 @@ Subscription Node::subscribe(Subscriber callback) {
 
 NodeStatus Node::status() const {
   const auto s = impl_->raft->status();
-  return NodeStatus{s.id,         std::string(raft::to_string(s.role)),
-                    s.term,       s.leader,
-                    s.commit,     s.applied,
-                    s.last_index, impl_->storage_error};
+  NodeStatus status{.id = s.id,
+                    .role = std::string(raft::to_string(s.role)),
+                    .term = s.term,
+                    .leader = s.leader,
+                    .commit = s.commit,
+                    .applied = s.applied,
+                    .last_index = s.last_index,
+                    .error = impl_->storage_error,
+                    .peers = {}};
+  for (const auto& traffic : impl_->channel->status()) {
+    PeerProgress peer{.id = traffic.id, .connected = traffic.connected, .match = std::nullopt};
+    for (const auto& progress : s.peers) {
+      if (progress.id == traffic.id) peer.match = progress.match;
+    }
+    status.peers.push_back(std::move(peer));
+  }
+  return status;
+}
+
+NodeMetrics Node::metrics() const {
+  const auto s = impl_->raft->status();
+  NodeMetrics metrics = impl_->counters;
+  metrics.elections = s.elections;
+  metrics.leaderships = s.leaderships;
+  for (const auto& traffic : impl_->channel->status()) {
+    PeerTraffic peer{.id = traffic.id,
+                     .connected = traffic.connected,
+                     .bytes_in = traffic.bytes_in,
+                     .bytes_out = traffic.bytes_out,
+                     .frames_in = traffic.frames_in,
+                     .frames_out = traffic.frames_out,
+                     .dropped = {}};
+    for (std::size_t i = 0; i < transport::drop_reason_count; ++i) {
+      const auto reason = static_cast<transport::DropReason>(i);
+      peer.dropped[std::string(transport::to_string(reason))] = traffic.dropped_for(reason);
+    }
+    metrics.peers.push_back(std::move(peer));
+  }
+  return metrics;
 }
 
 }  // namespace conflux

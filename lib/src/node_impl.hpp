@@ -26,6 +26,7 @@ namespace detail {
 struct PerformCall {
   std::string method;
   boost::json::array args;
+  Clock::time_point started;
   Clock::time_point deadline;
   PerformHandler handler;
 };
@@ -45,6 +46,7 @@ struct Tick {};
 /// The worker finished syncing the Ready in flight (error: it failed).
 struct SyncDone {
   std::exception_ptr error;
+  double seconds = 0;  // how long the fdatasync took
 };
 using Event = std::variant<Tick, transport::Packet, PerformCall, SyncDone>;
 
@@ -67,6 +69,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   void remember_reducer_error(const detail::AppliedAction& applied);
   void fail_queued_calls();
   void fail_everything(const std::string& why);
+  void report_role_change();
   void finish_close();
   void release_close_waiters();
 
@@ -119,6 +122,12 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   std::map<std::uint64_t, detail::Pending> pending;
   std::multimap<raft::Index, std::uint64_t> by_index;  // proposed performs
   std::map<raft::Index, std::string> reducer_errors;   // recent entries the reducer refused
+  struct Seen {
+    raft::Role role = raft::Role::follower;
+    raft::Term term = 0;
+    raft::NodeId leader;
+  } seen;  // last role, term and leader logged
+  NodeMetrics counters;  // raft-side counts and channel traffic are added by metrics()
   std::uint64_t next_subscriber = 1;
   std::map<std::uint64_t, Subscriber> subscribers;
 };

@@ -50,6 +50,20 @@ void check_timing(const Options& options, std::vector<std::string>& errors) {
 
 }  // namespace
 
+std::string_view to_string(LogLevel level) {
+  switch (level) {
+    case LogLevel::error:
+      return "error";
+    case LogLevel::warning:
+      return "warning";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::debug:
+      return "debug";
+  }
+  return "unknown";
+}
+
 std::vector<std::string> Options::validate() const {
   std::vector<std::string> errors;
   if (id.empty()) errors.push_back("\"id\" must not be empty");

@@ -35,7 +35,7 @@ std::optional<std::string> carriable(const std::string& payload, boost::json::va
 }
 
 errc code_named(const std::string& name) {
-  for (int i = static_cast<int>(errc::unknown_method); i <= static_cast<int>(errc::bad_arguments);
+  for (int i = static_cast<int>(errc::unknown_method); i <= static_cast<int>(errc::no_leader);
        ++i) {
     if (name == to_string(static_cast<errc>(i))) return static_cast<errc>(i);
   }
@@ -238,8 +238,13 @@ void Node::Impl::expire(Clock::time_point now) {
   for (const auto& [id, p] : pending) {
     if (p.call.deadline <= now) expired.push_back(id);
   }
-  for (const auto id : expired)
-    fail(id, errc::timeout, "timed out before the action was committed");
+  for (const auto id : expired) {
+    if (pending.at(id).stage == Stage::waiting_leader) {
+      fail(id, errc::no_leader, "no leader was known before the timeout; nothing was proposed");
+    } else {
+      fail(id, errc::timeout, "timed out before the action was committed");
+    }
+  }
 }
 
 std::optional<PerformHandler> Node::Impl::take(std::uint64_t id) {
@@ -258,6 +263,11 @@ std::optional<PerformHandler> Node::Impl::take(std::uint64_t id) {
 }
 
 void Node::Impl::complete(std::uint64_t id, boost::json::value result) {
+  if (const auto it = pending.find(id); it != pending.end()) {
+    const std::chrono::duration<double> took = Clock::now() - it->second.call.started;
+    counters.perform_latency.observe(took.count());
+    ++counters.performs_succeeded;
+  }
   if (auto handler = take(id)) {
     // post() runs it through the handler's own associated executor.
     asio::post(executor,
@@ -267,6 +277,7 @@ void Node::Impl::complete(std::uint64_t id, boost::json::value result) {
 
 void Node::Impl::fail(std::uint64_t id, errc code, const std::string& message) {
   if (auto handler = take(id)) {
+    ++counters.performs_failed[std::string(to_string(code))];
     auto error = std::make_exception_ptr(Error(code, message));
     asio::post(executor, asio::append(std::move(*handler), error, boost::json::value()));
   }

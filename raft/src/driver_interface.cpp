@@ -79,6 +79,8 @@ Status Raft::status() const {
                 .applied = applied_,
                 .last_index = log_.last_index(),
                 .last_term = log_.last_term(),
+                .elections = elections_,
+                .leaderships = leaderships_,
                 .peers = {}};
   for (const auto& [peer, progress] : progress_) {
     status.peers.push_back(PeerStatus{.id = peer,

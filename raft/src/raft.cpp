@@ -204,6 +204,7 @@ void Raft::become_candidate() {
   leader_.clear();
   ++term_;
   vote_ = config_.id;  // Raft §5.2: a candidate votes for itself
+  ++elections_;
   reset_election_timer();
   campaign(false);
 }
@@ -211,6 +212,7 @@ void Raft::become_candidate() {
 void Raft::become_leader() {
   role_ = Role::leader;
   leader_ = config_.id;
+  ++leaderships_;
   votes_.clear();
   election_elapsed_ = 0;
   heartbeat_elapsed_ = 0;

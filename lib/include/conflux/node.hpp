@@ -14,11 +14,13 @@
 #include <boost/json/value.hpp>
 #include <chrono>
 #include <conflux/errors.hpp>
+#include <conflux/metrics.hpp>
 #include <conflux/options.hpp>
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,6 +33,13 @@ using PerformSignature = void(std::exception_ptr, boost::json::value);
 using PerformHandler = boost::asio::any_completion_handler<PerformSignature>;
 using CloseSignature = void();
 
+struct PeerProgress {
+  std::string id;
+  bool connected = false;  ///< the channel holds a live connection to it
+  /// Highest index known replicated on it: known only on the leader.
+  std::optional<std::uint64_t> match;
+};
+
 struct NodeStatus {
   std::string id;
   std::string role;  ///< "follower", "pre_candidate", "candidate" or "leader"
@@ -42,6 +51,8 @@ struct NodeStatus {
   /// Empty while healthy; otherwise why the node stopped acknowledging
   /// writes (a storage failure).
   std::string error;
+  /// Every other member of the cluster, in id order.
+  std::vector<PeerProgress> peers;
 };
 
 /// Called after each committed action (never for no-ops), in commit order.
@@ -107,6 +118,8 @@ class Node {
   const boost::json::value& provisional_state() const;
   Subscription subscribe(Subscriber callback);
   NodeStatus status() const;
+  /// Counters and latency histograms since the node was built.
+  NodeMetrics metrics() const;
 
   /// Fails pending performs with errc::closed, leaves the channel and stops
   /// every coroutine; completes when all have ended. Idempotent.

@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace conflux::transport {
@@ -33,6 +34,14 @@ using Method = std::function<boost::json::value(const boost::json::value& state,
 /// node runs it on every committed action.
 using Reducer = std::function<boost::json::value(const boost::json::value& state,
                                                  const boost::json::value& action)>;
+
+enum class LogLevel { error, warning, info, debug };
+std::string_view to_string(LogLevel level);
+
+/// Receives one line per notable event. error: the node stopped
+/// acknowledging (storage failed, an internal failure); warning: connection
+/// problems, refused messages, a throwing subscriber; info: role changes.
+using LogSink = std::function<void(LogLevel level, std::string_view line)>;
 
 struct Peer {
   std::string id;
@@ -77,6 +86,10 @@ struct Options {
   /// With data_dir: fsync before acknowledging (always, the default), or
   /// never (unsafe, for benchmarks).
   storage::FsyncPolicy fsync = storage::FsyncPolicy::always;
+
+  /// Where the node's log lines go. Unset: warnings and errors to standard
+  /// error, each prefixed with the node's id.
+  LogSink log;
 
   /// Empty when valid; otherwise one message per problem.
   std::vector<std::string> validate() const;

@@ -129,6 +129,8 @@ class Raft {
   int election_elapsed_ = 0;
   int heartbeat_elapsed_ = 0;
   int randomized_election_ticks_ = 0;
+  std::uint64_t elections_ = 0;    // monitoring: candidacies since construction
+  std::uint64_t leaderships_ = 0;  // monitoring: times this node became leader
 
   std::map<NodeId, bool> votes_;         // candidate and pre-candidate only
   std::map<NodeId, Progress> progress_;  // leader only: one per peer

@@ -46,6 +46,10 @@ struct Status {
   Index applied = 0;
   Index last_index = 0;
   Term last_term = 0;
+  /// Elections this node started as a candidate, and times it became
+  /// leader, since it was built (monitoring only).
+  std::uint64_t elections = 0;
+  std::uint64_t leaderships = 0;
   /// Replication progress of every other voter; filled only on the leader.
   std::vector<PeerStatus> peers;
 };
