@@ -40,17 +40,6 @@ void validate(const TcpMeshConfig& config) {
 
 }  // namespace
 
-std::pair<std::string, std::string> split_address(const std::string& address) {
-  const auto colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) {
-    throw std::invalid_argument("address \"" + address + "\" is not host:port");
-  }
-  std::string host = address.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  return {host, address.substr(colon + 1)};
-}
-
 TcpMesh::Impl::Impl(asio::any_io_executor ex, TcpMeshConfig cfg, InboxHandler handler)
     : executor(ex),
       config(std::move(cfg)),

@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <conflux/raft/random.hpp>
 #include <conflux/transport/codec.hpp>
+#include <conflux/transport/address.hpp>
 #include <conflux/transport/tcp_mesh.hpp>
 #include <deque>
 #include <exception>
@@ -24,9 +25,6 @@ using tcp = asio::ip::tcp;
 
 /// Expected I/O outcomes (eof, operation_aborted) come back as values.
 inline constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
-
-/// Splits "host:port" (or "[v6]:port"). Throws std::invalid_argument.
-std::pair<std::string, std::string> split_address(const std::string& address);
 
 inline constexpr std::size_t max_handshake_bytes = 4096;
 /// Frames up to this size may skip the queue when the writer is idle.

@@ -1,0 +1,181 @@
+#include "flags.hpp"
+
+#include <charconv>
+#include <conflux/transport/address.hpp>
+#include <functional>
+#include <map>
+#include <set>
+
+namespace conflux::daemon {
+namespace {
+
+std::uint64_t parse_number(const std::string& flag, const std::string& text) {
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+    throw FlagError(flag + ": \"" + text + "\" is not a whole number");
+  }
+  return value;
+}
+
+std::chrono::milliseconds parse_ms(const std::string& flag, const std::string& text) {
+  const auto value = parse_number(flag, text);
+  if (value == 0 || value > 3'600'000)
+    throw FlagError(flag + ": " + text + " ms is out of range (1 to 3600000)");
+  return std::chrono::milliseconds(value);
+}
+
+void check_address(const std::string& flag, const std::string& address) {
+  try {
+    const auto [host, port] = transport::split_address(address);
+    if (parse_number(flag, port) > 65535) throw FlagError("");
+  } catch (const std::exception&) {
+    throw FlagError(flag + ": \"" + address + "\" is not host:port");
+  }
+}
+
+Peer parse_peer(const std::string& text) {
+  const auto equals = text.find('=');
+  if (equals == std::string::npos || equals == 0)
+    throw FlagError("--peer: \"" + text + "\" is not id=host:port");
+  Peer peer{text.substr(0, equals), text.substr(equals + 1)};
+  check_address("--peer " + peer.id, peer.address);
+  return peer;
+}
+
+void parse_election(Flags& flags, const std::string& text) {
+  const auto dash = text.find('-');
+  if (dash == std::string::npos)
+    throw FlagError("--election-timeout: \"" + text + "\" is not MIN-MAX in ms (e.g. 300-500)");
+  flags.election_min = parse_ms("--election-timeout", text.substr(0, dash));
+  flags.election_max = parse_ms("--election-timeout", text.substr(dash + 1));
+  if (flags.election_max < flags.election_min)
+    throw FlagError("--election-timeout: MAX must not be below MIN in \"" + text + "\"");
+}
+
+LogLevel parse_level(const std::string& text) {
+  for (const auto level : {LogLevel::error, LogLevel::warning, LogLevel::info, LogLevel::debug}) {
+    if (text == to_string(level)) return level;
+  }
+  throw FlagError("--log-level: \"" + text + "\" is not one of error, warning, info, debug");
+}
+
+using Setter = std::function<void(Flags&, const std::string&)>;
+
+const std::map<std::string, Setter>& valued_flags() {
+  static const std::map<std::string, Setter> table{
+      {"--id", [](Flags& f, const std::string& v) { f.id = v; }},
+      {"--listen", [](Flags& f, const std::string& v) {
+         check_address("--listen", v);
+         f.listen = v;
+       }},
+      {"--http", [](Flags& f, const std::string& v) {
+         check_address("--http", v);
+         f.http = v;
+       }},
+      {"--peer", [](Flags& f, const std::string& v) { f.peers.push_back(parse_peer(v)); }},
+      {"--cluster", [](Flags& f, const std::string& v) { f.cluster = v; }},
+      {"--app", [](Flags& f, const std::string& v) { f.app = v; }},
+      {"--data-dir", [](Flags& f, const std::string& v) { f.data_dir = v; }},
+      {"--fsync",
+       [](Flags& f, const std::string& v) {
+         if (v != "always" && v != "never")
+           throw FlagError("--fsync: \"" + v + "\" is not always or never");
+         f.fsync = v == "always" ? storage::FsyncPolicy::always : storage::FsyncPolicy::never;
+       }},
+      {"--election-timeout", parse_election},
+      {"--heartbeat", [](Flags& f, const std::string& v) { f.heartbeat = parse_ms("--heartbeat", v); }},
+      {"--perform-timeout",
+       [](Flags& f, const std::string& v) { f.perform_timeout = parse_ms("--perform-timeout", v); }},
+      {"--http-timeout",
+       [](Flags& f, const std::string& v) { f.http_timeout = parse_ms("--http-timeout", v); }},
+      {"--max-body",
+       [](Flags& f, const std::string& v) {
+         f.max_body = parse_number("--max-body", v);
+         if (f.max_body == 0) throw FlagError("--max-body: must be positive");
+       }},
+      {"--log-level", [](Flags& f, const std::string& v) { f.log_level = parse_level(v); }},
+  };
+  return table;
+}
+
+void check_complete(Flags& flags) {
+  if (flags.id.empty()) throw FlagError("--id is required");
+  if (flags.listen.empty()) throw FlagError("--listen is required");
+  if (flags.http.empty()) throw FlagError("--http is required");
+  if (flags.app != "kv" && flags.app != "counter" && flags.app != "list")
+    throw FlagError("--app: \"" + flags.app + "\" is not one of kv, counter, list");
+  if (flags.heartbeat >= flags.election_min)
+    throw FlagError("--heartbeat must be below the election timeout's MIN");
+  std::set<std::string> ids;
+  for (const auto& peer : flags.peers) {
+    if (!ids.insert(peer.id).second) throw FlagError("--peer: \"" + peer.id + "\" is given twice");
+  }
+  if (!ids.count(flags.id)) flags.peers.push_back({flags.id, flags.listen});
+  if (flags.in_memory && !flags.data_dir.empty())
+    throw FlagError("--in-memory and --data-dir exclude each other");
+  if (flags.data_dir.empty()) flags.data_dir = "./" + flags.id + ".conflux";
+}
+
+}  // namespace
+
+Flags parse_flags(const std::vector<std::string>& args) {
+  Flags flags;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string name = args[i];
+    std::optional<std::string> value;
+    if (const auto equals = name.find('='); name.starts_with("--") && equals != std::string::npos) {
+      value = name.substr(equals + 1);
+      name = name.substr(0, equals);
+    }
+    if (name == "--help" || name == "-h" || name == "--version") {
+      Flags asked;
+      asked.help = name != "--version";
+      asked.version = !asked.help;
+      return asked;
+    }
+    if (name == "--in-memory") {
+      if (value) throw FlagError("--in-memory takes no value");
+      flags.in_memory = true;
+      continue;
+    }
+    const auto setter = valued_flags().find(name);
+    if (setter == valued_flags().end()) throw FlagError("unknown flag \"" + name + "\"");
+    if (!value) {
+      if (i + 1 == args.size()) throw FlagError(name + " needs a value");
+      value = args[++i];
+    }
+    setter->second(flags, *value);
+  }
+  check_complete(flags);
+  return flags;
+}
+
+std::string usage() {
+  return R"(usage: conflux-node --id ID --listen HOST:PORT --http HOST:PORT [--peer ID=HOST:PORT]... [options]
+
+Runs one replica of a Conflux cluster, serving its HTTP API.
+
+  --id ID                  this node's id (must match its --peer entry, if listed)
+  --listen HOST:PORT       where peers connect (peer traffic, TCP)
+  --http HOST:PORT         the HTTP API (port 0 picks one; the address is logged)
+  --peer ID=HOST:PORT      a member of the cluster (repeat for each; this node is
+                           added with its --listen address when not listed)
+  --cluster NAME           cluster id, must match on every node (default conflux)
+  --app kv|counter|list    the built-in app to run (default kv)
+  --data-dir DIR           durable storage (default ./ID.conflux)
+  --in-memory              keep the log in memory only: a restart loses this node's
+                           log and vote (unsafe outside tests and demos)
+  --fsync always|never     fsync before acknowledging (default always)
+  --election-timeout MIN-MAX  in ms (default 300-500)
+  --heartbeat MS           leader heartbeat interval (default 50)
+  --perform-timeout MS     how long POST /perform waits (default 5000)
+  --http-timeout MS        a request must arrive within this; idle connections
+                           close after it (default 10000)
+  --max-body BYTES         largest request body (default 1048576)
+  --log-level LEVEL        error, warning, info (default) or debug
+  --help, --version
+)";
+}
+
+}  // namespace conflux::daemon

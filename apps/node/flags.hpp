@@ -1,0 +1,48 @@
+#pragma once
+// conflux-node's command line (`conflux-node --help` prints usage()).
+
+#include <chrono>
+#include <conflux/options.hpp>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace conflux::daemon {
+
+struct Flags {
+  std::string id;
+  std::string listen;  ///< peer traffic
+  std::string http;    ///< the HTTP API
+  std::vector<Peer> peers;
+  std::string cluster = "conflux";
+  std::string app = "kv";
+  std::filesystem::path data_dir;  ///< default ./<id>.conflux
+  bool in_memory = false;
+  storage::FsyncPolicy fsync = storage::FsyncPolicy::always;
+  std::chrono::milliseconds election_min{300};
+  std::chrono::milliseconds election_max{500};
+  std::chrono::milliseconds heartbeat{50};
+  std::chrono::milliseconds perform_timeout{5000};
+  std::chrono::milliseconds http_timeout{10000};
+  std::size_t max_body = 1 << 20;
+  LogLevel log_level = LogLevel::info;
+  bool help = false;
+  bool version = false;
+};
+
+/// A command line that cannot be run; what() names the flag and the problem.
+class FlagError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Parses argv[1..]. Accepts "--flag value" and "--flag=value". The node's
+/// own id is added to the peers (with --listen's address) when absent.
+/// Throws FlagError.
+Flags parse_flags(const std::vector<std::string>& args);
+
+std::string usage();
+
+}  // namespace conflux::daemon

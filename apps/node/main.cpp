@@ -1,0 +1,120 @@
+// conflux-node: one replica of a Conflux cluster per process, serving the
+// HTTP API (docs/operations.md). Exit codes: 0 after a clean stop, 1 when
+// it cannot start (storage locked, address in use), 2 for a bad command line.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <conflux/conflux.hpp>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "apps.hpp"
+#include "console_log.hpp"
+#include "flags.hpp"
+#include "node_api.hpp"
+
+namespace asio = boost::asio;
+using namespace conflux;
+
+namespace {
+
+Options node_options(const daemon::Flags& flags, const LogSink& log) {
+  auto app = apps::by_name(flags.app);  // flags checked the name
+  Options options;
+  options.id = flags.id;
+  options.peers = flags.peers;
+  options.tcp = TcpChannelOptions{.listen = flags.listen, .cluster = flags.cluster};
+  options.methods = std::move(app->methods);
+  options.reduce = std::move(app->reduce);
+  options.election_timeout = {flags.election_min, flags.election_max};
+  options.heartbeat_interval = flags.heartbeat;
+  options.perform_timeout = flags.perform_timeout;
+  if (!flags.in_memory) options.data_dir = flags.data_dir;
+  options.fsync = flags.fsync;
+  options.log = log;
+  return options;
+}
+
+// SIGINT/SIGTERM: stop the HTTP server (in-flight requests finish), then
+// close the node; io.run() returns once both are done. A second signal
+// exits at once.
+void stop_on_signal(asio::signal_set& signals, server::HttpServer& http, Node& node,
+                    const LogSink& log) {
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    log(LogLevel::info, std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
+                            ": finishing requests in flight, then stopping");
+    signals.async_wait([&log](const boost::system::error_code& again, int) {
+      if (again) return;
+      log(LogLevel::warning, "second signal: exiting at once");
+      std::_Exit(1);
+    });
+    http.stop([&] {
+      node.close([&] {
+        log(LogLevel::info, "stopped");
+        signals.cancel();
+      });
+    });
+  });
+}
+
+int run(const daemon::Flags& flags) {
+  const auto log = server::console_log(flags.log_level, flags.id);
+  if (flags.in_memory) {
+    log(LogLevel::warning,
+        "--in-memory: this node's log and vote are lost when it stops; a restarted node must "
+        "not rejoin under the same id while the cluster depends on its vote");
+  }
+  asio::io_context io(1);
+  std::unique_ptr<Node> node;
+  try {
+    node = std::make_unique<Node>(io.get_executor(), node_options(flags, log));
+  } catch (const std::invalid_argument& error) {
+    std::cerr << "conflux-node: " << error.what() << '\n';
+    return 2;
+  }
+  const server::HttpServer* http_server = nullptr;
+  server::NodeApi api(*node, [&http_server] { return &http_server->counters(); });
+  server::HttpServer http(io.get_executor(),
+                          {.listen = flags.http,
+                           .body_limit = flags.max_body,
+                           .request_timeout = flags.http_timeout,
+                           .max_connections = 1024,
+                           .log = log},
+                          std::ref(api));
+  http_server = &http;
+  http.start();
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  stop_on_signal(signals, http, *node, log);
+  log(LogLevel::info, "peers on " + flags.listen + ", HTTP API on http://" + http.address() +
+                          ", app " + flags.app + ", " +
+                          (flags.in_memory ? "in memory" : "data in " + flags.data_dir.string()));
+  io.run();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  daemon::Flags flags;
+  try {
+    flags = daemon::parse_flags(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const daemon::FlagError& error) {
+    std::cerr << "conflux-node: " << error.what() << "\nTry 'conflux-node --help'.\n";
+    return 2;
+  }
+  if (flags.help) {
+    std::cout << daemon::usage();
+    return 0;
+  }
+  if (flags.version) {
+    std::cout << "conflux-node " << CONFLUX_VERSION << '\n';
+    return 0;
+  }
+  try {
+    return run(flags);
+  } catch (const std::exception& error) {  // storage locked or corrupt, address in use
+    std::cerr << "conflux-node: cannot start: " << error.what() << '\n';
+    return 1;
+  }
+}

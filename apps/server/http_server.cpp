@@ -1,0 +1,321 @@
+// The HTTP server: an accept loop, and one coroutine per connection that
+// reads a request under a deadline, hands it to the handler, writes the
+// answer, and loops (keep-alive; pipelined requests wait in the buffer).
+#include "http_server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <conflux/transport/address.hpp>
+#include <array>
+#include <list>
+#include <system_error>
+
+namespace conflux::server {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t header_limit = 16 * 1024;
+constexpr std::chrono::seconds linger_time{2};
+
+tcp::endpoint resolve(asio::any_io_executor executor, const std::string& address) {
+  const auto [host, port] = transport::split_address(address);
+  tcp::resolver resolver(executor);
+  const auto results = resolver.resolve(host, port, tcp::resolver::passive);
+  if (results.empty()) throw std::invalid_argument("cannot resolve HTTP address " + address);
+  return results.begin()->endpoint();
+}
+
+HttpResponse error_response(unsigned status, std::string code, std::string message) {
+  boost::json::object body{{"error", std::move(message)}, {"code", std::move(code)}};
+  return HttpResponse{.status = status,
+                      .content_type = "application/json",
+                      .body = boost::json::serialize(body),
+                      .headers = {}};
+}
+
+/// Why a read ended without a request, as the answer to give (if any).
+std::optional<HttpResponse> answer_to_read_error(const boost::system::error_code& ec,
+                                                 bool timed_out, bool got_some) {
+  if (timed_out) {
+    if (!got_some) return std::nullopt;  // an idle keep-alive connection
+    return error_response(408, "request_timeout", "the request did not arrive in time");
+  }
+  if (ec == http::error::body_limit) {
+    return error_response(413, "body_too_large", "the request body exceeds the limit");
+  }
+  if (ec == http::error::header_limit) {
+    return error_response(431, "headers_too_large", "the request headers exceed 16 KiB");
+  }
+  const bool parse_error = ec.category() == make_error_code(http::error::bad_target).category();
+  if (parse_error && ec != http::error::end_of_stream && ec != http::error::partial_message) {
+    return error_response(400, "malformed_request", "malformed HTTP request: " + ec.message());
+  }
+  return std::nullopt;  // the client went away
+}
+
+}  // namespace
+
+/// One client connection. `reading` is set only while a request is being
+/// read; `generation` tells a deadline whether its operation is still the
+/// current one.
+struct Connection {
+  explicit Connection(tcp::socket s) : socket(std::move(s)), deadline(socket.get_executor()) {}
+  tcp::socket socket;
+  asio::steady_timer deadline;
+  std::string peer;
+  std::uint64_t generation = 0;
+  bool reading = false;
+  bool timed_out = false;
+};
+
+namespace {
+
+// Cancels the connection's pending operation (not the socket) after `after`,
+// unless disarm() comes first.
+void arm(const std::shared_ptr<Connection>& connection, Clock::duration after) {
+  const auto generation = ++connection->generation;
+  connection->timed_out = false;
+  connection->deadline.expires_after(after);
+  connection->deadline.async_wait([connection, generation](boost::system::error_code ec) {
+    if (ec || connection->generation != generation) return;
+    connection->timed_out = true;
+    boost::system::error_code ignored;
+    connection->socket.cancel(ignored);
+  });
+}
+
+void disarm(Connection& connection) {
+  ++connection.generation;
+  connection.deadline.cancel();
+}
+
+}  // namespace
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  Impl(asio::any_io_executor ex, HttpServerOptions opts, HttpHandler h)
+      : executor(ex), options(std::move(opts)), handler(std::move(h)), acceptor(ex) {
+    const auto endpoint = resolve(ex, options.listen);
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(tcp::acceptor::reuse_address(true));
+    boost::system::error_code ec;
+    acceptor.bind(endpoint, ec);
+    if (ec) throw std::system_error(ec, "cannot listen for HTTP on " + options.listen);
+    acceptor.listen();
+  }
+
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> serve(std::shared_ptr<Connection> connection);
+  asio::awaitable<boost::system::error_code> read(
+      const std::shared_ptr<Connection>& connection, boost::beast::flat_buffer& buffer,
+      http::request_parser<http::string_body>& parser);
+  asio::awaitable<bool> answer(std::shared_ptr<Connection> connection, unsigned version,
+                               bool keep_alive, HttpResponse response);
+  asio::awaitable<void> linger_close(std::shared_ptr<Connection> connection);
+  asio::awaitable<HttpResponse> call_handler(HttpRequest request);
+  void forget(Connection* connection);
+  void finish_if_stopped();
+  void log(LogLevel level, const std::string& line) const {
+    if (options.log) options.log(level, line);
+  }
+
+  asio::any_io_executor executor;
+  HttpServerOptions options;
+  HttpHandler handler;
+  tcp::acceptor acceptor;
+  std::list<std::shared_ptr<Connection>> connections;
+  HttpCounters counters;
+  bool accepting = false;
+  bool stopping = false;
+  std::function<void()> on_stopped;
+};
+
+asio::awaitable<void> HttpServer::Impl::accept_loop() {
+  auto self = shared_from_this();
+  while (!stopping) {
+    auto [ec, socket] = co_await acceptor.async_accept(as_tuple_awaitable);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || stopping) break;
+      log(LogLevel::warning, "HTTP accept failed: " + ec.message());
+      continue;  // e.g. out of file descriptors: keep serving the others
+    }
+    if (connections.size() >= options.max_connections) {
+      ++counters.connections_refused;
+      log(LogLevel::warning, "HTTP connection refused: already at the connection limit");
+      continue;  // the socket closes as it goes out of scope
+    }
+    ++counters.connections_accepted;
+    auto connection = std::make_shared<Connection>(std::move(socket));
+    boost::system::error_code ignored;
+    const auto remote = connection->socket.remote_endpoint(ignored);
+    connection->peer = remote.address().to_string() + ":" + std::to_string(remote.port());
+    connections.push_back(connection);
+    counters.connections_open = connections.size();
+    asio::co_spawn(executor, serve(connection), asio::detached);
+  }
+  accepting = false;
+  finish_if_stopped();
+}
+
+asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
+  auto self = shared_from_this();
+  boost::beast::flat_buffer buffer;
+  for (bool open = true; open && !stopping;) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(options.body_limit);
+    parser.header_limit(header_limit);
+    const auto ec = co_await read(connection, buffer, parser);
+    if (ec) {
+      auto response = answer_to_read_error(ec, connection->timed_out, parser.got_some());
+      if (response) {
+        co_await answer(connection, 11, false, std::move(*response));
+        co_await linger_close(connection);
+      }
+      break;
+    }
+    auto request = parser.release();
+    const auto started = Clock::now();
+    HttpRequest call{.method = std::string(request.method_string()),
+                     .target = std::string(request.target()),
+                     .body = std::move(request.body())};
+    const auto line = call.method + " " + call.target;
+    auto response = co_await call_handler(std::move(call));
+    const auto status = response.status;
+    open = co_await answer(connection, request.version(), request.keep_alive() && !stopping,
+                           std::move(response));
+    const std::chrono::duration<double, std::milli> took = Clock::now() - started;
+    log(LogLevel::debug, line + " -> " + std::to_string(status) + " in " +
+                             std::to_string(took.count()) + " ms for " + connection->peer);
+  }
+  boost::system::error_code ignored;
+  connection->socket.shutdown(tcp::socket::shutdown_both, ignored);
+  connection->socket.close(ignored);
+  forget(connection.get());
+}
+
+// Reads one request; the deadline cancels the read (not the socket) so that
+// a 408 can still be written.
+asio::awaitable<boost::system::error_code> HttpServer::Impl::read(
+    const std::shared_ptr<Connection>& connection, boost::beast::flat_buffer& buffer,
+    http::request_parser<http::string_body>& parser) {
+  connection->reading = true;
+  arm(connection, options.request_timeout);
+  auto [ec, bytes] = co_await http::async_read(connection->socket, buffer, parser,
+                                                as_tuple_awaitable);
+  connection->reading = false;
+  disarm(*connection);
+  co_return ec;
+}
+
+// Writes `response`; returns whether the connection stays open.
+asio::awaitable<bool> HttpServer::Impl::answer(std::shared_ptr<Connection> connection,
+                                               unsigned version, bool keep_alive,
+                                               HttpResponse response) {
+  ++counters.responses[response.status];
+  http::response<http::string_body> out{static_cast<http::status>(response.status), version};
+  out.set(http::field::server, "conflux");
+  out.set(http::field::content_type, response.content_type);
+  for (const auto& [name, value] : response.headers) out.set(name, value);
+  out.keep_alive(keep_alive);
+  out.body() = std::move(response.body);
+  out.prepare_payload();
+  arm(connection, options.request_timeout);  // a client that never reads
+  auto [ec, bytes] = co_await http::async_write(connection->socket, out, as_tuple_awaitable);
+  disarm(*connection);
+  co_return !ec && keep_alive;
+}
+
+// After an error answer the client may still be sending (a huge body):
+// closing at once would reset the connection and lose the answer, so stop
+// sending, drain for a moment, then close.
+asio::awaitable<void> HttpServer::Impl::linger_close(std::shared_ptr<Connection> connection) {
+  boost::system::error_code ignored;
+  connection->socket.shutdown(tcp::socket::shutdown_send, ignored);
+  arm(connection, linger_time);
+  std::array<char, 16 * 1024> sink;
+  for (;;) {
+    auto [ec, n] =
+        co_await connection->socket.async_read_some(asio::buffer(sink), as_tuple_awaitable);
+    if (ec) break;
+  }
+  disarm(*connection);
+}
+
+asio::awaitable<HttpResponse> HttpServer::Impl::call_handler(HttpRequest request) {
+  try {
+    co_return co_await handler(std::move(request));
+  } catch (const std::exception& error) {
+    log(LogLevel::error, std::string("HTTP handler failed: ") + error.what());
+    co_return error_response(500, "internal", error.what());
+  }
+}
+
+void HttpServer::Impl::forget(Connection* connection) {
+  connections.remove_if([connection](const auto& c) { return c.get() == connection; });
+  counters.connections_open = connections.size();
+  finish_if_stopped();
+}
+
+void HttpServer::Impl::finish_if_stopped() {
+  if (!stopping || accepting || !connections.empty() || !on_stopped) return;
+  asio::post(executor, std::exchange(on_stopped, nullptr));
+}
+
+HttpServer::HttpServer(asio::any_io_executor executor, HttpServerOptions options,
+                       HttpHandler handler)
+    : impl_(std::make_shared<Impl>(executor, std::move(options), std::move(handler))) {}
+
+HttpServer::~HttpServer() {
+  boost::system::error_code ignored;
+  impl_->stopping = true;
+  impl_->acceptor.close(ignored);
+  for (const auto& connection : impl_->connections) connection->socket.close(ignored);
+}
+
+std::string HttpServer::address() const {
+  const auto endpoint = impl_->acceptor.local_endpoint();
+  const auto host = endpoint.address().to_string();
+  const auto port = std::to_string(endpoint.port());
+  return endpoint.address().is_v6() ? "[" + host + "]:" + port : host + ":" + port;
+}
+
+void HttpServer::start() {
+  impl_->accepting = true;
+  asio::co_spawn(impl_->executor, impl_->accept_loop(), asio::detached);
+}
+
+// Idle connections (waiting for a request) are cancelled; one busy with a
+// request finishes it and then sees `stopping`.
+void HttpServer::stop(std::function<void()> done) {
+  asio::dispatch(impl_->executor, [impl = impl_, done = std::move(done)]() mutable {
+    impl->stopping = true;
+    impl->on_stopped = std::move(done);
+    boost::system::error_code ignored;
+    impl->acceptor.close(ignored);
+    for (const auto& connection : impl->connections) {
+      if (connection->reading) connection->socket.cancel(ignored);
+    }
+    impl->finish_if_stopped();
+  });
+}
+
+const HttpCounters& HttpServer::counters() const {
+  return impl_->counters;
+}
+
+}  // namespace conflux::server

@@ -1,0 +1,79 @@
+#pragma once
+// A small HTTP/1.1 server (Boost.Beast, kept out of this header) for
+// conflux-node and the demo. One coroutine per connection reads requests
+// and answers them in order, so keep-alive and pipelining work; every read
+// has a deadline, so a slow or half-sent request costs one connection and
+// never the node. Runs on one executor with the node it serves.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <conflux/options.hpp>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace conflux::server {
+
+struct HttpRequest {
+  std::string method;  ///< "GET", "POST", ...
+  std::string target;  ///< path and query, as sent
+  std::string body;
+};
+
+struct HttpResponse {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  ///< extra headers
+};
+
+/// Answers one request. An exception becomes a 500 with its message.
+using HttpHandler = std::function<boost::asio::awaitable<HttpResponse>(HttpRequest)>;
+
+struct HttpServerOptions {
+  std::string listen = "127.0.0.1:0";  ///< "host:port"; port 0 picks one
+  std::size_t body_limit = 1 << 20;    ///< larger bodies get 413
+  /// A request must arrive whole within this time (else 408), and an idle
+  /// keep-alive connection is closed after it.
+  std::chrono::milliseconds request_timeout{10000};
+  std::size_t max_connections = 1024;  ///< beyond it, new connections are closed at once
+  LogSink log;                         ///< access lines at debug, problems at warning
+};
+
+/// What the server counted since it started (for /metrics).
+struct HttpCounters {
+  std::map<unsigned, std::uint64_t> responses;  ///< by status code
+  std::uint64_t connections_accepted = 0;
+  std::uint64_t connections_refused = 0;  ///< over max_connections
+  std::uint64_t connections_open = 0;
+};
+
+class HttpServer {
+ public:
+  /// Binds at once: throws std::system_error naming the address on failure.
+  HttpServer(boost::asio::any_io_executor executor, HttpServerOptions options,
+             HttpHandler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  /// "host:port" actually bound.
+  std::string address() const;
+  void start();
+  /// Stops accepting, closes idle connections, lets requests in flight
+  /// finish (their responses say "Connection: close"), then calls `done`.
+  void stop(std::function<void()> done);
+  const HttpCounters& counters() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace conflux::server

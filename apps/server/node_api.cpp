@@ -1,0 +1,145 @@
+#include "node_api.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "prometheus.hpp"
+
+namespace conflux::server {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+HttpResponse json_response(unsigned status, const json::value& body) {
+  return HttpResponse{.status = status,
+                      .content_type = "application/json",
+                      .body = json::serialize(body),
+                      .headers = {}};
+}
+
+HttpResponse error(unsigned status, std::string_view code, std::string_view message,
+                   bool retryable = false) {
+  return json_response(status,
+                       {{"error", message}, {"code", code}, {"retryable", retryable}});
+}
+
+/// Splits a target into its path and its query (without the '?').
+std::pair<std::string, std::string> split_target(const std::string& target) {
+  const auto mark = target.find('?');
+  if (mark == std::string::npos) return {target, ""};
+  return {target.substr(0, mark), target.substr(mark + 1)};
+}
+
+HttpResponse method_not_allowed(const std::string& path, std::string_view allowed) {
+  auto response = error(405, "method_not_allowed", path + " accepts " + std::string(allowed));
+  response.headers.emplace_back("Allow", std::string(allowed));
+  return response;
+}
+
+}  // namespace
+
+json::value status_json(const NodeStatus& status) {
+  json::array peers;
+  for (const auto& peer : status.peers) {
+    json::value match = nullptr;
+    if (peer.match) match = *peer.match;
+    peers.push_back({{"id", peer.id}, {"connected", peer.connected}, {"match", match}});
+  }
+  return {{"id", status.id},
+          {"role", status.role},
+          {"term", status.term},
+          {"leader", status.leader.empty() ? json::value(nullptr) : json::value(status.leader)},
+          {"commit", status.commit},
+          {"applied", status.applied},
+          {"last_index", status.last_index},
+          {"error", status.error.empty() ? json::value(nullptr) : json::value(status.error)},
+          {"peers", std::move(peers)}};
+}
+
+unsigned http_status_for(errc code) {
+  switch (code) {
+    case errc::unknown_method:
+      return 404;
+    case errc::method_failed:
+    case errc::reducer_failed:
+      return 409;
+    case errc::bad_arguments:
+      return 400;
+    case errc::leadership_lost:
+    case errc::no_leader:
+    case errc::closed:
+      return 503;
+    case errc::timeout:
+    case errc::outcome_unknown:
+      return 504;
+  }
+  return 500;
+}
+
+NodeApi::NodeApi(Node& node, std::function<const HttpCounters*()> http)
+    : node_(node), http_(std::move(http)) {}
+
+asio::awaitable<HttpResponse> NodeApi::operator()(HttpRequest request) {
+  const auto [path, query] = split_target(request.target);
+  const bool get = request.method == "GET";
+  if (path.starts_with("/perform/")) {
+    if (request.method != "POST") co_return method_not_allowed(path, "POST");
+    co_return co_await perform(path.substr(9), request.body);
+  }
+  if (path == "/state") co_return get ? state(query) : method_not_allowed(path, "GET");
+  if (path == "/status")
+    co_return get ? json_response(200, status_json(node_.status())) : method_not_allowed(path, "GET");
+  if (path == "/metrics") co_return get ? metrics() : method_not_allowed(path, "GET");
+  co_return error(404, "not_found", "no route " + request.method + " " + path);
+}
+
+// The body is a JSON array of arguments (empty body: no arguments).
+asio::awaitable<HttpResponse> NodeApi::perform(const std::string& method,
+                                               const std::string& body) {
+  if (method.empty()) co_return error(404, "unknown_method", "no method named in the path");
+  json::array args;
+  if (!body.empty()) {
+    boost::system::error_code ec;
+    auto parsed = json::parse(body, ec);
+    if (ec) co_return error(400, "bad_json", "the body is not JSON: " + ec.message());
+    if (!parsed.is_array())
+      co_return error(400, "not_an_array", "the body must be a JSON array of arguments");
+    args = std::move(parsed.as_array());
+  }
+  auto [failure, result] =
+      co_await node_.perform(method, std::move(args), asio::as_tuple(asio::use_awaitable));
+  if (!failure) {
+    json::object answer;
+    answer["result"] = std::move(result);
+    co_return json_response(200, answer);
+  }
+  try {
+    std::rethrow_exception(failure);
+  } catch (const Error& e) {
+    co_return error(http_status_for(e.code()), to_string(e.code()), e.what(), e.retryable());
+  }
+}
+
+HttpResponse NodeApi::state(const std::string& query) const {
+  bool provisional = false;
+  if (query == "provisional=true" || query == "provisional=1") {
+    provisional = true;
+  } else if (!query.empty() && query != "provisional=false" && query != "provisional=0") {
+    return error(400, "bad_query", "unknown query \"" + query + "\"; use provisional=true");
+  }
+  return json_response(200, provisional ? node_.provisional_state() : node_.state());
+}
+
+HttpResponse NodeApi::metrics() const {
+  return HttpResponse{
+      .status = 200,
+      .content_type = "text/plain; version=0.0.4; charset=utf-8",
+      .body = prometheus_text(node_.status(), node_.metrics(), http_ ? http_() : nullptr),
+      .headers = {}};
+}
+
+}  // namespace conflux::server
