@@ -2,7 +2,7 @@
 PRESET ?= release
 PACKAGES := g++ cmake ninja-build libboost1.81-dev libboost-json1.81-dev doctest-dev
 
-.PHONY: deps build test clean
+.PHONY: deps build test demo clean
 
 # Installs only the Debian packages that are missing; does nothing when all are present.
 deps:
@@ -22,6 +22,10 @@ build: deps
 
 test: build
 	ctest --preset $(PRESET)
+
+# Five kv nodes on loopback with a live status table (Ctrl-C stops it).
+demo: build
+	./build/$(PRESET)/apps/conflux-demo
 
 clean:
 	rm -rf build

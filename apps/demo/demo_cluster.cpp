@@ -1,0 +1,114 @@
+#include "demo_cluster.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "apps.hpp"
+
+namespace conflux::demo {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+/// A loopback port nobody listens on now (the kernel's choice). Another
+/// process could take it before the node binds it; the demo then fails to
+/// start with a clear "address in use".
+std::string free_loopback_address() {
+  asio::io_context io;
+  tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+  return "127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
+}
+
+/// Runs `done` after `count` calls of the returned function.
+std::function<void()> after(std::size_t count, std::function<void()> done) {
+  auto left = std::make_shared<std::size_t>(count);
+  return [left, done = std::move(done)] {
+    if (--*left == 0) done();
+  };
+}
+
+}  // namespace
+
+DemoCluster::DemoCluster(asio::any_io_executor executor, DemoOptions options)
+    : executor_(executor), options_(std::move(options)), members_(options_.nodes) {
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    auto& member = members_[i];
+    member.id = "n" + std::to_string(i + 1);
+    member.peer_address = free_loopback_address();
+    member.http_address = free_loopback_address();
+    peers_.push_back({member.id, member.peer_address});
+  }
+  for (auto& member : members_) start(member);
+}
+
+DemoCluster::~DemoCluster() = default;
+
+void DemoCluster::start(Member& member) {
+  auto app = apps::kv();
+  Options options;
+  options.id = member.id;
+  options.peers = peers_;
+  options.tcp = TcpChannelOptions{.listen = member.peer_address, .cluster = "conflux-demo"};
+  options.methods = std::move(app.methods);
+  options.reduce = std::move(app.reduce);
+  options.perform_timeout = std::chrono::seconds(5);
+  options.data_dir = options_.data_dir / member.id;
+  options.log = [log = options_.log, id = member.id](LogLevel level, std::string_view line) {
+    log(level, id + ": " + std::string(line));
+  };
+  member.node = std::make_unique<Node>(executor_, std::move(options));
+  member.api = std::make_unique<server::NodeApi>(
+      *member.node, [http = &member.http] { return &(*http)->counters(); });
+  member.http = std::make_unique<server::HttpServer>(
+      executor_,
+      server::HttpServerOptions{.listen = member.http_address,
+                                .body_limit = 1 << 20,
+                                .request_timeout = std::chrono::seconds(10),
+                                .max_connections = 256,
+                                .log = options_.log},
+      std::ref(*member.api));
+  member.http->start();
+}
+
+std::string DemoCluster::http_url(std::size_t i) const {
+  return "http://" + members_.at(i).http_address;
+}
+
+int DemoCluster::leader() const {
+  int found = -1;
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    if (!members_[i].node || members_[i].node->status().role != "leader") continue;
+    if (found >= 0) return -1;
+    found = static_cast<int>(i);
+  }
+  return found;
+}
+
+// The HTTP server waits for requests in flight, which end once the node is
+// closed (their performs fail): stop both, then drop them.
+void DemoCluster::kill(std::size_t i, std::function<void()> done) {
+  auto& member = members_.at(i);
+  if (!member.node) return done();
+  auto finished = after(2, [this, i, done = std::move(done)] {
+    auto& m = members_.at(i);
+    m.http.reset();
+    m.api.reset();
+    m.node.reset();
+    done();
+  });
+  member.http->stop(finished);
+  member.node->close(finished);
+}
+
+void DemoCluster::restart(std::size_t i) {
+  if (!members_.at(i).node) start(members_.at(i));
+}
+
+void DemoCluster::stop(std::function<void()> done) {
+  auto finished = after(members_.size(), std::move(done));
+  for (std::size_t i = 0; i < members_.size(); ++i) kill(i, finished);
+}
+
+}  // namespace conflux::demo

@@ -1,0 +1,145 @@
+// conflux-demo: five kv nodes in one process on the TCP mesh over loopback,
+// each with its HTTP API. Shows a live status table until Ctrl-C, or, with
+// --scenario failover, runs the scripted failover tour and exits 0 when it
+// passes.
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+
+#include "console_log.hpp"
+#include "demo_cluster.hpp"
+#include "failover.hpp"
+#include "status_table.hpp"
+
+namespace asio = boost::asio;
+using namespace conflux;
+
+namespace {
+
+constexpr const char* usage =
+    "usage: conflux-demo [--scenario failover] [--nodes N] [--data-dir DIR]\n"
+    "  (no scenario)         live status table, refreshed every second, until Ctrl-C\n"
+    "  --scenario failover   scripted tour: perform, kill the leader, re-elect,\n"
+    "                        perform, restart, catch up, compare states; exit 0 if right\n"
+    "  --nodes N             cluster size, 1 to 9 (default 5)\n"
+    "  --data-dir DIR        keep the nodes' data there (default: a temporary directory,\n"
+    "                        removed at exit)\n";
+
+struct DemoFlags {
+  bool failover = false;
+  std::size_t nodes = 5;
+  std::filesystem::path data_dir;
+};
+
+/// Returns nullopt after printing an error (exit 2) or the usage (exit 0).
+std::optional<DemoFlags> parse(int argc, char** argv, int& exit_code) {
+  DemoFlags flags;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (arg == "--help" || arg == "-h") {
+      std::cout << usage;
+      exit_code = 0;
+      return std::nullopt;
+    } else if (arg == "--scenario" && has_value && std::string(argv[i + 1]) == "failover") {
+      flags.failover = true;
+      ++i;
+    } else if (arg == "--nodes" && has_value && std::atoi(argv[i + 1]) >= 1 &&
+               std::atoi(argv[i + 1]) <= 9) {
+      flags.nodes = static_cast<std::size_t>(std::atoi(argv[++i]));
+    } else if (arg == "--data-dir" && has_value) {
+      flags.data_dir = argv[++i];
+    } else {
+      std::cerr << "conflux-demo: bad argument \"" << arg << "\"\n" << usage;
+      exit_code = 2;
+      return std::nullopt;
+    }
+  }
+  return flags;
+}
+
+// Redraws the table every second; on a terminal, in place.
+void refresh(asio::steady_timer& timer, demo::DemoCluster& cluster, const std::string& header) {
+  const bool tty = isatty(STDOUT_FILENO) != 0;
+  std::cout << (tty ? "\x1b[H\x1b[2J" : "") << header << demo::status_table(cluster) << '\n'
+            << std::flush;
+  timer.expires_after(std::chrono::seconds(1));
+  timer.async_wait([&timer, &cluster, header](boost::system::error_code ec) {
+    if (!ec) refresh(timer, cluster, header);
+  });
+}
+
+std::string live_header(demo::DemoCluster& cluster) {
+  std::string header = "Conflux demo: " + std::to_string(cluster.size()) +
+                       " kv nodes on loopback. Try:\n  curl -XPOST " + cluster.http_url(0) +
+                       "/perform/put -d '[\"greeting\", \"hello\"]'\n  curl " +
+                       cluster.http_url(cluster.size() - 1) + "/state\n" +
+                       "Ctrl-C to stop.\n\n";
+  return header;
+}
+
+int run(const DemoFlags& flags, const std::filesystem::path& data_dir) {
+  asio::io_context io(1);
+  demo::DemoCluster cluster(io.get_executor(),
+                            {.nodes = flags.nodes,
+                             .data_dir = data_dir,
+                             .log = server::console_log(LogLevel::warning, "demo")});
+  int status = 0;
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  asio::steady_timer timer(io);
+  bool stopping = false;
+  const auto stop = [&] {
+    if (std::exchange(stopping, true)) return;
+    signals.cancel();
+    timer.cancel();
+    cluster.stop([] {});
+  };
+  signals.async_wait([&](boost::system::error_code ec, int) {
+    if (ec) return;
+    std::cout << "\nstopping\n";
+    status = flags.failover ? 1 : 0;
+    stop();
+  });
+  if (flags.failover) {
+    asio::co_spawn(io, demo::run_failover(cluster, std::cout),
+                   [&](std::exception_ptr error, bool passed) {
+                     try {
+                       if (error) std::rethrow_exception(error);
+                     } catch (const std::exception& e) {
+                       std::cout << "failover scenario FAILED: " << e.what() << '\n';
+                     }
+                     status = !error && passed ? 0 : 1;
+                     stop();
+                   });
+  } else {
+    refresh(timer, cluster, live_header(cluster));
+  }
+  io.run();
+  return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int exit_code = 0;
+  const auto flags = parse(argc, argv, exit_code);
+  if (!flags) return exit_code;
+  const bool temporary = flags->data_dir.empty();
+  const auto data_dir = temporary ? std::filesystem::temp_directory_path() /
+                                        ("conflux-demo-" + std::to_string(getpid()))
+                                  : flags->data_dir;
+  try {
+    exit_code = run(*flags, data_dir);
+  } catch (const std::exception& error) {
+    std::cerr << "conflux-demo: " << error.what() << '\n';
+    exit_code = 1;
+  }
+  if (temporary) std::filesystem::remove_all(data_dir);
+  return exit_code;
+}
