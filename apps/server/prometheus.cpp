@@ -1,7 +1,7 @@
 #include "prometheus.hpp"
 
 #include <array>
-#include <cstdio>
+#include <charconv>
 #include <map>
 #include <sstream>
 
@@ -18,10 +18,11 @@ std::string escaped(std::string_view value) {
   return out;
 }
 
+/// The shortest text that reads back as `value` (0.00025, not 0.00025000000000000001).
 std::string number(double value) {
   std::array<char, 32> text{};
-  std::snprintf(text.data(), text.size(), "%.17g", value);
-  return text.data();
+  const auto end = std::to_chars(text.data(), text.data() + text.size(), value, std::chars_format::general).ptr;
+  return std::string(text.data(), end);
 }
 
 /// Writes metric families: HELP and TYPE once, then the samples.

@@ -1,0 +1,103 @@
+// conflux-node's command line: every flag, and every way to get one wrong.
+
+#include <doctest/doctest.h>
+
+#include "flags.hpp"
+
+using namespace conflux;
+using conflux::daemon::FlagError;
+using conflux::daemon::parse_flags;
+
+namespace {
+
+std::vector<std::string> base() {
+  return {"--id", "a", "--listen", "127.0.0.1:7001", "--http", "127.0.0.1:8001"};
+}
+
+std::vector<std::string> with(std::vector<std::string> extra) {
+  auto args = base();
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+std::string error_of(const std::vector<std::string>& args) {
+  try {
+    parse_flags(args);
+  } catch (const FlagError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("flags: defaults, and this node added to the peers with its listen address") {
+  const auto flags = parse_flags(with({"--peer", "b=10.0.0.2:7001"}));
+  CHECK(flags.app == "kv");
+  CHECK(flags.data_dir == "./a.conflux");
+  CHECK_FALSE(flags.in_memory);
+  CHECK(flags.fsync == storage::FsyncPolicy::always);
+  CHECK(flags.election_min.count() == 300);
+  CHECK(flags.log_level == LogLevel::info);
+  REQUIRE(flags.peers.size() == 2);
+  CHECK(flags.peers[1].id == "a");
+  CHECK(flags.peers[1].address == "127.0.0.1:7001");
+}
+
+TEST_CASE("flags: every valued flag, in both spellings") {
+  const auto flags = parse_flags(
+      with({"--peer=a=h:1", "--peer", "b=[::1]:2", "--app", "counter", "--data-dir=/d",
+            "--election-timeout", "150-300", "--heartbeat=30", "--perform-timeout", "900",
+            "--http-timeout", "500", "--max-body", "1024", "--log-level", "debug", "--fsync",
+            "never", "--cluster", "c"}));
+  CHECK(flags.peers.size() == 2);  // a is listed: not added again
+  CHECK(flags.peers[1].address == "[::1]:2");
+  CHECK(flags.app == "counter");
+  CHECK(flags.data_dir == "/d");
+  CHECK(flags.election_min.count() == 150);
+  CHECK(flags.election_max.count() == 300);
+  CHECK(flags.heartbeat.count() == 30);
+  CHECK(flags.perform_timeout.count() == 900);
+  CHECK(flags.http_timeout.count() == 500);
+  CHECK(flags.max_body == 1024);
+  CHECK(flags.log_level == LogLevel::debug);
+  CHECK(flags.fsync == storage::FsyncPolicy::never);
+  CHECK(flags.cluster == "c");
+}
+
+TEST_CASE("flags: --help and --version stop parsing where they appear") {
+  CHECK_THROWS_AS(parse_flags({"--bogus", "--help"}), FlagError);
+  CHECK(parse_flags({"--help", "--bogus"}).help);
+  CHECK(parse_flags({"-h"}).help);
+  CHECK(parse_flags({"--version"}).version);
+}
+
+TEST_CASE("flags: each mistake is named") {
+  CHECK(error_of({"--bogus"}) == "unknown flag \"--bogus\"");
+  CHECK(error_of({"--listen", "127.0.0.1:1", "--http", "127.0.0.1:2"}) == "--id is required");
+  CHECK(error_of({"--id", "a", "--http", "127.0.0.1:2"}) == "--listen is required");
+  CHECK(error_of({"--id", "a", "--listen", "127.0.0.1:2"}) == "--http is required");
+  CHECK(error_of({"--id"}) == "--id needs a value");
+  CHECK(error_of(with({"--listen", "nonsense"})) == "--listen: \"nonsense\" is not host:port");
+  CHECK(error_of(with({"--http", "h:99999"})) == "--http: \"h:99999\" is not host:port");
+  CHECK(error_of(with({"--peer", "b"})) == "--peer: \"b\" is not id=host:port");
+  CHECK(error_of(with({"--peer", "b=h:1", "--peer", "b=h:2"})) == "--peer: \"b\" is given twice");
+  CHECK(error_of(with({"--app", "chess"})) ==
+        "--app: \"chess\" is not one of kv, counter, list");
+  CHECK(error_of(with({"--election-timeout", "300"})) ==
+        "--election-timeout: \"300\" is not MIN-MAX in ms (e.g. 300-500)");
+  CHECK(error_of(with({"--election-timeout", "500-300"})) ==
+        "--election-timeout: MAX must not be below MIN in \"500-300\"");
+  CHECK(error_of(with({"--heartbeat", "x"})) == "--heartbeat: \"x\" is not a whole number");
+  CHECK(error_of(with({"--heartbeat", "0"})) ==
+        "--heartbeat: 0 ms is out of range (1 to 3600000)");
+  CHECK(error_of(with({"--heartbeat", "400"})) ==
+        "--heartbeat must be below the election timeout's MIN");
+  CHECK(error_of(with({"--log-level", "loud"})) ==
+        "--log-level: \"loud\" is not one of error, warning, info, debug");
+  CHECK(error_of(with({"--fsync", "sometimes"})) == "--fsync: \"sometimes\" is not always or never");
+  CHECK(error_of(with({"--in-memory=yes"})) == "--in-memory takes no value");
+  CHECK(error_of(with({"--in-memory", "--data-dir", "/d"})) ==
+        "--in-memory and --data-dir exclude each other");
+  CHECK(error_of(with({"--max-body", "0"})) == "--max-body: must be positive");
+}
