@@ -15,3 +15,25 @@ std::pair<std::string, std::string> split_address(const std::string& address) {
 }
 
 }  // namespace conflux::transport
+
+namespace conflux::transport {
+
+HubUrl parse_hub_url(const std::string& url) {
+  const std::string scheme = "ws://";
+  const auto bad = [&] {
+    return std::invalid_argument("hub URL \"" + url + "\" is not ws://host:port/<cluster>");
+  };
+  if (url.rfind(scheme, 0) != 0) throw bad();
+  const auto slash = url.find('/', scheme.size());
+  if (slash == std::string::npos) throw bad();
+  const auto cluster = url.substr(slash + 1);
+  if (cluster.empty() || cluster.find_first_of("/?#") != std::string::npos) throw bad();
+  try {
+    auto [host, port] = split_address(url.substr(scheme.size(), slash - scheme.size()));
+    return HubUrl{std::move(host), std::move(port), cluster};
+  } catch (const std::invalid_argument&) {
+    throw bad();
+  }
+}
+
+}  // namespace conflux::transport

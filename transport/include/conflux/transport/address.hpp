@@ -11,3 +11,18 @@ namespace conflux::transport {
 std::pair<std::string, std::string> split_address(const std::string& address);
 
 }  // namespace conflux::transport
+
+namespace conflux::transport {
+
+/// A hub URL: ws://host:port/<cluster>.
+struct HubUrl {
+  std::string host;
+  std::string port;
+  std::string cluster;
+};
+
+/// Throws std::invalid_argument naming the URL when it is not
+/// ws://host:port/<cluster> (a non-empty cluster without '/', '?' or '#').
+HubUrl parse_hub_url(const std::string& url);
+
+}  // namespace conflux::transport

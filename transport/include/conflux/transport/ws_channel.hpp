@@ -1,0 +1,57 @@
+#pragma once
+// The WebSocket channel: a node's one connection to a hub (ws_hub.hpp),
+// which relays its packets to the other peers. Same handshake and JSON as
+// the TCP mesh (docs/protocol.md), one WebSocket text message per packet.
+// Reconnects with jittered backoff; bounded per-peer queues while the hub
+// is unreachable or slow (overflow is dropped and counted: Raft
+// retransmits).
+
+#include <boost/asio/any_io_executor.hpp>
+#include <chrono>
+#include <conflux/transport/channel.hpp>
+#include <conflux/transport/frame.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace conflux::transport {
+
+struct WsChannelConfig {
+  raft::NodeId id;
+  /// ws://host:port/<cluster>
+  std::string hub;
+  /// Every other node of the cluster.
+  std::vector<raft::NodeId> peers;
+
+  std::size_t max_message_bytes = default_max_frame_bytes;
+  std::size_t queue_max_frames = 4096;  ///< per peer
+  std::size_t queue_max_bytes = 64 << 20;
+  std::chrono::milliseconds backoff_min{10};
+  std::chrono::milliseconds backoff_max{1000};
+  std::chrono::milliseconds handshake_timeout{5000};
+  /// One line per notable event. Default: standard error.
+  std::function<void(std::string_view)> log;
+};
+
+class WsChannel final : public Channel {
+ public:
+  /// Throws std::invalid_argument for a bad config (hub URL, empty id).
+  WsChannel(boost::asio::any_io_executor executor, WsChannelConfig config, InboxHandler inbox);
+  ~WsChannel() override;
+
+  void send(Packet packet) override;
+  boost::asio::awaitable<void> run() override;
+  void close() override;
+  /// A peer counts as connected while this node's hub link is up and the
+  /// hub lists the peer as present.
+  std::vector<PeerStatus> status() const override;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace conflux::transport

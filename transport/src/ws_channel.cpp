@@ -1,0 +1,278 @@
+// WsChannel: one link to the hub that connects, upgrades, says hello, then
+// runs a reader and a writer side by side until the connection fails, backs
+// off with jitter and connects again.
+#include <conflux/transport/ws_channel.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json/parse.hpp>
+#include <conflux/raft/random.hpp>
+#include <conflux/transport/address.hpp>
+#include <conflux/transport/codec.hpp>
+#include <conflux/transport/ws_hub.hpp>
+#include <deque>
+#include <iostream>
+#include <map>
+#include <random>
+#include <set>
+
+namespace conflux::transport {
+
+namespace asio = boost::asio;
+namespace websocket = boost::beast::websocket;
+using namespace asio::experimental::awaitable_operators;
+using tcp = asio::ip::tcp;
+using WsStream = websocket::stream<boost::beast::tcp_stream>;
+
+namespace {
+constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+/// The hub's {"type":"members","ids":[...]}, if `text` is one.
+std::optional<std::set<raft::NodeId>> members_message(std::string_view text) {
+  boost::system::error_code ec;
+  const auto value = boost::json::parse(text, ec);
+  const auto* object = ec ? nullptr : value.if_object();
+  const auto* type = object ? object->if_contains("type") : nullptr;
+  const auto* ids = object ? object->if_contains("ids") : nullptr;
+  if (!type || *type != "members" || !ids || !ids->is_array()) return std::nullopt;
+  std::set<raft::NodeId> members;
+  for (const auto& id : ids->get_array()) {
+    if (id.is_string()) members.emplace(id.get_string());
+  }
+  return members;
+}
+}  // namespace
+
+struct WsChannel::Impl : std::enable_shared_from_this<WsChannel::Impl> {
+  struct Peer {
+    PeerStatus status;
+    std::size_t queued_frames = 0;
+    std::size_t queued_bytes = 0;
+  };
+  struct Outgoing {
+    Peer* peer;
+    std::string text;
+  };
+
+  Impl(asio::any_io_executor ex, WsChannelConfig cfg, InboxHandler handler)
+      : executor(ex),
+        config(std::move(cfg)),
+        url(parse_hub_url(config.hub)),
+        inbox(std::move(handler)),
+        random(std::random_device{}()),
+        wake(ex, asio::steady_timer::time_point::max()),
+        pause(ex) {
+    if (config.id.empty()) throw std::invalid_argument("\"id\" must not be empty");
+    for (const auto& id : config.peers) peers[id].status.id = id;
+  }
+
+  void log(const std::string& line) const {
+    const auto full = "[conflux " + config.id + " ws] " + line;
+    if (config.log) return config.log(full);
+    std::cerr << full << '\n';
+  }
+
+  asio::awaitable<void> link();
+  asio::awaitable<bool> connect(WsStream& ws);
+  asio::awaitable<std::string> hello(WsStream& ws);
+  asio::awaitable<void> read_loop(WsStream& ws);
+  asio::awaitable<void> write_loop(WsStream& ws);
+  void deliver(const std::string& text);
+
+  asio::any_io_executor executor;
+  WsChannelConfig config;
+  HubUrl url;
+  InboxHandler inbox;
+  raft::Random random;
+  std::map<raft::NodeId, Peer> peers;
+  std::deque<Outgoing> outbox;  // in send order, across peers
+  std::set<raft::NodeId> present;  // as the hub last said
+  bool linked = false;
+  bool closed = false;
+  WsStream* live = nullptr;  // the stream while linked, for close()
+  asio::steady_timer wake;   // the writer waits here
+  asio::steady_timer pause;  // backoff between attempts
+};
+
+asio::awaitable<void> WsChannel::Impl::link() {
+  auto backoff = config.backoff_min;
+  while (!closed) {
+    WsStream ws(executor);
+    live = &ws;
+    if (co_await connect(ws)) {
+      const auto refusal = co_await hello(ws);
+      if (refusal.empty()) {
+        backoff = config.backoff_min;
+        linked = true;
+        co_await (read_loop(ws) || write_loop(ws));
+        linked = false;
+        present.clear();
+      } else if (!closed) {
+        log("the hub refused this node: " + refusal);
+      }
+    }
+    live = nullptr;
+    if (closed) break;
+    pause.expires_after(backoff * static_cast<std::int64_t>(random.uniform(50, 100)) / 100);
+    co_await pause.async_wait(as_tuple_awaitable);
+    backoff = std::min(backoff * 2, config.backoff_max);
+  }
+}
+
+asio::awaitable<bool> WsChannel::Impl::connect(WsStream& ws) {
+  auto& stream = boost::beast::get_lowest_layer(ws);
+  tcp::resolver resolver(executor);
+  auto [resolve_error, endpoints] =
+      co_await resolver.async_resolve(url.host, url.port, as_tuple_awaitable);
+  if (resolve_error) co_return false;
+  stream.expires_after(config.handshake_timeout);
+  auto [connect_error, endpoint] = co_await stream.async_connect(endpoints, as_tuple_awaitable);
+  if (connect_error) co_return false;
+  stream.socket().set_option(tcp::no_delay(true));
+  stream.expires_never();
+  auto timeouts = websocket::stream_base::timeout::suggested(boost::beast::role_type::client);
+  timeouts.handshake_timeout = config.handshake_timeout;
+  ws.set_option(timeouts);
+  ws.read_message_max(config.max_message_bytes);
+  auto [handshake_error] = co_await ws.async_handshake(url.host + ":" + url.port,
+                                                       "/" + url.cluster, as_tuple_awaitable);
+  co_return !handshake_error;
+}
+
+// Sends the hello and reads the hub's answer; returns why it was refused
+// ("" when welcomed).
+asio::awaitable<std::string> WsChannel::Impl::hello(WsStream& ws) {
+  const Hello hello{protocol_version, url.cluster, config.id, std::string(hub_id)};
+  ws.text(true);
+  auto [write_error, written] =
+      co_await ws.async_write(asio::buffer(encode(hello)), as_tuple_awaitable);
+  if (write_error) co_return "the connection failed: " + write_error.message();
+  asio::steady_timer deadline(executor, config.handshake_timeout);
+  boost::beast::flat_buffer buffer;
+  auto result = co_await (ws.async_read(buffer, as_tuple_awaitable) ||
+                          deadline.async_wait(as_tuple_awaitable));
+  if (result.index() == 1) co_return "no answer to the hello in time";
+  if (std::get<0>(std::get<0>(result))) co_return "the connection failed";
+  const auto reply = decode_hello_reply(boost::beast::buffers_to_string(buffer.data()));
+  if (!reply.ok()) co_return "bad answer to the hello: " + reply.error().message();
+  co_return reply.value().accepted ? "" : reply.value().reason;
+}
+
+asio::awaitable<void> WsChannel::Impl::read_loop(WsStream& ws) {
+  for (;;) {
+    boost::beast::flat_buffer buffer;
+    auto [ec, n] = co_await ws.async_read(buffer, as_tuple_awaitable);
+    if (ec) {
+      if (!closed) log("hub connection lost: " + ec.message());
+      co_return;
+    }
+    deliver(boost::beast::buffers_to_string(buffer.data()));
+  }
+}
+
+// A packet for this node from a peer goes to the inbox; the hub's member
+// list updates who is present; anything else is dropped and counted.
+void WsChannel::Impl::deliver(const std::string& text) {
+  auto decoded = decode_packet(text);
+  if (!decoded.ok()) {
+    if (auto members = members_message(text)) {
+      present = std::move(*members);
+      return;
+    }
+    log("dropped a message from the hub: " + decoded.error().message());
+    return;
+  }
+  auto peer = peers.find(sender(decoded.value()));
+  if (peer == peers.end()) return;
+  peer->second.status.bytes_in += text.size();
+  if (recipient(decoded.value()) != config.id)
+    return peer->second.status.count_drop(DropReason::misrouted);
+  ++peer->second.status.frames_in;
+  inbox(std::move(decoded.value()));
+}
+
+asio::awaitable<void> WsChannel::Impl::write_loop(WsStream& ws) {
+  for (;;) {
+    if (outbox.empty()) {
+      wake.expires_at(asio::steady_timer::time_point::max());
+      co_await wake.async_wait(as_tuple_awaitable);
+      if (closed) co_return;
+      continue;
+    }
+    auto& next = outbox.front();
+    ws.text(true);
+    auto [ec, n] = co_await ws.async_write(asio::buffer(next.text), as_tuple_awaitable);
+    if (ec) co_return;  // kept at the front: sent again after reconnecting
+    auto& peer = *next.peer;
+    --peer.queued_frames;
+    peer.queued_bytes -= next.text.size();
+    ++peer.status.frames_out;
+    peer.status.bytes_out += next.text.size();
+    outbox.pop_front();
+  }
+}
+
+WsChannel::WsChannel(asio::any_io_executor executor, WsChannelConfig config, InboxHandler inbox)
+    : impl_(std::make_shared<Impl>(executor, std::move(config), std::move(inbox))) {}
+
+WsChannel::~WsChannel() {
+  close();
+}
+
+void WsChannel::send(Packet packet) {
+  auto& impl = *impl_;
+  const auto& to = recipient(packet);
+  if (to == impl.config.id) {
+    asio::post(impl.executor, [impl = impl_, p = std::move(packet)]() mutable {
+      if (!impl->closed) impl->inbox(std::move(p));
+    });
+    return;
+  }
+  auto it = impl.peers.find(to);
+  if (it == impl.peers.end()) return;
+  auto& peer = it->second;
+  if (impl.closed) return peer.status.count_drop(DropReason::closed);
+  auto text = encode(packet);
+  if (text.size() > impl.config.max_message_bytes ||
+      peer.queued_frames >= impl.config.queue_max_frames ||
+      peer.queued_bytes + text.size() > impl.config.queue_max_bytes) {
+    return peer.status.count_drop(DropReason::queue_full);
+  }
+  ++peer.queued_frames;
+  peer.queued_bytes += text.size();
+  impl.outbox.push_back({&peer, std::move(text)});
+  impl.wake.cancel();
+}
+
+asio::awaitable<void> WsChannel::run() {
+  auto impl = impl_;
+  co_await impl->link();
+}
+
+void WsChannel::close() {
+  auto& impl = *impl_;
+  if (std::exchange(impl.closed, true)) return;
+  impl.wake.cancel();
+  impl.pause.cancel();
+  if (impl.live) boost::beast::get_lowest_layer(*impl.live).close();
+}
+
+std::vector<PeerStatus> WsChannel::status() const {
+  std::vector<PeerStatus> all;
+  for (const auto& [id, peer] : impl_->peers) {
+    all.push_back(peer.status);
+    all.back().connected = impl_->linked && impl_->present.count(id) > 0;
+  }
+  return all;
+}
+
+}  // namespace conflux::transport

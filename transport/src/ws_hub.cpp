@@ -1,0 +1,252 @@
+// WsHub: the listener, the WebSocket upgrade, the hello every peer must
+// pass, and the registry of members by cluster and id.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <conflux/transport/address.hpp>
+#include <iostream>
+
+#include "ws_hub_impl.hpp"
+
+namespace conflux::transport {
+
+using namespace asio::experimental::awaitable_operators;
+namespace http = boost::beast::http;
+using hub::as_tuple_awaitable;
+using hub::Connection;
+
+namespace {
+
+/// The cluster named by a request target "/<cluster>", if it is one.
+std::optional<std::string> cluster_of(std::string_view target) {
+  if (target.size() < 2 || target.front() != '/') return std::nullopt;
+  const auto name = target.substr(1);
+  if (name.size() > max_node_id_bytes || name.find_first_of("/?#") != std::string_view::npos)
+    return std::nullopt;
+  return std::string(name);
+}
+
+asio::awaitable<void> refuse_http(boost::beast::tcp_stream& stream, http::status status,
+                                  std::string text) {
+  http::response<http::string_body> response{status, 11};
+  response.set(http::field::content_type, "text/plain");
+  response.body() = std::move(text) + "\n";
+  response.prepare_payload();
+  response.keep_alive(false);
+  co_await http::async_write(stream, response, as_tuple_awaitable);
+}
+
+}  // namespace
+
+WsHub::Impl::Impl(asio::any_io_executor ex, WsHubConfig cfg)
+    : executor(ex),
+      config(std::move(cfg)),
+      acceptor(ex),
+      all_done(ex, asio::steady_timer::time_point::max()) {
+  const auto [host, port] = split_address(config.listen);
+  hub::tcp::resolver resolver(ex);
+  const auto results = resolver.resolve(host, port, hub::tcp::resolver::passive);
+  if (results.empty()) throw std::invalid_argument("cannot resolve hub address " + config.listen);
+  const auto endpoint = results.begin()->endpoint();
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(hub::tcp::acceptor::reuse_address(true));
+  boost::system::error_code ec;
+  acceptor.bind(endpoint, ec);
+  if (ec) throw std::system_error(ec, "cannot listen for the hub on " + config.listen);
+  acceptor.listen();
+}
+
+void WsHub::Impl::log(const std::string& line) const {
+  const auto full = "[conflux hub] " + line;
+  if (config.log) {
+    config.log(full);
+  } else {
+    std::cerr << full << '\n';
+  }
+}
+
+void WsHub::Impl::task_ended() {
+  if (--tasks == 0 && closed) all_done.cancel();
+}
+
+asio::awaitable<void> WsHub::Impl::accept_loop() {
+  while (!closed) {
+    auto [ec, socket] = co_await acceptor.async_accept(as_tuple_awaitable);
+    if (ec) {
+      if (closed) break;
+      log("accept failed: " + ec.message());
+      continue;
+    }
+    boost::system::error_code ignored;
+    const auto remote = socket.remote_endpoint(ignored);
+    auto connection = std::make_shared<Connection>(std::move(socket), executor);
+    connection->peer = remote.address().to_string() + ":" + std::to_string(remote.port());
+    connections.push_back(connection);
+    ++tasks;
+    asio::co_spawn(executor, serve(connection), [self = shared_from_this()](std::exception_ptr) {
+      self->task_ended();
+    });
+  }
+}
+
+// A connection's life: upgrade, hello, then reader and writer side by side
+// until either ends (the writer sends the close frame).
+asio::awaitable<void> WsHub::Impl::serve(std::shared_ptr<Connection> connection) {
+  const auto cluster = co_await upgrade(*connection);
+  if (!cluster || !co_await admit(*connection, *cluster)) co_return;
+  join(connection);
+  co_await (read_loop(*connection) && write_loop(*connection));
+  leave(*connection);
+}
+
+// Reads the HTTP upgrade request within the handshake timeout and accepts
+// it if it names a cluster; anything else gets a plain HTTP refusal.
+asio::awaitable<std::optional<std::string>> WsHub::Impl::upgrade(Connection& connection) {
+  auto& stream = boost::beast::get_lowest_layer(connection.ws);
+  stream.expires_after(config.handshake_timeout);
+  boost::beast::flat_buffer buffer;
+  http::request_parser<http::empty_body> parser;
+  parser.header_limit(8 * 1024);
+  auto [ec, n] = co_await http::async_read(stream, buffer, parser, as_tuple_awaitable);
+  if (ec) co_return std::nullopt;
+  const auto& request = parser.get();
+  const auto cluster = cluster_of(request.target());
+  if (!boost::beast::websocket::is_upgrade(request)) {
+    co_await refuse_http(stream, http::status::upgrade_required,
+                         "this is a Conflux hub: connect with WebSocket to /<cluster>");
+    co_return std::nullopt;
+  }
+  if (!cluster) {
+    co_await refuse_http(stream, http::status::not_found, "the path must be /<cluster>");
+    co_return std::nullopt;
+  }
+  stream.expires_never();  // the WebSocket timeouts take over
+  auto timeouts = hub::websocket::stream_base::timeout::suggested(boost::beast::role_type::server);
+  timeouts.handshake_timeout = config.handshake_timeout;
+  connection.ws.set_option(timeouts);
+  connection.ws.read_message_max(config.max_message_bytes);
+  auto [accept_error] = co_await connection.ws.async_accept(request, as_tuple_awaitable);
+  if (accept_error) co_return std::nullopt;
+  co_return cluster;
+}
+
+std::string WsHub::Impl::refusal_reason(const Hello& hello, const std::string& cluster) const {
+  if (hello.version != protocol_version) {
+    return "protocol version " + std::to_string(hello.version) + " is not " +
+           std::to_string(protocol_version);
+  }
+  if (hello.cluster != cluster)
+    return "cluster \"" + hello.cluster + "\" does not match the path /" + cluster;
+  if (hello.to != hub_id) return "a hello to a hub must be addressed to \"hub\"";
+  const auto members = clusters.find(cluster);
+  if (members != clusters.end() && members->second.count(hello.from))
+    return "duplicate node id \"" + hello.from + "\"";
+  return {};
+}
+
+// The first message must be a hello, within the handshake timeout; the
+// answer is welcome, or refused followed by a close with the same reason.
+asio::awaitable<bool> WsHub::Impl::admit(Connection& connection, const std::string& cluster) {
+  asio::steady_timer deadline(executor, config.handshake_timeout);
+  boost::beast::flat_buffer buffer;
+  auto result = co_await (connection.ws.async_read(buffer, as_tuple_awaitable) ||
+                          deadline.async_wait(as_tuple_awaitable));
+  std::string reason;
+  std::optional<Hello> hello;
+  if (result.index() == 1) {
+    reason = "no hello within the handshake timeout";
+  } else if (std::get<0>(std::get<0>(result))) {
+    co_return false;  // the peer went away
+  } else if (!connection.ws.got_text()) {
+    reason = "binary frames are not accepted";
+  } else if (auto decoded = decode_hello(boost::beast::buffers_to_string(buffer.data()));
+             !decoded.ok()) {
+    reason = "bad hello: " + decoded.error().message();
+  } else {
+    hello = decoded.value();
+    reason = refusal_reason(*hello, cluster);
+  }
+  if (reason.empty()) {
+    connection.cluster = cluster;
+    connection.id = hello->from;
+    co_await connection.ws.async_write(asio::buffer(encode(HelloReply{true, {}})),
+                                       as_tuple_awaitable);
+    co_return true;
+  }
+  ++stats.refused;
+  log("refused " + connection.peer + ": " + reason);
+  if (hello) {
+    co_await connection.ws.async_write(asio::buffer(encode(HelloReply{false, reason})),
+                                       as_tuple_awaitable);
+  }
+  co_await connection.ws.async_close({hub::websocket::close_code::policy_error, reason.substr(0, 120)},
+                                     as_tuple_awaitable);
+  co_return false;
+}
+
+void WsHub::Impl::join(const std::shared_ptr<Connection>& connection) {
+  clusters[connection->cluster][connection->id] = connection;
+  announce_members(connection->cluster);
+}
+
+void WsHub::Impl::leave(const Connection& connection) {
+  auto cluster = clusters.find(connection.cluster);
+  if (cluster == clusters.end()) return;
+  auto member = cluster->second.find(connection.id);
+  if (member != cluster->second.end() && member->second.get() == &connection)
+    cluster->second.erase(member);
+  if (cluster->second.empty()) {
+    clusters.erase(cluster);
+  } else {
+    announce_members(connection.cluster);
+  }
+}
+
+WsHub::WsHub(asio::any_io_executor executor, WsHubConfig config)
+    : impl_(std::make_shared<Impl>(executor, std::move(config))) {}
+
+WsHub::~WsHub() {
+  close();
+}
+
+std::uint16_t WsHub::port() const {
+  return impl_->acceptor.local_endpoint().port();
+}
+
+asio::awaitable<void> WsHub::run() {
+  auto impl = impl_;
+  ++impl->tasks;
+  co_await impl->accept_loop();
+  impl->task_ended();
+  if (impl->tasks > 0) co_await impl->all_done.async_wait(as_tuple_awaitable);
+}
+
+void WsHub::close() {
+  auto& impl = *impl_;
+  if (std::exchange(impl.closed, true)) return;
+  boost::system::error_code ignored;
+  impl.acceptor.close(ignored);
+  for (const auto& weak : impl.connections) {
+    if (auto connection = weak.lock()) boost::beast::get_lowest_layer(connection->ws).close();
+  }
+  impl.connections.clear();
+  if (impl.tasks == 0) impl.all_done.cancel();
+}
+
+std::vector<raft::NodeId> WsHub::members(const std::string& cluster) const {
+  std::vector<raft::NodeId> ids;
+  if (const auto it = impl_->clusters.find(cluster); it != impl_->clusters.end()) {
+    for (const auto& [id, connection] : it->second) ids.push_back(id);
+  }
+  return ids;
+}
+
+const WsHubStats& WsHub::stats() const {
+  return impl_->stats;
+}
+
+}  // namespace conflux::transport

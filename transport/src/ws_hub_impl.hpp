@@ -1,0 +1,84 @@
+#pragma once
+// Internals of WsHub (ws_hub.cpp: listener, admission, registry;
+// ws_hub_session.cpp: a member's reader and writer).
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <conflux/transport/codec.hpp>
+#include <conflux/transport/ws_hub.hpp>
+#include <deque>
+#include <list>
+#include <map>
+#include <optional>
+
+namespace conflux::transport {
+
+namespace asio = boost::asio;
+
+namespace hub {
+
+namespace websocket = boost::beast::websocket;
+using tcp = asio::ip::tcp;
+using WsStream = websocket::stream<boost::beast::tcp_stream>;
+
+inline constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+/// One connection, from accept to close. After admission it is a member:
+/// `cluster` and `id` are set and other members' messages queue here.
+struct Connection {
+  Connection(tcp::socket socket, asio::any_io_executor executor)
+      : ws(std::move(socket)), wake(executor, asio::steady_timer::time_point::max()) {}
+
+  WsStream ws;
+  std::string peer;  // remote address, for logs
+  std::string cluster;
+  raft::NodeId id;
+  std::deque<std::string> queue;  // texts to send, in order
+  std::size_t queued_bytes = 0;
+  asio::steady_timer wake;  // the writer waits here; cancelled to wake it
+  /// Once set, the writer sends a close frame with this reason and stops.
+  std::optional<websocket::close_reason> closing;
+
+  void request_close(websocket::close_code code, std::string reason) {
+    if (!closing) closing.emplace(code, reason.substr(0, 120));  // a close reason fits 123 bytes
+    wake.cancel();
+  }
+};
+
+}  // namespace hub
+
+struct WsHub::Impl : std::enable_shared_from_this<WsHub::Impl> {
+  Impl(asio::any_io_executor ex, WsHubConfig cfg);
+
+  void log(const std::string& line) const;
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> serve(std::shared_ptr<hub::Connection> connection);
+  asio::awaitable<std::optional<std::string>> upgrade(hub::Connection& connection);
+  asio::awaitable<bool> admit(hub::Connection& connection, const std::string& cluster);
+  std::string refusal_reason(const Hello& hello, const std::string& cluster) const;
+  asio::awaitable<void> read_loop(hub::Connection& connection);
+  asio::awaitable<void> write_loop(hub::Connection& connection);
+  std::optional<std::string> route(const hub::Connection& from, std::string text);
+  void enqueue(hub::Connection& to, std::string text);
+  void join(const std::shared_ptr<hub::Connection>& connection);
+  void leave(const hub::Connection& connection);
+  void announce_members(const std::string& cluster);
+  void task_ended();
+
+  asio::any_io_executor executor;
+  WsHubConfig config;
+  hub::tcp::acceptor acceptor;
+  /// cluster -> id -> member
+  std::map<std::string, std::map<raft::NodeId, std::shared_ptr<hub::Connection>>> clusters;
+  std::list<std::weak_ptr<hub::Connection>> connections;  // every open one, for close()
+  WsHubStats stats;
+  bool closed = false;
+  std::size_t tasks = 0;
+  asio::steady_timer all_done;
+};
+
+}  // namespace conflux::transport
