@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <conflux/transport/address.hpp>
+#include <stdexcept>
 #include <functional>
 #include <map>
 #include <set>
@@ -34,12 +35,14 @@ void check_address(const std::string& flag, const std::string& address) {
   }
 }
 
-Peer parse_peer(const std::string& text) {
+/// "id=host:port" (tcp), or "id" (ws: the hub knows where everybody is).
+Peer parse_peer(const std::string& text, bool needs_address) {
   const auto equals = text.find('=');
+  if (!needs_address && equals == std::string::npos && !text.empty()) return Peer{text, ""};
   if (equals == std::string::npos || equals == 0)
     throw FlagError("--peer: \"" + text + "\" is not id=host:port");
   Peer peer{text.substr(0, equals), text.substr(equals + 1)};
-  check_address("--peer " + peer.id, peer.address);
+  if (needs_address) check_address("--peer " + peer.id, peer.address);
   return peer;
 }
 
@@ -73,7 +76,26 @@ const std::map<std::string, Setter>& valued_flags() {
          check_address("--http", v);
          f.http = v;
        }},
-      {"--peer", [](Flags& f, const std::string& v) { f.peers.push_back(parse_peer(v)); }},
+      {"--peer", [](Flags& f, const std::string& v) { f.peers.push_back({v, ""}); }},
+      {"--channel",
+       [](Flags& f, const std::string& v) {
+         if (v != "tcp" && v != "ws") throw FlagError("--channel: \"" + v + "\" is not tcp or ws");
+         f.channel = v;
+       }},
+      {"--hub",
+       [](Flags& f, const std::string& v) {
+         try {
+           transport::parse_hub_url(v);
+         } catch (const std::invalid_argument& error) {
+           throw FlagError(std::string("--hub: ") + error.what());
+         }
+         f.hub = v;
+       }},
+      {"--ws-hub",
+       [](Flags& f, const std::string& v) {
+         check_address("--ws-hub", v);
+         f.ws_hub = v;
+       }},
       {"--cluster", [](Flags& f, const std::string& v) { f.cluster = v; }},
       {"--app", [](Flags& f, const std::string& v) { f.app = v; }},
       {"--data-dir", [](Flags& f, const std::string& v) { f.data_dir = v; }},
@@ -99,19 +121,28 @@ const std::map<std::string, Setter>& valued_flags() {
   return table;
 }
 
+/// Peers were kept raw: their form depends on --channel, which may come later.
+void resolve_peers(Flags& flags) {
+  const bool tcp = flags.channel == "tcp";
+  std::set<std::string> ids;
+  for (auto& peer : flags.peers) {
+    peer = parse_peer(peer.id, tcp);
+    if (!ids.insert(peer.id).second) throw FlagError("--peer: \"" + peer.id + "\" is given twice");
+  }
+  if (!ids.count(flags.id)) flags.peers.push_back({flags.id, tcp ? flags.listen : ""});
+}
+
 void check_complete(Flags& flags) {
   if (flags.id.empty()) throw FlagError("--id is required");
-  if (flags.listen.empty()) throw FlagError("--listen is required");
+  if (flags.channel == "tcp" && flags.listen.empty())
+    throw FlagError("--listen is required (or --channel ws)");
+  if (flags.channel == "ws" && flags.hub.empty()) throw FlagError("--channel ws needs --hub");
   if (flags.http.empty()) throw FlagError("--http is required");
   if (flags.app != "kv" && flags.app != "counter" && flags.app != "list")
     throw FlagError("--app: \"" + flags.app + "\" is not one of kv, counter, list");
   if (flags.heartbeat >= flags.election_min)
     throw FlagError("--heartbeat must be below the election timeout's MIN");
-  std::set<std::string> ids;
-  for (const auto& peer : flags.peers) {
-    if (!ids.insert(peer.id).second) throw FlagError("--peer: \"" + peer.id + "\" is given twice");
-  }
-  if (!ids.count(flags.id)) flags.peers.push_back({flags.id, flags.listen});
+  resolve_peers(flags);
   if (flags.in_memory && !flags.data_dir.empty())
     throw FlagError("--in-memory and --data-dir exclude each other");
   if (flags.data_dir.empty()) flags.data_dir = "./" + flags.id + ".conflux";
@@ -157,7 +188,10 @@ std::string usage() {
 Runs one replica of a Conflux cluster, serving its HTTP API.
 
   --id ID                  this node's id (must match its --peer entry, if listed)
-  --listen HOST:PORT       where peers connect (peer traffic, TCP)
+  --channel tcp|ws         peer traffic over the TCP mesh (default) or a WebSocket hub
+  --listen HOST:PORT       where peers connect (tcp)
+  --hub ws://HOST:PORT/CLUSTER  the hub to join (ws); --peer then takes ids alone
+  --ws-hub HOST:PORT       also run a WebSocket hub in this process
   --http HOST:PORT         the HTTP API (port 0 picks one; the address is logged)
   --peer ID=HOST:PORT      a member of the cluster (repeat for each; this node is
                            added with its --listen address when not listed)

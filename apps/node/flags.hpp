@@ -13,8 +13,11 @@ namespace conflux::daemon {
 
 struct Flags {
   std::string id;
-  std::string listen;  ///< peer traffic
-  std::string http;    ///< the HTTP API
+  std::string channel = "tcp";  ///< "tcp" or "ws"
+  std::string listen;           ///< peer traffic (tcp)
+  std::string hub;              ///< ws://host:port/<cluster> (ws)
+  std::string ws_hub;           ///< host:port of a hub to run in this process
+  std::string http;             ///< the HTTP API
   std::vector<Peer> peers;
   std::string cluster = "conflux";
   std::string app = "kv";
@@ -39,7 +42,8 @@ class FlagError : public std::runtime_error {
 };
 
 /// Parses argv[1..]. Accepts "--flag value" and "--flag=value". The node's
-/// own id is added to the peers (with --listen's address) when absent.
+/// own id is added to the peers (with --listen's address) when absent. With
+/// --channel ws, peers are given by id alone.
 /// Throws FlagError.
 Flags parse_flags(const std::vector<std::string>& args);
 

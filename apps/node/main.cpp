@@ -3,7 +3,10 @@
 // it cannot start (storage locked, address in use), 2 for a bad command line.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <conflux/conflux.hpp>
+#include <conflux/transport/ws_hub.hpp>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -23,7 +26,11 @@ Options node_options(const daemon::Flags& flags, const LogSink& log) {
   Options options;
   options.id = flags.id;
   options.peers = flags.peers;
-  options.tcp = TcpChannelOptions{.listen = flags.listen, .cluster = flags.cluster};
+  if (flags.channel == "ws") {
+    options.websocket = WebSocketChannelOptions{.hub = flags.hub};
+  } else {
+    options.tcp = TcpChannelOptions{.listen = flags.listen, .cluster = flags.cluster};
+  }
   options.methods = std::move(app->methods);
   options.reduce = std::move(app->reduce);
   options.election_timeout = {flags.election_min, flags.election_max};
@@ -35,24 +42,40 @@ Options node_options(const daemon::Flags& flags, const LogSink& log) {
   return options;
 }
 
+/// The hub of --ws-hub, served from this process until close().
+std::unique_ptr<transport::WsHub> start_hub(asio::io_context& io, const daemon::Flags& flags,
+                                            const LogSink& log) {
+  if (flags.ws_hub.empty()) return nullptr;
+  auto hub = std::make_unique<transport::WsHub>(
+      io.get_executor(),
+      transport::WsHubConfig{.listen = flags.ws_hub,
+                             .log = [log](std::string_view line) { log(LogLevel::warning, line); }});
+  asio::co_spawn(io, hub->run(), asio::detached);
+  log(LogLevel::info, "WebSocket hub on ws://" + flags.ws_hub + "/<cluster>");
+  return hub;
+}
+
 // SIGINT/SIGTERM: stop the HTTP server (in-flight requests finish), then
-// close the node; io.run() returns once both are done. A second signal
-// exits at once.
+// close the node (and the hub, if this process runs one); io.run() returns
+// once all are done. A second signal exits at once.
 void stop_on_signal(asio::signal_set& signals, server::HttpServer& http, Node& node,
-                    const LogSink& log) {
-  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+                    transport::WsHub* hub, const LogSink& log) {
+  // Everything captured outlives io.run(): it all belongs to run().
+  signals.async_wait([s = &signals, h = &http, n = &node, hub, log](
+                         const boost::system::error_code& ec, int signal) {
     if (ec) return;
     log(LogLevel::info, std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
                             ": finishing requests in flight, then stopping");
-    signals.async_wait([&log](const boost::system::error_code& again, int) {
+    s->async_wait([log](const boost::system::error_code& again, int) {
       if (again) return;
       log(LogLevel::warning, "second signal: exiting at once");
       std::_Exit(1);
     });
-    http.stop([&] {
-      node.close([&] {
+    h->stop([s, n, hub, log] {
+      n->close([s, hub, log] {
+        if (hub) hub->close();
         log(LogLevel::info, "stopped");
-        signals.cancel();
+        s->cancel();
       });
     });
   });
@@ -66,6 +89,7 @@ int run(const daemon::Flags& flags) {
         "not rejoin under the same id while the cluster depends on its vote");
   }
   asio::io_context io(1);
+  const auto hub = start_hub(io, flags, log);
   std::unique_ptr<Node> node;
   try {
     node = std::make_unique<Node>(io.get_executor(), node_options(flags, log));
@@ -85,8 +109,9 @@ int run(const daemon::Flags& flags) {
   http_server = &http;
   http.start();
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  stop_on_signal(signals, http, *node, log);
-  log(LogLevel::info, "peers on " + flags.listen + ", HTTP API on http://" + http.address() +
+  stop_on_signal(signals, http, *node, hub.get(), log);
+  const auto peers = flags.channel == "ws" ? "peers through " + flags.hub : "peers on " + flags.listen;
+  log(LogLevel::info, peers + ", HTTP API on http://" + http.address() +
                           ", app " + flags.app + ", " +
                           (flags.in_memory ? "in memory" : "data in " + flags.data_dir.string()));
   io.run();

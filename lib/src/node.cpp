@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <conflux/transport/memory_channel.hpp>
 #include <conflux/transport/tcp_mesh.hpp>
+#include <conflux/transport/ws_channel.hpp>
 #include <functional>
 #include <iostream>
 #include <random>
@@ -65,12 +66,23 @@ std::unique_ptr<transport::Channel> make_channel(const Options& options, asio::a
     return std::make_unique<transport::InProcessChannel>(*options.in_process->network, options.id,
                                                          ids, ex, std::move(inbox));
   }
+  const auto log = [log = options.log](std::string_view line) { log(LogLevel::warning, line); };
+  if (options.websocket) {
+    transport::WsChannelConfig config;
+    config.id = options.id;
+    config.hub = options.websocket->hub;
+    for (const auto& id : ids) {
+      if (id != options.id) config.peers.push_back(id);
+    }
+    config.log = log;
+    return std::make_unique<transport::WsChannel>(ex, std::move(config), std::move(inbox));
+  }
   transport::TcpMeshConfig config;
   config.id = options.id;
   config.cluster = options.tcp->cluster;
   config.listen = options.tcp->listen;
   for (const auto& peer : options.peers) config.peers[peer.id] = peer.address;
-  config.log = [log = options.log](std::string_view line) { log(LogLevel::warning, line); };
+  config.log = log;
   return std::make_unique<transport::TcpMesh>(ex, std::move(config), std::move(inbox));
 }
 

@@ -1,4 +1,5 @@
 #include <conflux/options.hpp>
+#include <conflux/transport/address.hpp>
 #include <set>
 
 namespace conflux {
@@ -22,14 +23,24 @@ void check_peers(const Options& options, std::vector<std::string>& errors) {
 }
 
 void check_channel(const Options& options, std::vector<std::string>& errors) {
-  if (options.in_process.has_value() == options.tcp.has_value()) {
-    errors.push_back("exactly one channel must be chosen: \"in_process\" or \"tcp\"");
+  const int chosen = options.in_process.has_value() + options.tcp.has_value() +
+                     options.websocket.has_value();
+  if (chosen != 1) {
+    errors.push_back(
+        "exactly one channel must be chosen: \"in_process\", \"tcp\" or \"websocket\"");
   }
   if (options.in_process && !options.in_process->network) {
     errors.push_back("\"in_process.network\" must point to an InProcessNetwork");
   }
   if (options.tcp && options.tcp->listen.empty())
     errors.push_back("\"tcp.listen\" must not be empty");
+  if (options.websocket) {
+    try {
+      transport::parse_hub_url(options.websocket->hub);
+    } catch (const std::invalid_argument& error) {
+      errors.push_back(std::string("\"websocket.hub\": ") + error.what());
+    }
+  }
 }
 
 void check_timing(const Options& options, std::vector<std::string>& errors) {

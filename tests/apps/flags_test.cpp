@@ -75,7 +75,8 @@ TEST_CASE("flags: --help and --version stop parsing where they appear") {
 TEST_CASE("flags: each mistake is named") {
   CHECK(error_of({"--bogus"}) == "unknown flag \"--bogus\"");
   CHECK(error_of({"--listen", "127.0.0.1:1", "--http", "127.0.0.1:2"}) == "--id is required");
-  CHECK(error_of({"--id", "a", "--http", "127.0.0.1:2"}) == "--listen is required");
+  CHECK(error_of({"--id", "a", "--http", "127.0.0.1:2"}) ==
+        "--listen is required (or --channel ws)");
   CHECK(error_of({"--id", "a", "--listen", "127.0.0.1:2"}) == "--http is required");
   CHECK(error_of({"--id"}) == "--id needs a value");
   CHECK(error_of(with({"--listen", "nonsense"})) == "--listen: \"nonsense\" is not host:port");
@@ -100,4 +101,21 @@ TEST_CASE("flags: each mistake is named") {
   CHECK(error_of(with({"--in-memory", "--data-dir", "/d"})) ==
         "--in-memory and --data-dir exclude each other");
   CHECK(error_of(with({"--max-body", "0"})) == "--max-body: must be positive");
+  CHECK(error_of(with({"--channel", "udp"})) == "--channel: \"udp\" is not tcp or ws");
+  CHECK(error_of(with({"--channel", "ws"})) == "--channel ws needs --hub");
+  CHECK(error_of(with({"--hub", "ws://h:1"})) ==
+        "--hub: hub URL \"ws://h:1\" is not ws://host:port/<cluster>");
+}
+
+TEST_CASE("flags: over a WebSocket hub, peers are ids and --listen is not needed") {
+  const auto flags =
+      parse_flags({"--id", "a", "--http", "127.0.0.1:0", "--peer", "b", "--channel", "ws", "--hub",
+                   "ws://127.0.0.1:9000/prod", "--ws-hub", "127.0.0.1:9000"});
+  CHECK(flags.channel == "ws");
+  CHECK(flags.hub == "ws://127.0.0.1:9000/prod");
+  CHECK(flags.ws_hub == "127.0.0.1:9000");
+  REQUIRE(flags.peers.size() == 2);
+  CHECK(flags.peers[0].id == "b");
+  CHECK(flags.peers[1].id == "a");
+  CHECK(flags.peers[1].address.empty());
 }

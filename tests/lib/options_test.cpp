@@ -60,7 +60,13 @@ TEST_CASE("options: each broken rule names its option") {
   CHECK(error_of(o) == "\"peers\": \"b\" needs an address for the tcp channel");
   o = valid();
   o.in_process.reset();
-  CHECK(error_of(o) == "exactly one channel must be chosen: \"in_process\" or \"tcp\"");
+  CHECK(error_of(o) ==
+        "exactly one channel must be chosen: \"in_process\", \"tcp\" or \"websocket\"");
+  o = valid();
+  o.in_process.reset();
+  o.websocket = WebSocketChannelOptions{"http://h:1/c"};
+  CHECK(error_of(o) ==
+        "\"websocket.hub\": hub URL \"http://h:1/c\" is not ws://host:port/<cluster>");
   o = valid();
   o.perform_timeout = std::chrono::milliseconds(-1);
   CHECK(error_of(o) == "\"perform_timeout\" must not be negative");

@@ -143,18 +143,20 @@ asio::awaitable<bool> WsChannel::Impl::connect(WsStream& ws) {
   timeouts.handshake_timeout = config.handshake_timeout;
   ws.set_option(timeouts);
   ws.read_message_max(config.max_message_bytes);
-  auto [handshake_error] = co_await ws.async_handshake(url.host + ":" + url.port,
-                                                       "/" + url.cluster, as_tuple_awaitable);
+  const auto host = url.host + ":" + url.port;  // named: see hello()
+  const auto target = "/" + url.cluster;
+  auto [handshake_error] = co_await ws.async_handshake(host, target, as_tuple_awaitable);
   co_return !handshake_error;
 }
 
 // Sends the hello and reads the hub's answer; returns why it was refused
 // ("" when welcomed).
 asio::awaitable<std::string> WsChannel::Impl::hello(WsStream& ws) {
-  const Hello hello{protocol_version, url.cluster, config.id, std::string(hub_id)};
+  // g++ 12 destroys temporaries inside a co_await expression too early:
+  // the text must be a named local.
+  const auto text = encode(Hello{protocol_version, url.cluster, config.id, std::string(hub_id)});
   ws.text(true);
-  auto [write_error, written] =
-      co_await ws.async_write(asio::buffer(encode(hello)), as_tuple_awaitable);
+  auto [write_error, written] = co_await ws.async_write(asio::buffer(text), as_tuple_awaitable);
   if (write_error) co_return "the connection failed: " + write_error.message();
   asio::steady_timer deadline(executor, config.handshake_timeout);
   boost::beast::flat_buffer buffer;

@@ -31,10 +31,10 @@ std::optional<std::string> cluster_of(std::string_view target) {
 }
 
 asio::awaitable<void> refuse_http(boost::beast::tcp_stream& stream, http::status status,
-                                  std::string text) {
+                                  const std::string& text) {
   http::response<http::string_body> response{status, 11};
   response.set(http::field::content_type, "text/plain");
-  response.body() = std::move(text) + "\n";
+  response.body() = text + "\n";
   response.prepare_payload();
   response.keep_alive(false);
   co_await http::async_write(stream, response, as_tuple_awaitable);
@@ -116,12 +116,13 @@ asio::awaitable<std::optional<std::string>> WsHub::Impl::upgrade(Connection& con
   const auto& request = parser.get();
   const auto cluster = cluster_of(request.target());
   if (!boost::beast::websocket::is_upgrade(request)) {
-    co_await refuse_http(stream, http::status::upgrade_required,
-                         "this is a Conflux hub: connect with WebSocket to /<cluster>");
+    static const std::string text = "this is a Conflux hub: connect with WebSocket to /<cluster>";
+    co_await refuse_http(stream, http::status::upgrade_required, text);
     co_return std::nullopt;
   }
   if (!cluster) {
-    co_await refuse_http(stream, http::status::not_found, "the path must be /<cluster>");
+    static const std::string text = "the path must be /<cluster>";
+    co_await refuse_http(stream, http::status::not_found, text);
     co_return std::nullopt;
   }
   stream.expires_never();  // the WebSocket timeouts take over
@@ -170,21 +171,21 @@ asio::awaitable<bool> WsHub::Impl::admit(Connection& connection, const std::stri
     hello = decoded.value();
     reason = refusal_reason(*hello, cluster);
   }
+  // g++ 12 destroys temporaries inside a co_await expression too early:
+  // every buffer and argument below is a named local.
+  const auto answer = encode(HelloReply{reason.empty(), reason});
   if (reason.empty()) {
     connection.cluster = cluster;
     connection.id = hello->from;
-    co_await connection.ws.async_write(asio::buffer(encode(HelloReply{true, {}})),
-                                       as_tuple_awaitable);
+    co_await connection.ws.async_write(asio::buffer(answer), as_tuple_awaitable);
     co_return true;
   }
   ++stats.refused;
   log("refused " + connection.peer + ": " + reason);
-  if (hello) {
-    co_await connection.ws.async_write(asio::buffer(encode(HelloReply{false, reason})),
-                                       as_tuple_awaitable);
-  }
-  co_await connection.ws.async_close({hub::websocket::close_code::policy_error, reason.substr(0, 120)},
-                                     as_tuple_awaitable);
+  if (hello) co_await connection.ws.async_write(asio::buffer(answer), as_tuple_awaitable);
+  const hub::websocket::close_reason close{hub::websocket::close_code::policy_error,
+                                           reason.substr(0, 120)};
+  co_await connection.ws.async_close(close, as_tuple_awaitable);
   co_return false;
 }
 

@@ -20,7 +20,9 @@ asio::awaitable<void> WsHub::Impl::read_loop(Connection& connection) {
     boost::beast::flat_buffer buffer;
     auto [ec, n] = co_await connection.ws.async_read(buffer, as_tuple_awaitable);
     if (ec) {
-      std::string reason = ec == websocket::error::closed ? "" : ec.message();
+      const bool gone = ec == websocket::error::closed || ec == asio::error::eof ||
+                        ec == asio::error::connection_reset || ec == asio::error::operation_aborted;
+      std::string reason = gone ? "" : ec.message();  // a peer leaving is not news
       if (ec == websocket::error::message_too_big) {
         reason = "message over " + std::to_string(config.max_message_bytes) + " bytes";
         connection.request_close(websocket::close_code::too_big, reason);

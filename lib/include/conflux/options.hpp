@@ -59,13 +59,20 @@ struct TcpChannelOptions {
   std::string cluster = "conflux";  ///< peers must agree on it
 };
 
+/// Nodes joined through a WebSocket hub (transport/ws_hub.hpp), e.g.
+/// conflux-hub or a conflux-node started with --ws-hub.
+struct WebSocketChannelOptions {
+  std::string hub;  ///< "ws://host:port/<cluster>"
+};
+
 struct Options {
   std::string id;
   /// Every node of the cluster, this one included.
   std::vector<Peer> peers;
-  /// Exactly one of the two must be set.
+  /// Exactly one of the three must be set.
   std::optional<InProcessChannelOptions> in_process;
   std::optional<TcpChannelOptions> tcp;
+  std::optional<WebSocketChannelOptions> websocket;
 
   std::map<std::string, Method> methods;
   Reducer reduce;
