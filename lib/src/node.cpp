@@ -200,6 +200,7 @@ void Node::Impl::handle(detail::Event& event) {
   } else if (auto* done = std::get_if<detail::SyncDone>(&event)) {
     on_sync_done(*done);
   } else if (auto* packet = std::get_if<transport::Packet>(&event)) {
+    if (isolated) return;
     if (auto* message = std::get_if<raft::Message>(packet)) {
       const auto result = raft->step(std::move(*message));
       if (!result.ok()) options.log(LogLevel::warning, "refused a message: " + result.reason);
@@ -251,10 +252,14 @@ void Node::Impl::drain_ready() {
 }
 
 void Node::Impl::finish_ready(raft::Ready& ready) {
-  for (auto& message : ready.messages) channel->send(std::move(message));
+  for (auto& message : ready.messages) send(std::move(message));
   for (const auto& entry : ready.committed) on_applied(machine.apply(entry));
   counters.entries_applied += ready.committed.size();
   raft->advance(ready);
+}
+
+void Node::Impl::send(transport::Packet packet) {
+  if (!isolated) channel->send(std::move(packet));
 }
 
 void Node::Impl::on_sync_done(const detail::SyncDone& done) {
@@ -435,7 +440,8 @@ NodeStatus Node::status() const {
                     .applied = s.applied,
                     .last_index = s.last_index,
                     .error = impl_->storage_error,
-                    .peers = {}};
+                    .peers = {},
+                    .isolated = impl_->isolated};
   for (const auto& traffic : impl_->channel->status()) {
     PeerProgress peer{.id = traffic.id, .connected = traffic.connected, .match = std::nullopt};
     for (const auto& progress : s.peers) {
@@ -444,6 +450,28 @@ NodeStatus Node::status() const {
     status.peers.push_back(std::move(peer));
   }
   return status;
+}
+
+std::vector<LogEntryView> Node::log_tail(std::size_t count) const {
+  const auto& log = impl_->raft->log();
+  const auto commit = impl_->raft->commit();
+  const auto last = log.last_index();
+  const auto first = std::max(log.first_index(), last >= count ? last - count + 1 : 1);
+  std::vector<LogEntryView> tail;
+  for (auto index = first; index <= last; ++index) {
+    const auto& entry = log.at(index);
+    tail.push_back(LogEntryView{.index = entry.index,
+                                .term = entry.term,
+                                .committed = entry.index <= commit,
+                                .action = entry.type == raft::EntryType::normal
+                                              ? std::string(entry.payload.view())
+                                              : std::string()});
+  }
+  return tail;
+}
+
+void Node::set_isolated(bool isolated) {
+  impl_->isolated = isolated;
 }
 
 NodeMetrics Node::metrics() const {

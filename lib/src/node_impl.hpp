@@ -62,6 +62,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   void handle(detail::Event& event);
   void drain_ready();
   void finish_ready(raft::Ready& ready);
+  void send(transport::Packet packet);  // through the channel, unless isolated
   void on_sync_done(const detail::SyncDone& done);
   void storage_failed(const std::string& what);
   void on_applied(const detail::AppliedAction& applied);
@@ -108,6 +109,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   std::unique_ptr<transport::Channel> channel;
   std::optional<raft::Ready> syncing;  // written, waiting for the worker's fdatasync
   std::string storage_error;           // set once storage failed: nothing more is acknowledged
+  bool isolated = false;               // fault injection: no packet in or out
   std::unique_ptr<detail::SyncWorker> worker;  // declared after store: joined before it goes
 
   std::deque<detail::Event> events;

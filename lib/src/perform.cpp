@@ -139,7 +139,7 @@ void Node::Impl::forward(std::uint64_t id, const raft::NodeId& leader) {
   p.stage = Stage::forwarded;
   p.forwarded_to = leader;
   transport::PerformRequest request{id, p.call.method, boost::json::serialize(p.call.args)};
-  channel->send(transport::ClientMessage{options.id, leader, std::move(request)});
+  send(transport::ClientMessage{options.id, leader, std::move(request)});
 }
 
 // On the leader: runs a perform forwarded by another node and tells it the
@@ -166,7 +166,7 @@ void Node::Impl::serve_forwarded(const raft::NodeId& from,
         result.outcome == Outcome::failed ? std::string(to_string(result.code)) : std::string();
     reply.message = result.message;
   }
-  channel->send(transport::ClientMessage{options.id, from, std::move(reply)});
+  send(transport::ClientMessage{options.id, from, std::move(reply)});
 }
 
 void Node::Impl::on_reply(const raft::NodeId& from, const transport::PerformReply& reply) {

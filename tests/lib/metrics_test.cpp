@@ -1,5 +1,5 @@
-// Node::metrics() and Node::status() peers: what /metrics and /status are
-// built from.
+// What monitoring and the dashboard read: Node::metrics(), the peers in
+// Node::status(), Node::log_tail(), and the set_isolated() fault knob.
 
 #include <doctest/doctest.h>
 
@@ -95,4 +95,48 @@ TEST_CASE("log sink: role changes are logged at info") {
   CHECK(lines.back() == "leader in term 1");
   node.close([] {});
   io.run_for(std::chrono::seconds(1));
+}
+
+TEST_CASE("log_tail: the last entries, committed ones marked, the no-op without an action") {
+  NodeCluster c(3, Wire::in_process);
+  REQUIRE(c.wait_for_leader());
+  const auto leader = static_cast<std::size_t>(c.leader());
+  for (const char* item : {"a", "b"}) {
+    Result r;
+    c.node(leader).perform("append", {item}, r.handler());
+    REQUIRE(run_until(c.io, [&] { return r.done; }));
+  }
+  const auto tail = c.node(leader).log_tail(10);
+  REQUIRE(tail.size() == 3);
+  CHECK(tail[0].action.empty());  // the leader's no-op
+  CHECK(tail[1].action == "{\"append\":\"a\"}");
+  CHECK(tail[2].index == 3);
+  CHECK(tail[2].committed);
+  CHECK(c.node(leader).log_tail(1).size() == 1);
+  CHECK(c.node(leader).log_tail(1)[0].index == 3);
+}
+
+TEST_CASE("set_isolated: an isolated leader loses its leadership, and rejoins once healed") {
+  NodeCluster c(3, Wire::in_process);
+  REQUIRE(c.wait_for_leader());
+  const auto old = static_cast<std::size_t>(c.leader());
+  c.node(old).set_isolated(true);
+  CHECK(c.node(old).status().isolated);
+  const auto other_leads = [&] {
+    for (std::size_t i = 0; i < 3; ++i) {
+      if (i != old && c.node(i).status().role == "leader") return true;
+    }
+    return false;
+  };
+  REQUIRE(run_until(c.io, [&] { return other_leads() && c.node(old).status().role != "leader"; }));
+  Result during;
+  c.node(old).perform("append", {"cut"}, std::chrono::milliseconds(300), during.handler());
+  REQUIRE(run_until(c.io, [&] { return during.done; }));
+  CHECK(during.error);  // nothing gets through
+  c.node(old).set_isolated(false);
+  Result after;
+  c.node(old).perform("append", {"healed"}, after.handler());
+  REQUIRE(run_until(c.io, [&] { return after.done; }));
+  CHECK_FALSE(after.error);
+  CHECK(run_until(c.io, [&] { return c.converged(boost::json::array{"healed"}); }));
 }

@@ -53,6 +53,17 @@ struct NodeStatus {
   std::string error;
   /// Every other member of the cluster, in id order.
   std::vector<PeerProgress> peers;
+  /// Cut off from the others by set_isolated() (fault injection).
+  bool isolated = false;
+};
+
+/// One entry of this node's log, for display.
+struct LogEntryView {
+  std::uint64_t index = 0;
+  std::uint64_t term = 0;
+  bool committed = false;
+  /// The action's JSON text; empty for the no-op a new leader appends.
+  std::string action;
 };
 
 /// Called after each committed action (never for no-ops), in commit order.
@@ -120,6 +131,13 @@ class Node {
   NodeStatus status() const;
   /// Counters and latency histograms since the node was built.
   NodeMetrics metrics() const;
+  /// The last `count` entries of this node's log, oldest first.
+  std::vector<LogEntryView> log_tail(std::size_t count) const;
+
+  /// Fault injection (demos, tests): while isolated the node neither sends
+  /// nor accepts a packet, as if every link to it were cut. Its timers run
+  /// on: a leader steps down (check-quorum), a follower campaigns in vain.
+  void set_isolated(bool isolated);
 
   /// Fails pending performs with errc::closed, leaves the channel and stops
   /// every coroutine; completes when all have ended. Idempotent.

@@ -1,0 +1,85 @@
+// conflux-hub: a WebSocket hub on its own (transport/ws_hub.hpp). Peers join
+// with ws://HOST:PORT/<cluster>; several clusters may share it. Exit codes:
+// 0 after SIGINT/SIGTERM, 1 when it cannot listen, 2 for a bad command line.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <conflux/transport/address.hpp>
+#include <conflux/transport/ws_hub.hpp>
+#include <iostream>
+
+#include "console_log.hpp"
+
+namespace asio = boost::asio;
+using namespace conflux;
+
+namespace {
+
+constexpr const char* usage =
+    "usage: conflux-hub --listen HOST:PORT [--log-level error|warning|info|debug]\n"
+    "Relays messages between the peers of Conflux clusters over WebSocket.\n"
+    "Peers connect to ws://HOST:PORT/<cluster> (conflux-node --channel ws --hub URL).\n";
+
+int serve(const std::string& listen, LogLevel level) {
+  const auto log = server::console_log(level, "hub");
+  asio::io_context io(1);
+  transport::WsHub hub(io.get_executor(),
+                       transport::WsHubConfig{.listen = listen,
+                                              .log = [log](std::string_view line) {
+                                                log(LogLevel::warning, line);
+                                              }});
+  asio::co_spawn(io, hub.run(), asio::detached);
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    log(LogLevel::info, "stopping");
+    hub.close();
+  });
+  log(LogLevel::info, "listening on ws://" + listen.substr(0, listen.rfind(':')) + ":" +
+                          std::to_string(hub.port()) + "/<cluster>");
+  io.run();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string listen;
+  LogLevel level = LogLevel::info;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (arg == "--help" || arg == "-h") {
+      std::cout << usage;
+      return 0;
+    } else if (arg == "--listen" && has_value) {
+      listen = argv[++i];
+    } else if (arg == "--log-level" && has_value) {
+      const std::string name = argv[++i];
+      bool known = false;
+      for (const auto each : {LogLevel::error, LogLevel::warning, LogLevel::info, LogLevel::debug}) {
+        if (name == to_string(each)) level = each, known = true;
+      }
+      if (!known) {
+        std::cerr << "conflux-hub: --log-level: \"" << name << "\" is not a level\n" << usage;
+        return 2;
+      }
+    } else {
+      std::cerr << "conflux-hub: bad argument \"" << arg << "\"\n" << usage;
+      return 2;
+    }
+  }
+  try {
+    transport::split_address(listen);
+  } catch (const std::invalid_argument& error) {
+    std::cerr << "conflux-hub: --listen: " << error.what() << '\n' << usage;
+    return 2;
+  }
+  try {
+    return serve(listen, level);
+  } catch (const std::exception& error) {
+    std::cerr << "conflux-hub: cannot start: " << error.what() << '\n';
+    return 1;
+  }
+}
