@@ -90,9 +90,11 @@ int DemoCluster::leader() const {
 // closed (their performs fail): stop both, then drop them.
 void DemoCluster::kill(std::size_t i, std::function<void()> done) {
   auto& member = members_.at(i);
-  if (!member.node) return done();
+  if (!member.node || member.stopping) return done();
+  member.stopping = true;
   auto finished = after(2, [this, i, done = std::move(done)] {
     auto& m = members_.at(i);
+    m.stopping = false;
     m.http.reset();
     m.api.reset();
     m.node.reset();
@@ -109,6 +111,34 @@ void DemoCluster::restart(std::size_t i) {
 void DemoCluster::stop(std::function<void()> done) {
   auto finished = after(members_.size(), std::move(done));
   for (std::size_t i = 0; i < members_.size(); ++i) kill(i, finished);
+}
+
+std::vector<server::DashboardNode> DemoCluster::nodes() {
+  std::vector<server::DashboardNode> shown;
+  for (std::size_t i = 0; i < members_.size(); ++i)
+    shown.push_back({members_[i].id, http_url(i), members_[i].node.get()});
+  return shown;
+}
+
+std::string DemoCluster::control(const std::string& op, const std::string& id) {
+  std::size_t i = 0;
+  while (i < members_.size() && members_[i].id != id) ++i;
+  if (i == members_.size()) return "no node " + id;
+  auto& member = members_[i];
+  if (op == "restart") {
+    if (member.node) return id + " is " + (member.stopping ? "still stopping" : "running");
+    restart(i);
+    return "";
+  }
+  if (!member.node || member.stopping) return id + " is not running";
+  if (op == "kill") {
+    kill(i, [] {});
+  } else if (op == "isolate" || op == "heal") {
+    member.node->set_isolated(op == "isolate");
+  } else {
+    return "unknown control \"" + op + "\"";
+  }
+  return "";
 }
 
 }  // namespace conflux::demo

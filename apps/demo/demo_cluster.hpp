@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "dashboard.hpp"
 #include "http_server.hpp"
 #include "node_api.hpp"
 
@@ -22,11 +23,11 @@ struct DemoOptions {
   LogSink log;
 };
 
-class DemoCluster {
+class DemoCluster final : public server::DashboardSource {
  public:
   /// Picks free loopback ports, then starts every node and its HTTP API.
   DemoCluster(boost::asio::any_io_executor executor, DemoOptions options);
-  ~DemoCluster();
+  ~DemoCluster() override;
 
   std::size_t size() const { return members_.size(); }
   const std::string& id(std::size_t i) const { return members_.at(i).id; }
@@ -46,6 +47,11 @@ class DemoCluster {
   /// Closes every node; `done` runs once all have stopped.
   void stop(std::function<void()> done);
 
+  // The dashboard's view: every node, with kill, restart, isolate and heal.
+  std::vector<server::DashboardNode> nodes() override;
+  bool has_controls() const override { return true; }
+  std::string control(const std::string& op, const std::string& id) override;
+
  private:
   struct Member {
     std::string id;
@@ -54,6 +60,7 @@ class DemoCluster {
     std::unique_ptr<Node> node;
     std::unique_ptr<server::NodeApi> api;
     std::unique_ptr<server::HttpServer> http;
+    bool stopping = false;  // kill() in progress
   };
   void start(Member& member);
 

@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "console_log.hpp"
+#include "dashboard.hpp"
 #include "demo_cluster.hpp"
 #include "failover.hpp"
 #include "status_table.hpp"
@@ -23,18 +24,21 @@ using namespace conflux;
 namespace {
 
 constexpr const char* usage =
-    "usage: conflux-demo [--scenario failover] [--nodes N] [--data-dir DIR]\n"
+    "usage: conflux-demo [--scenario failover] [--nodes N] [--data-dir DIR] [--dashboard H:P]\n"
     "  (no scenario)         live status table, refreshed every second, until Ctrl-C\n"
     "  --scenario failover   scripted tour: perform, kill the leader, re-elect,\n"
     "                        perform, restart, catch up, compare states; exit 0 if right\n"
     "  --nodes N             cluster size, 1 to 9 (default 5)\n"
     "  --data-dir DIR        keep the nodes' data there (default: a temporary directory,\n"
-    "                        removed at exit)\n";
+    "                        removed at exit)\n"
+    "  --dashboard HOST:PORT serve the live dashboard there (default 127.0.0.1:8080, or\n"
+    "                        any free port if taken; with --scenario: only if given)\n";
 
 struct DemoFlags {
   bool failover = false;
   std::size_t nodes = 5;
   std::filesystem::path data_dir;
+  std::string dashboard;
 };
 
 /// Returns nullopt after printing an error (exit 2) or the usage (exit 0).
@@ -55,6 +59,8 @@ std::optional<DemoFlags> parse(int argc, char** argv, int& exit_code) {
       flags.nodes = static_cast<std::size_t>(std::atoi(argv[++i]));
     } else if (arg == "--data-dir" && has_value) {
       flags.data_dir = argv[++i];
+    } else if (arg == "--dashboard" && has_value) {
+      flags.dashboard = argv[++i];
     } else {
       std::cerr << "conflux-demo: bad argument \"" << arg << "\"\n" << usage;
       exit_code = 2;
@@ -75,9 +81,31 @@ void refresh(asio::steady_timer& timer, demo::DemoCluster& cluster, const std::s
   });
 }
 
-std::string live_header(demo::DemoCluster& cluster) {
+/// The dashboard at `listen`; in live mode without --dashboard, 8080 or,
+/// when that is taken, any free port.
+std::unique_ptr<server::Dashboard> start_dashboard(asio::io_context& io, demo::DemoCluster& cluster,
+                                                   const DemoFlags& flags, const LogSink& log) {
+  if (flags.dashboard.empty() && flags.failover) return nullptr;
+  const auto make = [&](const std::string& listen) {
+    return std::make_unique<server::Dashboard>(io.get_executor(), cluster,
+                                               server::DashboardOptions{listen, log});
+  };
+  std::unique_ptr<server::Dashboard> dashboard;
+  try {
+    dashboard = make(flags.dashboard.empty() ? "127.0.0.1:8080" : flags.dashboard);
+  } catch (const std::system_error&) {
+    if (!flags.dashboard.empty()) throw;
+    dashboard = make("127.0.0.1:0");
+  }
+  dashboard->start();
+  std::cout << "dashboard: " << dashboard->url() << std::endl;
+  return dashboard;
+}
+
+std::string live_header(demo::DemoCluster& cluster, const server::Dashboard& dashboard) {
   std::string header = "Conflux demo: " + std::to_string(cluster.size()) +
-                       " kv nodes on loopback. Try:\n  curl -XPOST " + cluster.http_url(0) +
+                       " kv nodes on loopback.\nDashboard: " + dashboard.url() +
+                       "\nTry:\n  curl -XPOST " + cluster.http_url(0) +
                        "/perform/put -d '[\"greeting\", \"hello\"]'\n  curl " +
                        cluster.http_url(cluster.size() - 1) + "/state\n" +
                        "Ctrl-C to stop.\n\n";
@@ -86,16 +114,17 @@ std::string live_header(demo::DemoCluster& cluster) {
 
 int run(const DemoFlags& flags, const std::filesystem::path& data_dir) {
   asio::io_context io(1);
+  const auto log = server::console_log(LogLevel::warning, "demo");
   demo::DemoCluster cluster(io.get_executor(),
-                            {.nodes = flags.nodes,
-                             .data_dir = data_dir,
-                             .log = server::console_log(LogLevel::warning, "demo")});
+                            {.nodes = flags.nodes, .data_dir = data_dir, .log = log});
+  const auto dashboard = start_dashboard(io, cluster, flags, log);
   int status = 0;
   asio::signal_set signals(io, SIGINT, SIGTERM);
   asio::steady_timer timer(io);
   bool stopping = false;
   const auto stop = [&] {
     if (std::exchange(stopping, true)) return;
+    if (dashboard) dashboard->stop();
     signals.cancel();
     timer.cancel();
     cluster.stop([] {});
@@ -118,7 +147,7 @@ int run(const DemoFlags& flags, const std::filesystem::path& data_dir) {
                      stop();
                    });
   } else {
-    refresh(timer, cluster, live_header(cluster));
+    refresh(timer, cluster, live_header(cluster, *dashboard));
   }
   io.run();
   return status;

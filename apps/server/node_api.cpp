@@ -57,6 +57,7 @@ json::value status_json(const NodeStatus& status) {
           {"applied", status.applied},
           {"last_index", status.last_index},
           {"error", status.error.empty() ? json::value(nullptr) : json::value(status.error)},
+          {"isolated", status.isolated},
           {"peers", std::move(peers)}};
 }
 

@@ -1,0 +1,266 @@
+// The dashboard server: static files over HTTP, and one WebSocket per open
+// page that receives snapshots and sends commands. One reader and one
+// writer per WebSocket, as Beast requires.
+#include "dashboard.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <conflux/transport/address.hpp>
+#include <deque>
+#include <list>
+
+#include "dashboard_assets.hpp"
+#include "dashboard_snapshot.hpp"
+
+namespace conflux::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace json = boost::json;
+using namespace asio::experimental::awaitable_operators;
+using tcp = asio::ip::tcp;
+
+namespace {
+constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+constexpr auto refresh = std::chrono::milliseconds(100);
+constexpr std::size_t max_queued = 64;  // a page that reads slower loses snapshots
+}  // namespace
+
+std::string DashboardSource::control(const std::string&, const std::string&) {
+  return "this dashboard has no node controls";
+}
+
+/// One open page.
+struct Page {
+  explicit Page(websocket::stream<beast::tcp_stream> s)
+      : ws(std::move(s)), wake(ws.get_executor(), asio::steady_timer::time_point::max()) {}
+  websocket::stream<beast::tcp_stream> ws;
+  std::deque<std::string> queue;
+  asio::steady_timer wake;
+  bool closed = false;
+
+  void push(std::string text) {
+    if (closed || queue.size() >= max_queued) return;
+    queue.push_back(std::move(text));
+    wake.cancel();
+  }
+};
+
+struct Dashboard::Impl : std::enable_shared_from_this<Dashboard::Impl> {
+  Impl(asio::any_io_executor ex, DashboardSource& s, DashboardOptions o)
+      : executor(ex), source(s), options(std::move(o)), acceptor(ex), ticker(ex) {
+    const auto [host, port] = transport::split_address(options.listen);
+    tcp::resolver resolver(ex);
+    const auto endpoint = resolver.resolve(host, port, tcp::resolver::passive).begin()->endpoint();
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(tcp::acceptor::reuse_address(true));
+    boost::system::error_code ec;
+    acceptor.bind(endpoint, ec);
+    if (ec) throw std::system_error(ec, "cannot listen for the dashboard on " + options.listen);
+    acceptor.listen();
+  }
+
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> serve(tcp::socket socket);
+  asio::awaitable<void> run_page(std::shared_ptr<Page> page);
+  asio::awaitable<void> read_commands(std::shared_ptr<Page> page);
+  asio::awaitable<void> write_queue(std::shared_ptr<Page> page);
+  asio::awaitable<void> perform(std::weak_ptr<Page> page, std::int64_t id, std::string node,
+                                std::string method, json::array args);
+  void command(const std::shared_ptr<Page>& page, const std::string& text);
+  asio::awaitable<void> broadcast_changes();
+
+  asio::any_io_executor executor;
+  DashboardSource& source;
+  DashboardOptions options;
+  tcp::acceptor acceptor;
+  asio::steady_timer ticker;
+  std::list<std::weak_ptr<Page>> pages;
+  std::string last_snapshot;
+  bool stopped = false;
+};
+
+asio::awaitable<void> Dashboard::Impl::accept_loop() {
+  auto self = shared_from_this();
+  while (!stopped) {
+    auto [ec, socket] = co_await acceptor.async_accept(as_tuple_awaitable);
+    if (ec) {
+      if (stopped) break;
+      continue;
+    }
+    asio::co_spawn(executor, serve(std::move(socket)), asio::detached);
+  }
+}
+
+// One request per connection: a file, or the upgrade to the page's WebSocket.
+asio::awaitable<void> Dashboard::Impl::serve(tcp::socket socket) {
+  auto self = shared_from_this();
+  beast::tcp_stream stream(std::move(socket));
+  stream.expires_after(std::chrono::seconds(10));
+  beast::flat_buffer buffer;
+  http::request_parser<http::empty_body> parser;
+  auto [ec, n] = co_await http::async_read(stream, buffer, parser, as_tuple_awaitable);
+  if (ec) co_return;
+  const auto& request = parser.get();
+  if (request.target() == "/ws" && websocket::is_upgrade(request)) {
+    stream.expires_never();
+    auto page = std::make_shared<Page>(websocket::stream<beast::tcp_stream>(std::move(stream)));
+    page->ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    auto [accept_error] = co_await page->ws.async_accept(request, as_tuple_awaitable);
+    if (!accept_error) co_await run_page(page);
+    co_return;
+  }
+  const auto asset = dashboard_asset(request.target());
+  http::response<http::string_body> response{asset ? http::status::ok : http::status::not_found,
+                                             request.version()};
+  response.set(http::field::content_type, asset ? asset->content_type : "text/plain");
+  response.set(http::field::cache_control, "no-cache");
+  response.body() = asset ? std::string(asset->body) : std::string("not found\n");
+  response.keep_alive(false);
+  response.prepare_payload();
+  co_await http::async_write(stream, response, as_tuple_awaitable);
+}
+
+asio::awaitable<void> Dashboard::Impl::run_page(std::shared_ptr<Page> page) {
+  pages.push_back(page);
+  page->push(last_snapshot.empty() ? snapshot_json(source) : last_snapshot);
+  co_await (read_commands(page) && write_queue(page));
+}
+
+asio::awaitable<void> Dashboard::Impl::read_commands(std::shared_ptr<Page> page) {
+  for (;;) {
+    beast::flat_buffer buffer;
+    auto [ec, n] = co_await page->ws.async_read(buffer, as_tuple_awaitable);
+    if (ec) break;
+    command(page, beast::buffers_to_string(buffer.data()));
+  }
+  page->closed = true;
+  page->wake.cancel();
+}
+
+asio::awaitable<void> Dashboard::Impl::write_queue(std::shared_ptr<Page> page) {
+  while (!page->closed) {
+    if (page->queue.empty()) {
+      page->wake.expires_at(asio::steady_timer::time_point::max());
+      co_await page->wake.async_wait(as_tuple_awaitable);
+      continue;
+    }
+    const auto text = std::move(page->queue.front());
+    page->queue.pop_front();
+    page->ws.text(true);
+    auto [ec, n] = co_await page->ws.async_write(asio::buffer(text), as_tuple_awaitable);
+    if (ec) break;
+  }
+  beast::get_lowest_layer(page->ws).close();  // ends the reader too
+}
+
+// {"id", "op": "perform", "node", "method", "args"} or {"id", "op", "node"}
+// for the controls; every command gets {"type": "reply", "id", "ok", ...}.
+void Dashboard::Impl::command(const std::shared_ptr<Page>& page, const std::string& text) {
+  boost::system::error_code ec;
+  const auto value = json::parse(text, ec);
+  const auto* object = ec ? nullptr : value.if_object();
+  const auto* id = object ? object->if_contains("id") : nullptr;
+  const auto* op = object ? object->if_contains("op") : nullptr;
+  const auto* node = object ? object->if_contains("node") : nullptr;
+  if (!id || !id->is_int64() || !op || !op->is_string() || !node || !node->is_string()) {
+    return page->push(reply_json(0, "malformed command", "bad_command"));
+  }
+  const auto name = std::string(node->get_string());
+  if (*op == "perform") {
+    const auto* method = object->if_contains("method");
+    const auto* args = object->if_contains("args");
+    if (!method || !method->is_string() || !args || !args->is_array())
+      return page->push(reply_json(id->get_int64(), "perform needs method and args", "bad_command"));
+    asio::co_spawn(executor,
+                   perform(page, id->get_int64(), name, std::string(method->get_string()),
+                           args->get_array()),
+                   asio::detached);
+    return;
+  }
+  const auto problem = source.has_controls() ? source.control(std::string(op->get_string()), name)
+                                             : std::string("this dashboard has no node controls");
+  page->push(problem.empty() ? reply_json(id->get_int64(), json::value(nullptr))
+                             : reply_json(id->get_int64(), problem, "refused"));
+}
+
+asio::awaitable<void> Dashboard::Impl::perform(std::weak_ptr<Page> page, std::int64_t id,
+                                               std::string node, std::string method,
+                                               json::array args) {
+  auto self = shared_from_this();
+  Node* target = nullptr;
+  for (const auto& each : source.nodes()) {
+    if (each.id == node) target = each.node;
+  }
+  std::string reply;
+  if (!target) {
+    reply = reply_json(id, "node " + node + " is not running", "not_running");
+  } else {
+    auto [failure, result] =
+        co_await target->perform(method, std::move(args), asio::as_tuple(asio::use_awaitable));
+    reply = reply_json(id, failure, result);
+  }
+  if (auto open = page.lock()) open->push(std::move(reply));
+}
+
+// Every 100 ms: if any node's snapshot changed, every open page gets it.
+asio::awaitable<void> Dashboard::Impl::broadcast_changes() {
+  auto self = shared_from_this();
+  while (!stopped) {
+    auto snapshot = snapshot_json(source);
+    if (snapshot != last_snapshot) {
+      last_snapshot = std::move(snapshot);
+      pages.remove_if([](const auto& weak) { return weak.expired(); });
+      for (const auto& weak : pages) {
+        if (auto page = weak.lock()) page->push(last_snapshot);
+      }
+    }
+    ticker.expires_after(refresh);
+    co_await ticker.async_wait(as_tuple_awaitable);
+  }
+}
+
+Dashboard::Dashboard(asio::any_io_executor executor, DashboardSource& source,
+                     DashboardOptions options)
+    : impl_(std::make_shared<Impl>(executor, source, std::move(options))) {}
+
+Dashboard::~Dashboard() {
+  stop();
+}
+
+std::string Dashboard::url() const {
+  const auto endpoint = impl_->acceptor.local_endpoint();
+  return "http://" + endpoint.address().to_string() + ":" + std::to_string(endpoint.port()) + "/";
+}
+
+void Dashboard::start() {
+  asio::co_spawn(impl_->executor, impl_->accept_loop(), asio::detached);
+  asio::co_spawn(impl_->executor, impl_->broadcast_changes(), asio::detached);
+}
+
+void Dashboard::stop() {
+  auto& impl = *impl_;
+  if (std::exchange(impl.stopped, true)) return;
+  boost::system::error_code ignored;
+  impl.acceptor.close(ignored);
+  impl.ticker.cancel();
+  for (const auto& weak : impl.pages) {
+    if (auto page = weak.lock()) beast::get_lowest_layer(page->ws).close();
+  }
+}
+
+}  // namespace conflux::server
