@@ -1,6 +1,8 @@
 # Thin wrapper: every real decision lives in CMakeLists.txt and CMakePresets.json.
 PRESET ?= release
-PACKAGES := g++ cmake ninja-build libboost1.81-dev libboost-json1.81-dev doctest-dev
+PACKAGES := g++ cmake ninja-build libboost1.81-dev libboost-json1.81-dev doctest-dev chromium
+# The browser test drives Debian's Chromium with playwright-core from npm (no browser download).
+PLAYWRIGHT := build/npm/node_modules/playwright-core
 
 .PHONY: deps build test demo clean
 
@@ -10,11 +12,13 @@ deps:
 	for p in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
+	command -v node >/dev/null && command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing missing packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
 	fi
+	@[ -d $(PLAYWRIGHT) ] || npm install --prefix build/npm --no-audit --no-fund --loglevel=error playwright-core@1
 
 build: deps
 	cmake --preset $(PRESET)
