@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "support/free_port.hpp"
 #include "transport/run_until.hpp"
 
 namespace conflux::test {
@@ -47,12 +48,6 @@ inline std::map<std::string, Method> list_methods() {
     return boost::json::object{{"poison", true}};
   };
   return methods;
-}
-
-inline std::uint16_t free_port() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return acceptor.local_endpoint().port();
 }
 
 class NodeCluster {

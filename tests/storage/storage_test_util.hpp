@@ -19,33 +19,16 @@
 #include <system_error>
 #include <vector>
 
+#include "support/temp_dir.hpp"
+
 namespace conflux::storage::test {
 
 namespace fs = std::filesystem;
 
-/// A fresh directory under the system's temporary directory, removed with
-/// everything in it when the object goes.
-class TempDir {
+/// A fresh directory, removed with everything in it when the object goes.
+class TempDir : public conflux::test::TempDir {
  public:
-  TempDir() {
-    std::random_device random;
-    const auto suffix =
-        std::to_string(::getpid()) + "-" + std::to_string(random()) + std::to_string(random());
-    path_ = fs::temp_directory_path() / ("conflux-storage-test-" + suffix);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
+  TempDir() : conflux::test::TempDir("conflux-storage-test") {}
 };
 
 /// The payload of the entry at (index, term): 0 to 60 bytes, all following

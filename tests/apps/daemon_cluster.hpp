@@ -1,0 +1,95 @@
+#pragma once
+// A cluster of conflux-node processes on loopback for the daemon tests:
+// ephemeral ports, durable data directories under a fresh temporary
+// directory (removed at the end, after every process is killed), short
+// Raft timings, and one log file per node that a test prints on failure
+// with INFO(cluster.logs()).
+
+#include <boost/json/value.hpp>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "apps/http_client.hpp"
+#include "apps/process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace conflux::test {
+
+using namespace std::chrono_literals;
+
+/// The conflux-node binary under test (set by CMake).
+std::filesystem::path node_binary();
+
+/// A node's GET /status.
+struct DaemonStatus {
+  std::string id;
+  std::string role;
+  std::string leader;  ///< empty when unknown
+  std::uint64_t term = 0;
+  std::uint64_t commit = 0;
+  std::uint64_t applied = 0;
+  std::uint64_t last_index = 0;
+};
+
+/// Parses a /status body; nullopt if it is not the expected JSON.
+std::optional<DaemonStatus> parse_status(const std::string& body);
+
+class DaemonCluster {
+ public:
+  /// Starts `size` nodes n1..nN at once; `flags` are added to every node's
+  /// command line after the defaults (a later flag overrides an earlier one).
+  explicit DaemonCluster(std::size_t size, std::vector<std::string> flags = {});
+  DaemonCluster(const DaemonCluster&) = delete;
+  DaemonCluster& operator=(const DaemonCluster&) = delete;
+
+  std::size_t size() const { return members_.size(); }
+  const std::string& id(std::size_t i) const { return members_.at(i).id; }
+  std::uint16_t http_port(std::size_t i) const { return members_.at(i).http_port; }
+  std::vector<std::uint16_t> http_ports() const;
+  ChildProcess& process(std::size_t i) { return *members_.at(i).process; }
+  /// Starts node i again on its ports and data directory. Precondition: its
+  /// previous process has exited (kill() or wait_for_exit()).
+  void start(std::size_t i);
+  /// Running and not paused: expected to answer.
+  bool live(std::size_t i) const;
+
+  std::optional<DaemonStatus> status(std::size_t i, std::chrono::milliseconds timeout = 1s) const;
+  /// POST /perform/<method> with `args` as the body, on node i.
+  HttpReply perform(std::size_t i, const std::string& method, const boost::json::array& args,
+                    std::chrono::milliseconds timeout = 5s) const;
+
+  /// Waits until every live node answers /status naming the same leader, and
+  /// that node alone reports the leader role; its index, or nullopt at the
+  /// deadline.
+  std::optional<std::size_t> wait_for_leader(std::chrono::milliseconds timeout = 10s) const;
+  /// Waits until GET /state returns the same JSON on every live node; that
+  /// state, or nullopt at the deadline.
+  std::optional<boost::json::value> wait_for_same_state(
+      std::chrono::milliseconds timeout = 10s) const;
+
+  /// The last lines of each node's log, for failure messages.
+  std::string logs() const;
+  const std::filesystem::path& directory() const { return directory_.path(); }
+
+ private:
+  struct Member {
+    std::string id;
+    std::uint16_t peer_port = 0;
+    std::uint16_t http_port = 0;
+    std::unique_ptr<ChildProcess> process;
+  };
+  std::vector<std::string> command_line(std::size_t i) const;
+  std::optional<std::size_t> agreed_leader() const;
+  std::optional<boost::json::value> same_state() const;
+
+  TempDir directory_{"conflux-daemon-test"};  // declared first: removed after the processes die
+  std::vector<std::string> flags_;
+  std::vector<Member> members_;
+};
+
+}  // namespace conflux::test
