@@ -91,6 +91,11 @@ const std::map<std::string, Setter>& valued_flags() {
          }
          f.hub = v;
        }},
+      {"--dashboard",
+       [](Flags& f, const std::string& v) {
+         check_address("--dashboard", v);
+         f.dashboard = v;
+       }},
       {"--ws-hub",
        [](Flags& f, const std::string& v) {
          check_address("--ws-hub", v);
@@ -192,6 +197,7 @@ Runs one replica of a Conflux cluster, serving its HTTP API.
   --listen HOST:PORT       where peers connect (tcp)
   --hub ws://HOST:PORT/CLUSTER  the hub to join (ws); --peer then takes ids alone
   --ws-hub HOST:PORT       also run a WebSocket hub in this process
+  --dashboard HOST:PORT    serve the live dashboard of this node there
   --http HOST:PORT         the HTTP API (port 0 picks one; the address is logged)
   --peer ID=HOST:PORT      a member of the cluster (repeat for each; this node is
                            added with its --listen address when not listed)

@@ -18,6 +18,7 @@ struct Flags {
   std::string hub;              ///< ws://host:port/<cluster> (ws)
   std::string ws_hub;           ///< host:port of a hub to run in this process
   std::string http;             ///< the HTTP API
+  std::string dashboard;        ///< host:port of the live dashboard, if wanted
   std::vector<Peer> peers;
   std::string cluster = "conflux";
   std::string app = "kv";

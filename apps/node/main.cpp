@@ -13,6 +13,7 @@
 
 #include "apps.hpp"
 #include "console_log.hpp"
+#include "dashboard.hpp"
 #include "flags.hpp"
 #include "node_api.hpp"
 
@@ -42,6 +43,19 @@ Options node_options(const daemon::Flags& flags, const LogSink& log) {
   return options;
 }
 
+/// What --dashboard shows: this node (its peers appear in its status).
+class ThisNode final : public server::DashboardSource {
+ public:
+  ThisNode(Node& node, std::string http) : node_(node), http_(std::move(http)) {}
+  std::vector<server::DashboardNode> nodes() override {
+    return {{node_.status().id, "http://" + http_, &node_}};
+  }
+
+ private:
+  Node& node_;
+  std::string http_;
+};
+
 /// The hub of --ws-hub, served from this process until close().
 std::unique_ptr<transport::WsHub> start_hub(asio::io_context& io, const daemon::Flags& flags,
                                             const LogSink& log) {
@@ -59,9 +73,9 @@ std::unique_ptr<transport::WsHub> start_hub(asio::io_context& io, const daemon::
 // close the node (and the hub, if this process runs one); io.run() returns
 // once all are done. A second signal exits at once.
 void stop_on_signal(asio::signal_set& signals, server::HttpServer& http, Node& node,
-                    transport::WsHub* hub, const LogSink& log) {
+                    transport::WsHub* hub, server::Dashboard* dashboard, const LogSink& log) {
   // Everything captured outlives io.run(): it all belongs to run().
-  signals.async_wait([s = &signals, h = &http, n = &node, hub, log](
+  signals.async_wait([s = &signals, h = &http, n = &node, hub, dashboard, log](
                          const boost::system::error_code& ec, int signal) {
     if (ec) return;
     log(LogLevel::info, std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
@@ -71,6 +85,7 @@ void stop_on_signal(asio::signal_set& signals, server::HttpServer& http, Node& n
       log(LogLevel::warning, "second signal: exiting at once");
       std::_Exit(1);
     });
+    if (dashboard) dashboard->stop();
     h->stop([s, n, hub, log] {
       n->close([s, hub, log] {
         if (hub) hub->close();
@@ -108,8 +123,16 @@ int run(const daemon::Flags& flags) {
                           std::ref(api));
   http_server = &http;
   http.start();
+  ThisNode shown(*node, http.address());
+  std::unique_ptr<server::Dashboard> dashboard;
+  if (!flags.dashboard.empty()) {
+    dashboard = std::make_unique<server::Dashboard>(io.get_executor(), shown,
+                                                    server::DashboardOptions{flags.dashboard, log});
+    dashboard->start();
+    log(LogLevel::info, "dashboard on " + dashboard->url());
+  }
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  stop_on_signal(signals, http, *node, hub.get(), log);
+  stop_on_signal(signals, http, *node, hub.get(), dashboard.get(), log);
   const auto peers = flags.channel == "ws" ? "peers through " + flags.hub : "peers on " + flags.listen;
   log(LogLevel::info, peers + ", HTTP API on http://" + http.address() +
                           ", app " + flags.app + ", " +
