@@ -79,6 +79,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   void dispatch_waiting();
   void run_on_leader(std::uint64_t id);
   void forward(std::uint64_t id, const raft::NodeId& leader);
+  bool reachable(const raft::NodeId& peer) const;
   void serve_forwarded(const raft::NodeId& from, const transport::PerformRequest& request);
   void on_reply(const raft::NodeId& from, const transport::PerformReply& reply);
   void check_forwarded();

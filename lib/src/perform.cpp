@@ -67,10 +67,21 @@ void Node::Impl::dispatch_waiting() {
   for (const auto id : waiting) {
     if (leader == options.id) {
       run_on_leader(id);
-    } else if (pending.at(id).refused_by != leader) {
+    } else if (pending.at(id).refused_by != leader && reachable(leader)) {
       forward(id, leader);
     }
   }
+}
+
+// A perform is forwarded only over a live link: one sent to a leader that
+// is down would end as outcome_unknown once another leader is elected,
+// while a perform that waits here certainly was not proposed and goes to
+// whichever leader is reachable next.
+bool Node::Impl::reachable(const raft::NodeId& peer) const {
+  for (const auto& status : channel->status()) {
+    if (status.id == peer) return status.connected;
+  }
+  return false;
 }
 
 // REFERENCE.md: the leader runs the method synchronously against its
@@ -240,7 +251,7 @@ void Node::Impl::expire(Clock::time_point now) {
   }
   for (const auto id : expired) {
     if (pending.at(id).stage == Stage::waiting_leader) {
-      fail(id, errc::no_leader, "no leader was known before the timeout; nothing was proposed");
+      fail(id, errc::no_leader, "no reachable leader before the timeout; nothing was proposed");
     } else {
       fail(id, errc::timeout, "timed out before the action was committed");
     }

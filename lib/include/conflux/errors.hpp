@@ -19,7 +19,7 @@ enum class errc {
   outcome_unknown,     ///< the leader changed before it answered: the action may or may not commit
   closed,              ///< the node was closed
   bad_arguments,       ///< arguments or action could not be carried (not JSON, too large)
-  no_leader,           ///< no leader was known before the timeout; nothing was proposed: retry
+  no_leader,           ///< no reachable leader before the timeout; nothing was proposed: retry
 };
 
 /// The code's name, as in the enum ("unknown_method", ...): used on the wire.
