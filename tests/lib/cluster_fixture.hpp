@@ -8,7 +8,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json.hpp>
 #include <conflux/conflux.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <conflux/transport/memory_channel.hpp>
+#include <conflux/transport/ws_hub.hpp>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,7 +21,11 @@
 
 namespace conflux::test {
 
-enum class Wire { in_process, tcp };
+enum class Wire { in_process, tcp, websocket };
+
+inline const char* to_string(Wire wire) {
+  return wire == Wire::in_process ? "in-process" : wire == Wire::tcp ? "tcp" : "websocket";
+}
 
 inline boost::json::value list_reduce(const boost::json::value& state,
                                       const boost::json::value& action) {
@@ -53,6 +60,10 @@ inline std::map<std::string, Method> list_methods() {
 class NodeCluster {
  public:
   NodeCluster(std::size_t size, Wire wire) {
+    if (wire == Wire::websocket) {
+      hub = std::make_unique<transport::WsHub>(io.get_executor(), transport::WsHubConfig{});
+      boost::asio::co_spawn(io, hub->run(), boost::asio::detached);
+    }
     std::vector<Peer> peers;
     for (std::size_t i = 0; i < size; ++i) {
       peers.push_back(
@@ -64,8 +75,10 @@ class NodeCluster {
       options.peers = peers;
       if (wire == Wire::in_process) {
         options.in_process = InProcessChannelOptions{&network};
-      } else {
+      } else if (wire == Wire::tcp) {
         options.tcp = TcpChannelOptions{peer.address, "test"};
+      } else {
+        options.websocket = WebSocketChannelOptions{hub_url()};
       }
       options.methods = list_methods();
       options.reduce = list_reduce;
@@ -78,6 +91,7 @@ class NodeCluster {
   }
   ~NodeCluster() {
     for (auto& node : nodes) node->close([] {});
+    if (hub) hub->close();
     io.restart();
     io.run_for(std::chrono::seconds(5));
   }
@@ -103,7 +117,10 @@ class NodeCluster {
     return true;
   }
 
+  std::string hub_url() const { return "ws://127.0.0.1:" + std::to_string(hub->port()) + "/test"; }
+
   boost::asio::io_context io;
+  std::unique_ptr<transport::WsHub> hub;  // with Wire::websocket
   transport::InProcessNetwork network{7};
   std::vector<std::string> ids;
   std::vector<std::unique_ptr<Node>> nodes;

@@ -24,12 +24,16 @@ Result perform(NodeCluster& c, std::size_t node, const std::string& method, arra
 
 }  // namespace
 
+// Bodies of test cases run once per channel (defined below them).
+static void concurrent_performs(Wire wire);
+static void follower_performs_and_failover(Wire wire);
+
 TEST_CASE(
     "perform: an action, an action with arguments, null and an error, on every cluster size") {
-  for (const auto wire : {Wire::in_process, Wire::tcp}) {
+  for (const auto wire : {Wire::in_process, Wire::tcp, Wire::websocket}) {
     for (const std::size_t size : {1, 3, 5}) {
       CAPTURE(size);
-      CAPTURE(wire == Wire::tcp);
+      CAPTURE(to_string(wire));
       NodeCluster c(size, wire);
       std::vector<value> seen;
       auto subscription =
@@ -161,7 +165,14 @@ TEST_CASE("subscribe: callbacks follow commits in order; unsubscribing stops the
 TEST_CASE(
     "concurrent performs on every node: each success appears exactly once, in one order "
     "everywhere") {
-  NodeCluster c(3, Wire::tcp);
+  for (const auto wire : {Wire::tcp, Wire::websocket}) {
+    CAPTURE(to_string(wire));
+    concurrent_performs(wire);
+  }
+}
+
+void concurrent_performs(Wire wire) {
+  NodeCluster c(3, wire);
   std::vector<Result> results(60);
   for (std::size_t i = 0; i < results.size(); ++i) {
     c.node(i % 3).perform("append", {static_cast<std::int64_t>(i)}, std::chrono::seconds(10),
@@ -222,8 +233,17 @@ TEST_CASE("perform: an action lost to a new leader fails as leadership_lost, nev
   CHECK(run_until(c.io, [&] { return c.converged(array{"first", "replacement"}); }));
 }
 
-TEST_CASE("follower-originated performs over TCP, and a new leader after the old one closes") {
-  NodeCluster c(3, Wire::tcp);
+TEST_CASE(
+    "follower-originated performs over TCP and WebSocket, and a new leader after the old one "
+    "closes") {
+  for (const auto wire : {Wire::tcp, Wire::websocket}) {
+    CAPTURE(to_string(wire));
+    follower_performs_and_failover(wire);
+  }
+}
+
+void follower_performs_and_failover(Wire wire) {
+  NodeCluster c(3, wire);
   REQUIRE(c.wait_for_leader());
   const auto leader = static_cast<std::size_t>(c.leader());
   const auto follower = (leader + 1) % 3;

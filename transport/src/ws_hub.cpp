@@ -30,6 +30,27 @@ std::optional<std::string> cluster_of(std::string_view target) {
   return std::string(name);
 }
 
+// Reads the first message, then stops the hello deadline.
+asio::awaitable<boost::system::error_code> read_first(hub::WsStream& ws,
+                                                      boost::beast::flat_buffer& buffer,
+                                                      asio::steady_timer& deadline) {
+  auto [ec, n] = co_await ws.async_read(buffer, as_tuple_awaitable);
+  deadline.cancel();
+  co_return ec;
+}
+
+// If the deadline passes first, closes the stream while the read is still
+// pending, which then ends. Returns whether it did. (Cancelling a Beast read
+// instead would fail the stream: no close frame could be sent after it.)
+asio::awaitable<bool> close_when_late(hub::WsStream& ws, asio::steady_timer& deadline,
+                                      const std::string& reason) {
+  auto [ec] = co_await deadline.async_wait(as_tuple_awaitable);
+  if (ec) co_return false;
+  const hub::websocket::close_reason close{hub::websocket::close_code::policy_error, reason};
+  co_await ws.async_close(close, as_tuple_awaitable);
+  co_return true;
+}
+
 asio::awaitable<void> refuse_http(boost::beast::tcp_stream& stream, http::status status,
                                   const std::string& text) {
   http::response<http::string_body> response{status, 11};
@@ -85,6 +106,7 @@ asio::awaitable<void> WsHub::Impl::accept_loop() {
     const auto remote = socket.remote_endpoint(ignored);
     auto connection = std::make_shared<Connection>(std::move(socket), executor);
     connection->peer = remote.address().to_string() + ":" + std::to_string(remote.port());
+    connections.remove_if([](const auto& weak) { return weak.expired(); });
     connections.push_back(connection);
     ++tasks;
     asio::co_spawn(executor, serve(connection), [self = shared_from_this()](std::exception_ptr) {
@@ -96,9 +118,10 @@ asio::awaitable<void> WsHub::Impl::accept_loop() {
 // A connection's life: upgrade, hello, then reader and writer side by side
 // until either ends (the writer sends the close frame).
 asio::awaitable<void> WsHub::Impl::serve(std::shared_ptr<Connection> connection) {
+  const auto keep = connection;  // a named owner in the frame (g++ 12 and coroutine parameters)
   const auto cluster = co_await upgrade(*connection);
   if (!cluster || !co_await admit(*connection, *cluster)) co_return;
-  join(connection);
+  join(connection);  // at once: admit() checked that the id is free
   co_await (read_loop(*connection) && write_loop(*connection));
   leave(*connection);
 }
@@ -154,15 +177,18 @@ std::string WsHub::Impl::refusal_reason(const Hello& hello, const std::string& c
 asio::awaitable<bool> WsHub::Impl::admit(Connection& connection, const std::string& cluster) {
   asio::steady_timer deadline(executor, config.handshake_timeout);
   boost::beast::flat_buffer buffer;
-  auto result = co_await (connection.ws.async_read(buffer, as_tuple_awaitable) ||
-                          deadline.async_wait(as_tuple_awaitable));
+  static const std::string late_reason = "no hello within the handshake timeout";
+  const auto [read_error, late] = co_await (read_first(connection.ws, buffer, deadline) &&
+                                            close_when_late(connection.ws, deadline, late_reason));
+  if (late) {
+    ++stats.refused;
+    log("refused " + connection.peer + ": " + late_reason);
+    co_return false;
+  }
+  if (read_error) co_return false;  // the peer went away
   std::string reason;
   std::optional<Hello> hello;
-  if (result.index() == 1) {
-    reason = "no hello within the handshake timeout";
-  } else if (std::get<0>(std::get<0>(result))) {
-    co_return false;  // the peer went away
-  } else if (!connection.ws.got_text()) {
+  if (!connection.ws.got_text()) {
     reason = "binary frames are not accepted";
   } else if (auto decoded = decode_hello(boost::beast::buffers_to_string(buffer.data()));
              !decoded.ok()) {
@@ -177,7 +203,10 @@ asio::awaitable<bool> WsHub::Impl::admit(Connection& connection, const std::stri
   if (reason.empty()) {
     connection.cluster = cluster;
     connection.id = hello->from;
-    co_await connection.ws.async_write(asio::buffer(answer), as_tuple_awaitable);
+    // Queued, not written here: the caller joins before anything suspends,
+    // so a concurrent hello with the same id already finds it taken.
+    connection.queued_bytes += answer.size();
+    connection.queue.push_back(answer);
     co_return true;
   }
   ++stats.refused;
@@ -195,7 +224,8 @@ void WsHub::Impl::join(const std::shared_ptr<Connection>& connection) {
 }
 
 void WsHub::Impl::leave(const Connection& connection) {
-  auto cluster = clusters.find(connection.cluster);
+  const auto name = connection.cluster;  // copied: the erase below may free `connection`
+  auto cluster = clusters.find(name);
   if (cluster == clusters.end()) return;
   auto member = cluster->second.find(connection.id);
   if (member != cluster->second.end() && member->second.get() == &connection)
@@ -203,7 +233,7 @@ void WsHub::Impl::leave(const Connection& connection) {
   if (cluster->second.empty()) {
     clusters.erase(cluster);
   } else {
-    announce_members(connection.cluster);
+    announce_members(name);
   }
 }
 

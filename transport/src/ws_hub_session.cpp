@@ -24,6 +24,7 @@ asio::awaitable<void> WsHub::Impl::read_loop(Connection& connection) {
                         ec == asio::error::connection_reset || ec == asio::error::operation_aborted;
       std::string reason = gone ? "" : ec.message();  // a peer leaving is not news
       if (ec == websocket::error::message_too_big) {
+        ++stats.refused;  // Beast has already sent the close frame (code only)
         reason = "message over " + std::to_string(config.max_message_bytes) + " bytes";
         connection.request_close(websocket::close_code::too_big, reason);
       } else {

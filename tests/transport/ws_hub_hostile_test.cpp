@@ -1,0 +1,162 @@
+// The WebSocket hub under hostile input: each kind of bad input closes only
+// the offending connection, with a close code and reason the client sees,
+// a log line and a count in stats().refused; plain HTTP gets an HTTP error.
+
+#include <doctest/doctest.h>
+
+#include "transport/ws_fixture.hpp"
+
+using namespace conflux;
+using namespace conflux::test;
+using websocket::close_code;
+
+namespace {
+
+/// a -> b and b -> a still work: the good channels are unaffected.
+bool still_flows(HubCluster& c, raft::Term marker) {
+  c.channel("a").send(vote("a", "b", marker));
+  c.channel("b").send(vote("b", "a", marker));
+  return run_until(c.io, [&] { return c.received("b", marker) && c.received("a", marker); });
+}
+
+struct Attack {
+  std::string name;
+  std::vector<RawFrame> frames;
+  std::string reason;  // in the close frame and the log
+  close_code code = close_code::policy_error;
+  std::string logged = reason;  // in the log, when it differs
+};
+
+/// Runs `attack` with a raw client and checks that the hub closed it as
+/// expected and kept serving a and b; returns what the client received.
+std::vector<std::string> expect_refused(HubCluster& c, const Attack& attack, raft::Term marker) {
+  CAPTURE(attack.name);
+  const auto refused = c.hub().stats().refused;
+  RawWsClient raw(c.io, c.port(), "/x", attack.frames);
+  REQUIRE(run_until(c.io, [&] { return raw.ended(); }));
+  CHECK(raw.upgraded());
+  CHECK(raw.error() == websocket::error::closed);  // a close frame, not a dropped connection
+  CHECK(raw.close_code() == attack.code);
+  CHECK(raw.close_text().find(attack.reason) != std::string::npos);
+  CHECK(run_until(c.io, [&] { return c.hub().stats().refused > refused; }));
+  CHECK(c.hub().stats().refused == refused + 1);
+  CHECK(c.logged(attack.logged));
+  CHECK(run_until(c.io, [&] { return c.hub().members("x").size() == 2; }));  // offender gone
+  CHECK(still_flows(c, marker));
+  return raw.received();
+}
+
+HubCluster::Tweak strict = [](transport::WsHubConfig& config) {
+  config.max_message_bytes = 4096;
+  config.handshake_timeout = std::chrono::milliseconds(300);
+};
+
+}  // namespace
+
+TEST_CASE("ws hub: bad input after the hello closes only that connection, with a reason") {
+  HubCluster c(strict);
+  c.join("x", {"a", "b"});
+  REQUIRE(run_until(c.io, [&] { return c.all_connected(); }));
+  const auto packet = transport::encode(transport::Packet{vote("m2", "a", 1)});
+  const auto spoofed = transport::encode(transport::Packet{vote("a", "b", 999)});
+  const std::string oversize = '"' + std::string(5000, 'x') + '"';
+
+  expect_refused(c,
+                 {.name = "non-JSON text",
+                  .frames = {{hub_hello("m1")}, {"this is not JSON"}},
+                  .reason = "a message is not JSON"},
+                 101);
+  expect_refused(c,
+                 {.name = "a binary frame",
+                  .frames = {{hub_hello("m2")}, {packet, false}},
+                  .reason = "binary frames are not accepted"},
+                 102);
+  expect_refused(c,
+                 {.name = "no string \"to\"",
+                  .frames = {{hub_hello("m3")}, {R"({"type":"vote","from":"m3","to":7})"}},
+                  .reason = "string \"from\" and \"to\""},
+                 103);
+  // Beast fails the connection itself, with the code and no reason.
+  expect_refused(c,
+                 {.name = "an oversize message",
+                  .frames = {{hub_hello("m4")}, {oversize}},
+                  .reason = "",
+                  .code = close_code::too_big,
+                  .logged = "message over 4096 bytes"},
+                 104);
+  expect_refused(c,
+                 {.name = "a spoofed sender",
+                  .frames = {{hub_hello("x")}, {spoofed}},
+                  .reason = "spoofed sender: \"a\" is not \"x\""},
+                 105);
+  CHECK_FALSE(c.received("b", 999));
+  CHECK(c.failures.empty());
+}
+
+TEST_CASE("ws hub: a bad or missing hello is refused with a reason") {
+  HubCluster c(strict);
+  c.join("x", {"a", "b"});
+  REQUIRE(run_until(c.io, [&] { return c.all_connected(); }));
+  const auto packet = transport::encode(transport::Packet{vote("m", "a", 1)});
+
+  expect_refused(
+      c, {.name = "a packet instead of the hello", .frames = {{packet}}, .reason = "bad hello"},
+      201);
+  const auto refusal = expect_refused(c,
+                                      {.name = "a cluster other than the path's",
+                                       .frames = {{hub_hello("m", "y")}},
+                                       .reason = "cluster \"y\" does not match the path /x"},
+                                      202);
+  REQUIRE(refusal.size() == 1);  // the refused answer, then the close
+  const auto reply = transport::decode_hello_reply(refusal[0]);
+  REQUIRE(reply.ok());
+  CHECK_FALSE(reply.value().accepted);
+  CHECK(reply.value().reason == "cluster \"y\" does not match the path /x");
+  expect_refused(c,
+                 {.name = "no hello within the handshake timeout",
+                  .frames = {},
+                  .reason = "no hello within the handshake timeout"},
+                 203);
+}
+
+TEST_CASE("ws hub: a duplicate node id is refused and the first holder keeps working") {
+  HubCluster c(strict);
+  c.join("x", {"a", "b"});
+  REQUIRE(run_until(c.io, [&] { return c.all_connected(); }));
+
+  const auto refusal = expect_refused(
+      c, {.name = "a duplicate id", .frames = {{hub_hello("a")}}, .reason = "duplicate node id"},
+      301);
+  REQUIRE(refusal.size() == 1);
+  const auto reply = transport::decode_hello_reply(refusal[0]);
+  REQUIRE(reply.ok());
+  CHECK(reply.value().reason == "duplicate node id \"a\"");
+  CHECK(c.status("a", "b").connected);
+  CHECK(c.status("b", "a").connected);
+}
+
+TEST_CASE("ws hub: of two hellos with one id at the same time, exactly one is welcomed") {
+  HubCluster c(strict);
+  RawWsClient first(c.io, c.port(), "/x", {});
+  RawWsClient second(c.io, c.port(), "/x", {});
+  REQUIRE(run_until(c.io, [&] { return first.upgraded() && second.upgraded(); }));
+  first.send({hub_hello("twin")});
+  second.send({hub_hello("twin")});
+  REQUIRE(run_until(c.io, [&] { return !first.received().empty() && !second.received().empty(); }));
+
+  const auto welcomed = [](const RawWsClient& raw) {
+    const auto reply = transport::decode_hello_reply(raw.received().front());
+    return reply.ok() && reply.value().accepted;
+  };
+  CHECK(welcomed(first) != welcomed(second));
+  CHECK(c.hub().stats().refused == 1);
+  CHECK(c.hub().members("x") == std::vector<raft::NodeId>{"twin"});
+}
+
+TEST_CASE("ws hub: plain HTTP gets 426, an upgrade to a path that is not /<cluster> gets 404") {
+  HubCluster c;
+  CHECK(http_status(c.io, c.port(), "/x", /*upgrade=*/false) == 426);
+  CHECK(http_status(c.io, c.port(), "/", /*upgrade=*/true) == 404);
+  CHECK(http_status(c.io, c.port(), "/a/b", /*upgrade=*/true) == 404);
+  CHECK(http_status(c.io, c.port(), "/x", /*upgrade=*/true) == 101);  // the control
+}
