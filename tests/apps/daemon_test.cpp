@@ -16,6 +16,8 @@
 #include "apps/kv_workload.hpp"
 #include "apps/leader_sampler.hpp"
 #include "apps/poll_until.hpp"
+#include "support/free_port.hpp"
+#include "support/temp_dir.hpp"
 
 namespace conflux::test {
 namespace {
@@ -196,6 +198,28 @@ TEST_CASE(
   CHECK(sampler.samples() > 50);
   CHECK(sampler.leaders_by_term().size() >= 2);  // the sampler saw both leaderships
   CHECK_MESSAGE(split_brains(sampler).empty(), split_brains(sampler));
+}
+
+TEST_CASE("a cluster over a conflux-hub elects, commits, and recovers after a hub restart") {
+  TempDir scratch("conflux-hub-test");
+  const auto port = std::to_string(free_port());
+  const std::vector<std::string> hub_args{"--listen", "127.0.0.1:" + port};
+  auto hub = std::make_unique<ChildProcess>(CONFLUX_HUB_BINARY, hub_args, scratch.path() / "hub1.log");
+  DaemonCluster cluster(3, {"--channel", "ws", "--hub", "ws://127.0.0.1:" + port + "/procs"});
+  INFO(cluster.logs());
+  const auto leader = cluster.wait_for_leader();
+  REQUIRE(leader);
+  const json::array before{"before", 1};
+  REQUIRE(cluster.perform((*leader + 1) % 3, "put", before).status == 200);  // forwarded
+
+  hub->kill();
+  hub = std::make_unique<ChildProcess>(CONFLUX_HUB_BINARY, hub_args, scratch.path() / "hub2.log");
+  const json::array after{"after", 2};
+  // The peers reconnect with backoff; until then a perform may fail retryably.
+  CHECK(poll_until([&] { return cluster.perform(0, "put", after, 2s).status == 200; }, 15s));
+  const auto state = cluster.wait_for_same_state();
+  REQUIRE(state);
+  CHECK(*state == json::value{{"before", 1}, {"after", 2}});
 }
 
 TEST_CASE("SIGTERM stops an idle node with exit code 0") {
