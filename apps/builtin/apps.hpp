@@ -5,6 +5,8 @@
 //   kv       put(k, v), append(k, s), del(k), cas(k, expected, new), get(k)
 //   counter  incr(n), decr(n)   (written with the typed API)
 //   list     append(x)
+//   bench-noop, bench-counter   write(payload): for conflux-bench; the reducer
+//            ignores the action, or counts it
 
 #include <conflux/options.hpp>
 #include <map>
@@ -24,8 +26,10 @@ struct App {
 App kv();
 App counter();
 App list();
+App bench_noop();
+App bench_counter();
 
-/// The app called `name` ("kv", "counter" or "list"), or nullopt.
+/// The app called `name` (see above), or nullopt.
 std::optional<App> by_name(const std::string& name);
 
 }  // namespace conflux::apps

@@ -21,11 +21,4 @@ App list() {
   return app;
 }
 
-std::optional<App> by_name(const std::string& name) {
-  if (name == "kv") return kv();
-  if (name == "counter") return counter();
-  if (name == "list") return list();
-  return std::nullopt;
-}
-
 }  // namespace conflux::apps

@@ -2,10 +2,12 @@
 
 #include <charconv>
 #include <conflux/transport/address.hpp>
-#include <stdexcept>
 #include <functional>
 #include <map>
 #include <set>
+#include <stdexcept>
+
+#include "apps.hpp"
 
 namespace conflux::daemon {
 namespace {
@@ -143,8 +145,10 @@ void check_complete(Flags& flags) {
     throw FlagError("--listen is required (or --channel ws)");
   if (flags.channel == "ws" && flags.hub.empty()) throw FlagError("--channel ws needs --hub");
   if (flags.http.empty()) throw FlagError("--http is required");
-  if (flags.app != "kv" && flags.app != "counter" && flags.app != "list")
-    throw FlagError("--app: \"" + flags.app + "\" is not one of kv, counter, list");
+  if (!apps::by_name(flags.app)) {
+    throw FlagError("--app: \"" + flags.app +
+                    "\" is not one of kv, counter, list, bench-noop, bench-counter");
+  }
   if (flags.heartbeat >= flags.election_min)
     throw FlagError("--heartbeat must be below the election timeout's MIN");
   resolve_peers(flags);
@@ -202,7 +206,8 @@ Runs one replica of a Conflux cluster, serving its HTTP API.
   --peer ID=HOST:PORT      a member of the cluster (repeat for each; this node is
                            added with its --listen address when not listed)
   --cluster NAME           cluster id, must match on every node (default conflux)
-  --app kv|counter|list    the built-in app to run (default kv)
+  --app NAME               the built-in app: kv (default), counter, list, or
+                           bench-noop / bench-counter (for conflux-bench)
   --data-dir DIR           durable storage (default ./ID.conflux)
   --in-memory              keep the log in memory only: a restart loses this node's
                            log and vote (unsafe outside tests and demos)
