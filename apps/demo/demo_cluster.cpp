@@ -67,7 +67,8 @@ void DemoCluster::start(Member& member) {
                                 .body_limit = 1 << 20,
                                 .request_timeout = std::chrono::seconds(10),
                                 .max_connections = 256,
-                                .log = options_.log},
+                                .log = options_.log,
+                                .access_log = false},
       std::ref(*member.api));
   member.http->start();
 }

@@ -119,7 +119,8 @@ int run(const daemon::Flags& flags) {
                            .body_limit = flags.max_body,
                            .request_timeout = flags.http_timeout,
                            .max_connections = 1024,
-                           .log = log},
+                           .log = log,
+                           .access_log = flags.log_level == LogLevel::debug},
                           std::ref(api));
   http_server = &http;
   http.start();

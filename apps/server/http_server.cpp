@@ -193,14 +193,16 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
     HttpRequest call{.method = std::string(request.method_string()),
                      .target = std::string(request.target()),
                      .body = std::move(request.body())};
-    const auto line = call.method + " " + call.target;
+    const auto line = options.access_log ? call.method + " " + call.target : std::string();
     auto response = co_await call_handler(std::move(call));
     const auto status = response.status;
     open = co_await answer(connection, request.version(), request.keep_alive() && !stopping,
                            std::move(response));
-    const std::chrono::duration<double, std::milli> took = Clock::now() - started;
-    log(LogLevel::debug, line + " -> " + std::to_string(status) + " in " +
-                             std::to_string(took.count()) + " ms for " + connection->peer);
+    if (options.access_log) {
+      const std::chrono::duration<double, std::milli> took = Clock::now() - started;
+      log(LogLevel::debug, line + " -> " + std::to_string(status) + " in " +
+                               std::to_string(took.count()) + " ms for " + connection->peer);
+    }
   }
   boost::system::error_code ignored;
   connection->socket.shutdown(tcp::socket::shutdown_both, ignored);

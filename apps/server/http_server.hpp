@@ -42,7 +42,8 @@ struct HttpServerOptions {
   /// keep-alive connection is closed after it.
   std::chrono::milliseconds request_timeout{10000};
   std::size_t max_connections = 1024;  ///< beyond it, new connections are closed at once
-  LogSink log;                         ///< access lines at debug, problems at warning
+  LogSink log;                         ///< problems at warning
+  bool access_log = false;             ///< also one line per request, at debug
 };
 
 /// What the server counted since it started (for /metrics).
