@@ -11,11 +11,10 @@ boost::json::value parse_action(const raft::Entry& entry) {
 
 StateMachine::StateMachine(Reducer reduce) : reduce_(std::move(reduce)) {
   committed_ = reduce_(nullptr, nullptr);  // the initial state (REFERENCE: reduce(none, null))
-  provisional_ = committed_;
 }
 
 boost::json::value StateMachine::try_reduce(const boost::json::value& action) const {
-  return reduce_(provisional_, action);
+  return reduce_(provisional(), action);
 }
 
 // A throwing reducer leaves the state as it was; every node does the same,
@@ -55,13 +54,16 @@ void StateMachine::extend(const raft::Entry& entry) {
   } catch (const std::exception&) {
     action = nullptr;  // not JSON: a null action changes nothing
   }
-  if (!action.is_null()) provisional_ = reduce_quietly(provisional_, action, nullptr);
+  if (!action.is_null()) {
+    provisional_ = reduce_quietly(provisional(), action, nullptr);
+  } else if (pending_.empty()) {
+    provisional_ = committed_;  // about to stop mirroring committed_
+  }
   pending_.push_back(Pending{entry.term, std::move(action)});
 }
 
 void StateMachine::rebuild(const raft::Log& log) {
-  pending_.clear();
-  provisional_ = committed_;
+  pending_.clear();  // provisional() is committed_ again
   for (raft::Index i = applied_ + 1; i <= log.last_index(); ++i) extend(log.at(i));
 }
 
@@ -83,7 +85,7 @@ AppliedAction StateMachine::apply(const raft::Entry& entry) {
   if (!applied.action.is_null()) {
     committed_ = reduce_quietly(committed_, applied.action, &applied.reducer_error);
   }
-  if (pending_.empty()) provisional_ = committed_;
+  if (pending_.empty()) provisional_ = nullptr;  // mirrors committed_: free the stale copy
   return applied;
 }
 

@@ -28,7 +28,9 @@ class StateMachine {
   explicit StateMachine(Reducer reduce);
 
   const boost::json::value& committed() const { return committed_; }
-  const boost::json::value& provisional() const { return provisional_; }
+  const boost::json::value& provisional() const {
+    return pending_.empty() ? committed_ : provisional_;
+  }
   raft::Index applied() const { return applied_; }
 
   /// The reducer applied to the provisional state, without keeping the
@@ -61,9 +63,11 @@ class StateMachine {
   boost::json::value committed_;
   boost::json::value provisional_;
   raft::Index applied_ = 0;
-  // Entries reflected in provisional_ but not yet committed: pending_[i] is
-  // the entry at applied_ + 1 + i. Invariant: provisional_ == committed_
-  // reduced by every pending_ action, in order.
+  // Entries reflected in the provisional state but not yet committed:
+  // pending_[i] is the entry at applied_ + 1 + i. Invariant: provisional()
+  // == committed_ reduced by every pending_ action, in order. While nothing
+  // is pending, provisional() is committed_ itself and provisional_ is
+  // stale: no state is copied when the pipeline drains.
   std::deque<Pending> pending_;
 };
 
