@@ -14,8 +14,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
 #include <chrono>
 #include <conflux/transport/codec.hpp>
 #include <conflux/transport/tcp_mesh.hpp>
@@ -24,6 +22,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "raw_ping_pong.hpp"
 
 namespace {
 
@@ -154,34 +154,6 @@ std::vector<double> mesh_ping_pong(Node& a, Node& b, std::size_t pings) {
   return rtts;
 }
 
-/// A plain blocking TCP echo of `size`-byte messages: the machine's floor.
-std::vector<double> raw_ping_pong(std::size_t pings, std::size_t size) {
-  asio::io_context io;
-  asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
-  std::thread echo([&] {
-    auto socket = acceptor.accept();
-    socket.set_option(asio::ip::tcp::no_delay(true));
-    std::vector<char> buffer(size);
-    for (std::size_t i = 0; i < pings; ++i) {
-      asio::read(socket, asio::buffer(buffer));
-      asio::write(socket, asio::buffer(buffer));
-    }
-  });
-  asio::ip::tcp::socket client(io);
-  client.connect(acceptor.local_endpoint());
-  client.set_option(asio::ip::tcp::no_delay(true));
-  std::vector<char> buffer(size, 'x');
-  std::vector<double> rtts;
-  for (std::size_t i = 0; i < pings; ++i) {
-    const auto start = Clock::now();
-    asio::write(client, asio::buffer(buffer));
-    asio::read(client, asio::buffer(buffer));
-    rtts.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
-  }
-  echo.join();
-  return rtts;
-}
-
 Options parse(int argc, char** argv) {
   Options options;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -233,7 +205,7 @@ int main(int argc, char** argv) {
       transport::encode(raft::Message{"a", "b", 1, raft::VoteRequest{false, 1, 1}});
   const auto ours = percentiles(mesh_ping_pong(a, b, options.pings));
   const auto raw =
-      percentiles(raw_ping_pong(options.pings, ping.size() + transport::frame_header_bytes));
+      percentiles(bench::raw_ping_pong(options.pings, ping.size() + transport::frame_header_bytes));
   std::printf("ping-pong (%zu round trips, %zu-byte frames):\n", options.pings,
               ping.size() + transport::frame_header_bytes);
   std::printf("  raw TCP    p50 %7.1f us  p99 %7.1f us\n", raw.p50, raw.p99);

@@ -160,8 +160,9 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
       continue;  // the socket closes as it goes out of scope
     }
     ++counters.connections_accepted;
-    auto connection = std::make_shared<Connection>(std::move(socket));
     boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);  // answers are single small writes
+    auto connection = std::make_shared<Connection>(std::move(socket));
     const auto remote = connection->socket.remote_endpoint(ignored);
     connection->peer = remote.address().to_string() + ":" + std::to_string(remote.port());
     connections.push_back(connection);

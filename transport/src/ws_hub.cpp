@@ -103,6 +103,7 @@ asio::awaitable<void> WsHub::Impl::accept_loop() {
       continue;
     }
     boost::system::error_code ignored;
+    socket.set_option(hub::tcp::no_delay(true), ignored);  // relayed Raft messages are small
     const auto remote = socket.remote_endpoint(ignored);
     auto connection = std::make_shared<Connection>(std::move(socket), executor);
     connection->peer = remote.address().to_string() + ":" + std::to_string(remote.port());

@@ -1,0 +1,61 @@
+#pragma once
+// conflux-bench's command line (`conflux-bench --help` prints usage()).
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace conflux::bench {
+
+enum class Mode { inprocess, tcp, websocket };
+enum class Storage { memory, file };
+enum class Reducer { noop, counter };
+/// Where the clients send their performs: all to the leader, or spread
+/// round-robin over every node (followers forward to the leader).
+enum class Target { leader, all };
+
+std::string_view to_string(Mode mode);
+std::string_view to_string(Storage storage);
+std::string_view to_string(Reducer reducer);
+std::string_view to_string(Target target);
+
+struct BenchFlags {
+  Mode mode = Mode::inprocess;
+  int nodes = 3;
+  int concurrency = 16;
+  std::size_t payload = 256;  ///< characters of the JSON string each action carries
+  /// Exactly one of the two is set after parsing (duration defaults to 5 s).
+  std::optional<double> duration;      ///< seconds measured after the warm-up
+  std::optional<std::uint64_t> count;  ///< actions measured after the warm-up
+  double warmup = 1;
+  Storage storage = Storage::memory;
+  bool fsync = true;  ///< with Storage::file: fsync before acknowledging
+  Reducer reducer = Reducer::noop;
+  Target target = Target::leader;
+  std::string node_binary;  ///< empty: next to conflux-bench, then the build tree
+  std::string hub_binary;
+  std::vector<std::string> connect;  ///< HTTP "host:port" of existing nodes (tcp mode)
+  std::string json_file;
+  bool json_append = false;  ///< one JSON object per line, appended
+  std::string label;
+  std::size_t pings = 2000;      ///< round trips of the raw TCP ping-pong
+  std::optional<bool> progress;  ///< unset: a progress line when stdout is a terminal
+  bool help = false;
+};
+
+/// A command line that cannot be run; what() names the flag and the problem.
+class FlagError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Parses argv[1..]. Accepts "--flag value" and "--flag=value".
+/// Throws FlagError.
+BenchFlags parse_bench_flags(const std::vector<std::string>& args);
+
+std::string bench_usage();
+
+}  // namespace conflux::bench

@@ -1,0 +1,91 @@
+// conflux-bench: throughput, latency percentiles, CPU and memory of a
+// Conflux cluster under a closed-loop load of write(payload) performs, in
+// one process or across conflux-node processes (docs/performance.md).
+// Exit codes: 0 after a run that committed actions, 1 when the run failed,
+// 2 for a bad command line, 130 when interrupted.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "bench_flags.hpp"
+#include "http_response.hpp"
+#include "interrupt.hpp"
+#include "load_target.hpp"
+#include "measure.hpp"
+#include "proc_stats.hpp"
+#include "raw_ping_pong.hpp"
+#include "report.hpp"
+
+namespace {
+
+using namespace conflux::bench;
+
+std::string utc_now() {
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm parts{};
+  gmtime_r(&now, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return text;
+}
+
+/// The floor this run is compared with: a blocking TCP echo of messages the
+/// size of one perform request. Taken before any node starts, so that it
+/// measures the machine, not the machine busy with a cluster.
+RawTcp measure_raw_tcp(const BenchFlags& flags) {
+  const auto request = perform_request("127.0.0.1:65535", "write", write_arguments(flags.payload));
+  auto rtts = raw_ping_pong(flags.pings, request.size());
+  std::sort(rtts.begin(), rtts.end());
+  return RawTcp{.p50_us = rtts[rtts.size() / 2],
+                .p99_us = rtts[rtts.size() * 99 / 100],
+                .round_trips = rtts.size(),
+                .bytes = request.size()};
+}
+
+int run(const BenchFlags& flags) {
+  const auto started_at = utc_now();
+  const auto raw = measure_raw_tcp(flags);
+  auto target =
+      flags.mode == Mode::inprocess ? make_inprocess_target(flags) : make_http_target(flags);
+  const auto measurement = measure(*target, flags);
+  const auto report = make_report(flags, started_at, target->leader(), measurement, raw);
+  target.reset();  // the nodes end (processes killed, directories removed) before the output
+  print_report(report, stdout);
+  std::fflush(stdout);
+  if (!flags.json_file.empty()) save_json(report);
+  if (report.actions == 0) {
+    std::fprintf(stderr, "conflux-bench: no action was committed in the window\n");
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  BenchFlags flags;
+  try {
+    flags = parse_bench_flags(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const FlagError& error) {
+    std::fprintf(stderr, "conflux-bench: %s\nTry 'conflux-bench --help'.\n", error.what());
+    return 2;
+  }
+  if (flags.help) {
+    std::fputs(bench_usage().c_str(), stdout);
+    return 0;
+  }
+  install_interrupt_handler();
+  raise_open_file_limit();
+  try {
+    return run(flags);
+  } catch (const Interrupted&) {
+    std::fprintf(stderr, "conflux-bench: interrupted\n");
+    return 130;
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "conflux-bench: %s\n", error.what());
+    return 1;
+  }
+}

@@ -1,0 +1,186 @@
+// The load target of --mode inprocess: N nodes on an InProcessNetwork and
+// the clients, all on one io_context thread. No sockets, no serialization
+// between nodes: what is left is the cost of Conflux itself (perform, the
+// owner's rounds, the Raft core, the reducer, storage when asked for).
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <conflux/conflux.hpp>
+#include <conflux/transport/memory_channel.hpp>
+#include <future>
+#include <optional>
+#include <thread>
+
+#include "apps.hpp"
+#include "cluster_ready.hpp"
+#include "http_response.hpp"
+#include "interrupt.hpp"
+#include "load_target.hpp"
+#include "proc_stats.hpp"
+#include "spawn_logged.hpp"
+#include "temp_dir.hpp"
+
+namespace conflux::bench {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+constexpr std::chrono::seconds ready_timeout{20};
+
+/// What the error table calls a failed perform.
+std::string kind_of(const std::exception_ptr& error, bool& closed) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const conflux::Error& e) {
+    closed = e.code() == errc::closed;
+    return std::string(to_string(e.code()));
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
+/// One closed-loop client: a perform, then the next once it completes.
+asio::awaitable<void> client(std::shared_ptr<LoadRecorder> recorder, Node* node, json::array args) {
+  const std::string method = "write";
+  for (bool more = true; more;) {
+    // g++ 12: the call is built outside the co_await expression.
+    auto perform = node->perform(method, args, asio::as_tuple(asio::use_awaitable));
+    const auto sent = Clock::now();
+    auto [error, action] = co_await std::move(perform);
+    const auto done = Clock::now();
+    bool closed = false;
+    more = error ? recorder->on_error(kind_of(error, closed), done) && !closed
+                 : recorder->on_success(sent, done);
+  }
+}
+
+Options node_options(const BenchFlags& flags, int index, transport::InProcessNetwork& network,
+                     const std::optional<TempDir>& dir) {
+  auto app = flags.reducer == Reducer::noop ? apps::bench_noop() : apps::bench_counter();
+  Options options;
+  options.id = node_id(index);
+  for (int i = 0; i < flags.nodes; ++i) options.peers.push_back({node_id(i), ""});
+  options.in_process = InProcessChannelOptions{&network};
+  options.methods = std::move(app.methods);
+  options.reduce = std::move(app.reduce);
+  if (dir) {
+    options.data_dir = dir->path() / options.id;
+    options.fsync = flags.fsync ? storage::FsyncPolicy::always : storage::FsyncPolicy::never;
+  }
+  return options;
+}
+
+class InProcessTarget final : public LoadTarget {
+ public:
+  explicit InProcessTarget(const BenchFlags& flags)
+      : concurrency_(flags.concurrency),
+        spread_(flags.target == Target::all),
+        args_(json::parse(write_arguments(flags.payload)).as_array()) {
+    if (flags.storage == Storage::file) dir_.emplace("conflux-bench");
+    for (int i = 0; i < flags.nodes; ++i)
+      nodes_.push_back(
+          std::make_unique<Node>(io_.get_executor(), node_options(flags, i, network_, dir_)));
+    thread_ = std::thread([this] { io_.run(); });
+    wait_until_ready();
+  }
+  ~InProcessTarget() override { stop(); }
+
+  std::string leader() const override { return leader_id_; }
+
+  void start(std::shared_ptr<LoadRecorder> recorder) override {
+    recorder_ = recorder;
+    asio::post(io_, [this, recorder] {
+      for (int i = 0; i < concurrency_; ++i) {
+        const auto node = spread_ ? static_cast<std::size_t>(i) % nodes_.size() : leader_;
+        asio::co_spawn(io_, client(recorder, nodes_[node].get(), args_), log_unexpected);
+      }
+    });
+  }
+
+  void stop() override;
+
+  std::vector<ProcessSample> sample() override {
+    return {{"process", "process", own_cpu_seconds(), own_peak_rss_bytes()}};
+  }
+
+ private:
+  /// Runs `f` on the io_context thread and returns its result.
+  template <class F>
+  auto on_io_thread(F f) {
+    std::packaged_task<decltype(f())()> task(std::move(f));
+    auto result = task.get_future();
+    asio::post(io_, std::move(task));
+    return result.get();
+  }
+  void wait_until_ready();
+  asio::awaitable<void> close_nodes();
+
+  const int concurrency_;
+  const bool spread_;
+  const json::array args_;
+  std::optional<TempDir> dir_;  // outlives the nodes' files
+  asio::io_context io_{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
+  transport::InProcessNetwork network_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  std::size_t leader_ = 0;
+  std::string leader_id_;
+  std::shared_ptr<LoadRecorder> recorder_;
+  std::thread thread_;
+  bool stopped_ = false;
+};
+
+void InProcessTarget::wait_until_ready() {
+  const auto deadline = Clock::now() + ready_timeout;
+  for (;;) {
+    const auto statuses = on_io_thread([this] {
+      std::vector<std::optional<NodeStatus>> all;
+      for (const auto& node : nodes_) all.emplace_back(node->status());
+      return all;
+    });
+    if (const auto leader = ready_leader(statuses)) {
+      leader_ = *leader;
+      leader_id_ = statuses[*leader]->id;
+      return;
+    }
+    if (Clock::now() > deadline) {
+      stop();
+      throw std::runtime_error("the in-process cluster elected no leader in time");
+    }
+    if (interrupted()) {
+      stop();
+      throw Interrupted();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+// Closing a node fails its pending performs with errc::closed, which ends
+// the clients; once the nodes' coroutines have ended too, io_.run()
+// returns by itself.
+void InProcessTarget::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (recorder_) recorder_->request_stop();
+  asio::co_spawn(io_, close_nodes(), log_unexpected);
+  work_.reset();
+  thread_.join();
+}
+
+asio::awaitable<void> InProcessTarget::close_nodes() {
+  for (const auto& node : nodes_) co_await node->close(asio::use_awaitable);
+}
+
+}  // namespace
+
+std::unique_ptr<LoadTarget> make_inprocess_target(const BenchFlags& flags) {
+  return std::make_unique<InProcessTarget>(flags);
+}
+
+}  // namespace conflux::bench

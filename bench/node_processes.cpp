@@ -1,0 +1,128 @@
+#include "node_processes.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <utility>
+
+#include "load_target.hpp"
+
+namespace conflux::bench {
+
+ReservedPort::ReservedPort() {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int on = 1;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  // The casts are the sockets API's own: sockaddr_in is passed as sockaddr.
+  if (fd_ < 0 || setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+      bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    const std::string reason = std::strerror(errno);
+    if (fd_ >= 0) close(fd_);
+    throw std::runtime_error("cannot reserve a loopback port: " + reason);
+  }
+  port_ = ntohs(address.sin_port);
+}
+
+ReservedPort::~ReservedPort() {
+  if (fd_ >= 0) close(fd_);
+}
+
+ReservedPort::ReservedPort(ReservedPort&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), port_(other.port_) {}
+
+std::filesystem::path find_binary(const std::string& name, const std::string& given) {
+  namespace fs = std::filesystem;
+  if (!given.empty()) {
+    if (access(given.c_str(), X_OK) != 0)
+      throw std::runtime_error(given + " is not an executable file");
+    return given;
+  }
+  std::error_code ec;
+  const auto self = fs::read_symlink("/proc/self/exe", ec);
+  std::vector<fs::path> tried;
+  if (!ec) tried.push_back(self.parent_path() / name);
+#ifdef CONFLUX_BENCH_APPS_DIR
+  tried.push_back(fs::path(CONFLUX_BENCH_APPS_DIR) / name);
+#endif
+  std::string places;
+  for (const auto& path : tried) {
+    if (access(path.c_str(), X_OK) == 0) return path;
+    places += ' ';
+    places += path.string();
+  }
+  throw std::runtime_error("cannot find " + name + " (tried" + places + "); pass --" +
+                           (name == "conflux-hub" ? "hub" : "node") + "-binary");
+}
+
+NodeProcesses::NodeProcesses(const NodeProcessesSpec& spec) : dir_("conflux-bench") {
+  std::string hub_address;
+  if (spec.websocket) {
+    hub_address = hub_port_.emplace().address();
+    const std::vector<std::string> argv{spec.hub_binary.string(), "--listen", hub_address,
+                                        "--log-level", "warning"};
+    auto hub = std::make_unique<ChildProcess>("hub", argv, dir_.path() / "hub.log");
+    children_.push_back(std::move(hub));
+  }
+  for (int i = 0; i < spec.nodes; ++i) {
+    if (!spec.websocket) peer_ports_.emplace_back();
+    http_ports_.emplace_back();
+    http_.push_back(http_ports_.back().address());
+  }
+  for (int i = 0; i < spec.nodes; ++i) {
+    const auto id = node_id(i);
+    children_.insert(children_.begin() + i,
+                     std::make_unique<ChildProcess>(id, node_arguments(spec, i, hub_address),
+                                                    dir_.path() / (id + ".log")));
+  }
+}
+
+std::vector<std::string> NodeProcesses::node_arguments(const NodeProcessesSpec& spec, int index,
+                                                       const std::string& hub_address) const {
+  const auto id = node_id(index);
+  std::vector<std::string> argv{spec.node_binary.string()};
+  const auto add = [&argv](std::initializer_list<std::string> more) {
+    argv.insert(argv.end(), more);
+  };
+  add({"--id", id, "--http", http_[static_cast<std::size_t>(index)], "--app", spec.app});
+  add({"--cluster", "bench", "--log-level", "warning"});
+  if (spec.websocket) {
+    add({"--channel", "ws", "--hub", "ws://" + hub_address + "/bench"});
+    for (int i = 0; i < spec.nodes; ++i) add({"--peer", node_id(i)});
+  } else {
+    add({"--listen", peer_ports_[static_cast<std::size_t>(index)].address()});
+    for (int i = 0; i < spec.nodes; ++i) {
+      add({"--peer", node_id(i) + "=" + peer_ports_[static_cast<std::size_t>(i)].address()});
+    }
+  }
+  if (spec.durable) {
+    add({"--data-dir", (dir_.path() / id).string(), "--fsync", spec.fsync ? "always" : "never"});
+  } else {
+    add({"--in-memory"});
+  }
+  return argv;
+}
+
+void NodeProcesses::check_alive() {
+  for (const auto& child : children_) {
+    if (!child->running()) {
+      throw std::runtime_error(child->name() + " " + child->exit_description() + "; its log:\n" +
+                               child->log_tail(20));
+    }
+  }
+}
+
+std::string NodeProcesses::logs(std::size_t lines) const {
+  std::string text;
+  for (const auto& child : children_) text += "  " + child->name() + ":\n" + child->log_tail(lines);
+  return text;
+}
+
+}  // namespace conflux::bench

@@ -1,0 +1,80 @@
+#pragma once
+// A local cluster of conflux-node processes on loopback for the tcp and
+// websocket modes: ports, a temporary directory for data and logs, the
+// processes (and a conflux-hub for websocket), all gone when the object is.
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "child_process.hpp"
+#include "temp_dir.hpp"
+
+namespace conflux::bench {
+
+struct NodeProcessesSpec {
+  bool websocket = false;  ///< --channel ws through a hub, else the TCP mesh
+  int nodes = 3;
+  std::string app = "bench-noop";
+  bool durable = false;  ///< --data-dir in the temporary directory, else --in-memory
+  bool fsync = true;     ///< with durable
+  std::filesystem::path node_binary;
+  std::filesystem::path hub_binary;  ///< websocket only
+};
+
+/// A port bound on 127.0.0.1 but not listening, with SO_REUSEADDR: nobody
+/// else can take it until it is released, yet a child that binds it with
+/// SO_REUSEADDR (every Conflux acceptor does) may listen on it. This avoids
+/// the race of "find a free port, close it, hope it stays free".
+class ReservedPort {
+ public:
+  ReservedPort();
+  ~ReservedPort();
+  ReservedPort(ReservedPort&& other) noexcept;
+  ReservedPort& operator=(ReservedPort&&) = delete;
+  unsigned short port() const { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  unsigned short port_ = 0;
+};
+
+class NodeProcesses {
+ public:
+  /// Starts the hub (websocket) and the nodes; returns at once.
+  /// Throws std::runtime_error when a binary cannot be run.
+  explicit NodeProcesses(const NodeProcessesSpec& spec);
+  ~NodeProcesses() = default;  // kills the processes, then removes the directory
+
+  /// "host:port" of each node's HTTP API, node i is "n<i+1>".
+  const std::vector<std::string>& http_addresses() const { return http_; }
+  /// The node processes, then the hub.
+  const std::vector<std::unique_ptr<ChildProcess>>& processes() const { return children_; }
+  /// Throws std::runtime_error naming a process that has ended, with the
+  /// tail of its log.
+  void check_alive();
+  /// The log tails of every process, for a run that failed.
+  std::string logs(std::size_t lines) const;
+
+ private:
+  std::vector<std::string> node_arguments(const NodeProcessesSpec& spec, int index,
+                                          const std::string& hub_address) const;
+
+  TempDir dir_;  // declared first: removed after the processes are killed
+  // Held until the processes end, so that no other program takes them.
+  std::optional<ReservedPort> hub_port_;
+  std::vector<ReservedPort> peer_ports_;
+  std::vector<ReservedPort> http_ports_;
+  std::vector<std::string> http_;
+  std::vector<std::unique_ptr<ChildProcess>> children_;
+};
+
+/// Where conflux-node / conflux-hub is: `given` when set, else next to this
+/// executable, else in the build tree conflux-bench was built from.
+/// Throws std::runtime_error listing the places tried.
+std::filesystem::path find_binary(const std::string& name, const std::string& given);
+
+}  // namespace conflux::bench
