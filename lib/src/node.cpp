@@ -230,6 +230,7 @@ void Node::Impl::drain_ready() {
       return storage_failed(error.what());
     }
     if (file && !ready.entries.empty()) {
+      if (raft->role() == raft::Role::leader) replicate_before_sync(ready);
       syncing = std::move(ready);
       worker->submit([file = file, ex = executor, weak = weak_from_this()] {
         std::exception_ptr error;
@@ -249,6 +250,21 @@ void Node::Impl::drain_ready() {
     finish_ready(ready);
   }
   machine.sync(raft->log());
+}
+
+// Thesis §10.2.1: a leader may send AppendEntries while its own write is
+// still being synced, so that its fsync overlaps the followers' instead of
+// preceding it. Safe because the core counts the leader's own copy towards
+// commitment only once advance() reports it persisted; a majority of
+// followers may commit the entries before that. Everything else in the
+// Ready still waits for the sync.
+void Node::Impl::replicate_before_sync(raft::Ready& ready) {
+  auto appends = std::stable_partition(
+      ready.messages.begin(), ready.messages.end(), [](const raft::Message& message) {
+        return !std::holds_alternative<raft::AppendRequest>(message.body);
+      });
+  for (auto it = appends; it != ready.messages.end(); ++it) send(std::move(*it));
+  ready.messages.erase(appends, ready.messages.end());
 }
 
 void Node::Impl::finish_ready(raft::Ready& ready) {

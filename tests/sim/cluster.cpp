@@ -1,5 +1,6 @@
 #include "sim/cluster.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace conflux::sim {
@@ -48,6 +49,7 @@ bool Cluster::propose(std::size_t i, std::string payload) {
 
 void Cluster::crash(std::size_t i) {
   nodes_[i].raft.reset();
+  nodes_[i].syncing.reset();  // a write in flight is lost
 }
 
 void Cluster::restart(std::size_t i) {
@@ -58,12 +60,19 @@ void Cluster::restart(std::size_t i) {
 }
 
 void Cluster::process(std::uint64_t crash_per_mille) {
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {  // writes in flight finish now, or later
+    if (alive(i) && nodes_[i].syncing && random_.chance(1, 2)) {
+      auto ready = std::move(*nodes_[i].syncing);
+      nodes_[i].syncing.reset();
+      finish_ready(i, ready, crash_per_mille);
+    }
+  }
   int rounds = 0;
   for (bool busy = true; busy;) {
     if (++rounds > 10000) throw std::logic_error("the cluster never went quiet: livelock");
     busy = false;
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
-      if (alive(i) && nodes_[i].raft->has_ready()) {
+      if (alive(i) && !nodes_[i].syncing && nodes_[i].raft->has_ready()) {
         handle_ready(i, crash_per_mille);
         busy = true;
       }
@@ -71,14 +80,38 @@ void Cluster::process(std::uint64_t crash_per_mille) {
   }
 }
 
+// Drives one Ready as lib/ does: persist, send, apply, advance; except that
+// a leader's AppendEntries leave before its own write (thesis §10.2.1,
+// Node::Impl::replicate_before_sync), which may then stay in flight while
+// acknowledgements arrive, or be lost to a crash.
 void Cluster::handle_ready(std::size_t i, std::uint64_t crash_per_mille) {
   SimNode& node = nodes_[i];
   raft::Ready ready = node.raft->ready();
-  checker_.on_persist(node.id, node.raft->role(), node.storage, ready);
+  if (node.raft->role() == raft::Role::leader && !ready.entries.empty()) {
+    checker_.on_persist(node.id, raft::Role::leader, node.storage, ready);
+    auto appends = std::stable_partition(
+        ready.messages.begin(), ready.messages.end(), [](const raft::Message& message) {
+          return !std::holds_alternative<raft::AppendRequest>(message.body);
+        });
+    for (auto it = appends; it != ready.messages.end(); ++it) network_.send(std::move(*it));
+    ready.messages.erase(appends, ready.messages.end());
+    if (random_.chance(crash_per_mille, 1000)) return crash(i);  // sent, never persisted
+    if (random_.chance(1, 2)) {
+      node.syncing = std::move(ready);  // the write stays in flight
+      return;
+    }
+  } else {
+    checker_.on_persist(node.id, node.raft->role(), node.storage, ready);
+  }
+  finish_ready(i, ready, crash_per_mille);
+}
+
+void Cluster::finish_ready(std::size_t i, raft::Ready& ready, std::uint64_t crash_per_mille) {
+  SimNode& node = nodes_[i];
   if (ready.hard_state) node.storage.save_hard_state(*ready.hard_state);
   node.storage.append(ready.entries);
   if (random_.chance(crash_per_mille, 1000)) {
-    crash(i);  // persisted, but nothing sent or applied
+    crash(i);  // persisted, but nothing (more) sent or applied
     return;
   }
   for (auto& message : ready.messages) network_.send(std::move(message));

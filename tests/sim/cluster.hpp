@@ -6,6 +6,7 @@
 
 #include <conflux/raft/raft.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,10 @@ struct SimNode {
   raft::MemoryStorage storage;       // durable: survives crash()
   std::unique_ptr<raft::Raft> raft;  // null while crashed
   std::uint64_t lives = 0;
+  /// A leader's Ready whose write is still "in flight" (as with lib/'s
+  /// fsync worker): its AppendEntries are out, the rest waits; the core
+  /// keeps stepping meanwhile. Lost if the node crashes first.
+  std::optional<raft::Ready> syncing;
 };
 
 class Cluster {
@@ -40,7 +45,9 @@ class Cluster {
   void crash(std::size_t i);
   void restart(std::size_t i);
   /// Drains every live node's Ready. With probability crash_per_mille per
-  /// Ready, the node crashes right after persisting, before sending.
+  /// Ready, the node crashes right after persisting, before sending (or,
+  /// for a leader, after sending its AppendEntries, before persisting).
+  /// A leader's write may stay in flight across calls.
   void process(std::uint64_t crash_per_mille = 0);
   void check();
 
@@ -50,6 +57,7 @@ class Cluster {
 
  private:
   void handle_ready(std::size_t i, std::uint64_t crash_per_mille);
+  void finish_ready(std::size_t i, raft::Ready& ready, std::uint64_t crash_per_mille);
   raft::Config config_for(std::size_t i) const;
 
   std::uint64_t seed_;

@@ -11,6 +11,11 @@
 //            r.entries; then send r.messages; then apply r.committed;
 //            then advance(r).
 //
+// One exception to that order (thesis §10.2.1): while the core is leader,
+// the AppendEntries among r.messages may be sent before r.entries are
+// persisted. The leader counts its own copy towards commitment only after
+// advance(r) reports it persisted.
+//
 // Between ready() and advance() the driver may keep calling tick(), step()
 // and propose() (their effects wait for the next Ready), but it must not
 // call ready() again. Given the same Config (seed included), the same
