@@ -49,8 +49,8 @@ asio::awaitable<json::value> perform(DemoCluster& cluster, std::size_t at, const
                                      std::ostream& out) {
   const auto& [method, args] = call;
   for (int attempt = 1;; ++attempt) {
-    auto [failure, result] = co_await cluster.node(at)->perform(
-        method, args, asio::as_tuple(asio::use_awaitable));
+    auto [failure, result] =
+        co_await cluster.node(at)->perform(method, args, asio::as_tuple(asio::use_awaitable));
     if (!failure) {
       out << "  " << cluster.id(at) << " <- " << method << json::serialize(args) << " = "
           << json::serialize(result) << '\n';
@@ -60,8 +60,7 @@ asio::awaitable<json::value> perform(DemoCluster& cluster, std::size_t at, const
       std::rethrow_exception(failure);
     } catch (const Error& error) {
       if (!error.retryable() || attempt == 5) throw;
-      out << "  " << method << " on " << cluster.id(at) << ": " << error.what()
-          << " (retrying)\n";
+      out << "  " << method << " on " << cluster.id(at) << ": " << error.what() << " (retrying)\n";
     }
   }
 }
@@ -73,7 +72,6 @@ asio::awaitable<void> wait_or_throw(const std::function<bool()>& condition, cons
   const bool held = co_await wait_for(condition, step_limit);
   if (!held) throw std::runtime_error(std::string("timed out waiting for ") + what);
 }
-
 
 }  // namespace
 

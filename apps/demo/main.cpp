@@ -107,8 +107,7 @@ std::string live_header(demo::DemoCluster& cluster, const server::Dashboard& das
                        " kv nodes on loopback.\nDashboard: " + dashboard.url() +
                        "\nTry:\n  curl -XPOST " + cluster.http_url(0) +
                        "/perform/put -d '[\"greeting\", \"hello\"]'\n  curl " +
-                       cluster.http_url(cluster.size() - 1) + "/state\n" +
-                       "Ctrl-C to stop.\n\n";
+                       cluster.http_url(cluster.size() - 1) + "/state\n" + "Ctrl-C to stop.\n\n";
   return header;
 }
 

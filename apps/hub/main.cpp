@@ -24,11 +24,10 @@ constexpr const char* usage =
 int serve(const std::string& listen, LogLevel level) {
   const auto log = server::console_log(level, "hub");
   asio::io_context io(1);
-  transport::WsHub hub(io.get_executor(),
-                       transport::WsHubConfig{.listen = listen,
-                                              .log = [log](std::string_view line) {
-                                                log(LogLevel::warning, line);
-                                              }});
+  transport::WsHub hub(
+      io.get_executor(),
+      transport::WsHubConfig{
+          .listen = listen, .log = [log](std::string_view line) { log(LogLevel::warning, line); }});
   asio::co_spawn(io, hub.run(), asio::detached);
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
@@ -58,7 +57,8 @@ int main(int argc, char** argv) {
     } else if (arg == "--log-level" && has_value) {
       const std::string name = argv[++i];
       bool known = false;
-      for (const auto each : {LogLevel::error, LogLevel::warning, LogLevel::info, LogLevel::debug}) {
+      for (const auto each :
+           {LogLevel::error, LogLevel::warning, LogLevel::info, LogLevel::debug}) {
         if (name == to_string(each)) level = each, known = true;
       }
       if (!known) {

@@ -70,15 +70,20 @@ using Setter = std::function<void(Flags&, const std::string&)>;
 const std::map<std::string, Setter>& valued_flags() {
   static const std::map<std::string, Setter> table{
       {"--id", [](Flags& f, const std::string& v) { f.id = v; }},
-      {"--listen", [](Flags& f, const std::string& v) {
+      {"--listen",
+       [](Flags& f, const std::string& v) {
          check_address("--listen", v);
          f.listen = v;
        }},
-      {"--http", [](Flags& f, const std::string& v) {
+      {"--http",
+       [](Flags& f, const std::string& v) {
          check_address("--http", v);
          f.http = v;
        }},
-      {"--peer", [](Flags& f, const std::string& v) { f.peers.push_back({v, ""}); }},
+      {"--peer",
+       [](Flags& f, const std::string& v) {
+         f.peers.push_back({v, ""});
+       }},
       {"--channel",
        [](Flags& f, const std::string& v) {
          if (v != "tcp" && v != "ws") throw FlagError("--channel: \"" + v + "\" is not tcp or ws");
@@ -113,9 +118,12 @@ const std::map<std::string, Setter>& valued_flags() {
          f.fsync = v == "always" ? storage::FsyncPolicy::always : storage::FsyncPolicy::never;
        }},
       {"--election-timeout", parse_election},
-      {"--heartbeat", [](Flags& f, const std::string& v) { f.heartbeat = parse_ms("--heartbeat", v); }},
+      {"--heartbeat",
+       [](Flags& f, const std::string& v) { f.heartbeat = parse_ms("--heartbeat", v); }},
       {"--perform-timeout",
-       [](Flags& f, const std::string& v) { f.perform_timeout = parse_ms("--perform-timeout", v); }},
+       [](Flags& f, const std::string& v) {
+         f.perform_timeout = parse_ms("--perform-timeout", v);
+       }},
       {"--http-timeout",
        [](Flags& f, const std::string& v) { f.http_timeout = parse_ms("--http-timeout", v); }},
       {"--max-body",

@@ -1,10 +1,10 @@
 // conflux-node: one replica of a Conflux cluster per process, serving the
 // HTTP API (docs/operations.md). Exit codes: 0 after a clean stop, 1 when
 // it cannot start (storage locked, address in use), 2 for a bad command line.
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <conflux/conflux.hpp>
 #include <conflux/transport/ws_hub.hpp>
 #include <csignal>
@@ -62,8 +62,9 @@ std::unique_ptr<transport::WsHub> start_hub(asio::io_context& io, const daemon::
   if (flags.ws_hub.empty()) return nullptr;
   auto hub = std::make_unique<transport::WsHub>(
       io.get_executor(),
-      transport::WsHubConfig{.listen = flags.ws_hub,
-                             .log = [log](std::string_view line) { log(LogLevel::warning, line); }});
+      transport::WsHubConfig{.listen = flags.ws_hub, .log = [log](std::string_view line) {
+                               log(LogLevel::warning, line);
+                             }});
   asio::co_spawn(io, hub->run(), asio::detached);
   log(LogLevel::info, "WebSocket hub on ws://" + flags.ws_hub + "/<cluster>");
   return hub;
@@ -134,9 +135,10 @@ int run(const daemon::Flags& flags) {
   }
   asio::signal_set signals(io, SIGINT, SIGTERM);
   stop_on_signal(signals, http, *node, hub.get(), dashboard.get(), log);
-  const auto peers = flags.channel == "ws" ? "peers through " + flags.hub : "peers on " + flags.listen;
-  log(LogLevel::info, peers + ", HTTP API on http://" + http.address() +
-                          ", app " + flags.app + ", " +
+  const auto peers =
+      flags.channel == "ws" ? "peers through " + flags.hub : "peers on " + flags.listen;
+  log(LogLevel::info, peers + ", HTTP API on http://" + http.address() + ", app " + flags.app +
+                          ", " +
                           (flags.in_memory ? "in memory" : "data in " + flags.data_dir.string()));
   io.run();
   return 0;

@@ -6,10 +6,10 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -185,11 +185,12 @@ void Dashboard::Impl::command(const std::shared_ptr<Page>& page, const std::stri
     const auto* method = object->if_contains("method");
     const auto* args = object->if_contains("args");
     if (!method || !method->is_string() || !args || !args->is_array())
-      return page->push(reply_json(id->get_int64(), "perform needs method and args", "bad_command"));
-    asio::co_spawn(executor,
-                   perform(page, id->get_int64(), name, std::string(method->get_string()),
-                           args->get_array()),
-                   asio::detached);
+      return page->push(
+          reply_json(id->get_int64(), "perform needs method and args", "bad_command"));
+    asio::co_spawn(
+        executor,
+        perform(page, id->get_int64(), name, std::string(method->get_string()), args->get_array()),
+        asio::detached);
     return;
   }
   const auto problem = source.has_controls() ? source.control(std::string(op->get_string()), name)

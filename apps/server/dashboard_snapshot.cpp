@@ -55,8 +55,8 @@ std::string reply_json(std::int64_t id, const json::value& result) {
 }
 
 std::string reply_json(std::int64_t id, const std::string& error, const std::string& code) {
-  return json::serialize(json::object{
-      {"type", "reply"}, {"id", id}, {"ok", false}, {"error", error}, {"code", code}});
+  return json::serialize(
+      json::object{{"type", "reply"}, {"id", id}, {"ok", false}, {"error", error}, {"code", code}});
 }
 
 std::string reply_json(std::int64_t id, std::exception_ptr failure, const json::value& result) {

@@ -3,6 +3,7 @@
 // answer, and loops (keep-alive; pipelined requests wait in the buffer).
 #include "http_server.hpp"
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -16,7 +17,6 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <conflux/transport/address.hpp>
-#include <array>
 #include <list>
 #include <system_error>
 
@@ -121,9 +121,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(std::shared_ptr<Connection> connection);
-  asio::awaitable<boost::system::error_code> read(
-      const std::shared_ptr<Connection>& connection, boost::beast::flat_buffer& buffer,
-      http::request_parser<http::string_body>& parser);
+  asio::awaitable<boost::system::error_code> read(const std::shared_ptr<Connection>& connection,
+                                                  boost::beast::flat_buffer& buffer,
+                                                  http::request_parser<http::string_body>& parser);
   asio::awaitable<bool> answer(std::shared_ptr<Connection> connection, unsigned version,
                                bool keep_alive, HttpResponse response);
   asio::awaitable<void> linger_close(std::shared_ptr<Connection> connection);
@@ -218,8 +218,8 @@ asio::awaitable<boost::system::error_code> HttpServer::Impl::read(
     http::request_parser<http::string_body>& parser) {
   connection->reading = true;
   arm(connection, options.request_timeout);
-  auto [ec, bytes] = co_await http::async_read(connection->socket, buffer, parser,
-                                                as_tuple_awaitable);
+  auto [ec, bytes] =
+      co_await http::async_read(connection->socket, buffer, parser, as_tuple_awaitable);
   connection->reading = false;
   disarm(*connection);
   co_return ec;

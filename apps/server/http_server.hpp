@@ -57,8 +57,7 @@ struct HttpCounters {
 class HttpServer {
  public:
   /// Binds at once: throws std::system_error naming the address on failure.
-  HttpServer(boost::asio::any_io_executor executor, HttpServerOptions options,
-             HttpHandler handler);
+  HttpServer(boost::asio::any_io_executor executor, HttpServerOptions options, HttpHandler handler);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

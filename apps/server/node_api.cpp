@@ -23,8 +23,7 @@ HttpResponse json_response(unsigned status, const json::value& body) {
 
 HttpResponse error(unsigned status, std::string_view code, std::string_view message,
                    bool retryable = false) {
-  return json_response(status,
-                       {{"error", message}, {"code", code}, {"retryable", retryable}});
+  return json_response(status, {{"error", message}, {"code", code}, {"retryable", retryable}});
 }
 
 /// Splits a target into its path and its query (without the '?').
@@ -93,14 +92,14 @@ asio::awaitable<HttpResponse> NodeApi::operator()(HttpRequest request) {
   }
   if (path == "/state") co_return get ? state(query) : method_not_allowed(path, "GET");
   if (path == "/status")
-    co_return get ? json_response(200, status_json(node_.status())) : method_not_allowed(path, "GET");
+    co_return get ? json_response(200, status_json(node_.status()))
+                  : method_not_allowed(path, "GET");
   if (path == "/metrics") co_return get ? metrics() : method_not_allowed(path, "GET");
   co_return error(404, "not_found", "no route " + request.method + " " + path);
 }
 
 // The body is a JSON array of arguments (empty body: no arguments).
-asio::awaitable<HttpResponse> NodeApi::perform(const std::string& method,
-                                               const std::string& body) {
+asio::awaitable<HttpResponse> NodeApi::perform(const std::string& method, const std::string& body) {
   if (method.empty()) co_return error(404, "unknown_method", "no method named in the path");
   json::array args;
   if (!body.empty()) {

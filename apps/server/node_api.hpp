@@ -32,8 +32,7 @@ class NodeApi {
   boost::asio::awaitable<HttpResponse> operator()(HttpRequest request);
 
  private:
-  boost::asio::awaitable<HttpResponse> perform(const std::string& method,
-                                               const std::string& body);
+  boost::asio::awaitable<HttpResponse> perform(const std::string& method, const std::string& body);
   HttpResponse state(const std::string& query) const;
   HttpResponse metrics() const;
 

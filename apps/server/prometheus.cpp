@@ -21,7 +21,8 @@ std::string escaped(std::string_view value) {
 /// The shortest text that reads back as `value` (0.00025, not 0.00025000000000000001).
 std::string number(double value) {
   std::array<char, 32> text{};
-  const auto end = std::to_chars(text.data(), text.data() + text.size(), value, std::chars_format::general).ptr;
+  const auto end =
+      std::to_chars(text.data(), text.data() + text.size(), value, std::chars_format::general).ptr;
   return std::string(text.data(), end);
 }
 
@@ -115,8 +116,7 @@ void peer_traffic(Exposition& e, const NodeMetrics& m) {
   for (const auto& peer : m.peers) {
     for (const auto& [reason, count] : peer.dropped) {
       e.sample("conflux_peer_dropped_frames_total",
-               label("peer", peer.id) + "," + label("reason", reason),
-               static_cast<double>(count));
+               label("peer", peer.id) + "," + label("reason", reason), static_cast<double>(count));
     }
   }
 }

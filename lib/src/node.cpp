@@ -97,13 +97,12 @@ Node::Impl::Impl(asio::any_io_executor ex, Options opts)
       tick_interval(std::max(options.heartbeat_interval / ticks_per_heartbeat,
                              std::chrono::milliseconds(1))) {
   if (options.data_dir) {
-    auto durable = std::make_unique<storage::FileStorage>(
-        storage::FileStorageOptions{
-            .directory = *options.data_dir,
-            .segment_bytes = 64 << 20,
-            .fsync = options.fsync,
-            .log = [log = options.log](const std::string& line) { log(LogLevel::warning, line); },
-            .ops = {}});
+    auto durable = std::make_unique<storage::FileStorage>(storage::FileStorageOptions{
+        .directory = *options.data_dir,
+        .segment_bytes = 64 << 20,
+        .fsync = options.fsync,
+        .log = [log = options.log](const std::string& line) { log(LogLevel::warning, line); },
+        .ops = {}});
     file = durable.get();
     store = std::move(durable);
     worker = std::make_unique<detail::SyncWorker>();
@@ -167,7 +166,8 @@ void Node::Impl::report_role_change() {
   if (role == seen.role && term == seen.term && leader == seen.leader) return;
   seen = {role, term, leader};
   std::string line = std::string(raft::to_string(role)) + " in term " + std::to_string(term);
-  if (role != raft::Role::leader) line += leader.empty() ? ", leader unknown" : ", leader " + leader;
+  if (role != raft::Role::leader)
+    line += leader.empty() ? ", leader unknown" : ", leader " + leader;
   options.log(LogLevel::info, line);
 }
 

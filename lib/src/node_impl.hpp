@@ -130,7 +130,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
     raft::Role role = raft::Role::follower;
     raft::Term term = 0;
     raft::NodeId leader;
-  } seen;  // last role, term and leader logged
+  } seen;                // last role, term and leader logged
   NodeMetrics counters;  // raft-side counts and channel traffic are added by metrics()
   std::uint64_t next_subscriber = 1;
   std::map<std::uint64_t, Subscriber> subscribers;

@@ -23,8 +23,8 @@ void check_peers(const Options& options, std::vector<std::string>& errors) {
 }
 
 void check_channel(const Options& options, std::vector<std::string>& errors) {
-  const int chosen = options.in_process.has_value() + options.tcp.has_value() +
-                     options.websocket.has_value();
+  const int chosen =
+      options.in_process.has_value() + options.tcp.has_value() + options.websocket.has_value();
   if (chosen != 1) {
     errors.push_back(
         "exactly one channel must be chosen: \"in_process\", \"tcp\" or \"websocket\"");

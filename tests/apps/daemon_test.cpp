@@ -204,7 +204,8 @@ TEST_CASE("a cluster over a conflux-hub elects, commits, and recovers after a hu
   TempDir scratch("conflux-hub-test");
   const auto port = std::to_string(free_port());
   const std::vector<std::string> hub_args{"--listen", "127.0.0.1:" + port};
-  auto hub = std::make_unique<ChildProcess>(CONFLUX_HUB_BINARY, hub_args, scratch.path() / "hub1.log");
+  auto hub =
+      std::make_unique<ChildProcess>(CONFLUX_HUB_BINARY, hub_args, scratch.path() / "hub1.log");
   DaemonCluster cluster(3, {"--channel", "ws", "--hub", "ws://127.0.0.1:" + port + "/procs"});
   INFO(cluster.logs());
   const auto leader = cluster.wait_for_leader();

@@ -1,8 +1,8 @@
 // conflux-node's command line: every flag, and every way to get one wrong.
 
-#include <doctest/doctest.h>
-
 #include "flags.hpp"
+
+#include <doctest/doctest.h>
 
 using namespace conflux;
 using conflux::daemon::FlagError;
@@ -45,11 +45,27 @@ TEST_CASE("flags: defaults, and this node added to the peers with its listen add
 }
 
 TEST_CASE("flags: every valued flag, in both spellings") {
-  const auto flags = parse_flags(
-      with({"--peer=a=h:1", "--peer", "b=[::1]:2", "--app", "counter", "--data-dir=/d",
-            "--election-timeout", "150-300", "--heartbeat=30", "--perform-timeout", "900",
-            "--http-timeout", "500", "--max-body", "1024", "--log-level", "debug", "--fsync",
-            "never", "--cluster", "c"}));
+  const auto flags = parse_flags(with({"--peer=a=h:1",
+                                       "--peer",
+                                       "b=[::1]:2",
+                                       "--app",
+                                       "counter",
+                                       "--data-dir=/d",
+                                       "--election-timeout",
+                                       "150-300",
+                                       "--heartbeat=30",
+                                       "--perform-timeout",
+                                       "900",
+                                       "--http-timeout",
+                                       "500",
+                                       "--max-body",
+                                       "1024",
+                                       "--log-level",
+                                       "debug",
+                                       "--fsync",
+                                       "never",
+                                       "--cluster",
+                                       "c"}));
   CHECK(flags.peers.size() == 2);  // a is listed: not added again
   CHECK(flags.peers[1].address == "[::1]:2");
   CHECK(flags.app == "counter");
@@ -90,13 +106,13 @@ TEST_CASE("flags: each mistake is named") {
   CHECK(error_of(with({"--election-timeout", "500-300"})) ==
         "--election-timeout: MAX must not be below MIN in \"500-300\"");
   CHECK(error_of(with({"--heartbeat", "x"})) == "--heartbeat: \"x\" is not a whole number");
-  CHECK(error_of(with({"--heartbeat", "0"})) ==
-        "--heartbeat: 0 ms is out of range (1 to 3600000)");
+  CHECK(error_of(with({"--heartbeat", "0"})) == "--heartbeat: 0 ms is out of range (1 to 3600000)");
   CHECK(error_of(with({"--heartbeat", "400"})) ==
         "--heartbeat must be below the election timeout's MIN");
   CHECK(error_of(with({"--log-level", "loud"})) ==
         "--log-level: \"loud\" is not one of error, warning, info, debug");
-  CHECK(error_of(with({"--fsync", "sometimes"})) == "--fsync: \"sometimes\" is not always or never");
+  CHECK(error_of(with({"--fsync", "sometimes"})) ==
+        "--fsync: \"sometimes\" is not always or never");
   CHECK(error_of(with({"--in-memory=yes"})) == "--in-memory takes no value");
   CHECK(error_of(with({"--in-memory", "--data-dir", "/d"})) ==
         "--in-memory and --data-dir exclude each other");

@@ -1,9 +1,10 @@
 // The Prometheus text rendering of /metrics, and the errc -> HTTP mapping.
 
+#include "prometheus.hpp"
+
 #include <doctest/doctest.h>
 
 #include "node_api.hpp"
-#include "prometheus.hpp"
 
 using namespace conflux;
 using namespace conflux::server;
@@ -17,8 +18,15 @@ bool has_line(const std::string& text, const std::string& line) {
 }  // namespace
 
 TEST_CASE("prometheus: gauges, counters, cumulative histogram buckets and escaped labels") {
-  NodeStatus status{.id = "n1", .role = "leader", .term = 7, .leader = "n1", .commit = 40,
-                    .applied = 39, .last_index = 41, .error = "", .peers = {}};
+  NodeStatus status{.id = "n1",
+                    .role = "leader",
+                    .term = 7,
+                    .leader = "n1",
+                    .commit = 40,
+                    .applied = 39,
+                    .last_index = 41,
+                    .error = "",
+                    .peers = {}};
   NodeMetrics metrics;
   metrics.elections = 2;
   metrics.performs_succeeded = 3;
@@ -26,8 +34,12 @@ TEST_CASE("prometheus: gauges, counters, cumulative histogram buckets and escape
   metrics.perform_latency.observe(0.0002);
   metrics.perform_latency.observe(0.0002);
   metrics.perform_latency.observe(0.003);
-  metrics.peers.push_back(PeerTraffic{.id = "we\"ird\\id", .connected = true, .bytes_in = 10,
-                                      .bytes_out = 20, .frames_in = 1, .frames_out = 2,
+  metrics.peers.push_back(PeerTraffic{.id = "we\"ird\\id",
+                                      .connected = true,
+                                      .bytes_in = 10,
+                                      .bytes_out = 20,
+                                      .frames_in = 1,
+                                      .frames_out = 2,
                                       .dropped = {{"queue_full", 4}}});
   HttpCounters http;
   http.responses[200] = 5;
@@ -50,8 +62,8 @@ TEST_CASE("prometheus: gauges, counters, cumulative histogram buckets and escape
   CHECK(has_line(text, "conflux_perform_latency_seconds_bucket{le=\"+Inf\"} 3"));
   CHECK(has_line(text, "conflux_perform_latency_seconds_count 3"));
   CHECK(has_line(text, "conflux_peer_sent_bytes_total{peer=\"we\\\"ird\\\\id\"} 20"));
-  CHECK(has_line(text,
-                 "conflux_peer_dropped_frames_total{peer=\"we\\\"ird\\\\id\",reason=\"queue_full\"} 4"));
+  CHECK(has_line(
+      text, "conflux_peer_dropped_frames_total{peer=\"we\\\"ird\\\\id\",reason=\"queue_full\"} 4"));
   CHECK(has_line(text, "conflux_http_responses_total{code=\"200\"} 5"));
   CHECK(text.ends_with("\n"));
 }

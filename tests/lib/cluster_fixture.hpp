@@ -4,12 +4,12 @@
 // appends x; nothing() returns null; refuse() throws; poison() returns an
 // action the reducer rejects.
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json.hpp>
 #include <conflux/conflux.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <conflux/transport/memory_channel.hpp>
 #include <conflux/transport/ws_hub.hpp>
 #include <memory>

@@ -15,7 +15,7 @@ TEST_CASE("histogram: an observation lands in the first bucket whose bound is no
   h.observe(0.7);
   h.observe(60);  // above every bound: the overflow bucket
   CHECK(h.bucket(0) == 1);
-  CHECK(h.bucket(2) == 1);  // (0.00025, 0.0005]
+  CHECK(h.bucket(2) == 1);   // (0.00025, 0.0005]
   CHECK(h.bucket(12) == 1);  // (0.5, 1]
   CHECK(h.bucket(Histogram::bounds.size()) == 1);
   CHECK(h.count() == 4);
@@ -29,7 +29,8 @@ TEST_CASE("metrics: performs, applied entries, elections and traffic are counted
   const auto follower = (leader + 1) % 3;
   int done = 0;
   for (int i = 0; i < 5; ++i) {
-    c.node(follower).perform("append", {i}, [&](std::exception_ptr, boost::json::value) { ++done; });
+    c.node(follower).perform("append", {i},
+                             [&](std::exception_ptr, boost::json::value) { ++done; });
   }
   c.node(follower).perform("refuse", {}, [&](std::exception_ptr, boost::json::value) { ++done; });
   REQUIRE(run_until(c.io, [&] { return done == 6; }));
@@ -38,13 +39,13 @@ TEST_CASE("metrics: performs, applied entries, elections and traffic are counted
   CHECK(m.performs_succeeded == 5);
   CHECK(m.perform_latency.count() == 5);
   CHECK(m.performs_failed.at("method_failed") == 1);
-  CHECK(m.entries_applied >= 6);  // the leader's no-op and five actions
+  CHECK(m.entries_applied >= 6);        // the leader's no-op and five actions
   CHECK(m.fsync_latency.count() == 0);  // in memory: nothing synced
   REQUIRE(m.peers.size() == 2);
   for (const auto& peer : m.peers) {
     CHECK(peer.dropped.size() == transport::drop_reason_count);
     if (peer.id != c.ids[leader]) continue;
-    CHECK(peer.frames_in > 0);  // heartbeats and entries (in-process: no bytes counted)
+    CHECK(peer.frames_in > 0);   // heartbeats and entries (in-process: no bytes counted)
     CHECK(peer.frames_out > 0);  // acknowledgements and forwarded performs
   }
   const auto lm = c.node(leader).metrics();

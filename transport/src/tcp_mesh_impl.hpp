@@ -9,8 +9,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <conflux/raft/random.hpp>
-#include <conflux/transport/codec.hpp>
 #include <conflux/transport/address.hpp>
+#include <conflux/transport/codec.hpp>
 #include <conflux/transport/tcp_mesh.hpp>
 #include <deque>
 #include <exception>

@@ -1,8 +1,6 @@
 // WsChannel: one link to the hub that connects, upgrades, says hello, then
 // runs a reader and a writer side by side until the connection fails, backs
 // off with jitter and connects again.
-#include <conflux/transport/ws_channel.hpp>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -18,6 +16,7 @@
 #include <conflux/raft/random.hpp>
 #include <conflux/transport/address.hpp>
 #include <conflux/transport/codec.hpp>
+#include <conflux/transport/ws_channel.hpp>
 #include <conflux/transport/ws_hub.hpp>
 #include <deque>
 #include <iostream>
@@ -94,7 +93,7 @@ struct WsChannel::Impl : std::enable_shared_from_this<WsChannel::Impl> {
   InboxHandler inbox;
   raft::Random random;
   std::map<raft::NodeId, Peer> peers;
-  std::deque<Outgoing> outbox;  // in send order, across peers
+  std::deque<Outgoing> outbox;     // in send order, across peers
   std::set<raft::NodeId> present;  // as the hub last said
   bool linked = false;
   bool closed = false;

@@ -110,9 +110,8 @@ asio::awaitable<void> WsHub::Impl::accept_loop() {
     connections.remove_if([](const auto& weak) { return weak.expired(); });
     connections.push_back(connection);
     ++tasks;
-    asio::co_spawn(executor, serve(connection), [self = shared_from_this()](std::exception_ptr) {
-      self->task_ended();
-    });
+    asio::co_spawn(executor, serve(connection),
+                   [self = shared_from_this()](std::exception_ptr) { self->task_ended(); });
   }
 }
 

@@ -30,7 +30,8 @@ asio::awaitable<void> WsHub::Impl::read_loop(Connection& connection) {
       } else {
         connection.request_close(websocket::close_code::going_away, reason);
       }
-      if (!reason.empty()) log("closing " + connection.id + " (" + connection.peer + "): " + reason);
+      if (!reason.empty())
+        log("closing " + connection.id + " (" + connection.peer + "): " + reason);
       co_return;
     }
     std::optional<std::string> problem;
@@ -83,7 +84,8 @@ std::optional<std::string> WsHub::Impl::route(const Connection& from, std::strin
   if (!sender || !sender->is_string() || !addressee || !addressee->is_string())
     return "a message must be an object with string \"from\" and \"to\"";
   if (sender->get_string() != from.id)
-    return "spoofed sender: \"" + std::string(sender->get_string()) + "\" is not \"" + from.id + "\"";
+    return "spoofed sender: \"" + std::string(sender->get_string()) + "\" is not \"" + from.id +
+           "\"";
   const auto& members = clusters[from.cluster];
   const auto to = members.find(std::string(addressee->get_string()));
   if (to == members.end()) {

@@ -29,19 +29,19 @@ namespace conflux::transport {
 inline constexpr std::string_view hub_id = "hub";
 
 struct WsHubConfig {
-  std::string listen = "127.0.0.1:0";            ///< "host:port"; port 0 picks one
-  std::size_t max_message_bytes = 16 << 20;      ///< larger messages close the connection
-  std::size_t queue_max_messages = 4096;         ///< per connection
-  std::size_t queue_max_bytes = 64 << 20;        ///< per connection
+  std::string listen = "127.0.0.1:0";        ///< "host:port"; port 0 picks one
+  std::size_t max_message_bytes = 16 << 20;  ///< larger messages close the connection
+  std::size_t queue_max_messages = 4096;     ///< per connection
+  std::size_t queue_max_bytes = 64 << 20;    ///< per connection
   std::chrono::milliseconds handshake_timeout{5000};
-  std::function<void(std::string_view)> log;     ///< default: standard error
+  std::function<void(std::string_view)> log;  ///< default: standard error
 };
 
 struct WsHubStats {
-  std::uint64_t routed = 0;           ///< messages delivered to a queue
-  std::uint64_t dropped_absent = 0;   ///< addressed to a peer not connected
-  std::uint64_t dropped_full = 0;     ///< the addressee's queue was full
-  std::uint64_t refused = 0;          ///< connections closed for bad input
+  std::uint64_t routed = 0;          ///< messages delivered to a queue
+  std::uint64_t dropped_absent = 0;  ///< addressed to a peer not connected
+  std::uint64_t dropped_full = 0;    ///< the addressee's queue was full
+  std::uint64_t refused = 0;         ///< connections closed for bad input
 };
 
 class WsHub {
