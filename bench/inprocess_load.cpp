@@ -22,9 +22,11 @@
 #include "load_target.hpp"
 #include "proc_stats.hpp"
 #include "spawn_logged.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace conflux::bench {
+
+using test::TempDir;
 
 namespace {
 

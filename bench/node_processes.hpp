@@ -10,9 +10,11 @@
 #include <vector>
 
 #include "child_process.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace conflux::bench {
+
+using test::TempDir;
 
 struct NodeProcessesSpec {
   bool websocket = false;  ///< --channel ws through a hub, else the TCP mesh

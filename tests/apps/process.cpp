@@ -1,14 +1,16 @@
 #include "apps/process.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <system_error>
-#include <thread>
 
 namespace conflux::test {
 namespace {
@@ -79,18 +81,24 @@ void ChildProcess::kill() {
   paused_ = false;
 }
 
-// waitpid has no timeout: poll it with WNOHANG until the deadline.
+// waitpid has no timeout: wait on a pidfd, which becomes readable when the
+// child exits, then reap it.
 std::optional<int> ChildProcess::wait_for_exit(std::chrono::milliseconds timeout) {
+  if (!running()) return status_;
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+  if (pidfd < 0) throw std::system_error(errno, std::generic_category(), "pidfd_open");
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (running()) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      status_ = status;
-      break;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // a poll interval
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd exited{.fd = pidfd, .events = POLLIN, .revents = 0};
+    const int ready = ::poll(&exited, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0)));
+    if (ready < 0 && errno == EINTR) continue;
+    break;
   }
+  ::close(pidfd);
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) == pid_) status_ = status;
   return status_;
 }
 

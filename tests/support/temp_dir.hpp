@@ -1,11 +1,12 @@
 #pragma once
-// A fresh directory under the system's temporary directory, removed with
-// everything in it when the object goes.
+// A fresh directory under the system's temporary directory (mkdtemp: a name
+// nobody else holds), removed with everything in it when the object goes.
+// Shared by the tests and the benchmarks (bench/ includes it too).
 
-#include <unistd.h>
+#include <stdlib.h>
 
 #include <filesystem>
-#include <random>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 
@@ -16,11 +17,10 @@ class TempDir {
   /// `prefix` names the directory after its user, for whoever finds it left
   /// behind by a killed test.
   explicit TempDir(const std::string& prefix = "conflux-test") {
-    std::random_device random;
-    const auto suffix =
-        std::to_string(::getpid()) + "-" + std::to_string(random()) + std::to_string(random());
-    path_ = std::filesystem::temp_directory_path() / (prefix + "-" + suffix);
-    std::filesystem::create_directories(path_);
+    auto pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+    if (!::mkdtemp(pattern.data()))
+      throw std::runtime_error("cannot create a directory like " + pattern);
+    path_ = pattern;
   }
   ~TempDir() {
     std::error_code ignored;
