@@ -53,8 +53,10 @@ struct Page {
   asio::steady_timer wake;
   bool closed = false;
 
-  void push(std::string text) {
-    if (closed || queue.size() >= max_queued) return;
+  /// Snapshots may be dropped for a page that reads slowly (a newer one
+  /// follows); replies to its commands never are.
+  void push(std::string text, bool droppable = false) {
+    if (closed || (droppable && queue.size() >= max_queued)) return;
     queue.push_back(std::move(text));
     wake.cancel();
   }
@@ -90,6 +92,7 @@ struct Dashboard::Impl : std::enable_shared_from_this<Dashboard::Impl> {
   tcp::acceptor acceptor;
   asio::steady_timer ticker;
   std::list<std::weak_ptr<Page>> pages;
+  std::list<beast::tcp_stream*> streams;  // connections before the upgrade
   std::string last_snapshot;
   bool stopped = false;
 };
@@ -109,19 +112,24 @@ asio::awaitable<void> Dashboard::Impl::accept_loop() {
 // One request per connection: a file, or the upgrade to the page's WebSocket.
 asio::awaitable<void> Dashboard::Impl::serve(tcp::socket socket) {
   auto self = shared_from_this();
+  if (stopped) co_return;
   beast::tcp_stream stream(std::move(socket));
   stream.expires_after(std::chrono::seconds(10));
   beast::flat_buffer buffer;
   http::request_parser<http::empty_body> parser;
+  streams.push_back(&stream);  // stop() closes it while it waits for a request
+  const auto registered = std::prev(streams.end());
   auto [ec, n] = co_await http::async_read(stream, buffer, parser, as_tuple_awaitable);
-  if (ec) co_return;
+  streams.erase(registered);
+  if (ec || stopped) co_return;
   const auto& request = parser.get();
   if (request.target() == "/ws" && websocket::is_upgrade(request)) {
     stream.expires_never();
     auto page = std::make_shared<Page>(websocket::stream<beast::tcp_stream>(std::move(stream)));
     page->ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    pages.push_back(page);  // from now on stop() closes it
     auto [accept_error] = co_await page->ws.async_accept(request, as_tuple_awaitable);
-    if (!accept_error) co_await run_page(page);
+    if (!accept_error && !stopped) co_await run_page(page);
     co_return;
   }
   const auto asset = dashboard_asset(request.target());
@@ -136,7 +144,6 @@ asio::awaitable<void> Dashboard::Impl::serve(tcp::socket socket) {
 }
 
 asio::awaitable<void> Dashboard::Impl::run_page(std::shared_ptr<Page> page) {
-  pages.push_back(page);
   page->push(last_snapshot.empty() ? snapshot_json(source) : last_snapshot);
   co_await (read_commands(page) && write_queue(page));
 }
@@ -227,7 +234,7 @@ asio::awaitable<void> Dashboard::Impl::broadcast_changes() {
       last_snapshot = std::move(snapshot);
       pages.remove_if([](const auto& weak) { return weak.expired(); });
       for (const auto& weak : pages) {
-        if (auto page = weak.lock()) page->push(last_snapshot);
+        if (auto page = weak.lock()) page->push(last_snapshot, true);
       }
     }
     ticker.expires_after(refresh);
@@ -262,6 +269,7 @@ void Dashboard::stop() {
   for (const auto& weak : impl.pages) {
     if (auto page = weak.lock()) beast::get_lowest_layer(page->ws).close();
   }
+  for (auto* stream : impl.streams) stream->close();
 }
 
 }  // namespace conflux::server

@@ -86,8 +86,10 @@ struct Connection {
 
 namespace {
 
-// Cancels the connection's pending operation (not the socket) after `after`,
-// unless disarm() comes first.
+// After `after`, unless disarm() comes first: cancels the pending operation
+// and shuts the receiving side, so that a read composed of several reads
+// (or a client that keeps sending) ends too; the socket can still send the
+// 408.
 void arm(const std::shared_ptr<Connection>& connection, Clock::duration after) {
   const auto generation = ++connection->generation;
   connection->timed_out = false;
@@ -97,6 +99,7 @@ void arm(const std::shared_ptr<Connection>& connection, Clock::duration after) {
     connection->timed_out = true;
     boost::system::error_code ignored;
     connection->socket.cancel(ignored);
+    connection->socket.shutdown(tcp::socket::shutdown_receive, ignored);
   });
 }
 
@@ -251,7 +254,7 @@ asio::awaitable<void> HttpServer::Impl::linger_close(std::shared_ptr<Connection>
   connection->socket.shutdown(tcp::socket::shutdown_send, ignored);
   arm(connection, linger_time);
   std::array<char, 16 * 1024> sink;
-  for (;;) {
+  while (!connection->timed_out) {
     auto [ec, n] =
         co_await connection->socket.async_read_some(asio::buffer(sink), as_tuple_awaitable);
     if (ec) break;

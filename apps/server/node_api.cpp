@@ -88,7 +88,8 @@ asio::awaitable<HttpResponse> NodeApi::operator()(HttpRequest request) {
   const bool get = request.method == "GET";
   if (path.starts_with("/perform/")) {
     if (request.method != "POST") co_return method_not_allowed(path, "POST");
-    co_return co_await perform(path.substr(9), request.body);
+    const auto method = path.substr(9);  // named: g++ 12 and temporaries in co_await
+    co_return co_await perform(method, request.body);
   }
   if (path == "/state") co_return get ? state(query) : method_not_allowed(path, "GET");
   if (path == "/status")

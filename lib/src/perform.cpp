@@ -64,10 +64,11 @@ void Node::Impl::dispatch_waiting() {
   for (const auto& [id, p] : pending) {
     if (p.stage == Stage::waiting_leader) waiting.push_back(id);
   }
+  const bool leader_reachable = leader != options.id && reachable(leader);
   for (const auto id : waiting) {
     if (leader == options.id) {
       run_on_leader(id);
-    } else if (pending.at(id).refused_by != leader && reachable(leader)) {
+    } else if (pending.at(id).refused_by != leader && leader_reachable) {
       forward(id, leader);
     }
   }
@@ -78,6 +79,7 @@ void Node::Impl::dispatch_waiting() {
 // while a perform that waits here certainly was not proposed and goes to
 // whichever leader is reachable next.
 bool Node::Impl::reachable(const raft::NodeId& peer) const {
+  if (isolated) return false;
   for (const auto& status : channel->status()) {
     if (status.id == peer) return status.connected;
   }

@@ -34,6 +34,8 @@ using WsStream = websocket::stream<boost::beast::tcp_stream>;
 
 namespace {
 constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+/// Silence after which a link is declared dead (a ping goes out at half).
+constexpr std::chrono::seconds idle_timeout{10};
 
 /// The hub's {"type":"members","ids":[...]}, if `text` is one.
 std::optional<std::set<raft::NodeId>> members_message(std::string_view text) {
@@ -68,6 +70,7 @@ struct WsChannel::Impl : std::enable_shared_from_this<WsChannel::Impl> {
         url(parse_hub_url(config.hub)),
         inbox(std::move(handler)),
         random(std::random_device{}()),
+        resolver(ex),
         wake(ex, asio::steady_timer::time_point::max()),
         pause(ex) {
     if (config.id.empty()) throw std::invalid_argument("\"id\" must not be empty");
@@ -98,6 +101,7 @@ struct WsChannel::Impl : std::enable_shared_from_this<WsChannel::Impl> {
   bool linked = false;
   bool closed = false;
   WsStream* live = nullptr;  // the stream while linked, for close()
+  tcp::resolver resolver;
   asio::steady_timer wake;   // the writer waits here
   asio::steady_timer pause;  // backoff between attempts
 };
@@ -107,9 +111,9 @@ asio::awaitable<void> WsChannel::Impl::link() {
   while (!closed) {
     WsStream ws(executor);
     live = &ws;
-    if (co_await connect(ws)) {
+    if (co_await connect(ws) && !closed) {
       const auto refusal = co_await hello(ws);
-      if (refusal.empty()) {
+      if (refusal.empty() && !closed) {
         backoff = config.backoff_min;
         linked = true;
         co_await (read_loop(ws) || write_loop(ws));
@@ -129,18 +133,18 @@ asio::awaitable<void> WsChannel::Impl::link() {
 
 asio::awaitable<bool> WsChannel::Impl::connect(WsStream& ws) {
   auto& stream = boost::beast::get_lowest_layer(ws);
-  tcp::resolver resolver(executor);
   auto [resolve_error, endpoints] =
       co_await resolver.async_resolve(url.host, url.port, as_tuple_awaitable);
-  if (resolve_error) co_return false;
+  if (resolve_error || closed) co_return false;  // close() cancels the resolver
   stream.expires_after(config.handshake_timeout);
   auto [connect_error, endpoint] = co_await stream.async_connect(endpoints, as_tuple_awaitable);
   if (connect_error) co_return false;
   stream.socket().set_option(tcp::no_delay(true));
   stream.expires_never();
-  auto timeouts = websocket::stream_base::timeout::suggested(boost::beast::role_type::client);
-  timeouts.handshake_timeout = config.handshake_timeout;
-  ws.set_option(timeouts);
+  ws.set_option(websocket::stream_base::timeout{
+      .handshake_timeout = config.handshake_timeout,
+      .idle_timeout = idle_timeout,  // a silently dead hub is noticed
+      .keep_alive_pings = true});
   ws.read_message_max(config.max_message_bytes);
   const auto host = url.host + ":" + url.port;  // named: see hello()
   const auto target = "/" + url.cluster;
@@ -264,6 +268,7 @@ void WsChannel::close() {
   if (std::exchange(impl.closed, true)) return;
   impl.wake.cancel();
   impl.pause.cancel();
+  impl.resolver.cancel();
   if (impl.live) boost::beast::get_lowest_layer(*impl.live).close();
 }
 

@@ -97,8 +97,8 @@ void WsHub::Impl::task_ended() {
 asio::awaitable<void> WsHub::Impl::accept_loop() {
   while (!closed) {
     auto [ec, socket] = co_await acceptor.async_accept(as_tuple_awaitable);
+    if (closed) break;  // accepted just before close(): close() would not see it
     if (ec) {
-      if (closed) break;
       log("accept failed: " + ec.message());
       continue;
     }
@@ -149,9 +149,12 @@ asio::awaitable<std::optional<std::string>> WsHub::Impl::upgrade(Connection& con
     co_return std::nullopt;
   }
   stream.expires_never();  // the WebSocket timeouts take over
-  auto timeouts = hub::websocket::stream_base::timeout::suggested(boost::beast::role_type::server);
-  timeouts.handshake_timeout = config.handshake_timeout;
-  connection.ws.set_option(timeouts);
+  // Pings after 5 s of silence, closed after 10: a peer that vanished frees
+  // its id soon enough to reconnect under it.
+  connection.ws.set_option(hub::websocket::stream_base::timeout{
+      .handshake_timeout = config.handshake_timeout,
+      .idle_timeout = std::chrono::seconds(10),
+      .keep_alive_pings = true});
   connection.ws.read_message_max(config.max_message_bytes);
   auto [accept_error] = co_await connection.ws.async_accept(request, as_tuple_awaitable);
   if (accept_error) co_return std::nullopt;
