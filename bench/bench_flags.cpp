@@ -162,29 +162,20 @@ BenchFlags parse_bench_flags(const std::vector<std::string>& args) {
   BenchFlags flags;
   bool nodes_given = false;
   bool fsync_given = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string name = args[i];
-    std::optional<std::string> value;
-    if (const auto equals = name.find('='); name.starts_with("--") && equals != std::string::npos) {
-      value = name.substr(equals + 1);
-      name = name.substr(0, equals);
-    }
+  for (cli::FlagReader reader(args); reader.next();) {
+    const auto& name = reader.name();
     if (name == "--help" || name == "-h") {
       flags.help = true;
       return flags;
     }
     if (name == "--progress" || name == "--no-progress") {
-      if (value) throw FlagError(name + " takes no value");
+      reader.no_value();
       flags.progress = name == "--progress";
       continue;
     }
     const auto setter = valued_flags().find(name);
     if (setter == valued_flags().end()) throw FlagError("unknown flag \"" + name + "\"");
-    if (!value) {
-      if (i + 1 == args.size()) throw FlagError(name + " needs a value");
-      value = args[++i];
-    }
-    setter->second(flags, *value);
+    setter->second(flags, reader.value());
     nodes_given = nodes_given || name == "--nodes";
     fsync_given = fsync_given || name == "--fsync";
   }

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "flag_reader.hpp"
+
 namespace conflux::bench {
 
 enum class Mode { inprocess, tcp, websocket };
@@ -46,11 +48,7 @@ struct BenchFlags {
   bool help = false;
 };
 
-/// A command line that cannot be run; what() names the flag and the problem.
-class FlagError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+using cli::FlagError;
 
 /// Parses argv[1..]. Accepts "--flag value" and "--flag=value".
 /// Throws FlagError.

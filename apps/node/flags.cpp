@@ -169,13 +169,8 @@ void check_complete(Flags& flags) {
 
 Flags parse_flags(const std::vector<std::string>& args) {
   Flags flags;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string name = args[i];
-    std::optional<std::string> value;
-    if (const auto equals = name.find('='); name.starts_with("--") && equals != std::string::npos) {
-      value = name.substr(equals + 1);
-      name = name.substr(0, equals);
-    }
+  for (cli::FlagReader reader(args); reader.next();) {
+    const auto& name = reader.name();
     if (name == "--help" || name == "-h" || name == "--version") {
       Flags asked;
       asked.help = name != "--version";
@@ -183,17 +178,13 @@ Flags parse_flags(const std::vector<std::string>& args) {
       return asked;
     }
     if (name == "--in-memory") {
-      if (value) throw FlagError("--in-memory takes no value");
+      reader.no_value();
       flags.in_memory = true;
       continue;
     }
     const auto setter = valued_flags().find(name);
     if (setter == valued_flags().end()) throw FlagError("unknown flag \"" + name + "\"");
-    if (!value) {
-      if (i + 1 == args.size()) throw FlagError(name + " needs a value");
-      value = args[++i];
-    }
-    setter->second(flags, *value);
+    setter->second(flags, reader.value());
   }
   check_complete(flags);
   return flags;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "flag_reader.hpp"
+
 namespace conflux::daemon {
 
 struct Flags {
@@ -36,11 +38,7 @@ struct Flags {
   bool version = false;
 };
 
-/// A command line that cannot be run; what() names the flag and the problem.
-class FlagError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+using cli::FlagError;
 
 /// Parses argv[1..]. Accepts "--flag value" and "--flag=value". The node's
 /// own id is added to the peers (with --listen's address) when absent. With
