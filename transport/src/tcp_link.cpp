@@ -148,10 +148,8 @@ asio::awaitable<void> TcpMesh::Impl::watch(tcp::socket& socket) {
 }
 
 asio::awaitable<void> TcpMesh::Impl::back_off(std::chrono::milliseconds& backoff) {
-  const auto jittered = backoff * static_cast<std::int64_t>(random.uniform(50, 100)) / 100;
-  asio::steady_timer timer(executor, jittered);
+  asio::steady_timer timer(executor, next_backoff(config, backoff, random));
   co_await timer.async_wait(as_tuple_awaitable);
-  backoff = std::min(backoff * 2, config.backoff_max);
 }
 
 void TcpMesh::Impl::log_failure(const std::string& task, std::exception_ptr error) const {

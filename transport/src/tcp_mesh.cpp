@@ -33,9 +33,7 @@ void validate(const TcpMeshConfig& config) {
   if (config.max_frame_bytes < 1024) {
     throw std::invalid_argument("\"max_frame_bytes\" must be at least 1024");
   }
-  if (config.backoff_min.count() <= 0 || config.backoff_max < config.backoff_min) {
-    throw std::invalid_argument("\"backoff_min\" must be positive and at most \"backoff_max\"");
-  }
+  validate(static_cast<const LinkSettings&>(config));
 }
 
 }  // namespace

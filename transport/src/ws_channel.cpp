@@ -74,6 +74,7 @@ struct WsChannel::Impl : std::enable_shared_from_this<WsChannel::Impl> {
         wake(ex, asio::steady_timer::time_point::max()),
         pause(ex) {
     if (config.id.empty()) throw std::invalid_argument("\"id\" must not be empty");
+    validate(static_cast<const LinkSettings&>(config));
     for (const auto& id : config.peers) peers[id].status.id = id;
   }
 
@@ -125,9 +126,8 @@ asio::awaitable<void> WsChannel::Impl::link() {
     }
     live = nullptr;
     if (closed) break;
-    pause.expires_after(backoff * static_cast<std::int64_t>(random.uniform(50, 100)) / 100);
+    pause.expires_after(next_backoff(config, backoff, random));
     co_await pause.async_wait(as_tuple_awaitable);
-    backoff = std::min(backoff * 2, config.backoff_max);
   }
 }
 

@@ -151,10 +151,10 @@ asio::awaitable<std::optional<std::string>> WsHub::Impl::upgrade(Connection& con
   stream.expires_never();  // the WebSocket timeouts take over
   // Pings after 5 s of silence, closed after 10: a peer that vanished frees
   // its id soon enough to reconnect under it.
-  connection.ws.set_option(hub::websocket::stream_base::timeout{
-      .handshake_timeout = config.handshake_timeout,
-      .idle_timeout = std::chrono::seconds(10),
-      .keep_alive_pings = true});
+  connection.ws.set_option(
+      hub::websocket::stream_base::timeout{.handshake_timeout = config.handshake_timeout,
+                                           .idle_timeout = std::chrono::seconds(10),
+                                           .keep_alive_pings = true});
   connection.ws.read_message_max(config.max_message_bytes);
   auto [accept_error] = co_await connection.ws.async_accept(request, as_tuple_awaitable);
   if (accept_error) co_return std::nullopt;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <conflux/transport/channel.hpp>
 #include <conflux/transport/frame.hpp>
+#include <conflux/transport/link_settings.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -17,7 +18,7 @@
 
 namespace conflux::transport {
 
-struct TcpMeshConfig {
+struct TcpMeshConfig : LinkSettings {
   raft::NodeId id;
   /// Peers must use the same cluster id; a mismatch is refused at handshake.
   std::string cluster;
@@ -26,20 +27,7 @@ struct TcpMeshConfig {
   /// Every other node: id -> "host:port". An empty address may be filled in
   /// later with set_peer_address() (e.g. once an ephemeral port is known).
   std::map<raft::NodeId, std::string> peers;
-
   std::size_t max_frame_bytes = default_max_frame_bytes;
-  /// Per-peer outbound queue bounds; beyond them frames are dropped and
-  /// counted (Raft retransmits), so a slow peer never blocks the node.
-  std::size_t queue_max_frames = 4096;
-  std::size_t queue_max_bytes = 64 << 20;
-  /// Redial backoff: doubles from min to max, each wait jittered to 50-100 %.
-  std::chrono::milliseconds backoff_min{10};
-  std::chrono::milliseconds backoff_max{1000};
-  /// A connection must complete its handshake within this time.
-  std::chrono::milliseconds handshake_timeout{5000};
-  /// Receives one line per notable event (refusals, decode errors, drops of
-  /// a connection). Default: standard error.
-  std::function<void(std::string_view)> log;
 };
 
 class TcpMesh final : public Channel {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <conflux/transport/channel.hpp>
 #include <conflux/transport/frame.hpp>
+#include <conflux/transport/link_settings.hpp>
 #include <functional>
 #include <memory>
 #include <string>
@@ -18,21 +19,13 @@
 
 namespace conflux::transport {
 
-struct WsChannelConfig {
+struct WsChannelConfig : LinkSettings {
   raft::NodeId id;
   /// ws://host:port/<cluster>
   std::string hub;
   /// Every other node of the cluster.
   std::vector<raft::NodeId> peers;
-
   std::size_t max_message_bytes = default_max_frame_bytes;
-  std::size_t queue_max_frames = 4096;  ///< per peer
-  std::size_t queue_max_bytes = 64 << 20;
-  std::chrono::milliseconds backoff_min{10};
-  std::chrono::milliseconds backoff_max{1000};
-  std::chrono::milliseconds handshake_timeout{5000};
-  /// One line per notable event. Default: standard error.
-  std::function<void(std::string_view)> log;
 };
 
 class WsChannel final : public Channel {
