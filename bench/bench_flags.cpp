@@ -15,6 +15,8 @@ std::string_view to_string(Mode mode) {
       return "tcp";
     case Mode::websocket:
       return "websocket";
+    case Mode::embedded:
+      return "embedded";
   }
   return "?";
 }
@@ -86,7 +88,8 @@ const std::map<std::string, Setter>& valued_flags() {
   static const std::map<std::string, Setter> table{
       {"--mode",
        [](F& f, S v) {
-         f.mode = one_of("--mode", v, {Mode::inprocess, Mode::tcp, Mode::websocket});
+         f.mode =
+             one_of("--mode", v, {Mode::inprocess, Mode::tcp, Mode::websocket, Mode::embedded});
        }},
       {"--nodes", [](F& f, S v) { f.nodes = static_cast<int>(whole_number("--nodes", v, 1, 7)); }},
       {"--concurrency",
@@ -136,9 +139,12 @@ void check_combination(BenchFlags& flags, bool nodes_given, bool fsync_given) {
   const bool spawns = flags.connect.empty() && flags.mode != Mode::inprocess;
   if ((!flags.node_binary.empty() || !flags.hub_binary.empty()) && !spawns)
     throw FlagError(
-        "--node-binary and --hub-binary apply when the bench starts the nodes (tcp, websocket)");
+        "--node-binary and --hub-binary apply when the bench starts node processes (tcp, "
+        "websocket, embedded)");
   if (!flags.hub_binary.empty() && flags.mode != Mode::websocket)
     throw FlagError("--hub-binary applies to --mode websocket only");
+  if (flags.mode == Mode::embedded && flags.target == Target::all)
+    throw FlagError("--target all: with --mode embedded the clients perform on n1, the leader");
   if (flags.connect.empty()) return;
   if (flags.mode != Mode::tcp) throw FlagError("--connect needs --mode tcp");
   if (flags.storage != Storage::memory || flags.reducer != Reducer::noop) {
@@ -184,7 +190,7 @@ BenchFlags parse_bench_flags(const std::vector<std::string>& args) {
 }
 
 std::string bench_usage() {
-  return R"(usage: conflux-bench [--mode inprocess|tcp|websocket] [options]
+  return R"(usage: conflux-bench [--mode inprocess|tcp|websocket|embedded] [options]
 
 Measures a Conflux cluster under a closed-loop load: each client keeps exactly
 one `write(payload)` perform in flight and sends the next when it completes.
@@ -192,7 +198,10 @@ one `write(payload)` perform in flight and sends the next when it completes.
   --mode MODE          inprocess (default): N nodes and the clients in this process,
                        on the in-process channel, one thread;
                        tcp: N conflux-node processes on loopback, driven over HTTP;
-                       websocket: as tcp, the nodes talking through a conflux-hub
+                       websocket: as tcp, the nodes talking through a conflux-hub;
+                       embedded: the leader n1 and the clients in this process (as an
+                       application embedding Conflux), the other nodes conflux-node
+                       processes on the TCP mesh (NuRaft's raft_bench measures so)
   --nodes N            cluster size: 1, 3 (default), 5 or 7
   --concurrency C      clients (HTTP connections), 1..1024 (default 16)
   --payload BYTES      characters in each action's payload string, 16..65536 (default 256)

@@ -12,7 +12,7 @@
 
 namespace conflux::bench {
 
-enum class Mode { inprocess, tcp, websocket };
+enum class Mode { inprocess, tcp, websocket, embedded };
 enum class Storage { memory, file };
 enum class Reducer { noop, counter };
 /// Where the clients send their performs: all to the leader, or spread

@@ -7,7 +7,10 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "bench_flags.hpp"
@@ -32,24 +35,38 @@ std::string utc_now() {
   return text;
 }
 
+/// p50 and p99 of one raw ping-pong.
+std::pair<double, double> ping_pong_percentiles(const BenchFlags& flags, std::size_t bytes,
+                                                std::optional<PingPongCpus> cpus) {
+  auto rtts = raw_ping_pong(flags.pings, bytes, cpus);
+  std::sort(rtts.begin(), rtts.end());
+  return {rtts[rtts.size() / 2], rtts[rtts.size() * 99 / 100]};
+}
+
 /// The floor this run is compared with: a blocking TCP echo of messages the
-/// size of one perform request. Taken before any node starts, so that it
-/// measures the machine, not the machine busy with a cluster.
+/// size of one perform request, between two CPUs (and, shown beside it, on
+/// one). Taken before any node starts, so that it measures the machine,
+/// not the machine busy with a cluster.
 RawTcp measure_raw_tcp(const BenchFlags& flags) {
   const auto request = perform_request("127.0.0.1:65535", "write", write_arguments(flags.payload));
-  auto rtts = raw_ping_pong(flags.pings, request.size());
-  std::sort(rtts.begin(), rtts.end());
-  return RawTcp{.p50_us = rtts[rtts.size() / 2],
-                .p99_us = rtts[rtts.size() * 99 / 100],
-                .round_trips = rtts.size(),
-                .bytes = request.size()};
+  RawTcp raw;
+  raw.round_trips = flags.pings;
+  raw.bytes = request.size();
+  const auto cpus = two_allowed_cpus();
+  std::tie(raw.p50_us, raw.p99_us) = ping_pong_percentiles(flags, request.size(), cpus);
+  raw.cross_cpu = cpus.has_value();
+  if (cpus) {
+    std::tie(raw.same_cpu_p50_us, raw.same_cpu_p99_us) =
+        ping_pong_percentiles(flags, request.size(), PingPongCpus{cpus->client, cpus->client});
+  }
+  return raw;
 }
 
 int run(const BenchFlags& flags) {
   const auto started_at = utc_now();
   const auto raw = measure_raw_tcp(flags);
-  auto target =
-      flags.mode == Mode::inprocess ? make_inprocess_target(flags) : make_http_target(flags);
+  const bool local_clients = flags.mode == Mode::inprocess || flags.mode == Mode::embedded;
+  auto target = local_clients ? make_inprocess_target(flags) : make_http_target(flags);
   const auto measurement = measure(*target, flags);
   const auto report = make_report(flags, started_at, target->leader(), measurement, raw);
   target.reset();  // the nodes end (processes killed, directories removed) before the output

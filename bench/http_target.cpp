@@ -19,23 +19,11 @@ namespace {
 // on a loaded machine, never this long.
 constexpr std::chrono::seconds ready_timeout{20};
 
-NodeProcessesSpec spec_of(const BenchFlags& flags) {
-  NodeProcessesSpec spec;
-  spec.websocket = flags.mode == Mode::websocket;
-  spec.nodes = flags.nodes;
-  spec.app = flags.reducer == Reducer::noop ? "bench-noop" : "bench-counter";
-  spec.durable = flags.storage == Storage::file;
-  spec.fsync = flags.fsync;
-  spec.node_binary = find_binary("conflux-node", flags.node_binary);
-  if (spec.websocket) spec.hub_binary = find_binary("conflux-hub", flags.hub_binary);
-  return spec;
-}
-
 class HttpTarget final : public LoadTarget {
  public:
   explicit HttpTarget(const BenchFlags& flags) {
     if (flags.connect.empty()) {
-      cluster_ = std::make_unique<NodeProcesses>(spec_of(flags));
+      cluster_ = std::make_unique<NodeProcesses>(node_processes_spec(flags));
       addresses_ = cluster_->http_addresses();
     } else {
       addresses_ = flags.connect;

@@ -1,7 +1,13 @@
-// The load target of --mode inprocess: N nodes on an InProcessNetwork and
-// the clients, all on one io_context thread. No sockets, no serialization
-// between nodes: what is left is the cost of Conflux itself (perform, the
-// owner's rounds, the Raft core, the reducer, storage when asked for).
+// The load targets whose clients perform on nodes of this process, on one
+// io_context thread:
+// - --mode inprocess: all N nodes here, on an InProcessNetwork. No sockets,
+//   no serialization between nodes: what is left is the cost of Conflux
+//   itself (perform, the owner's rounds, the Raft core, the reducer,
+//   storage when asked for).
+// - --mode embedded: n1 here on the TCP mesh, the leader, as in an
+//   application embedding Conflux; n2..nN are conflux-node processes. This
+//   is how NuRaft's raft_bench measures (its clients call the leader's
+//   append_entries in the leader's process).
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -20,6 +26,7 @@
 #include "http_response.hpp"
 #include "interrupt.hpp"
 #include "load_target.hpp"
+#include "node_processes.hpp"
 #include "proc_stats.hpp"
 #include "spawn_logged.hpp"
 #include "support/temp_dir.hpp"
@@ -62,19 +69,37 @@ asio::awaitable<void> client(std::shared_ptr<LoadRecorder> recorder, Node* node,
   }
 }
 
-Options node_options(const BenchFlags& flags, int index, transport::InProcessNetwork& network,
-                     const std::optional<TempDir>& dir) {
+/// Node `index` without its channel and peers: the app and the storage.
+Options app_options(const BenchFlags& flags, int index, const std::optional<TempDir>& dir) {
   auto app = flags.reducer == Reducer::noop ? apps::bench_noop() : apps::bench_counter();
   Options options;
   options.id = node_id(index);
-  for (int i = 0; i < flags.nodes; ++i) options.peers.push_back({node_id(i), ""});
-  options.in_process = InProcessChannelOptions{&network};
   options.methods = std::move(app.methods);
   options.reduce = std::move(app.reduce);
   if (dir) {
     options.data_dir = dir->path() / options.id;
     options.fsync = flags.fsync ? storage::FsyncPolicy::always : storage::FsyncPolicy::never;
   }
+  return options;
+}
+
+Options inprocess_options(const BenchFlags& flags, int index, transport::InProcessNetwork& network,
+                          const std::optional<TempDir>& dir) {
+  auto options = app_options(flags, index, dir);
+  for (int i = 0; i < flags.nodes; ++i) options.peers.push_back({node_id(i), ""});
+  options.in_process = InProcessChannelOptions{&network};
+  return options;
+}
+
+/// n1 of --mode embedded: on the TCP mesh with the processes of `cluster`.
+/// Its election timeout is the default (300–500 ms) and theirs much longer,
+/// so n1 is the one elected.
+Options embedded_options(const BenchFlags& flags, const NodeProcesses& cluster,
+                         const std::optional<TempDir>& dir) {
+  auto options = app_options(flags, 0, dir);
+  for (int i = 0; i < flags.nodes; ++i)
+    options.peers.push_back({node_id(i), cluster.peer_address(i)});
+  options.tcp = TcpChannelOptions{cluster.peer_address(0), "bench"};
   return options;
 }
 
@@ -85,9 +110,15 @@ class InProcessTarget final : public LoadTarget {
         spread_(flags.target == Target::all),
         args_(json::parse(write_arguments(flags.payload)).as_array()) {
     if (flags.storage == Storage::file) dir_.emplace("conflux-bench");
-    for (int i = 0; i < flags.nodes; ++i)
+    if (flags.mode == Mode::embedded) {
+      cluster_ = std::make_unique<NodeProcesses>(node_processes_spec(flags));
       nodes_.push_back(
-          std::make_unique<Node>(io_.get_executor(), node_options(flags, i, network_, dir_)));
+          std::make_unique<Node>(io_.get_executor(), embedded_options(flags, *cluster_, dir_)));
+    } else {
+      for (int i = 0; i < flags.nodes; ++i)
+        nodes_.push_back(std::make_unique<Node>(io_.get_executor(),
+                                                inprocess_options(flags, i, network_, dir_)));
+    }
     thread_ = std::thread([this] { io_.run(); });
     wait_until_ready();
   }
@@ -107,8 +138,10 @@ class InProcessTarget final : public LoadTarget {
 
   void stop() override;
 
-  std::vector<ProcessSample> sample() override {
-    return {{"process", "process", own_cpu_seconds(), own_peak_rss_bytes()}};
+  std::vector<ProcessSample> sample() override;
+
+  void check() override {
+    if (cluster_) cluster_->check_alive();
   }
 
  private:
@@ -126,7 +159,8 @@ class InProcessTarget final : public LoadTarget {
   const int concurrency_;
   const bool spread_;
   const json::array args_;
-  std::optional<TempDir> dir_;  // outlives the nodes' files
+  std::optional<TempDir> dir_;              // outlives the nodes' files
+  std::unique_ptr<NodeProcesses> cluster_;  // --mode embedded: n2..nN
   asio::io_context io_{1};
   asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
   transport::InProcessNetwork network_;
@@ -153,7 +187,18 @@ void InProcessTarget::wait_until_ready() {
     }
     if (Clock::now() > deadline) {
       stop();
-      throw std::runtime_error("the in-process cluster elected no leader in time");
+      if (!cluster_) throw std::runtime_error("the in-process cluster elected no leader in time");
+      throw std::runtime_error(
+          "n1 was not elected with every peer connected in time; their logs:\n" +
+          cluster_->logs(10));
+    }
+    if (cluster_) {
+      try {
+        cluster_->check_alive();
+      } catch (...) {
+        stop();
+        throw;
+      }
     }
     if (interrupted()) {
       stop();
@@ -173,6 +218,16 @@ void InProcessTarget::stop() {
   asio::co_spawn(io_, close_nodes(), log_unexpected);
   work_.reset();
   thread_.join();
+}
+
+std::vector<ProcessSample> InProcessTarget::sample() {
+  if (!cluster_) return {{"process", "process", own_cpu_seconds(), own_peak_rss_bytes()}};
+  std::vector<ProcessSample> samples;
+  for (const auto& child : cluster_->processes())
+    samples.push_back(
+        {child->name(), "node", process_cpu_seconds(child->pid()), peak_rss_bytes(child->pid())});
+  samples.push_back({"n1+clients", "leader", own_cpu_seconds(), own_peak_rss_bytes()});
+  return samples;
 }
 
 asio::awaitable<void> InProcessTarget::close_nodes() {

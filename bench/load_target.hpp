@@ -16,8 +16,10 @@ namespace conflux::bench {
 
 /// One process whose resources the report shows.
 struct ProcessSample {
-  std::string name;  ///< "n1", "hub", "bench", or "process" (in-process)
-  std::string role;  ///< "node", "hub", "bench", or "process": nodes and clients together
+  std::string name;  ///< "n1", "hub", "bench", "process" (inprocess) or "n1+clients" (embedded)
+  /// "node", "hub", "bench", "process" (every node and the clients) or
+  /// "leader" (n1 and the clients)
+  std::string role;
   std::optional<double> cpu_seconds;      ///< so far; unknown for --connect
   std::optional<std::uint64_t> peak_rss;  ///< bytes
 };
@@ -48,7 +50,8 @@ inline std::string node_id(int index) {
   return id;
 }
 
-/// The target of --mode inprocess: returns once the cluster is ready.
+/// The target of --mode inprocess and embedded: returns once the cluster is
+/// ready.
 std::unique_ptr<LoadTarget> make_inprocess_target(const BenchFlags& flags);
 /// The target of --mode tcp / websocket: starts the processes (unless
 /// --connect) and returns once the cluster is ready.

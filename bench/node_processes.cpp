@@ -62,7 +62,27 @@ std::filesystem::path find_binary(const std::string& name, const std::string& gi
                            (name == "conflux-hub" ? "hub" : "node") + "-binary");
 }
 
+NodeProcessesSpec node_processes_spec(const BenchFlags& flags) {
+  NodeProcessesSpec spec;
+  spec.websocket = flags.mode == Mode::websocket;
+  spec.nodes = flags.nodes;
+  spec.app = flags.reducer == Reducer::noop ? "bench-noop" : "bench-counter";
+  spec.durable = flags.storage == Storage::file;
+  spec.fsync = flags.fsync;
+  spec.node_binary = find_binary("conflux-node", flags.node_binary);
+  if (spec.websocket) spec.hub_binary = find_binary("conflux-hub", flags.hub_binary);
+  if (flags.mode == Mode::embedded) {
+    // n1 runs in the bench with the default 300-500 ms; these nodes wait
+    // far longer before they campaign, so n1 is elected.
+    spec.hosted = 1;
+    spec.node_flags = {"--election-timeout", "2000-3000"};
+  }
+  return spec;
+}
+
 NodeProcesses::NodeProcesses(const NodeProcessesSpec& spec) : dir_("conflux-bench") {
+  if (spec.hosted > 0 && spec.websocket)
+    throw std::logic_error("nodes hosted by the bench use the TCP mesh");
   std::string hub_address;
   if (spec.websocket) {
     hub_address = hub_port_.emplace().address();
@@ -76,9 +96,9 @@ NodeProcesses::NodeProcesses(const NodeProcessesSpec& spec) : dir_("conflux-benc
     http_ports_.emplace_back();
     http_.push_back(http_ports_.back().address());
   }
-  for (int i = 0; i < spec.nodes; ++i) {
+  for (int i = spec.hosted; i < spec.nodes; ++i) {
     const auto id = node_id(i);
-    children_.insert(children_.begin() + i,
+    children_.insert(children_.begin() + (i - spec.hosted),
                      std::make_unique<ChildProcess>(id, node_arguments(spec, i, hub_address),
                                                     dir_.path() / (id + ".log")));
   }
@@ -102,6 +122,7 @@ std::vector<std::string> NodeProcesses::node_arguments(const NodeProcessesSpec& 
       add({"--peer", node_id(i) + "=" + peer_ports_[static_cast<std::size_t>(i)].address()});
     }
   }
+  argv.insert(argv.end(), spec.node_flags.begin(), spec.node_flags.end());
   if (spec.durable) {
     add({"--data-dir", (dir_.path() / id).string(), "--fsync", spec.fsync ? "always" : "never"});
   } else {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_flags.hpp"
 #include "child_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -24,6 +25,11 @@ struct NodeProcessesSpec {
   bool fsync = true;     ///< with durable
   std::filesystem::path node_binary;
   std::filesystem::path hub_binary;  ///< websocket only
+  /// Nodes n1..n<hosted> run in the bench itself (TCP mesh only): they get
+  /// ports but no process.
+  int hosted = 0;
+  /// Added to every process's command line.
+  std::vector<std::string> node_flags;
 };
 
 /// A port bound on 127.0.0.1 but not listening, with SO_REUSEADDR: nobody
@@ -53,7 +59,11 @@ class NodeProcesses {
 
   /// "host:port" of each node's HTTP API, node i is "n<i+1>".
   const std::vector<std::string>& http_addresses() const { return http_; }
-  /// The node processes, then the hub.
+  /// "host:port" node i listens on for its peers (TCP mesh).
+  std::string peer_address(int index) const {
+    return peer_ports_.at(static_cast<std::size_t>(index)).address();
+  }
+  /// The node processes (none for the hosted nodes), then the hub.
   const std::vector<std::unique_ptr<ChildProcess>>& processes() const { return children_; }
   /// Throws std::runtime_error naming a process that has ended, with the
   /// tail of its log.
@@ -73,6 +83,9 @@ class NodeProcesses {
   std::vector<std::string> http_;
   std::vector<std::unique_ptr<ChildProcess>> children_;
 };
+
+/// The processes a run of --mode tcp, websocket or embedded starts.
+NodeProcessesSpec node_processes_spec(const BenchFlags& flags);
 
 /// Where conflux-node / conflux-hub is: `given` when set, else next to this
 /// executable, else in the build tree conflux-bench was built from.

@@ -129,10 +129,13 @@ void print_latency(const RunReport& r, std::FILE* out) {
   print_row(out, "",
             {time_text(l.p50_us), time_text(l.p90_us), time_text(l.p99_us), time_text(l.p999_us),
              time_text(l.max_us)});
-  print_row(out, "raw TCP",
-            {time_text(r.raw.p50_us), "", time_text(r.raw.p99_us), "",
-             "(ping-pong, " + std::to_string(r.raw.bytes) + " B, " +
-                 std::to_string(r.raw.round_trips) + " round trips)"});
+  std::string note = "(ping-pong, " + std::to_string(r.raw.bytes) + " B, " +
+                     std::to_string(r.raw.round_trips) + " round trips" +
+                     (r.raw.cross_cpu ? ", two CPUs" : "");
+  if (r.raw.same_cpu_p50_us && r.raw.same_cpu_p99_us)
+    note += "; one CPU: " + time_text(*r.raw.same_cpu_p50_us) + ", " +
+            time_text(*r.raw.same_cpu_p99_us);
+  print_row(out, "raw TCP", {time_text(r.raw.p50_us), "", time_text(r.raw.p99_us), "", note + ")"});
   print_row(out, "run / raw",
             {ratio_text(l.p50_us, r.raw.p50_us), "", ratio_text(l.p99_us, r.raw.p99_us)});
 }
@@ -150,7 +153,7 @@ std::string cpu_text(const RunReport& r, const ProcessFigures& p) {
 /// sum, then each node's share.
 void print_resources(const RunReport& r, std::FILE* out) {
   std::string cpu, rss;
-  for (const std::string role : {"process", "node", "hub", "bench"}) {
+  for (const std::string role : {"process", "node", "leader", "hub", "bench"}) {
     const auto total = r.cpu_per_1000.find(role);
     if (total == r.cpu_per_1000.end()) continue;
     char text[64];
@@ -172,8 +175,10 @@ void print_resources(const RunReport& r, std::FILE* out) {
       rss += (rss.empty() ? "" : ", ") + (p.role == "process" ? "" : p.name + " ") +
              mib_text(*p.peak_rss);
   }
-  const bool whole = r.flags.mode == Mode::inprocess;
-  const char* note = whole ? "   (the whole process: every node and the clients)" : "";
+  const char* note =
+      r.flags.mode == Mode::inprocess  ? "   (the whole process: every node and the clients)"
+      : r.flags.mode == Mode::embedded ? "   (leader: n1 and the clients, one process)"
+                                       : "";
   std::fprintf(out, "  %-14s %s%s\n", "CPU/1k actions", cpu.empty() ? "unknown" : cpu.c_str(),
                note);
   std::fprintf(out, "  %-14s %s%s\n", "peak RSS", rss.empty() ? "unknown" : rss.c_str(), note);
@@ -227,8 +232,12 @@ std::string report_json(const RunReport& r) {
                      {"p99_9", l.p999_us}, {"max", l.max_us}, {"mean", l.mean_us}};
   o["raw_tcp_us"] = {{"p50", r.raw.p50_us},
                      {"p99", r.raw.p99_us},
+                     {"cross_cpu", r.raw.cross_cpu},
                      {"round_trips", r.raw.round_trips},
                      {"bytes", r.raw.bytes}};
+  if (r.raw.same_cpu_p50_us && r.raw.same_cpu_p99_us) {
+    o["raw_tcp_same_cpu_us"] = {{"p50", *r.raw.same_cpu_p50_us}, {"p99", *r.raw.same_cpu_p99_us}};
+  }
   o["vs_raw"] = {{"p50", r.raw.p50_us > 0 ? l.p50_us / r.raw.p50_us : 0},
                  {"p99", r.raw.p99_us > 0 ? l.p99_us / r.raw.p99_us : 0}};
   o["cpu_s_per_1000"] = json::value_from(r.cpu_per_1000);

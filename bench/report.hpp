@@ -15,9 +15,14 @@
 namespace conflux::bench {
 
 /// The raw TCP ping-pong measured in the same run.
+/// The raw TCP ping-pong floor (raw_ping_pong.hpp). The run's ratios are
+/// taken against the cross-CPU figures; the same-CPU ones are shown beside.
 struct RawTcp {
   double p50_us = 0;
   double p99_us = 0;
+  bool cross_cpu = false;  ///< pinned to two CPUs; false: where the scheduler put them
+  std::optional<double> same_cpu_p50_us;
+  std::optional<double> same_cpu_p99_us;
   std::size_t round_trips = 0;
   std::size_t bytes = 0;  ///< per message: the size of one HTTP perform request
 };
