@@ -5,6 +5,7 @@
 // to restore itself.
 
 #include <conflux/raft/types.hpp>
+#include <deque>
 #include <span>
 #include <vector>
 
@@ -39,7 +40,7 @@ class MemoryStorage final : public Storage {
   HardState hard_state() const override { return hard_state_; }
   Index snapshot_index() const override { return 0; }
   Term snapshot_term() const override { return 0; }
-  std::vector<Entry> entries() const override { return entries_; }
+  std::vector<Entry> entries() const override { return {entries_.begin(), entries_.end()}; }
   Index last_index() const { return entries_.size(); }
   /// Term of the stored entry at `index`; 0 for index 0. Precondition: index <= last_index().
   Term term_at(Index index) const { return index == 0 ? 0 : entries_[index - 1].term; }
@@ -49,7 +50,9 @@ class MemoryStorage final : public Storage {
 
  private:
   HardState hard_state_;
-  std::vector<Entry> entries_;  // entries_[i].index == i + 1
+  // entries_[i].index == i + 1. A deque: growing never moves the entries
+  // already stored (a vector touched twice the memory, copying on doubling).
+  std::deque<Entry> entries_;
 };
 
 }  // namespace conflux::raft
