@@ -24,7 +24,10 @@ const std::vector<Rule>& rules() {
       {R"(#\s*include\s*[<"]boost/(asio|beast))", "Boost.Asio/Beast belong to transport/"},
       {R"(#\s*include\s*<(sys/socket|netinet/|arpa/|netdb|sys/epoll|poll\.h|unistd))",
        "sockets and system I/O belong to transport/"},
-      {R"(#\s*include\s*<(thread|mutex|shared_mutex|condition_variable|future|atomic|semaphore|stop_token)>)",
+      // <atomic> is allowed: an atomic owns no thread, and Payload's
+      // reference count must be one because a driver may release payloads
+      // on its storage thread. The core itself never waits or synchronizes.
+      {R"(#\s*include\s*<(thread|mutex|shared_mutex|condition_variable|future|semaphore|stop_token)>)",
        "the core owns no thread"},
       {R"(#\s*include\s*<(chrono|ctime|time\.h|sys/time\.h)>)", "the core reads no clock"},
       {R"(#\s*include\s*<(random|fstream|iostream|cstdio|stdio\.h)>)",

@@ -1,8 +1,11 @@
-// Unit tests of the in-memory Raft log (conflux/raft/log.hpp).
+// Unit tests of the in-memory Raft log (conflux/raft/log.hpp) and of the
+// payloads its entries carry.
 #include <doctest/doctest.h>
 
 #include <conflux/raft/log.hpp>
+#include <memory>
 #include <stdexcept>
+#include <string>
 
 #include "raft/test_cluster.hpp"
 
@@ -134,4 +137,25 @@ TEST_CASE("MemoryStorage::append overwrites the stored suffix and refuses gaps")
   CHECK(storage.entries()[2].term == 2);
   CHECK_THROWS_AS(storage.append(entries_with_terms({2}, 5)), std::invalid_argument);
   CHECK(storage.last_index() == 3);
+}
+
+TEST_CASE("a payload's bytes are shared by its copies and live as long as one of them") {
+  std::string bytes(300, 'b');
+  bytes[0] = '\0';  // any bytes, not a C string
+  auto original = std::make_unique<Payload>(bytes);
+  const Payload copy = *original;
+  CHECK(copy.view().data() == original->view().data());  // shared, not copied
+  Payload moved = std::move(*original);
+  CHECK(original->empty());
+  CHECK(moved.view() == bytes);
+  original.reset();
+  Payload assigned;
+  assigned = moved;
+  moved = Payload();
+  CHECK(copy == assigned);
+  CHECK(assigned.view() == bytes);
+  assigned = assigned;  // self-assignment keeps it
+  CHECK(assigned.size() == 300);
+  CHECK(Payload("").empty());
+  CHECK(Payload().view().empty());
 }

@@ -82,7 +82,7 @@ raft::Entry decode_entry(const boost::json::value& value, std::string_view actio
   const auto type = detail::read_string(object, "type");
   if (type == "normal") {
     detail::require(object, "action");
-    entry.payload = raft::Payload(std::string(action));
+    entry.payload = raft::Payload(action);
   } else if (type == "no_op") {
     entry.type = raft::EntryType::no_op;
   } else {

@@ -60,9 +60,9 @@ ReadStatus read_record(std::string_view bytes, Record& out) {
   if (entry_type > static_cast<std::uint8_t>(raft::EntryType::no_op))
     return ReadStatus::bad_payload;
   out.type = RecordType::entry;
-  out.entry = raft::Entry{get_le(payload, 8, 8), get_le(payload, 0, 8),
-                          static_cast<raft::EntryType>(entry_type),
-                          raft::Payload(std::string(payload.substr(17)))};
+  out.entry =
+      raft::Entry{get_le(payload, 8, 8), get_le(payload, 0, 8),
+                  static_cast<raft::EntryType>(entry_type), raft::Payload(payload.substr(17))};
   return ReadStatus::ok;
 }
 
