@@ -8,6 +8,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cstdint>
+#include <limits>
 
 #include "node_impl.hpp"
 
@@ -21,10 +23,52 @@ namespace {
 constexpr std::size_t max_action_bytes = 8 << 20;  // well inside the 16 MiB frame limit
 constexpr int max_action_depth = 28;               // the wire allows 32, minus the envelope
 
-/// Why `payload` (the serialized action) cannot be carried, or nullopt;
-/// on success `action` becomes exactly what replicas will parse.
+bool is_ascii(std::string_view text) {
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  return true;
+}
+
+/// True when parsing the serialization of `v` certainly gives back `v`,
+/// kinds included: no double (the parser may round differently from the
+/// serializer), no uint64 that would come back as an int64, only ASCII text
+/// (the parser refuses invalid UTF-8), nesting well inside the limit.
+/// Anything else is settled by actually parsing.
+bool round_trips_exactly(const boost::json::value& v, int depth = 0) {
+  switch (v.kind()) {
+    case boost::json::kind::null:
+    case boost::json::kind::bool_:
+    case boost::json::kind::int64:
+      return true;
+    case boost::json::kind::uint64:
+      return v.get_uint64() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    case boost::json::kind::double_:
+      return false;
+    case boost::json::kind::string:
+      return is_ascii(v.get_string());
+    case boost::json::kind::array:
+      if (depth + 1 >= max_action_depth) return false;
+      for (const auto& item : v.get_array()) {
+        if (!round_trips_exactly(item, depth + 1)) return false;
+      }
+      return true;
+    case boost::json::kind::object:
+      if (depth + 1 >= max_action_depth) return false;
+      for (const auto& member : v.get_object()) {
+        if (!is_ascii(member.key()) || !round_trips_exactly(member.value(), depth + 1))
+          return false;
+      }
+      return true;
+  }
+  return false;
+}
+
+/// Why `payload` (the serialized `action`) cannot be carried, or nullopt;
+/// on success `action` is exactly what replicas will parse from `payload`.
 std::optional<std::string> carriable(const std::string& payload, boost::json::value& action) {
   if (payload.size() > max_action_bytes) return "the action is larger than 8 MiB";
+  if (round_trips_exactly(action)) return std::nullopt;
   boost::json::parse_options options;
   options.max_depth = max_action_depth;
   boost::system::error_code ec;

@@ -261,3 +261,64 @@ void follower_performs_and_failover(Wire wire) {
       std::chrono::milliseconds(2 * 200 + 300)));
   CHECK(perform(c, follower, "append", {"after"}).error == nullptr);
 }
+
+namespace {
+
+/// The value's JSON text with each number's kind, so that an int64 and a
+/// uint64 of the same value (equal to operator==) tell apart.
+std::string with_kinds(const value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::array: {
+      std::string text = "[";
+      for (const auto& item : v.get_array()) text += with_kinds(item) + ",";
+      return text + "]";
+    }
+    case boost::json::kind::int64:
+      return "i" + boost::json::serialize(v);
+    case boost::json::kind::uint64:
+      return "u" + boost::json::serialize(v);
+    case boost::json::kind::double_:
+      return "d" + boost::json::serialize(v);
+    default:
+      return boost::json::serialize(v);
+  }
+}
+
+value nested_arrays(int depth) {
+  value v = 1;
+  for (int i = 0; i < depth; ++i) v = array{std::move(v)};
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("perform: the leader applies exactly what the replicas parse, or refuses the action") {
+  NodeCluster c(3, Wire::in_process);
+  REQUIRE(c.wait_for_leader());
+  const auto leader = static_cast<std::size_t>(c.leader());
+  const std::vector<value> carried{0.1,
+                                   1e300,
+                                   std::uint64_t{5},  // comes back as an int64
+                                   std::uint64_t{1} << 63,
+                                   -7,
+                                   "caf\xc3\xa9",
+                                   nested_arrays(20),
+                                   boost::json::object{{"k\xc3\xa9y", 2.5}}};
+  for (const auto& thing : carried) {
+    CAPTURE(boost::json::serialize(thing));
+    const auto result = perform(c, leader, "append", {thing});
+    REQUIRE(result.error == nullptr);
+  }
+  const auto expected = with_kinds(c.node(leader).state());
+  CHECK(expected.find("i5") != std::string::npos);
+  CHECK(run_until(c.io, [&] {
+    for (std::size_t i = 0; i < 3; ++i) {
+      if (with_kinds(c.node(i).state()) != expected) return false;
+    }
+    return true;
+  }));
+  for (const auto& refused : {value("\xff not UTF-8"), nested_arrays(40)}) {
+    const auto result = perform(c, leader, "append", {refused});
+    CHECK(result.code() == errc::bad_arguments);
+  }
+}
