@@ -26,7 +26,17 @@ std::string_view to_string(Storage storage) {
 }
 
 std::string_view to_string(Reducer reducer) {
-  return reducer == Reducer::noop ? "noop" : "counter";
+  switch (reducer) {
+    case Reducer::noop:
+      return "noop";
+    case Reducer::counter:
+      return "counter";
+    case Reducer::map:
+      return "map";
+    case Reducer::map_copy:
+      return "map-copy";
+  }
+  return "?";
 }
 
 std::string_view to_string(Target target) {
@@ -112,7 +122,8 @@ const std::map<std::string, Setter>& valued_flags() {
        }},
       {"--reducer",
        [](F& f, S v) {
-         f.reducer = one_of("--reducer", v, {Reducer::noop, Reducer::counter});
+         f.reducer = one_of("--reducer", v,
+                            {Reducer::noop, Reducer::counter, Reducer::map, Reducer::map_copy});
        }},
       {"--target",
        [](F& f, S v) {
@@ -210,7 +221,9 @@ one `write(payload)` perform in flight and sends the next when it completes.
   --warmup SECONDS     load before measuring, excluded from the figures (default 1)
   --storage memory|file  no storage (default) or a write-ahead log in a temporary directory
   --fsync always|never with --storage file: fsync before acknowledging (default always)
-  --reducer noop|counter the reducer ignores each action (default) or counts it
+  --reducer NAME       noop (default): the reducer ignores each action; counter: counts
+                       them; map: stores each payload under one of 10,000 keys, in
+                       place; map-copy: the same, copying the state (a Reducer)
   --target leader|all  send to the leader (default) or spread over every node
   --node-binary PATH   conflux-node to start (default: next to conflux-bench)
   --hub-binary PATH    conflux-hub to start (websocket; default: next to conflux-bench)

@@ -14,7 +14,8 @@ namespace conflux::bench {
 
 enum class Mode { inprocess, tcp, websocket, embedded };
 enum class Storage { memory, file };
-enum class Reducer { noop, counter };
+/// The bench app's reducer (apps/builtin/bench.cpp: app "bench-<name>").
+enum class Reducer { noop, counter, map, map_copy };
 /// Where the clients send their performs: all to the leader, or spread
 /// round-robin over every node (followers forward to the leader).
 enum class Target { leader, all };

@@ -58,13 +58,11 @@ std::vector<std::unique_ptr<Node>> start_nodes(asio::io_context& io) {
     peers.push_back({"n" + std::to_string(i), "127.0.0.1:" + std::to_string(test::free_port())});
   std::vector<std::unique_ptr<Node>> nodes;
   for (const auto& peer : peers) {
-    auto app = apps::bench_noop();
     Options options;
     options.id = peer.id;
     options.peers = peers;
     options.tcp = TcpChannelOptions{.listen = peer.address, .cluster = "catchup"};
-    options.methods = std::move(app.methods);
-    options.reduce = std::move(app.reduce);
+    apps::bench_noop().install(options);
     nodes.push_back(std::make_unique<Node>(io.get_executor(), std::move(options)));
   }
   return nodes;

@@ -69,13 +69,15 @@ asio::awaitable<void> client(std::shared_ptr<LoadRecorder> recorder, Node* node,
   }
 }
 
+apps::App bench_app(Reducer reducer) {
+  return *apps::by_name("bench-" + std::string(to_string(reducer)));
+}
+
 /// Node `index` without its channel and peers: the app and the storage.
 Options app_options(const BenchFlags& flags, int index, const std::optional<TempDir>& dir) {
-  auto app = flags.reducer == Reducer::noop ? apps::bench_noop() : apps::bench_counter();
   Options options;
   options.id = node_id(index);
-  options.methods = std::move(app.methods);
-  options.reduce = std::move(app.reduce);
+  bench_app(flags.reducer).install(options);
   if (dir) {
     options.data_dir = dir->path() / options.id;
     options.fsync = flags.fsync ? storage::FsyncPolicy::always : storage::FsyncPolicy::never;

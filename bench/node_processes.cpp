@@ -66,7 +66,7 @@ NodeProcessesSpec node_processes_spec(const BenchFlags& flags) {
   NodeProcessesSpec spec;
   spec.websocket = flags.mode == Mode::websocket;
   spec.nodes = flags.nodes;
-  spec.app = flags.reducer == Reducer::noop ? "bench-noop" : "bench-counter";
+  spec.app = "bench-" + std::string(to_string(flags.reducer));
   spec.durable = flags.storage == Storage::file;
   spec.fsync = flags.fsync;
   spec.node_binary = find_binary("conflux-node", flags.node_binary);

@@ -5,8 +5,10 @@
 //   kv       put(k, v), append(k, s), del(k), cas(k, expected, new), get(k)
 //   counter  incr(n), decr(n)   (written with the typed API)
 //   list     append(x)
-//   bench-noop, bench-counter   write(payload): for conflux-bench; the reducer
-//            ignores the action, or counts it
+//   bench-noop, bench-counter, bench-map, bench-map-copy
+//            write(payload): for conflux-bench; the reducer ignores the
+//            action, counts it, or stores it under one of 10,000 keys (in
+//            place, or copying the state as a Reducer does)
 
 #include <conflux/options.hpp>
 #include <map>
@@ -17,7 +19,16 @@ namespace conflux::apps {
 
 struct App {
   std::map<std::string, Method> methods;
+  /// One of the two is set (see Options).
   Reducer reduce;
+  InPlaceReducer reduce_in_place;
+
+  /// Copies the methods and the reducer into `options`.
+  void install(Options& options) const {
+    options.methods = methods;
+    options.reduce = reduce;
+    options.reduce_in_place = reduce_in_place;
+  }
 };
 
 /// A key-value store. get(k) appends an action carrying the value read on
@@ -28,6 +39,8 @@ App counter();
 App list();
 App bench_noop();
 App bench_counter();
+App bench_map();
+App bench_map_copy();
 
 /// The app called `name` (see above), or nullopt.
 std::optional<App> by_name(const std::string& name);

@@ -20,8 +20,8 @@ Method write_method() {
 App bench_noop() {
   App app;
   app.methods["write"] = write_method();
-  app.reduce = [](const json::value& state, const json::value&) -> json::value {
-    return state.is_null() ? json::value(json::object{}) : state;
+  app.reduce_in_place = [](json::value& state, const json::value&) {
+    if (state.is_null()) state = json::object{};
   };
   return app;
 }
@@ -29,11 +29,48 @@ App bench_noop() {
 App bench_counter() {
   App app;
   app.methods["write"] = write_method();
-  app.reduce = [](const json::value& state, const json::value& action) -> json::value {
-    const auto* count = state.is_object() ? state.get_object().if_contains("count") : nullptr;
-    const std::int64_t before = count && count->is_int64() ? count->get_int64() : 0;
-    const bool counted = action.is_object() && action.get_object().contains("w");
-    return json::object{{"count", before + (counted ? 1 : 0)}};
+  app.reduce_in_place = [](json::value& state, const json::value& action) {
+    if (!state.is_object()) state = json::object{{"count", 0}};
+    auto& count = state.get_object()["count"];
+    if (!count.is_int64()) count = 0;
+    if (action.is_object() && action.get_object().contains("w")) count = count.get_int64() + 1;
+  };
+  return app;
+}
+
+namespace {
+
+constexpr std::int64_t map_keys = 10'000;
+
+/// {"n": actions so far, "m": {"k<i>": payload}}: action n stores its
+/// payload under key n mod 10,000, so the state grows to 10,000 payloads.
+void map_reduce(json::value& state, const json::value& action) {
+  if (!state.is_object()) state = json::object{{"n", 0}, {"m", json::object{}}};
+  if (!action.is_object() || !action.get_object().contains("w")) return;
+  auto& object = state.get_object();
+  const auto n = object["n"].to_number<std::int64_t>();
+  auto key = "k" + std::to_string(n % map_keys);
+  json::value payload = action.at("w");
+  object["m"].as_object()[key] = std::move(payload);
+  object["n"] = n + 1;
+}
+
+}  // namespace
+
+App bench_map() {
+  App app;
+  app.methods["write"] = write_method();
+  app.reduce_in_place = map_reduce;
+  return app;
+}
+
+App bench_map_copy() {
+  App app;
+  app.methods["write"] = write_method();
+  app.reduce = [](const json::value& state, const json::value& action) {
+    json::value next = state;
+    map_reduce(next, action);
+    return next;
   };
   return app;
 }
@@ -44,6 +81,8 @@ std::optional<App> by_name(const std::string& name) {
   if (name == "list") return list();
   if (name == "bench-noop") return bench_noop();
   if (name == "bench-counter") return bench_counter();
+  if (name == "bench-map") return bench_map();
+  if (name == "bench-map-copy") return bench_map_copy();
   return std::nullopt;
 }
 

@@ -61,32 +61,41 @@ json::value get(const json::value& state, const json::array& args) {
   return json::object{{"op", "get"}, {"k", key}, {"v", current ? *current : json::value(nullptr)}};
 }
 
-json::value reduce(const json::value& state, const json::value& action) {
-  json::object next = state.is_object() ? state.get_object() : json::object{};
-  if (!action.is_object()) return next;
+// In place: a put costs what it changes, whatever the size of the store.
+// Every change is built before the state is touched (the strong guarantee
+// InPlaceReducer asks for).
+void reduce(json::value& state, const json::value& action) {
+  if (!state.is_object()) state = json::object{};
+  if (!action.is_object()) return;
   const auto& a = action.get_object();
   const auto* op = a.if_contains("op");
   const auto* key = a.if_contains("k");
-  if (!op || !op->is_string() || !key || !key->is_string()) return next;
+  if (!op || !op->is_string() || !key || !key->is_string()) return;
+  auto& store = state.get_object();
   const std::string k(key->get_string());
   if (*op == "put" && a.contains("v")) {
-    next[k] = a.at("v");
+    json::value v = a.at("v");
+    store[k] = std::move(v);
   } else if (*op == "append" && a.contains("v") && a.at("v").is_string()) {
-    const auto* current = next.if_contains(k);
+    const auto* current = store.if_contains(k);
     std::string joined =
         current && current->is_string() ? std::string(current->get_string()) : std::string();
     joined += a.at("v").get_string();
-    next[k] = joined;
+    json::value v(std::move(joined));
+    store[k] = std::move(v);
   } else if (*op == "del") {
-    next.erase(k);
+    store.erase(k);
   }
-  return next;  // "get" and unknown actions leave the state unchanged
+  // "get" and unknown actions leave the state unchanged
 }
 
 }  // namespace
 
 App kv() {
-  return App{{{"put", put}, {"append", append}, {"del", del}, {"cas", cas}, {"get", get}}, reduce};
+  App app;
+  app.methods = {{"put", put}, {"append", append}, {"del", del}, {"cas", cas}, {"get", get}};
+  app.reduce_in_place = reduce;
+  return app;
 }
 
 }  // namespace conflux::apps

@@ -12,11 +12,10 @@ App list() {
     if (args.size() != 1) throw Rejection("append takes 1 argument");
     return boost::json::object{{"op", "append"}, {"x", args[0]}};
   };
-  app.reduce = [](const boost::json::value& state,
-                  const boost::json::value& action) -> boost::json::value {
-    boost::json::array next = state.is_array() ? state.get_array() : boost::json::array{};
-    if (action.is_object() && action.get_object().contains("x")) next.push_back(action.at("x"));
-    return next;
+  app.reduce_in_place = [](boost::json::value& state, const boost::json::value& action) {
+    if (!state.is_array()) state = boost::json::array{};
+    if (action.is_object() && action.get_object().contains("x"))
+      state.get_array().push_back(action.at("x"));
   };
   return app;
 }

@@ -51,8 +51,7 @@ void DemoCluster::start(Member& member) {
   options.id = member.id;
   options.peers = peers_;
   options.tcp = TcpChannelOptions{.listen = member.peer_address, .cluster = "conflux-demo"};
-  options.methods = std::move(app.methods);
-  options.reduce = std::move(app.reduce);
+  app.install(options);
   options.perform_timeout = std::chrono::seconds(5);
   options.data_dir = options_.data_dir / member.id;
   options.log = [log = options_.log, id = member.id](LogLevel level, std::string_view line) {

@@ -32,8 +32,7 @@ Options node_options(const daemon::Flags& flags, const LogSink& log) {
   } else {
     options.tcp = TcpChannelOptions{.listen = flags.listen, .cluster = flags.cluster};
   }
-  options.methods = std::move(app->methods);
-  options.reduce = std::move(app->reduce);
+  app->install(options);
   options.election_timeout = {flags.election_min, flags.election_max};
   options.heartbeat_interval = flags.heartbeat;
   options.perform_timeout = flags.perform_timeout;

@@ -91,7 +91,7 @@ std::unique_ptr<transport::Channel> make_channel(const Options& options, asio::a
 Node::Impl::Impl(asio::any_io_executor ex, Options opts)
     : executor(ex),
       options(validated(std::move(opts))),
-      machine(options.reduce),
+      machine(detail::in_place(options)),
       wake(ex, asio::steady_timer::time_point::max()),
       tick_timer(ex),
       tick_interval(std::max(options.heartbeat_interval / ticks_per_heartbeat,

@@ -80,7 +80,10 @@ std::vector<std::string> Options::validate() const {
   if (id.empty()) errors.push_back("\"id\" must not be empty");
   check_peers(*this, errors);
   check_channel(*this, errors);
-  if (!reduce) errors.push_back("\"reduce\" is required");
+  if (!reduce && !reduce_in_place)
+    errors.push_back("a reducer is required: set \"reduce\" or \"reduce_in_place\"");
+  if (reduce && reduce_in_place)
+    errors.push_back("\"reduce\" and \"reduce_in_place\" exclude each other: set one");
   for (const auto& [name, method] : methods) {
     if (name.empty()) errors.push_back("\"methods\" must not contain an empty name");
     if (!method) errors.push_back("\"methods\": \"" + name + "\" has no function");

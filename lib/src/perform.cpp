@@ -168,18 +168,20 @@ Node::Impl::MethodResult Node::Impl::run_method(const std::string& name,
   std::string payload = boost::json::serialize(action);
   if (auto problem = carriable(payload, action))
     return MethodResult{Outcome::failed, 0, 0, errc::bad_arguments, *problem};
-  boost::json::value next;
   try {
-    next = machine.try_reduce(action);
+    machine.reduce_provisional(action);
   } catch (const std::exception& error) {
     return MethodResult{Outcome::failed, 0, 0, errc::reducer_failed, error.what()};
   } catch (...) {
     return MethodResult{Outcome::failed, 0, 0, errc::reducer_failed,
                         "the reducer threw a non-standard exception"};
   }
-  const auto proposal = raft->propose(raft::Payload(std::move(payload)));
-  if (!proposal.accepted) return MethodResult{Outcome::not_leader, 0, 0, {}, {}};
-  machine.proposed(proposal.index, proposal.term, std::move(action), std::move(next));
+  const auto proposal = raft->propose(raft::Payload(payload));
+  if (!proposal.accepted) {
+    machine.unpropose(raft->log());
+    return MethodResult{Outcome::not_leader, 0, 0, {}, {}};
+  }
+  machine.proposed(proposal.index, proposal.term, std::move(action));
   return MethodResult{Outcome::proposed, proposal.index, proposal.term, {}, {}};
 }
 

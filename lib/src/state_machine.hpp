@@ -1,9 +1,10 @@
 #pragma once
 // The application's state on one node: the committed state (every committed
 // action reduced, in order) and the provisional state (the committed state
-// with every action still in the log on top). The provisional state is kept
-// incrementally; it is rebuilt from the committed state only when the log's
-// uncommitted tail is replaced (a follower truncating a conflict).
+// with every action still in the log on top). Both are updated in place,
+// action by action; the provisional state is rebuilt from the committed one
+// only when the log's uncommitted tail is replaced (a follower truncating a
+// conflict) or a reduced action was not proposed after all.
 
 #include <boost/json/value.hpp>
 #include <conflux/options.hpp>
@@ -23,28 +24,34 @@ struct AppliedAction {
   std::string reducer_error;  ///< non-empty: the reducer threw, state unchanged
 };
 
+/// The options' reducer as one in-place function (a Reducer is wrapped).
+InPlaceReducer in_place(const Options& options);
+
 class StateMachine {
  public:
-  explicit StateMachine(Reducer reduce);
+  explicit StateMachine(InPlaceReducer reduce);
 
   const boost::json::value& committed() const { return committed_; }
-  const boost::json::value& provisional() const {
-    return pending_.empty() ? committed_ : provisional_;
-  }
+  const boost::json::value& provisional() const { return provisional_; }
   raft::Index applied() const { return applied_; }
 
-  /// The reducer applied to the provisional state, without keeping the
-  /// result: lets the leader refuse an action the reducer would reject
-  /// before it is proposed. Throws what the reducer throws.
-  boost::json::value try_reduce(const boost::json::value& action) const;
-  /// Records a leader's freshly proposed action at (index, term), with the
-  /// state try_reduce() computed for it.
-  void proposed(raft::Index index, raft::Term term, boost::json::value action,
-                boost::json::value state);
-  /// Brings the provisional state up to the end of `log`: extends it with new
-  /// entries, or rebuilds it if the log's uncommitted tail was replaced.
+  /// On the leader, before proposing: reduces the provisional state by a
+  /// fresh action, so that an action the reducer refuses is never appended.
+  /// Throws what the reducer throws, leaving the state unchanged.
+  /// Precondition: sync() since the log last changed.
+  void reduce_provisional(const boost::json::value& action);
+  /// The action reduce_provisional() took is the entry at (index, term).
+  void proposed(raft::Index index, raft::Term term, boost::json::value action);
+  /// Brings the provisional state to exactly the end of `log`: extends it
+  /// with new entries, or rebuilds it if the log's uncommitted tail was
+  /// replaced or an action reduced by reduce_provisional() was not proposed.
   /// O(new entries). Call before running a method, and after each Ready.
   void sync(const raft::Log& log);
+  /// Forgets the action reduce_provisional() took (it was not proposed).
+  void unpropose(const raft::Log& log) {
+    stale_ = true;
+    sync(log);
+  }
   /// Applies one committed entry (in order) to the committed state.
   AppliedAction apply(const raft::Entry& entry);
 
@@ -54,21 +61,23 @@ class StateMachine {
     boost::json::value action;  // parsed once, reused at commit
   };
 
-  boost::json::value reduce_quietly(const boost::json::value& state,
-                                    const boost::json::value& action, std::string* error) const;
+  void reduce_quietly(boost::json::value& state, const boost::json::value& action,
+                      std::string* error) const;
   void extend(const raft::Entry& entry);
   void rebuild(const raft::Log& log);
 
-  Reducer reduce_;
+  InPlaceReducer reduce_;
   boost::json::value committed_;
   boost::json::value provisional_;
   raft::Index applied_ = 0;
   // Entries reflected in the provisional state but not yet committed:
-  // pending_[i] is the entry at applied_ + 1 + i. Invariant: provisional()
-  // == committed_ reduced by every pending_ action, in order. While nothing
-  // is pending, provisional() is committed_ itself and provisional_ is
-  // stale: no state is copied when the pipeline drains.
+  // pending_[i] is the entry at applied_ + 1 + i. Invariant, unless stale_:
+  // provisional_ == committed_ reduced by every pending_ action, in order.
   std::deque<Pending> pending_;
+  // provisional_ no longer matches committed_ + pending_ (an entry applied
+  // out of step with it, or a reduced action never proposed): sync()
+  // rebuilds it.
+  bool stale_ = false;
 };
 
 /// The JSON action an entry carries (null for a no-op). Throws on invalid JSON.

@@ -15,11 +15,18 @@ namespace json = boost::json;
 
 namespace {
 
+/// The state after `action`, with whichever reducer the app has.
+json::value reduce(const apps::App& app, json::value state, const json::value& action) {
+  if (app.reduce) return app.reduce(state, action);
+  app.reduce_in_place(state, action);
+  return state;
+}
+
 /// Runs `method` on `state` and reduces its action: what a one-node cluster does.
 json::value run(const apps::App& app, json::value state, const std::string& method,
                 json::array args) {
   const auto action = app.methods.at(method)(state, args);
-  return action.is_null() ? state : app.reduce(state, action);
+  return action.is_null() ? state : reduce(app, state, action);
 }
 
 std::string refusal(const apps::App& app, const json::value& state, const std::string& method,
@@ -36,7 +43,7 @@ std::string refusal(const apps::App& app, const json::value& state, const std::s
 
 TEST_CASE("kv: put, append, del, cas and get") {
   const auto kv = apps::kv();
-  auto state = kv.reduce(nullptr, nullptr);
+  auto state = reduce(kv, nullptr, nullptr);
   CHECK(state == json::object{});
   state = run(kv, state, "put", {"a", 1});
   state = run(kv, state, "put", {"s", "foo"});
@@ -50,7 +57,7 @@ TEST_CASE("kv: put, append, del, cas and get") {
   CHECK(kv.methods.at("del")(state, {"absent"}).is_null());  // nothing to delete: nothing appended
   const auto read = kv.methods.at("get")(state, {"s"});
   CHECK(read.at("v") == "foobar");
-  CHECK(kv.reduce(state, read) == state);  // a read changes nothing
+  CHECK(reduce(kv, state, read) == state);  // a read changes nothing
 }
 
 TEST_CASE("kv: refusals name what was wrong") {
@@ -66,7 +73,7 @@ TEST_CASE("kv: refusals name what was wrong") {
 
 TEST_CASE("counter (typed API): incr and decr") {
   const auto counter = apps::counter();
-  auto state = counter.reduce(nullptr, nullptr);
+  auto state = reduce(counter, nullptr, nullptr);
   state = run(counter, state, "incr", {5});
   state = run(counter, state, "decr", {2});
   CHECK(state == json::value({{"value", 3}}));
@@ -75,7 +82,7 @@ TEST_CASE("counter (typed API): incr and decr") {
 
 TEST_CASE("list: append") {
   const auto list = apps::list();
-  auto state = list.reduce(nullptr, nullptr);
+  auto state = reduce(list, nullptr, nullptr);
   state = run(list, state, "append", {"a"});
   state = run(list, state, "append", {json::object{{"b", 1}}});
   CHECK(state == json::value(json::array{"a", json::object{{"b", 1}}}));
@@ -97,8 +104,7 @@ TEST_CASE(
   options.peers = {{"solo", ""}};
   options.in_process = InProcessChannelOptions{&network};
   auto kv = apps::kv();
-  options.methods = kv.methods;
-  options.reduce = kv.reduce;
+  kv.install(options);
   Node node(io.get_executor(), options);
   std::string error;
   json::value read;
@@ -122,4 +128,26 @@ TEST_CASE(
   CHECK(node.state() == json::value({{"k", "v1"}}));
   node.close([] {});
   io.run_for(std::chrono::seconds(5));
+}
+
+TEST_CASE("bench apps: map in place and map-copy reach the same state; noop and counter") {
+  const auto map = apps::bench_map();
+  const auto copy = apps::bench_map_copy();
+  REQUIRE(map.reduce_in_place);
+  REQUIRE(copy.reduce);
+  auto a = reduce(map, nullptr, nullptr);
+  auto b = reduce(copy, nullptr, nullptr);
+  for (int i = 0; i < 10'005; ++i) {
+    const std::string payload = "p" + std::to_string(i);
+    a = run(map, std::move(a), "write", {payload.c_str()});
+    if (i < 20 || i >= 9'990) b = run(copy, std::move(b), "write", {payload.c_str()});
+  }
+  CHECK(a.at("n") == 10'005);
+  CHECK(a.at("m").as_object().size() == 10'000);
+  CHECK(a.at("m").at("k4") == "p10004");  // the 10,005th write went to key 4
+  CHECK(b.at("n") == 35);
+  CHECK(b.at("m").at("k4") == "p4");
+  CHECK(reduce(apps::bench_counter(), json::value({{"count", 2}}), json::value({{"w", "x"}})) ==
+        json::value({{"count", 3}}));
+  CHECK(reduce(apps::bench_noop(), nullptr, nullptr) == json::object{});
 }

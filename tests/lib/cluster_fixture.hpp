@@ -37,6 +37,15 @@ inline boost::json::value list_reduce(const boost::json::value& state,
   return next;
 }
 
+/// list_reduce written as an InPlaceReducer: it refuses before it changes.
+inline void list_reduce_in_place(boost::json::value& state, const boost::json::value& action) {
+  if (!state.is_array()) state = boost::json::array{};
+  if (!action.is_object()) return;
+  const auto& object = action.get_object();
+  if (object.if_contains("poison")) throw std::runtime_error("the reducer refuses poison");
+  if (const auto* thing = object.if_contains("append")) state.get_array().push_back(*thing);
+}
+
 inline std::map<std::string, Method> list_methods() {
   std::map<std::string, Method> methods;
   methods["append"] = [](const boost::json::value&,
@@ -59,7 +68,8 @@ inline std::map<std::string, Method> list_methods() {
 
 class NodeCluster {
  public:
-  NodeCluster(std::size_t size, Wire wire) {
+  /// `in_place`: the nodes reduce with list_reduce_in_place.
+  NodeCluster(std::size_t size, Wire wire, bool in_place = false) {
     if (wire == Wire::websocket) {
       hub = std::make_unique<transport::WsHub>(io.get_executor(), transport::WsHubConfig{});
       boost::asio::co_spawn(io, hub->run(), boost::asio::detached);
@@ -81,7 +91,11 @@ class NodeCluster {
         options.websocket = WebSocketChannelOptions{hub_url()};
       }
       options.methods = list_methods();
-      options.reduce = list_reduce;
+      if (in_place) {
+        options.reduce_in_place = list_reduce_in_place;
+      } else {
+        options.reduce = list_reduce;
+      }
       options.election_timeout = {std::chrono::milliseconds(100), std::chrono::milliseconds(200)};
       options.heartbeat_interval = std::chrono::milliseconds(20);
       options.perform_timeout = std::chrono::seconds(5);

@@ -322,3 +322,19 @@ TEST_CASE("perform: the leader applies exactly what the replicas parse, or refus
     CHECK(result.code() == errc::bad_arguments);
   }
 }
+
+TEST_CASE("an in-place reducer: the same results, and a refused action changes no state") {
+  NodeCluster c(3, Wire::in_process, /*in_place=*/true);
+  REQUIRE(c.wait_for_leader());
+  const auto leader = static_cast<std::size_t>(c.leader());
+  const auto follower = (leader + 1) % 3;
+  CHECK(c.node(leader).state() == value(array{}));  // built from null
+  REQUIRE(perform(c, leader, "append", {"foo"}).error == nullptr);
+  const auto poisoned = perform(c, follower, "poison", {});
+  CHECK(poisoned.code() == errc::reducer_failed);
+  CHECK(poisoned.message() == "the reducer refuses poison");
+  CHECK(c.node(leader).provisional_state() == value(array{"foo"}));
+  REQUIRE(perform(c, follower, "append", {"bar"}).error == nullptr);
+  CHECK(run_until(c.io, [&] { return c.converged(array{"foo", "bar"}); }));
+  for (std::size_t i = 0; i < 3; ++i) CHECK(c.node(i).provisional_state() == c.node(i).state());
+}

@@ -47,7 +47,12 @@ TEST_CASE("options: each broken rule names its option") {
   CHECK(error_of(o) == "\"peers\" must list at least one node");
   o = valid();
   o.reduce = nullptr;
-  CHECK(error_of(o) == "\"reduce\" is required");
+  CHECK(error_of(o) == "a reducer is required: set \"reduce\" or \"reduce_in_place\"");
+  o.reduce_in_place = [](boost::json::value&, const boost::json::value&) {};
+  CHECK(error_of(o).empty());
+  o = valid();
+  o.reduce_in_place = [](boost::json::value&, const boost::json::value&) {};
+  CHECK(error_of(o) == "\"reduce\" and \"reduce_in_place\" exclude each other: set one");
   o = valid();
   o.election_timeout = {std::chrono::milliseconds(500), std::chrono::milliseconds(300)};
   CHECK(error_of(o) ==
@@ -86,6 +91,6 @@ TEST_CASE("options: the node refuses invalid options with every message") {
   } catch (const std::invalid_argument& error) {
     const std::string what = error.what();
     CHECK(what.find("\"id\" must not be empty") != std::string::npos);
-    CHECK(what.find("\"reduce\" is required") != std::string::npos);
+    CHECK(what.find("a reducer is required") != std::string::npos);
   }
 }

@@ -35,6 +35,16 @@ using Method = std::function<boost::json::value(const boost::json::value& state,
 using Reducer = std::function<boost::json::value(const boost::json::value& state,
                                                  const boost::json::value& action)>;
 
+/// The same reducer updating `state` in place, for large states: an action
+/// then costs what it changes, where a Reducer copies the whole state to
+/// return the next one (twice per action and node: the committed and the
+/// provisional state). Same rules as Reducer (build the initial state from
+/// null, leave it unchanged for an unknown or null action, deterministic),
+/// plus the strong guarantee: when it throws, `state` must be exactly as it
+/// was (check everything, then change).
+using InPlaceReducer =
+    std::function<void(boost::json::value& state, const boost::json::value& action)>;
+
 enum class LogLevel { error, warning, info, debug };
 std::string_view to_string(LogLevel level);
 
@@ -75,7 +85,9 @@ struct Options {
   std::optional<WebSocketChannelOptions> websocket;
 
   std::map<std::string, Method> methods;
+  /// Exactly one of the two must be set.
   Reducer reduce;
+  InPlaceReducer reduce_in_place;
 
   struct ElectionTimeout {
     std::chrono::milliseconds min{300};
