@@ -107,10 +107,12 @@ int main(int argc, char** argv) {
   options.id = "solo";
   options.peers = {{"solo", ""}};
   options.in_process = conflux::InProcessChannelOptions{&network};
-  options.reduce = [](const json::value& state, const json::value& action) -> json::value {
-    const auto value = state.is_object() ? state.at("value").as_int64() : 0;
-    const auto add = action.is_object() ? action.at("add").as_int64() : 0;
-    return {{"value", value + add}};
+  // A reducer that updates the state in place: the sum is computed before
+  // anything changes, so a throw leaves the state as it was.
+  options.reduce_in_place = [](json::value& state, const json::value& action) {
+    if (!state.is_object()) state = {{"value", 0}};
+    if (!action.is_object()) return;
+    state.at("value") = state.at("value").as_int64() + action.at("add").as_int64();
   };
   options.methods["incr"] = [](const json::value&, const json::array& args) -> json::value {
     return {{"add", args.at(0)}};
