@@ -9,7 +9,6 @@
 #include <ctime>
 #include <optional>
 #include <string>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -35,12 +34,19 @@ std::string utc_now() {
   return text;
 }
 
-/// p50 and p99 of one raw ping-pong.
-std::pair<double, double> ping_pong_percentiles(const BenchFlags& flags, std::size_t bytes,
-                                                std::optional<PingPongCpus> cpus) {
-  auto rtts = raw_ping_pong(flags.pings, bytes, cpus);
+/// p50 and p99 of one raw ping-pong, and whether it ran pinned.
+struct Floor {
+  double p50_us = 0;
+  double p99_us = 0;
+  bool pinned = false;
+};
+
+Floor ping_pong_floor(const BenchFlags& flags, std::size_t bytes,
+                      std::optional<PingPongCpus> cpus) {
+  auto run = raw_ping_pong(flags.pings, bytes, cpus);
+  auto& rtts = run.rtts;
   std::sort(rtts.begin(), rtts.end());
-  return {rtts[rtts.size() / 2], rtts[rtts.size() * 99 / 100]};
+  return {rtts[rtts.size() / 2], rtts[rtts.size() * 99 / 100], run.pinned};
 }
 
 /// The floor this run is compared with: a blocking TCP echo of messages the
@@ -53,11 +59,17 @@ RawTcp measure_raw_tcp(const BenchFlags& flags) {
   raw.round_trips = flags.pings;
   raw.bytes = request.size();
   const auto cpus = two_allowed_cpus();
-  std::tie(raw.p50_us, raw.p99_us) = ping_pong_percentiles(flags, request.size(), cpus);
-  raw.cross_cpu = cpus.has_value();
-  if (cpus) {
-    std::tie(raw.same_cpu_p50_us, raw.same_cpu_p99_us) =
-        ping_pong_percentiles(flags, request.size(), PingPongCpus{cpus->client, cpus->client});
+  const auto cross = ping_pong_floor(flags, request.size(), cpus);
+  raw.p50_us = cross.p50_us;
+  raw.p99_us = cross.p99_us;
+  raw.cross_cpu = cross.pinned;
+  if (cross.pinned) {
+    const auto same =
+        ping_pong_floor(flags, request.size(), PingPongCpus{cpus->client, cpus->client});
+    if (same.pinned) {
+      raw.same_cpu_p50_us = same.p50_us;
+      raw.same_cpu_p99_us = same.p99_us;
+    }
   }
   return raw;
 }

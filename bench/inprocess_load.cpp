@@ -101,7 +101,7 @@ Options embedded_options(const BenchFlags& flags, const NodeProcesses& cluster,
   auto options = app_options(flags, 0, dir);
   for (int i = 0; i < flags.nodes; ++i)
     options.peers.push_back({node_id(i), cluster.peer_address(i)});
-  options.tcp = TcpChannelOptions{cluster.peer_address(0), "bench"};
+  options.tcp = TcpChannelOptions{.listen = cluster.peer_address(0), .cluster = "bench"};
   return options;
 }
 

@@ -213,7 +213,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", help="JSON lines written by conflux-bench --json-append")
     parser.add_argument("outdir", help="where throughput.svg and latency.svg go")
-    parser.add_argument("--mode", help="only runs of this mode (inprocess, tcp, websocket)")
+    parser.add_argument("--mode", help="only runs of this mode (inprocess, tcp, websocket, embedded)")
     parser.add_argument("--payload", type=int, help="only runs with this payload size")
     parser.add_argument("--label", help="only runs with this label")
     parser.add_argument("--prefix", default="", help="put before the file names")

@@ -13,11 +13,13 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <exception>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -43,53 +45,73 @@ inline std::optional<PingPongCpus> two_allowed_cpus() {
   return PingPongCpus{cpus[0], cpus[1]};
 }
 
-/// Pins the calling thread to `cpu`; nothing when it is unset.
-inline void pin_this_thread(std::optional<int> cpu) {
-  if (!cpu) return;
+/// Pins the calling thread to `cpu`; nothing when it is unset. False when
+/// the system refused.
+inline bool pin_this_thread(std::optional<int> cpu) {
+  if (!cpu) return true;
   cpu_set_t set;
   CPU_ZERO(&set);
   CPU_SET(*cpu, &set);
-  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+  return pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
 }
 
-/// Round-trip times in microseconds of `pings` echoes of `size` bytes,
-/// with both threads pinned as `cpus` says (unset: where the scheduler
-/// puts them). The calling thread is neither used nor pinned.
-inline std::vector<double> raw_ping_pong(std::size_t pings, std::size_t size,
-                                         std::optional<PingPongCpus> cpus = std::nullopt) {
+struct PingPong {
+  std::vector<double> rtts;  ///< microseconds, in the order measured
+  bool pinned = false;       ///< both threads ran where they were asked to
+};
+
+/// `pings` echoes of `size` bytes, with both threads pinned as `cpus` says
+/// (unset: where the scheduler puts them). The calling thread is neither
+/// used nor pinned. Throws what either thread threw (a socket error).
+inline PingPong raw_ping_pong(std::size_t pings, std::size_t size,
+                              std::optional<PingPongCpus> cpus = std::nullopt) {
   namespace asio = boost::asio;
   asio::io_context io;
   asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+  PingPong result;
+  std::atomic<bool> pinned{true};
+  std::exception_ptr echo_error, client_error;
   std::thread echo([&] {
-    pin_this_thread(cpus ? std::optional(cpus->echo) : std::nullopt);
-    auto socket = acceptor.accept();
-    socket.set_option(asio::ip::tcp::no_delay(true));
-    std::vector<char> buffer(size);
-    for (std::size_t i = 0; i < pings; ++i) {
-      asio::read(socket, asio::buffer(buffer));
-      asio::write(socket, asio::buffer(buffer));
+    try {
+      if (!pin_this_thread(cpus ? std::optional(cpus->echo) : std::nullopt)) pinned = false;
+      auto socket = acceptor.accept();
+      socket.set_option(asio::ip::tcp::no_delay(true));
+      std::vector<char> buffer(size);
+      for (std::size_t i = 0; i < pings; ++i) {
+        asio::read(socket, asio::buffer(buffer));
+        asio::write(socket, asio::buffer(buffer));
+      }
+    } catch (...) {
+      echo_error = std::current_exception();
     }
   });
-  std::vector<double> rtts;
   std::thread client([&] {
-    pin_this_thread(cpus ? std::optional(cpus->client) : std::nullopt);
-    asio::ip::tcp::socket socket(io);
-    socket.connect(acceptor.local_endpoint());
-    socket.set_option(asio::ip::tcp::no_delay(true));
-    std::vector<char> buffer(size, 'x');
-    rtts.reserve(pings);
-    for (std::size_t i = 0; i < pings; ++i) {
-      const auto start = std::chrono::steady_clock::now();
-      asio::write(socket, asio::buffer(buffer));
-      asio::read(socket, asio::buffer(buffer));
-      rtts.push_back(
-          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
-              .count());
+    try {
+      if (!pin_this_thread(cpus ? std::optional(cpus->client) : std::nullopt)) pinned = false;
+      asio::ip::tcp::socket socket(io);
+      socket.connect(acceptor.local_endpoint());
+      socket.set_option(asio::ip::tcp::no_delay(true));
+      std::vector<char> buffer(size, 'x');
+      result.rtts.reserve(pings);
+      for (std::size_t i = 0; i < pings; ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        asio::write(socket, asio::buffer(buffer));
+        asio::read(socket, asio::buffer(buffer));
+        result.rtts.push_back(
+            std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+                .count());
+      }
+    } catch (...) {
+      client_error = std::current_exception();
+      acceptor.close();  // an echo thread still waiting to accept gives up
     }
   });
   client.join();
   echo.join();
-  return rtts;
+  if (client_error) std::rethrow_exception(client_error);
+  if (echo_error) std::rethrow_exception(echo_error);
+  result.pinned = cpus.has_value() && pinned;
+  return result;
 }
 
 }  // namespace conflux::bench

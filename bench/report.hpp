@@ -14,7 +14,6 @@
 
 namespace conflux::bench {
 
-/// The raw TCP ping-pong measured in the same run.
 /// The raw TCP ping-pong floor (raw_ping_pong.hpp). The run's ratios are
 /// taken against the cross-CPU figures; the same-CPU ones are shown beside.
 struct RawTcp {
@@ -29,7 +28,7 @@ struct RawTcp {
 
 struct ProcessFigures {
   std::string name;
-  std::string role;                   ///< "node", "hub", "bench" or "process"
+  std::string role;  ///< "node", "hub", "bench", "process" or "leader" (see ProcessSample)
   std::optional<double> cpu_seconds;  ///< during the window
   std::optional<std::uint64_t> peak_rss;
 };

@@ -6,7 +6,7 @@
 #
 # The matrix and the run length come from the environment (defaults below):
 #   BENCH        the conflux-bench binary     (build/release/bench/conflux-bench)
-#   MODE         inprocess | tcp | websocket  (tcp)
+#   MODE         inprocess | tcp | websocket | embedded  (tcp)
 #   NODES        cluster sizes                ("1 3 5 7")
 #   CONCURRENCY  clients per run              ("1 4 16 64 256")
 #   PAYLOAD      bytes per action             (256)

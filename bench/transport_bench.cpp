@@ -204,8 +204,8 @@ int main(int argc, char** argv) {
   const std::string ping =
       transport::encode(raft::Message{"a", "b", 1, raft::VoteRequest{false, 1, 1}});
   const auto ours = percentiles(mesh_ping_pong(a, b, options.pings));
-  const auto raw =
-      percentiles(bench::raw_ping_pong(options.pings, ping.size() + transport::frame_header_bytes));
+  const auto raw = percentiles(
+      bench::raw_ping_pong(options.pings, ping.size() + transport::frame_header_bytes).rtts);
   std::printf("ping-pong (%zu round trips, %zu-byte frames):\n", options.pings,
               ping.size() + transport::frame_header_bytes);
   std::printf("  raw TCP    p50 %7.1f us  p99 %7.1f us\n", raw.p50, raw.p99);

@@ -44,15 +44,15 @@ constexpr std::int64_t map_keys = 10'000;
 
 /// {"n": actions so far, "m": {"k<i>": payload}}: action n stores its
 /// payload under key n mod 10,000, so the state grows to 10,000 payloads.
+/// Everything is read and built first, then changed (strong guarantee).
 void map_reduce(json::value& state, const json::value& action) {
   if (!state.is_object()) state = json::object{{"n", 0}, {"m", json::object{}}};
   if (!action.is_object() || !action.get_object().contains("w")) return;
   auto& object = state.get_object();
-  const auto n = object["n"].to_number<std::int64_t>();
-  auto key = "k" + std::to_string(n % map_keys);
-  json::value payload = action.at("w");
-  object["m"].as_object()[key] = std::move(payload);
-  object["n"] = n + 1;
+  const auto n = object.at("n").to_number<std::int64_t>();
+  auto& map = object.at("m").as_object();
+  map.insert_or_assign("k" + std::to_string(n % map_keys), action.at("w"));
+  object.at("n") = n + 1;
 }
 
 }  // namespace

@@ -62,8 +62,8 @@ json::value get(const json::value& state, const json::array& args) {
 }
 
 // In place: a put costs what it changes, whatever the size of the store.
-// Every change is built before the state is touched (the strong guarantee
-// InPlaceReducer asks for).
+// Strong guarantee (InPlaceReducer): insert_or_assign builds the new value
+// before it touches the object, and nothing else changes the state.
 void reduce(json::value& state, const json::value& action) {
   if (!state.is_object()) state = json::object{};
   if (!action.is_object()) return;
@@ -74,15 +74,13 @@ void reduce(json::value& state, const json::value& action) {
   auto& store = state.get_object();
   const std::string k(key->get_string());
   if (*op == "put" && a.contains("v")) {
-    json::value v = a.at("v");
-    store[k] = std::move(v);
+    store.insert_or_assign(k, a.at("v"));
   } else if (*op == "append" && a.contains("v") && a.at("v").is_string()) {
     const auto* current = store.if_contains(k);
     std::string joined =
         current && current->is_string() ? std::string(current->get_string()) : std::string();
     joined += a.at("v").get_string();
-    json::value v(std::move(joined));
-    store[k] = std::move(v);
+    store.insert_or_assign(k, std::move(joined));
   } else if (*op == "del") {
     store.erase(k);
   }

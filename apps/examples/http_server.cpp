@@ -19,7 +19,10 @@
 #include <boost/json.hpp>
 #include <conflux/conflux.hpp>
 #include <conflux/transport/memory_channel.hpp>
+#include <cstdint>
 #include <iostream>
+#include <limits>
+#include <stdexcept>
 #include <string>
 
 namespace asio = boost::asio;
@@ -107,12 +110,17 @@ int main(int argc, char** argv) {
   options.id = "solo";
   options.peers = {{"solo", ""}};
   options.in_process = conflux::InProcessChannelOptions{&network};
-  // A reducer that updates the state in place: the sum is computed before
-  // anything changes, so a throw leaves the state as it was.
+  // A reducer that updates the state in place: the sum is computed (and
+  // checked) before anything changes, so a throw leaves the state as it was.
   options.reduce_in_place = [](json::value& state, const json::value& action) {
     if (!state.is_object()) state = {{"value", 0}};
     if (!action.is_object()) return;
-    state.at("value") = state.at("value").as_int64() + action.at("add").as_int64();
+    const std::int64_t value = state.at("value").as_int64();
+    const std::int64_t add = action.at("add").as_int64();
+    using limits = std::numeric_limits<std::int64_t>;
+    if (add > 0 ? value > limits::max() - add : value < limits::min() - add)
+      throw std::overflow_error("the sum does not fit in 64 bits");
+    state.at("value") = value + add;
   };
   options.methods["incr"] = [](const json::value&, const json::array& args) -> json::value {
     return {{"add", args.at(0)}};

@@ -269,6 +269,9 @@ void Node::Impl::replicate_before_sync(raft::Ready& ready) {
 
 void Node::Impl::finish_ready(raft::Ready& ready) {
   for (auto& message : ready.messages) send(std::move(message));
+  // Every committed entry is in the log: after this, each one applies as
+  // the first pending action, parsed once and never out of step.
+  machine.sync(raft->log());
   for (const auto& entry : ready.committed) on_applied(machine.apply(entry));
   counters.entries_applied += ready.committed.size();
   raft->advance(ready);

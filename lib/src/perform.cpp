@@ -177,8 +177,8 @@ Node::Impl::MethodResult Node::Impl::run_method(const std::string& name,
                         "the reducer threw a non-standard exception"};
   }
   const auto proposal = raft->propose(raft::Payload(payload));
-  if (!proposal.accepted) {
-    machine.unpropose(raft->log());
+  if (!proposal.accepted) {     // cannot happen after the role check; if it did:
+    machine.sync(raft->log());  // rebuilt without the action
     return MethodResult{Outcome::not_leader, 0, 0, {}, {}};
   }
   machine.proposed(proposal.index, proposal.term, std::move(action));

@@ -1,6 +1,7 @@
 #include "state_machine.hpp"
 
 #include <boost/json/parse.hpp>
+#include <new>
 
 namespace conflux::detail {
 
@@ -24,11 +25,15 @@ StateMachine::StateMachine(InPlaceReducer reduce) : reduce_(std::move(reduce)) {
 }
 
 // A throwing reducer leaves the state as it was; every node does the same,
-// so states stay identical.
+// so states stay identical. Running out of memory is not the reducer's
+// verdict: another node would not fail there, so it propagates and the
+// node stops acknowledging rather than diverge.
 void StateMachine::reduce_quietly(boost::json::value& state, const boost::json::value& action,
                                   std::string* error) const {
   try {
     reduce_(state, action);
+  } catch (const std::bad_alloc&) {
+    throw;
   } catch (const std::exception& e) {
     if (error) *error = e.what();
   } catch (...) {
@@ -37,15 +42,23 @@ void StateMachine::reduce_quietly(boost::json::value& state, const boost::json::
 }
 
 void StateMachine::reduce_provisional(const boost::json::value& action) {
-  reduce_(provisional_, action);
+  stale_ = true;
+  try {
+    reduce_(provisional_, action);
+  } catch (const std::bad_alloc&) {
+    throw;  // stays stale: the next sync() rebuilds
+  } catch (...) {
+    stale_ = false;  // the reducer refused and changed nothing
+    throw;
+  }
 }
 
 void StateMachine::proposed(raft::Index index, raft::Term term, boost::json::value action) {
-  if (stale_ || index != applied_ + pending_.size() + 1) {
-    stale_ = true;  // not the next entry: sync() rebuilds from the log
-    return;
-  }
+  // Right after a sync() the proposal is the next entry; if it ever is not,
+  // the state stays stale and sync() rebuilds from the log.
+  if (index != applied_ + pending_.size() + 1) return;
   pending_.push_back(Pending{term, std::move(action)});
+  stale_ = false;
 }
 
 // By the Log Matching Property, if the last reflected entry still has the
@@ -61,16 +74,21 @@ void StateMachine::extend(const raft::Entry& entry) {
   boost::json::value action;
   try {
     action = parse_action(entry);
+  } catch (const std::bad_alloc&) {
+    throw;
   } catch (const std::exception&) {
     action = nullptr;  // not JSON: a null action changes nothing
   }
+  stale_ = true;  // until the action is both reduced and recorded
   if (!action.is_null()) reduce_quietly(provisional_, action, nullptr);
   pending_.push_back(Pending{entry.term, std::move(action)});
+  stale_ = false;
 }
 
-// The one place the state is copied: rare (a replaced log tail, a refused
-// proposal), never per action.
+// The only place the state is copied: after the log's uncommitted tail was
+// replaced, an action was reduced but not proposed, or an exception.
 void StateMachine::rebuild(const raft::Log& log) {
+  stale_ = true;
   pending_.clear();
   provisional_ = committed_;
   stale_ = false;
@@ -84,10 +102,12 @@ AppliedAction StateMachine::apply(const raft::Entry& entry) {
     applied.action = std::move(pending_.front().action);
     pending_.pop_front();
   } else {
-    stale_ = true;  // the log changed under the provisional state: sync() rebuilds it
+    stale_ = true;  // applied out of step with the provisional state: sync() rebuilds it
     pending_.clear();
     try {
       applied.action = parse_action(entry);
+    } catch (const std::bad_alloc&) {
+      throw;
     } catch (const std::exception& e) {
       applied.reducer_error = std::string("the action is not JSON: ") + e.what();
     }

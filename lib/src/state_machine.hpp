@@ -2,9 +2,10 @@
 // The application's state on one node: the committed state (every committed
 // action reduced, in order) and the provisional state (the committed state
 // with every action still in the log on top). Both are updated in place,
-// action by action; the provisional state is rebuilt from the committed one
-// only when the log's uncommitted tail is replaced (a follower truncating a
-// conflict) or a reduced action was not proposed after all.
+// action by action, so the node holds two full states; the provisional
+// state is rebuilt from a copy of the committed one only when the log's
+// uncommitted tail is replaced (a follower truncating a conflict), or after
+// an action was reduced but not proposed, or after an exception.
 
 #include <boost/json/value.hpp>
 #include <conflux/options.hpp>
@@ -32,27 +33,28 @@ class StateMachine {
   explicit StateMachine(InPlaceReducer reduce);
 
   const boost::json::value& committed() const { return committed_; }
-  const boost::json::value& provisional() const { return provisional_; }
+  /// Outside the owner's round the provisional state is never stale (every
+  /// round ends with sync()); should it be, the committed state is the
+  /// honest answer: it holds no action that is not in the log.
+  const boost::json::value& provisional() const { return stale_ ? committed_ : provisional_; }
   raft::Index applied() const { return applied_; }
 
   /// On the leader, before proposing: reduces the provisional state by a
   /// fresh action, so that an action the reducer refuses is never appended.
-  /// Throws what the reducer throws, leaving the state unchanged.
+  /// Throws what the reducer throws, leaving the state unchanged (the
+  /// InPlaceReducer's promise). Until proposed() records it, the state is
+  /// stale: if the proposal never happens, the next sync() rebuilds.
   /// Precondition: sync() since the log last changed.
   void reduce_provisional(const boost::json::value& action);
   /// The action reduce_provisional() took is the entry at (index, term).
   void proposed(raft::Index index, raft::Term term, boost::json::value action);
   /// Brings the provisional state to exactly the end of `log`: extends it
   /// with new entries, or rebuilds it if the log's uncommitted tail was
-  /// replaced or an action reduced by reduce_provisional() was not proposed.
-  /// O(new entries). Call before running a method, and after each Ready.
+  /// replaced or the state is stale. O(new entries), except a rebuild.
+  /// Call before running a method, and before applying a Ready's entries.
   void sync(const raft::Log& log);
-  /// Forgets the action reduce_provisional() took (it was not proposed).
-  void unpropose(const raft::Log& log) {
-    stale_ = true;
-    sync(log);
-  }
-  /// Applies one committed entry (in order) to the committed state.
+  /// Applies one committed entry (in order) to the committed state. After
+  /// sync(), the entry is the first pending one and is not parsed again.
   AppliedAction apply(const raft::Entry& entry);
 
  private:
@@ -74,9 +76,10 @@ class StateMachine {
   // pending_[i] is the entry at applied_ + 1 + i. Invariant, unless stale_:
   // provisional_ == committed_ reduced by every pending_ action, in order.
   std::deque<Pending> pending_;
-  // provisional_ no longer matches committed_ + pending_ (an entry applied
-  // out of step with it, or a reduced action never proposed): sync()
-  // rebuilds it.
+  // provisional_ may not match committed_ + pending_: an entry applied out
+  // of step with it, a reduced action not (yet) proposed, or an exception
+  // between changing the state and recording why. Set before such a
+  // change, cleared once both agree again; sync() rebuilds while it is set.
   bool stale_ = false;
 };
 
