@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "node_impl.hpp"
+#include "volatile_storage.hpp"
 
 namespace conflux {
 namespace {
@@ -107,7 +108,7 @@ Node::Impl::Impl(asio::any_io_executor ex, Options opts)
     store = std::move(durable);
     worker = std::make_unique<detail::SyncWorker>();
   } else {
-    store = std::make_unique<raft::MemoryStorage>();
+    store = std::make_unique<detail::VolatileStorage>();
   }
   raft = std::make_unique<raft::Raft>(raft_config(options, tick_interval), *store);
   std::random_device entropy;
