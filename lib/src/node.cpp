@@ -6,6 +6,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/container/small_vector.hpp>
 #include <conflux/transport/memory_channel.hpp>
 #include <conflux/transport/tcp_mesh.hpp>
 #include <conflux/transport/ws_channel.hpp>
@@ -306,15 +307,16 @@ void Node::Impl::storage_failed(const std::string& what) {
   options.log(LogLevel::error, "storage failed, no longer acknowledging writes: " + what);
 }
 
-void Node::Impl::on_applied(const detail::AppliedAction& applied) {
+void Node::Impl::on_applied(detail::AppliedAction applied) {
   if (!applied.no_op && applied.reducer_error.empty() && !applied.action.is_null())
     notify(applied.action);
   remember_reducer_error(applied);
   const auto [first, last] = by_index.equal_range(applied.index);
-  std::vector<std::uint64_t> ids;
+  boost::container::small_vector<std::uint64_t, 4> ids;  // usually one waiter, or none
   for (auto it = first; it != last; ++it) ids.push_back(it->second);
   by_index.erase(first, last);
-  for (const auto id : ids) {
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const auto id = ids[i];
     const auto& waiting = pending.at(id);
     if (waiting.term != applied.term) {
       fail(id, errc::leadership_lost,
@@ -322,7 +324,8 @@ void Node::Impl::on_applied(const detail::AppliedAction& applied) {
     } else if (!applied.reducer_error.empty()) {
       fail(id, errc::reducer_failed, applied.reducer_error);
     } else {
-      complete(id, applied.action);
+      // The last waiter takes the action itself: nothing reads it after.
+      complete(id, i + 1 == ids.size() ? std::move(applied.action) : applied.action);
     }
   }
 }

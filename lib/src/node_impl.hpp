@@ -66,7 +66,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   void send(transport::Packet packet);  // through the channel, unless isolated
   void on_sync_done(const detail::SyncDone& done);
   void storage_failed(const std::string& what);
-  void on_applied(const detail::AppliedAction& applied);
+  void on_applied(detail::AppliedAction applied);
   void notify(const boost::json::value& action);
   void remember_reducer_error(const detail::AppliedAction& applied);
   void fail_queued_calls();

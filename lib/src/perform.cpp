@@ -99,7 +99,8 @@ errc code_named(const std::string& name) {
 
 void Node::Impl::accept_call(detail::PerformCall call) {
   const auto id = next_id++;
-  const bool expired = call.deadline <= Clock::now();
+  // A timeout of zero fails at once; any later deadline is checked each tick.
+  const bool expired = call.deadline <= call.started;
   pending.emplace(id, detail::Pending{.stage = Stage::waiting_leader,
                                       .call = std::move(call),
                                       .forwarded_to = {},
