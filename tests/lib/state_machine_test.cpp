@@ -32,7 +32,9 @@ raft::Entry entry(raft::Index index, raft::Term term, const std::string& thing) 
                      raft::Payload(R"({"append":")" + thing + R"("})")};
 }
 
-value list(std::initializer_list<boost::json::value_ref> items) { return array(items); }
+value list(std::initializer_list<boost::json::value_ref> items) {
+  return array(items);
+}
 
 }  // namespace
 
