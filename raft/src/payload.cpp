@@ -12,9 +12,9 @@ Payload::Payload(std::string_view bytes) {
 }
 
 // acq_rel: the last owner must see every other owner's reads finished
-// before it frees the bytes.
+// before it frees the bytes. Precondition: block_ is set.
 void Payload::release() noexcept {
-  if (!block_ || block_->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  if (block_->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   const auto total = sizeof(Block) + block_->size;
   block_->~Block();
   ::operator delete(static_cast<void*>(block_), total);

@@ -52,7 +52,9 @@ class Payload {
     std::swap(block_, other.block_);
     return *this;
   }
-  ~Payload() { release(); }
+  ~Payload() {
+    if (block_) release();
+  }
 
   std::string_view view() const {
     return block_ ? std::string_view(block_->bytes(), block_->size) : std::string_view();
