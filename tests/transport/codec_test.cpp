@@ -237,6 +237,19 @@ TEST_CASE("each entry keeps its own action, even with brackets and quotes inside
   CHECK(entries[2].payload.view() == "-0.5e-3");
 }
 
+TEST_CASE("an append whose \"entries\" key is spelled with escapes keeps each action exactly") {
+  const auto json = R"({"type":"append","from":"n1","to":"n2","term":3,"prev_log_index":0,)"
+                    R"("prev_log_term":0,"leader_commit":0,"\u0065ntries":[)"
+                    R"({"index":1,"term":3,"type":"normal","action":{"w": 1.50}}]})";
+
+  const auto decoded = decode(json);
+
+  REQUIRE_MESSAGE(decoded.ok(), decoded.error().message());
+  const auto& entries = std::get<AppendRequest>(decoded.value().body).entries;
+  REQUIRE(entries.size() == 1);
+  CHECK(entries[0].payload.view() == R"({"w": 1.50})");
+}
+
 TEST_CASE("whitespace around the message and between its tokens leaves actions exact") {
   const auto json =
       " \n\t{ \"entries\" : [ { \"action\" : [ 1 , 2 ] , \"index\" : 1 , \"term\" : 3 ,"
@@ -392,6 +405,19 @@ TEST_CASE("trailing garbage after the object is invalid_json") {
 
 TEST_CASE("invalid UTF-8 in a string is invalid_json") {
   CHECK(error_of("{\"type\":\"vote\",\"from\":\"\xff\"}").code == CodecErrc::invalid_json);
+}
+
+TEST_CASE("an append with an action that is not JSON is refused whole") {
+  const auto entry = [](std::string_view action) {
+    return R"({"index":1,"term":3,"type":"normal","action":)" + std::string(action) + "}";
+  };
+  REQUIRE(decode(append_with_entry(entry(R"("fine")"))).ok());
+  CHECK(error_of(append_with_entry(entry("\"\xff\""))).code == CodecErrc::invalid_json);
+  CHECK(error_of(append_with_entry(entry("{\"a\":}"))).code == CodecErrc::invalid_json);
+  CHECK(error_of(append_with_entry(entry("[1,]"))).code == CodecErrc::invalid_json);
+  CHECK(error_of(append_with_entry(entry("\"fine\"")) + "]").code == CodecErrc::invalid_json);
+  const auto truncated = append_with_entry(entry(R"({"w":"abc"})"));
+  CHECK(error_of(truncated.substr(0, truncated.size() - 8)).code == CodecErrc::invalid_json);
 }
 
 TEST_CASE("a field of the wrong JSON type is wrong_type, naming the field") {
