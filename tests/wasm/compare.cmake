@@ -1,0 +1,26 @@
+# Runs the native and the WebAssembly replay_digest over the same seeds and
+# fails, naming the first seed that differs, unless the outputs are identical.
+#   cmake -DNATIVE=... -DNODE=... -DWASM_JS=... -DSEEDS=500 -P compare.cmake
+execute_process(COMMAND ${NATIVE} ${SEEDS} OUTPUT_VARIABLE native RESULT_VARIABLE native_rc)
+execute_process(COMMAND ${NODE} ${WASM_JS} ${SEEDS} OUTPUT_VARIABLE wasm RESULT_VARIABLE wasm_rc
+                ERROR_VARIABLE wasm_err)
+if(NOT native_rc EQUAL 0 OR NOT wasm_rc EQUAL 0)
+  message(FATAL_ERROR "native exited ${native_rc}, WebAssembly exited ${wasm_rc}: ${wasm_err}")
+endif()
+string(REGEX MATCHALL "[^\n]+" native_lines "${native}")
+string(REGEX MATCHALL "[^\n]+" wasm_lines "${wasm}")
+list(LENGTH native_lines count)
+if(NOT count EQUAL SEEDS)
+  message(FATAL_ERROR "expected ${SEEDS} lines, the native build printed ${count}")
+endif()
+if(NOT native STREQUAL wasm)
+  foreach(i RANGE 0 ${count})
+    list(GET native_lines ${i} a)
+    list(GET wasm_lines ${i} b)
+    if(NOT a STREQUAL b)
+      message(FATAL_ERROR "seed replays differ:\n  native:      ${a}\n  WebAssembly: ${b}")
+    endif()
+  endforeach()
+  message(FATAL_ERROR "the outputs differ in length")
+endif()
+message(STATUS "${count} seeds replay identically natively and in WebAssembly")
