@@ -89,6 +89,10 @@ void node_counters(Exposition& e, const NodeMetrics& m) {
            static_cast<double>(m.performs_succeeded));
   for (const auto& [code, count] : m.performs_failed)
     e.sample("conflux_performs_total", label("outcome", code), static_cast<double>(count));
+  e.family("conflux_refused_messages_total", "counter",
+           "Raft messages from peers that the core refused, by reason.");
+  for (const auto& [reason, count] : m.refused_messages)
+    e.sample("conflux_refused_messages_total", label("reason", reason), static_cast<double>(count));
   e.histogram("conflux_perform_latency_seconds",
               "From perform() to its successful completion on this node.", m.perform_latency);
   e.histogram("conflux_fsync_latency_seconds", "One fdatasync of the write-ahead log.",
@@ -128,10 +132,10 @@ void http_counters(Exposition& e, const HttpCounters& http) {
              static_cast<double>(count));
   e.family("conflux_http_connections_total", "counter", "HTTP connections accepted.");
   e.sample("conflux_http_connections_total", "", static_cast<double>(http.connections_accepted));
-  e.family("conflux_http_connections_refused_total", "counter",
-           "HTTP connections closed at once for being over the connection limit.");
-  e.sample("conflux_http_connections_refused_total", "",
-           static_cast<double>(http.connections_refused));
+  e.family("conflux_http_refused_total", "counter",
+           "HTTP connections and requests turned away, by reason.");
+  for (const auto& [reason, count] : http.refused)
+    e.sample("conflux_http_refused_total", label("reason", reason), static_cast<double>(count));
   e.family("conflux_http_connections_open", "gauge", "HTTP connections open now.");
   e.sample("conflux_http_connections_open", "", static_cast<double>(http.connections_open));
 }

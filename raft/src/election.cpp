@@ -7,6 +7,10 @@ namespace conflux::raft {
 // from current leader or granting vote to candidate: convert to candidate."
 void Raft::tick_election() {
   if (++election_elapsed_ < randomized_election_ticks_) return;
+  if (term_ >= max_term) {  // types.hpp: no term left to campaign in
+    reset_election_timer();
+    return;
+  }
   if (config_.pre_vote) {
     become_pre_candidate();
   } else {

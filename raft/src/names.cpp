@@ -39,6 +39,8 @@ std::string_view to_string(StepError error) {
       return "unknown_sender";
     case StepError::malformed:
       return "malformed";
+    case StepError::term_too_large:
+      return "term_too_large";
   }
   return "unknown";
 }

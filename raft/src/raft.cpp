@@ -70,6 +70,22 @@ StepResult validate_entries(const Message& m, const AppendRequest& request) {
   return {};
 }
 
+// types.hpp: max_term and max_term_jump. A refused message is a lost one,
+// which Raft tolerates; an adopted hostile term could end elections forever.
+StepResult check_term(Term term, Term current) {
+  if (term > max_term) {
+    return {StepError::term_too_large, "term " + std::to_string(term) +
+                                           " exceeds the largest usable term " +
+                                           std::to_string(max_term)};
+  }
+  if (term > current && term - current > max_term_jump) {
+    return {StepError::term_too_large, "term " + std::to_string(term) +
+                                           " is more than 2^32 ahead of this node's term " +
+                                           std::to_string(current)};
+  }
+  return {};
+}
+
 }  // namespace
 
 Raft::Raft(Config config, const Storage& storage)
@@ -79,6 +95,16 @@ Raft::Raft(Config config, const Storage& storage)
   }
   log_ = Log(storage.snapshot_index(), storage.snapshot_term(), storage.entries());
   const HardState state = storage.hard_state();
+  if (state.term > max_term) {
+    throw std::invalid_argument("stored term " + std::to_string(state.term) +
+                                " exceeds the largest usable term " + std::to_string(max_term) +
+                                " (the hard state is corrupt or was written by a hostile peer)");
+  }
+  if (log_.last_term() > state.term) {
+    throw std::invalid_argument("the last stored entry has term " +
+                                std::to_string(log_.last_term()) + ", beyond the stored term " +
+                                std::to_string(state.term));
+  }
   if (state.commit > log_.last_index()) {
     throw std::invalid_argument("stored commit index " + std::to_string(state.commit) +
                                 " is beyond the last stored entry " +
@@ -93,7 +119,7 @@ Raft::Raft(Config config, const Storage& storage)
   become_follower(term_, {});
   // A lone voter needs nobody's vote and nobody can disrupt it: it leads at
   // once instead of waiting out an election timeout.
-  if (config_.voters.size() == 1) become_candidate();
+  if (config_.voters.size() == 1 && term_ < max_term) become_candidate();
 }
 
 StepResult Raft::validate(const Message& m) const {
@@ -102,6 +128,7 @@ StepResult Raft::validate(const Message& m) const {
     return {StepError::unknown_sender, "\"" + m.from + "\" is not a peer of this node"};
   }
   if (exceeds_wire_integer(m)) return malformed("a term or index exceeds 2^53-1");
+  if (auto result = check_term(m.term, term_); !result.ok()) return result;
   if (auto* request = std::get_if<AppendRequest>(&m.body)) {
     if (request->prev_log_term > m.term) return malformed("prev_log_term is beyond the term");
     return validate_entries(m, *request);
@@ -113,7 +140,11 @@ StepResult Raft::validate(const Message& m) const {
 }
 
 StepResult Raft::step(Message m) {
-  if (auto result = validate(m); !result.ok()) return result;
+  if (auto result = validate(m); !result.ok()) {
+    result.reason = "a " + std::string(type_name(m)) + " message from \"" + m.from + "\" in term " +
+                    std::to_string(m.term) + ": " + result.reason;
+    return result;
+  }
   if (m.term > term_) {
     if (should_ignore_higher_term(m)) return {};
     auto* vote = std::get_if<VoteResponse>(&m.body);

@@ -43,6 +43,25 @@ void Cluster::deliver(raft::Message message) {
   }
 }
 
+std::string Cluster::deliver_hostile(raft::Message message) {
+  for (auto& node : nodes_) {
+    if (node.id != message.to || !node.raft) continue;
+    const auto term = message.term;
+    const auto before = node.raft->status();
+    const auto result = node.raft->step(std::move(message));
+    const auto after = node.raft->status();
+    if (result.error != raft::StepError::term_too_large) {
+      return "a message at term " + std::to_string(term) + " was not refused as term_too_large";
+    }
+    if (after.term != before.term || after.role != before.role || after.leader != before.leader ||
+        after.vote != before.vote || after.commit != before.commit) {
+      return "refusing a message at term " + std::to_string(term) + " changed " + node.id;
+    }
+    return {};
+  }
+  return {};
+}
+
 bool Cluster::propose(std::size_t i, std::string payload) {
   return alive(i) && nodes_[i].raft->propose(raft::Payload(std::move(payload))).accepted;
 }

@@ -41,6 +41,10 @@ class Cluster {
   /// Delivers one message to its addressee, if alive. Refused messages are
   /// a bug in the core (the simulation only sends well-formed ones).
   void deliver(raft::Message message);
+  /// Delivers a message that the addressee must refuse as term_too_large
+  /// without any change (types.hpp: max_term, max_term_jump). Returns what
+  /// went wrong, or an empty string.
+  std::string deliver_hostile(raft::Message message);
   bool propose(std::size_t i, std::string payload);
   void crash(std::size_t i);
   void restart(std::size_t i);

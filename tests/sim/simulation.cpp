@@ -10,6 +10,7 @@ namespace {
 
 constexpr std::size_t cluster_sizes[] = {1, 3, 5, 7};
 constexpr int liveness_tick_limit = 400;
+constexpr int hostile_every = 97;  // steps between two messages with unusable terms
 
 class Simulation {
  public:
@@ -19,6 +20,7 @@ class Simulation {
 
  private:
   void random_step();
+  std::string inject_hostile(int count);
   void propose();
   void fault();
   void partition();
@@ -39,7 +41,15 @@ SimulationResult Simulation::run(int steps) {
   cluster_.process();
   for (int step = 1; step <= steps; ++step) {
     random_step();
-    if (!check("step " + std::to_string(step))) return result_;
+    const auto where = "step " + std::to_string(step);
+    if (step % hostile_every == 0) {
+      if (auto problem = inject_hostile(step / hostile_every); !problem.empty()) {
+        result_.ok = false;
+        result_.failure = where + ": " + problem;
+        return result_;
+      }
+    }
+    if (!check(where)) return result_;
   }
   result_.liveness_ticks = heal_and_commit();
   for (std::size_t i = 0; i < cluster_.size(); ++i) {
@@ -62,6 +72,27 @@ void Simulation::random_step() {
     fault();
   }
   cluster_.process(2);
+}
+
+// A peer sends a message with a term no node may adopt: at the wire's
+// maximum, at the largest usable term, or just beyond the allowed jump. It is
+// refused and changes nothing. Chosen from the count, not the random stream,
+// so that every seed replays as it did without these messages.
+std::string Simulation::inject_hostile(int count) {
+  const auto size = cluster_.size();
+  if (size == 1) return {};  // a lone node has no peer to be hostile
+  const auto to = static_cast<std::size_t>(count) % size;
+  if (!cluster_.alive(to)) return {};
+  const auto& ids = cluster_.ids();
+  const raft::Term current = cluster_.node(to).raft->term();
+  const raft::Term terms[] = {raft::max_wire_integer, raft::max_term,
+                              current + raft::max_term_jump + 1};
+  const raft::MessageBody bodies[] = {
+      raft::AppendRequest{},
+      raft::VoteRequest{.pre_vote = false, .last_log_index = 0, .last_log_term = 0},
+      raft::VoteResponse{.pre_vote = true, .granted = true}, raft::AppendResponse{}};
+  raft::Message message{ids[(to + 1) % size], ids[to], terms[count % 3], bodies[count / 3 % 4]};
+  return cluster_.deliver_hostile(std::move(message));
 }
 
 void Simulation::propose() {

@@ -55,6 +55,9 @@ struct NodeMetrics {
   std::uint64_t performs_succeeded = 0;
   /// Performs started on this node that failed, by error code name.
   std::map<std::string, std::uint64_t> performs_failed;
+  /// Raft messages that the core refused, by reason ("term_too_large",
+  /// "malformed", ...); each refusal is also logged with its sender.
+  std::map<std::string, std::uint64_t> refused_messages;
   /// From perform() to its successful completion.
   Histogram perform_latency;
   /// One fdatasync of the write-ahead log (durable nodes only).

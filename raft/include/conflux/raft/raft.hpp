@@ -50,8 +50,9 @@ class Raft {
   void tick();
 
   /// Handles one message from a peer. Messages that break the protocol's
-  /// rules, come from unknown senders or are addressed elsewhere are refused
-  /// with a reason and change nothing.
+  /// rules, come from unknown senders, are addressed elsewhere or carry an
+  /// unusable term (types.hpp: max_term, max_term_jump) are refused with a
+  /// reason naming the message, its sender and its term, and change nothing.
   StepResult step(Message message);
 
   /// Appends `payload` as a normal entry when this node leads; otherwise

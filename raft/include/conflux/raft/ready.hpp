@@ -70,6 +70,7 @@ enum class StepError : std::uint8_t {
   wrong_recipient,  ///< message addressed to another node
   unknown_sender,   ///< sender is not a voter of this cluster (or is this node)
   malformed,        ///< contents break the protocol's rules (see reason)
+  term_too_large,   ///< term beyond max_term, or more than max_term_jump ahead
 };
 
 std::string_view to_string(StepError error);

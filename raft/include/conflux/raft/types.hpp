@@ -18,6 +18,21 @@ using NodeId = std::string;
 /// indices never exceed it on the wire; the core refuses messages that do.
 inline constexpr std::uint64_t max_wire_integer = (std::uint64_t{1} << 53) - 1;
 
+/// The largest term a node adopts, persists or campaigns in. A term above
+/// it would leave no term to campaign in that the wire could carry, so the
+/// cluster could never elect a leader again. A node at max_term no longer
+/// campaigns; honest elections cannot get there (one term per election, at
+/// most a few per second, is 10^7 years), only a hostile or corrupt
+/// message could, and such a message is refused (see max_term_jump).
+inline constexpr std::uint64_t max_term = max_wire_integer - 1;
+
+/// How far ahead of the receiver's term a message's term may be. Terms grow
+/// by one per election, so an honest peer is never 2^32 elections ahead of a
+/// node, however long that node was away; a message that is, is hostile or
+/// corrupt. Refusing it (which Raft treats as a lost message) means that no
+/// single message can carry the cluster to max_term.
+inline constexpr std::uint64_t max_term_jump = std::uint64_t{1} << 32;
+
 enum class Role : std::uint8_t { follower, pre_candidate, candidate, leader };
 
 std::string_view to_string(Role role);
