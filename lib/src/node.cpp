@@ -205,7 +205,10 @@ void Node::Impl::handle(detail::Event& event) {
     if (isolated) return;
     if (auto* message = std::get_if<raft::Message>(packet)) {
       const auto result = raft->step(std::move(*message));
-      if (!result.ok()) options.log(LogLevel::warning, "refused a message: " + result.reason);
+      if (!result.ok()) {
+        ++counters.refused_messages[std::string(raft::to_string(result.error))];
+        options.log(LogLevel::warning, "refused " + result.reason);
+      }
     } else {
       auto& client = std::get<transport::ClientMessage>(*packet);
       if (auto* request = std::get_if<transport::PerformRequest>(&client.body)) {
@@ -340,16 +343,25 @@ void Node::Impl::remember_reducer_error(const detail::AppliedAction& applied) {
                          reducer_errors.lower_bound(applied.index - window));
 }
 
+// node.hpp: after unsubscribe() returns, a callback never runs again, even
+// when another callback of the same commit unsubscribed it. So the map is
+// looked up afresh for each callback; a subscriber added meanwhile (a larger
+// id) waits for the next commit. The running callback is held by its own
+// pointer, so that it may unsubscribe itself.
 void Node::Impl::notify(const boost::json::value& action) {
-  const auto callbacks = subscribers;  // a callback may unsubscribe
-  for (const auto& [id, callback] : callbacks) {
+  if (subscribers.empty()) return;
+  const auto last = subscribers.rbegin()->first;
+  for (auto it = subscribers.begin(); it != subscribers.end() && it->first <= last;) {
+    const auto id = it->first;
+    const auto callback = it->second;
     try {
-      callback(machine.committed(), action);
+      (*callback)(machine.committed(), action);
     } catch (const std::exception& error) {
       options.log(LogLevel::warning, std::string("a subscriber threw: ") + error.what());
     } catch (...) {
       options.log(LogLevel::warning, "a subscriber threw a non-standard exception");
     }
+    it = subscribers.upper_bound(id);
   }
 }
 
@@ -447,7 +459,7 @@ const boost::json::value& Node::provisional_state() const {
 
 Subscription Node::subscribe(Subscriber callback) {
   const auto id = impl_->next_subscriber++;
-  impl_->subscribers.emplace(id, std::move(callback));
+  impl_->subscribers.emplace(id, std::make_shared<const Subscriber>(std::move(callback)));
   return Subscription([weak = std::weak_ptr(impl_), id] {
     if (auto impl = weak.lock()) impl->subscribers.erase(id);
   });

@@ -133,7 +133,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   } seen;                // last role, term and leader logged
   NodeMetrics counters;  // raft-side counts and channel traffic are added by metrics()
   std::uint64_t next_subscriber = 1;
-  std::map<std::uint64_t, Subscriber> subscribers;
+  std::map<std::uint64_t, std::shared_ptr<const Subscriber>> subscribers;
 };
 
 }  // namespace conflux

@@ -8,10 +8,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <cstdint>
-#include <cstring>
-#include <limits>
 
+#include "carriable.hpp"
 #include "node_impl.hpp"
 
 namespace conflux {
@@ -20,72 +18,6 @@ using Stage = detail::Pending::Stage;
 using Outcome = transport::PerformReply::Outcome;
 
 namespace {
-
-constexpr std::size_t max_action_bytes = 8 << 20;  // well inside the 16 MiB frame limit
-constexpr int max_action_depth = 28;               // the wire allows 32, minus the envelope
-
-/// Eight bytes at a time: no byte of an ASCII word has its high bit set.
-bool is_ascii(std::string_view text) {
-  constexpr std::uint64_t high_bits = 0x8080808080808080;
-  std::size_t at = 0;
-  for (; at + 8 <= text.size(); at += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, text.data() + at, 8);
-    if (word & high_bits) return false;
-  }
-  for (; at < text.size(); ++at) {
-    if (static_cast<unsigned char>(text[at]) >= 0x80) return false;
-  }
-  return true;
-}
-
-/// True when parsing the serialization of `v` certainly gives back `v`,
-/// kinds included: no double (the parser may round differently from the
-/// serializer), no uint64 that would come back as an int64, only ASCII text
-/// (the parser refuses invalid UTF-8), nesting well inside the limit.
-/// Anything else is settled by actually parsing.
-bool round_trips_exactly(const boost::json::value& v, int depth = 0) {
-  switch (v.kind()) {
-    case boost::json::kind::null:
-    case boost::json::kind::bool_:
-    case boost::json::kind::int64:
-      return true;
-    case boost::json::kind::uint64:
-      return v.get_uint64() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-    case boost::json::kind::double_:
-      return false;
-    case boost::json::kind::string:
-      return is_ascii(v.get_string());
-    case boost::json::kind::array:
-      if (depth + 1 >= max_action_depth) return false;
-      for (const auto& item : v.get_array()) {
-        if (!round_trips_exactly(item, depth + 1)) return false;
-      }
-      return true;
-    case boost::json::kind::object:
-      if (depth + 1 >= max_action_depth) return false;
-      for (const auto& member : v.get_object()) {
-        if (!is_ascii(member.key()) || !round_trips_exactly(member.value(), depth + 1))
-          return false;
-      }
-      return true;
-  }
-  return false;
-}
-
-/// Why `payload` (the serialized `action`) cannot be carried, or nullopt;
-/// on success `action` is exactly what replicas will parse from `payload`.
-std::optional<std::string> carriable(const std::string& payload, boost::json::value& action) {
-  if (payload.size() > max_action_bytes) return "the action is larger than 8 MiB";
-  if (round_trips_exactly(action)) return std::nullopt;
-  boost::json::parse_options options;
-  options.max_depth = max_action_depth;
-  boost::system::error_code ec;
-  auto parsed = boost::json::parse(payload, ec, {}, options);
-  if (ec) return "the action cannot be carried as JSON (" + ec.message() + ")";
-  action = std::move(parsed);
-  return std::nullopt;
-}
 
 errc code_named(const std::string& name) {
   for (int i = static_cast<int>(errc::unknown_method); i <= static_cast<int>(errc::no_leader);
@@ -101,12 +33,16 @@ void Node::Impl::accept_call(detail::PerformCall call) {
   const auto id = next_id++;
   // A timeout of zero fails at once; any later deadline is checked each tick.
   const bool expired = call.deadline <= call.started;
+  // Checked here, on every node alike: arguments that could not be forwarded
+  // are refused the same way whether this node leads or not.
+  auto problem = detail::arguments_problem(call.args);
   pending.emplace(id, detail::Pending{.stage = Stage::waiting_leader,
                                       .call = std::move(call),
                                       .forwarded_to = {},
                                       .refused_by = {},
                                       .index = 0,
                                       .term = 0});
+  if (problem) return fail(id, errc::bad_arguments, *problem);
   if (expired) fail(id, errc::timeout, "timed out before the action was committed");
 }
 
@@ -167,7 +103,7 @@ Node::Impl::MethodResult Node::Impl::run_method(const std::string& name,
   // does too; an action that does not survive the trip (NaN, too deep, too
   // large) is refused here instead of jamming replication.
   std::string payload = boost::json::serialize(action);
-  if (auto problem = carriable(payload, action))
+  if (auto problem = detail::action_problem(payload, action))
     return MethodResult{Outcome::failed, 0, 0, errc::bad_arguments, *problem};
   try {
     machine.reduce_provisional(action);
@@ -205,9 +141,13 @@ void Node::Impl::run_on_leader(std::uint64_t id) {
 
 void Node::Impl::forward(std::uint64_t id, const raft::NodeId& leader) {
   auto& p = pending.at(id);
+  transport::PerformRequest request{id, p.call.method, boost::json::serialize(p.call.args)};
+  if (request.args.size() > detail::max_action_bytes) {
+    return fail(id, errc::bad_arguments,
+                "the arguments are larger than 8 MiB; nothing was proposed");
+  }
   p.stage = Stage::forwarded;
   p.forwarded_to = leader;
-  transport::PerformRequest request{id, p.call.method, boost::json::serialize(p.call.args)};
   send(transport::ClientMessage{options.id, leader, std::move(request)});
 }
 
@@ -217,15 +157,16 @@ void Node::Impl::serve_forwarded(const raft::NodeId& from,
                                  const transport::PerformRequest& request) {
   transport::PerformReply reply;
   reply.id = request.id;
-  boost::json::value args;
-  try {
-    args = boost::json::parse(request.args);
-  } catch (const std::exception&) {
-  }
-  if (!args.is_array()) {
+  boost::system::error_code ec;
+  const auto args = boost::json::parse(request.args, ec);
+  if (ec || !args.is_array()) {
+    // The codec delivers a request whose arguments do not parse (see
+    // client_codec.cpp), so that its sender hears why instead of losing
+    // its link.
     reply.outcome = Outcome::failed;
     reply.code = std::string(to_string(errc::bad_arguments));
-    reply.message = "the forwarded arguments are not a JSON array";
+    reply.message = ec ? "the forwarded arguments are not valid JSON (" + ec.message() + ")"
+                       : "the forwarded arguments are not a JSON array";
   } else {
     const auto result = run_method(request.method, args.get_array());
     reply.outcome = result.outcome;

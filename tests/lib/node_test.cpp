@@ -163,6 +163,37 @@ TEST_CASE("subscribe: callbacks follow commits in order; unsubscribing stops the
 }
 
 TEST_CASE(
+    "subscribe: a callback unsubscribed by another callback never runs again, even in the same "
+    "commit, and what it captured is released at once") {
+  NodeCluster c(3, Wire::in_process);
+  struct Tracker {
+    bool* destroyed;
+    ~Tracker() { *destroyed = true; }
+  };
+  bool destroyed = false;
+  int second_calls = 0;
+  bool released_at_once = false;
+  Subscription second;
+  // Subscribed first, so it runs first: it unsubscribes the second.
+  auto first = c.node(0).subscribe([&](const value&, const value&) {
+    second.unsubscribe();
+    released_at_once = destroyed;
+  });
+  second = c.node(0).subscribe(
+      [&, tracker = std::make_shared<Tracker>(Tracker{&destroyed})](const value&, const value&) {
+        REQUIRE_FALSE(*tracker->destroyed);  // would read a destroyed object
+        ++second_calls;
+      });
+  std::vector<value> later;
+  auto third =
+      c.node(0).subscribe([&](const value&, const value& action) { later.push_back(action); });
+  REQUIRE(perform(c, 0, "append", {1}).error == nullptr);
+  REQUIRE(run_until(c.io, [&] { return later.size() == 1; }));
+  CHECK(second_calls == 0);
+  CHECK(released_at_once);
+}
+
+TEST_CASE(
     "concurrent performs on every node: each success appears exactly once, in one order "
     "everywhere") {
   for (const auto wire : {Wire::tcp, Wire::websocket}) {

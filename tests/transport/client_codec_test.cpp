@@ -171,3 +171,38 @@ TEST_CASE("a client message with an empty sender is invalid_value") {
   CHECK(error.code == CodecErrc::invalid_value);
   CHECK(contains(error.detail, "\"from\""));
 }
+
+TEST_CASE(
+    "a perform whose arguments alone are not JSON is still decoded, with its arguments verbatim, "
+    "so that the leader can answer it") {
+  for (const std::string args : {R"(["k",Infinity])", R"(["k",NaN,"]"])", R"([[1,2],"\"",])"}) {
+    CAPTURE(args);
+    const auto decoded = decode_packet(perform_with_args(args));
+
+    REQUIRE_MESSAGE(decoded.ok(), decoded.error().message());
+    CHECK(request_of(decoded.value()).args == args);
+    CHECK(request_of(decoded.value()).method == "add");
+    CHECK(request_of(decoded.value()).id == 42);
+  }
+}
+
+TEST_CASE("arguments too deep for the wire are still delivered for the leader to refuse") {
+  const std::string args = "[" + std::string(40, '[') + std::string(40, ']') + "]";
+
+  const auto decoded = decode_packet(perform_with_args(args));
+
+  REQUIRE_MESSAGE(decoded.ok(), decoded.error().message());
+  CHECK(request_of(decoded.value()).args == args);
+}
+
+TEST_CASE("a perform broken outside its arguments, or a broken Raft message, stays refused") {
+  CHECK(
+      error_of(R"({"type":"perform","from":"n2","to":"n1","id":4x,"method":"m","args":[]})").code ==
+      CodecErrc::invalid_json);
+  CHECK(error_of(R"({"type":"perform","from":"n2","to":"n1","id":4,"method":"m","args":[Infinity)")
+            .code == CodecErrc::invalid_json);
+  CHECK(error_of(R"({"type":"vote","from":"n2","to":"n1","term":Infinity,"args":[]})").code ==
+        CodecErrc::invalid_json);
+  CHECK(error_of(R"({"type":"perform_reply","from":"n1","to":"n2","args":[NaN]})").code ==
+        CodecErrc::invalid_json);
+}

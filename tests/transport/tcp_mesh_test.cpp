@@ -137,6 +137,13 @@ TEST_CASE("tcp: hostile input closes only the offending connection, with a logge
     raw.write(frame(transport::encode(vote("n2", "n1", 1))));
   });
   CHECK(c.status("n1", "n3").dropped_for(DropReason::misrouted) == 1);
+  attack("a truncated frame before the handshake", [&](RawPeer& raw) {
+    raw.write(frame(transport::encode(
+                        transport::Hello{transport::protocol_version, "test-cluster", "n3", "n1"}))
+                  .substr(0, 10));
+    raw.shutdown_send();
+  });
+  CHECK(logged(c, "closed after 10 bytes, before a whole hello frame"));
   attack("a message before the handshake",
          [&](RawPeer& raw) { raw.write(frame(transport::encode(vote("n3", "n1", 1)))); });
   CHECK(logged(c, "expected a \"hello\" frame first"));

@@ -71,7 +71,71 @@ PerformReply decode_reply(const boost::json::object& object) {
   return reply;
 }
 
+constexpr auto npos = std::string_view::npos;
+
+/// `at` is an opening quote: the position just past the closing one, or npos.
+std::size_t string_end(std::string_view json, std::size_t at) {
+  for (++at; at < json.size(); ++at) {
+    if (json[at] == '\\') {
+      ++at;
+    } else if (json[at] == '"') {
+      return at + 1;
+    }
+  }
+  return npos;
+}
+
+/// `at` is an opening bracket: the position just past its match, or npos.
+std::size_t container_end(std::string_view json, std::size_t at) {
+  int depth = 0;
+  while (at < json.size()) {
+    if (json[at] == '"') {
+      at = string_end(json, at);
+      if (at == npos) return npos;
+      continue;
+    }
+    if (json[at] == '[' || json[at] == '{') ++depth;
+    if ((json[at] == ']' || json[at] == '}') && --depth == 0) return at + 1;
+    ++at;
+  }
+  return npos;
+}
+
+/// If a "args" key starts at `at` and is followed by ':' and '[', the span of
+/// that array.
+std::optional<std::pair<std::size_t, std::size_t>> array_after_key(std::string_view json,
+                                                                   std::size_t at,
+                                                                   std::size_t key_end) {
+  if (json.substr(at, key_end - at) != "\"args\"") return std::nullopt;
+  auto colon = skip_space(json, key_end);
+  if (colon >= json.size() || json[colon] != ':') return std::nullopt;
+  const auto open = skip_space(json, colon + 1);
+  if (open >= json.size() || json[open] != '[') return std::nullopt;
+  const auto close = container_end(json, open);
+  if (close == npos) return std::nullopt;
+  return std::pair{open, close};
+}
+
 }  // namespace
+
+std::optional<std::pair<std::size_t, std::size_t>> args_span(std::string_view json) {
+  int depth = 0;
+  for (std::size_t at = 0; at < json.size();) {
+    if (json[at] == '"') {
+      const auto end = string_end(json, at);
+      if (end == npos) return std::nullopt;
+      if (depth == 1) {
+        if (auto span = array_after_key(json, at, end)) return span;
+      }
+      at = end;
+      continue;
+    }
+    if (json[at] == '{' || json[at] == '[') ++depth;
+    if (json[at] == '}' || json[at] == ']') --depth;
+    ++at;
+  }
+  return std::nullopt;
+}
 
 bool is_client_type(std::string_view type) {
   return type == "perform" || type == "perform_reply";

@@ -223,12 +223,44 @@ std::string encode(const Packet& packet) {
   return out;
 }
 
-Decoded<Packet> decode_packet(std::string_view json) {
+namespace {
+
+Decoded<Packet> decode_valid_packet(std::string_view json) {
   return decode_with<Packet>(json, [json](const boost::json::object& object) -> Packet {
     const auto type = detail::read_string(object, "type");
     if (detail::is_client_type(type)) return detail::decode_client(type, object, json);
     return decode_message(type, object, json);
   });
+}
+
+/// A perform whose arguments alone do not parse (a peer wrote Infinity, or
+/// nested them too deeply) still reaches the leader, with those arguments
+/// verbatim: it answers with an error naming the problem, and the sender's
+/// link stays up. Anything else that does not parse stays refused.
+std::optional<Packet> perform_with_unreadable_args(std::string_view json) {
+  const auto span = detail::args_span(json);
+  if (!span) return std::nullopt;
+  std::string patched(json.substr(0, span->first));
+  patched.append("[]").append(json.substr(span->second));
+  auto decoded = decode_valid_packet(patched);
+  if (!decoded.ok()) return std::nullopt;
+  auto* client = std::get_if<ClientMessage>(&decoded.value());
+  auto* request = client ? std::get_if<PerformRequest>(&client->body) : nullptr;
+  if (!request) return std::nullopt;
+  request->args = std::string(json.substr(span->first, span->second - span->first));
+  return std::move(decoded.value());
+}
+
+}  // namespace
+
+Decoded<Packet> decode_packet(std::string_view json) {
+  auto decoded = decode_valid_packet(json);
+  if (decoded.ok()) return decoded;
+  const auto code = decoded.error().code;
+  if (code == CodecErrc::invalid_json || code == CodecErrc::too_deep) {
+    if (auto request = perform_with_unreadable_args(json)) return std::move(*request);
+  }
+  return decoded;
 }
 
 std::string encode(const Hello& hello) {

@@ -70,6 +70,12 @@ asio::awaitable<std::optional<raft::NodeId>> TcpMesh::Impl::accept_handshake(
   const auto who = describe(socket);
   auto read = co_await read_frame_within(socket, decoder, config.handshake_timeout);
   if (!read.frame) {
+    // Every refusal gets a line; only a connection that closes without
+    // sending a byte (a port probe) goes unlogged.
+    if (read.problem.empty() && decoder.buffered() > 0) {
+      read.problem = "closed after " + std::to_string(decoder.buffered()) +
+                     " bytes, before a whole hello frame";
+    }
     if (!read.problem.empty()) log("closing connection from " + who + ": " + read.problem);
     co_return std::nullopt;
   }

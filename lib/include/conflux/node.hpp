@@ -70,7 +70,10 @@ struct LogEntryView {
 using Subscriber =
     std::function<void(const boost::json::value& state, const boost::json::value& action)>;
 
-/// Unsubscribes on destruction or on unsubscribe(). Movable.
+/// Unsubscribes on destruction or on unsubscribe(). Movable. Once
+/// unsubscribe() returns, the callback never runs again, even when it is
+/// called from another subscriber's callback during the same commit, and
+/// the node has released the callback (and what it captured).
 class Subscription {
  public:
   Subscription() = default;

@@ -13,9 +13,11 @@
 
 #include <boost/json/value_from.hpp>
 #include <boost/json/value_to.hpp>
+#include <boost/system/system_error.hpp>
 #include <conflux/errors.hpp>
 #include <conflux/options.hpp>
 #include <optional>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -46,21 +48,42 @@ template <class T>
 struct is_optional : std::false_type {};
 template <class T>
 struct is_optional<std::optional<T>> : std::true_type {};
+
+/// args[i] as a T, or a Rejection naming the argument and the problem in
+/// plain words (Boost's message carries a source location, which means
+/// nothing to a remote caller).
+template <class T>
+T typed_argument(const boost::json::array& args, std::size_t i) {
+  const auto which = "argument " + std::to_string(i + 1) + " does not match the method: ";
+  try {
+    return boost::json::value_to<T>(args[i]);
+  } catch (const boost::system::system_error& error) {
+    throw Rejection(which + error.code().message());
+  } catch (const std::exception& error) {
+    throw Rejection(which + error.what());
+  }
+}
+
+template <class... Args, std::size_t... I>
+std::tuple<Args...> typed_arguments(const boost::json::array& args, std::index_sequence<I...>) {
+  if (args.size() != sizeof...(Args)) {
+    throw Rejection("the method takes " + std::to_string(sizeof...(Args)) + " argument" +
+                    (sizeof...(Args) == 1 ? "" : "s") + ", not " + std::to_string(args.size()));
+  }
+  return std::tuple<Args...>{typed_argument<Args>(args, I)...};  // braces: left to right
+}
 }  // namespace detail
 
 /// Adapts `Action method(const State&, Args...)` (or one returning
-/// std::optional<Action>, where nullopt means "append nothing"). Arguments
-/// that do not convert to Args... refuse the call with a message saying so.
+/// std::optional<Action>, where nullopt means "append nothing"). A call with
+/// the wrong number of arguments, or one that does not convert to its type
+/// in Args..., is refused with a message naming it ("argument 1 does not
+/// match the method: ...").
 template <class State, class Action, class... Args, class F>
 Method typed_method(F method) {
   return [method](const boost::json::value& state,
                   const boost::json::array& args) -> boost::json::value {
-    std::tuple<Args...> typed_args;
-    try {
-      typed_args = boost::json::value_to<std::tuple<Args...>>(boost::json::value(args));
-    } catch (const std::exception& error) {
-      throw Rejection(std::string("the arguments do not match the method: ") + error.what());
-    }
+    auto typed_args = detail::typed_arguments<Args...>(args, std::index_sequence_for<Args...>{});
     const State typed_state = state.is_null() ? State{} : boost::json::value_to<State>(state);
     auto result = std::apply([&](auto&&... a) { return method(typed_state, std::move(a)...); },
                              std::move(typed_args));

@@ -1,0 +1,117 @@
+// What may cross the wire (carriable.hpp).
+#include "carriable.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string_view>
+
+namespace conflux::detail {
+namespace {
+
+/// Eight bytes at a time: no byte of an ASCII word has its high bit set.
+bool is_ascii(std::string_view text) {
+  constexpr std::uint64_t high_bits = 0x8080808080808080;
+  std::size_t at = 0;
+  for (; at + 8 <= text.size(); at += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, text.data() + at, 8);
+    if (word & high_bits) return false;
+  }
+  for (; at < text.size(); ++at) {
+    if (static_cast<unsigned char>(text[at]) >= 0x80) return false;
+  }
+  return true;
+}
+
+/// True when parsing the serialization of `v` certainly gives back `v`,
+/// kinds included: no double (the parser may round differently from the
+/// serializer), no uint64 that would come back as an int64, only ASCII text
+/// (the parser refuses invalid UTF-8), nesting well inside the limit.
+/// Anything else is settled by actually parsing.
+bool round_trips_exactly(const boost::json::value& v, int depth = 0) {
+  switch (v.kind()) {
+    case boost::json::kind::null:
+    case boost::json::kind::bool_:
+    case boost::json::kind::int64:
+      return true;
+    case boost::json::kind::uint64:
+      return v.get_uint64() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    case boost::json::kind::double_:
+      return false;
+    case boost::json::kind::string:
+      return is_ascii(v.get_string());
+    case boost::json::kind::array:
+      if (depth + 1 >= max_action_depth) return false;
+      for (const auto& item : v.get_array()) {
+        if (!round_trips_exactly(item, depth + 1)) return false;
+      }
+      return true;
+    case boost::json::kind::object:
+      if (depth + 1 >= max_action_depth) return false;
+      for (const auto& member : v.get_object()) {
+        if (!is_ascii(member.key()) || !round_trips_exactly(member.value(), depth + 1))
+          return false;
+      }
+      return true;
+  }
+  return false;
+}
+
+enum class Flaw { none, not_finite, too_deep };
+
+/// What keeps one argument from being carried: a non-finite number (JSON
+/// has no text for it) or nesting beyond max_action_depth.
+Flaw flaw_of(const boost::json::value& v, int depth) {
+  switch (v.kind()) {
+    case boost::json::kind::double_:
+      return std::isfinite(v.get_double()) ? Flaw::none : Flaw::not_finite;
+    case boost::json::kind::array:
+      if (depth + 1 >= max_action_depth) return Flaw::too_deep;
+      for (const auto& item : v.get_array()) {
+        if (const auto flaw = flaw_of(item, depth + 1); flaw != Flaw::none) return flaw;
+      }
+      return Flaw::none;
+    case boost::json::kind::object:
+      if (depth + 1 >= max_action_depth) return Flaw::too_deep;
+      for (const auto& member : v.get_object()) {
+        if (const auto flaw = flaw_of(member.value(), depth + 1); flaw != Flaw::none) return flaw;
+      }
+      return Flaw::none;
+    default:
+      return Flaw::none;
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> action_problem(const std::string& payload, boost::json::value& action) {
+  if (payload.size() > max_action_bytes) return "the action is larger than 8 MiB";
+  if (round_trips_exactly(action)) return std::nullopt;
+  boost::json::parse_options options;
+  options.max_depth = max_action_depth;
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(payload, ec, {}, options);
+  if (ec) return "the action cannot be carried as JSON (" + ec.message() + ")";
+  action = std::move(parsed);
+  return std::nullopt;
+}
+
+std::optional<std::string> arguments_problem(const boost::json::array& args) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto flaw = flaw_of(args[i], 1);
+    if (flaw == Flaw::none) continue;
+    const auto argument = "argument " + std::to_string(i + 1);
+    if (flaw == Flaw::too_deep) {
+      return argument + " is nested deeper than " + std::to_string(max_action_depth) + " levels";
+    }
+    return argument +
+           (args[i].is_number() ? " is not a finite number" : " holds a number that is not finite");
+  }
+  return std::nullopt;
+}
+
+}  // namespace conflux::detail

@@ -1,0 +1,32 @@
+#pragma once
+// What may cross the wire: an action (appended to the log and parsed by
+// every replica) and the arguments of a perform (forwarded to the leader).
+// Both are checked where perform is called or where the method ran, so that
+// nothing that a peer cannot decode is ever sent.
+
+#include <boost/json/array.hpp>
+#include <boost/json/value.hpp>
+#include <cstddef>
+#include <optional>
+#include <string>
+
+namespace conflux::detail {
+
+/// Largest serialized action, and largest serialized argument list that
+/// is forwarded: well inside the 16 MiB frame limit.
+inline constexpr std::size_t max_action_bytes = 8 << 20;
+/// Deepest nesting of an action or an argument: the wire allows 32 levels,
+/// minus the envelope around it.
+inline constexpr int max_action_depth = 28;
+
+/// Why `payload` (the serialized `action`) cannot be carried, or nullopt;
+/// on success `action` is exactly what replicas will parse from `payload`.
+std::optional<std::string> action_problem(const std::string& payload, boost::json::value& action);
+
+/// Why `args` cannot be carried, naming the first argument at fault
+/// ("argument 2 is not a finite number"), or nullopt. Runs on the node
+/// where perform is called, leader or not, so the same call gets the same
+/// answer everywhere.
+std::optional<std::string> arguments_problem(const boost::json::array& args);
+
+}  // namespace conflux::detail
