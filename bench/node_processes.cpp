@@ -112,7 +112,8 @@ std::vector<std::string> NodeProcesses::node_arguments(const NodeProcessesSpec& 
     argv.insert(argv.end(), more);
   };
   add({"--id", id, "--http", http_[static_cast<std::size_t>(index)], "--app", spec.app});
-  add({"--cluster", "bench", "--log-level", "warning"});
+  // The load comes from one address, this one, with up to 1024 connections.
+  add({"--cluster", "bench", "--log-level", "warning", "--http-max-per-address", "1024"});
   if (spec.websocket) {
     add({"--channel", "ws", "--hub", "ws://" + hub_address + "/bench"});
     for (int i = 0; i < spec.nodes; ++i) add({"--peer", node_id(i)});

@@ -2,7 +2,8 @@
 // The built-in apps of conflux-node and the demo: a method table and a
 // reducer each.
 //
-//   kv       put(k, v), append(k, s), del(k), cas(k, expected, new), get(k)
+//   kv       put(k, v), append(k, s), del(k), cas(k, expected, new);
+//            the query get(k)
 //   counter  incr(n), decr(n)   (written with the typed API)
 //   list     append(x)
 //   bench-noop, bench-counter, bench-map, bench-map-copy
@@ -11,6 +12,7 @@
 //            place, or copying the state as a Reducer does)
 
 #include <conflux/options.hpp>
+#include <cstddef>
 #include <map>
 #include <optional>
 #include <string>
@@ -19,6 +21,9 @@ namespace conflux::apps {
 
 struct App {
   std::map<std::string, Method> methods;
+  /// Reads: (state, args) -> result, run on a node's committed state and
+  /// never appended (conflux-node serves them at POST /query/<name>).
+  std::map<std::string, Method> queries;
   /// One of the two is set (see Options).
   Reducer reduce;
   InPlaceReducer reduce_in_place;
@@ -31,10 +36,12 @@ struct App {
   }
 };
 
-/// A key-value store. get(k) appends an action carrying the value read on
-/// the leader, so that the read is ordered through the log (linearizable);
-/// the reducer ignores it.
+/// A key-value store of JSON values. The query get(k) returns the value
+/// under k, or null. A value is at most kv_max_value_bytes serialized, so
+/// that any stored value can be read back and written again (cas carries the
+/// expected and the new value in one perform).
 App kv();
+inline constexpr std::size_t kv_max_value_bytes = 4 << 20;
 App counter();
 App list();
 App bench_noop();

@@ -24,8 +24,21 @@ const json::value* lookup(const json::value& state, const std::string& key) {
   return state.is_object() ? state.get_object().if_contains(key) : nullptr;
 }
 
+/// The serialized size of `value`, counted cheaply for a string.
+std::size_t size_of(const json::value& value) {
+  return value.is_string() ? value.get_string().size() + 2 : json::serialize(value).size();
+}
+
+void check_size(std::size_t bytes, const char* method) {
+  if (bytes > kv_max_value_bytes) {
+    throw Rejection(std::string(method) + ": the value would be larger than 4 MiB (" +
+                    std::to_string(bytes) + " bytes)");
+  }
+}
+
 json::value put(const json::value&, const json::array& args) {
   const auto key = key_of(args, 2, "put");
+  check_size(size_of(args[1]), "put");
   return json::object{{"op", "put"}, {"k", key}, {"v", args[1]}};
 }
 
@@ -35,6 +48,7 @@ json::value append(const json::value& state, const json::array& args) {
   const auto* current = lookup(state, key);
   if (current && !current->is_string())
     throw Rejection("append: \"" + key + "\" does not hold a string");
+  check_size((current ? size_of(*current) : 2) + args[1].get_string().size(), "append");
   return json::object{{"op", "append"}, {"k", key}, {"v", args[1]}};
 }
 
@@ -52,13 +66,15 @@ json::value cas(const json::value& state, const json::array& args) {
     throw Rejection("cas failed for \"" + key + "\": expected " + json::serialize(args[1]) +
                     ", found " + json::serialize(found));
   }
+  check_size(size_of(args[2]), "cas");
   return json::object{{"op", "put"}, {"k", key}, {"v", args[2]}};
 }
 
+// A query: it reads the state and appends nothing.
 json::value get(const json::value& state, const json::array& args) {
   const auto key = key_of(args, 1, "get");
   const auto* current = lookup(state, key);
-  return json::object{{"op", "get"}, {"k", key}, {"v", current ? *current : json::value(nullptr)}};
+  return current ? *current : json::value(nullptr);
 }
 
 // In place: a put costs what it changes, whatever the size of the store.
@@ -84,14 +100,16 @@ void reduce(json::value& state, const json::value& action) {
   } else if (*op == "del") {
     store.erase(k);
   }
-  // "get" and unknown actions leave the state unchanged
+  // unknown actions (and "get", which logs written before get became a
+  // query may hold) leave the state unchanged
 }
 
 }  // namespace
 
 App kv() {
   App app;
-  app.methods = {{"put", put}, {"append", append}, {"del", del}, {"cas", cas}, {"get", get}};
+  app.methods = {{"put", put}, {"append", append}, {"del", del}, {"cas", cas}};
+  app.queries = {{"get", get}};
   app.reduce_in_place = reduce;
   return app;
 }

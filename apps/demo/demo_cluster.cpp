@@ -59,13 +59,15 @@ void DemoCluster::start(Member& member) {
   };
   member.node = std::make_unique<Node>(executor_, std::move(options));
   member.api = std::make_unique<server::NodeApi>(
-      *member.node, [http = &member.http] { return &(*http)->counters(); });
+      *member.node, [http = &member.http] { return &(*http)->counters(); }, app.queries);
   member.http = std::make_unique<server::HttpServer>(
       executor_,
       server::HttpServerOptions{.listen = member.http_address,
                                 .body_limit = 1 << 20,
+                                .header_timeout = std::chrono::seconds(2),
                                 .request_timeout = std::chrono::seconds(10),
                                 .max_connections = 256,
+                                .max_connections_per_address = 256,
                                 .log = options_.log,
                                 .access_log = false},
       std::ref(*member.api));

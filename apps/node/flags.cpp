@@ -126,6 +126,22 @@ const std::map<std::string, Setter>& valued_flags() {
        }},
       {"--http-timeout",
        [](Flags& f, const std::string& v) { f.http_timeout = parse_ms("--http-timeout", v); }},
+      {"--http-header-timeout",
+       [](Flags& f, const std::string& v) {
+         f.http_header_timeout = parse_ms("--http-header-timeout", v);
+       }},
+      {"--http-max-connections",
+       [](Flags& f, const std::string& v) {
+         f.http_max_connections = parse_number("--http-max-connections", v);
+         if (f.http_max_connections == 0)
+           throw FlagError("--http-max-connections: must be positive");
+       }},
+      {"--http-max-per-address",
+       [](Flags& f, const std::string& v) {
+         f.http_max_per_address = parse_number("--http-max-per-address", v);
+         if (f.http_max_per_address == 0)
+           throw FlagError("--http-max-per-address: must be positive");
+       }},
       {"--max-body",
        [](Flags& f, const std::string& v) {
          f.max_body = parse_number("--max-body", v);
@@ -214,8 +230,13 @@ Runs one replica of a Conflux cluster, serving its HTTP API.
   --election-timeout MIN-MAX  in ms (default 300-500)
   --heartbeat MS           leader heartbeat interval (default 50)
   --perform-timeout MS     how long POST /perform waits (default 5000)
-  --http-timeout MS        a request must arrive within this; idle connections
-                           close after it (default 10000)
+  --http-timeout MS        a request's body must arrive within this once its
+                           headers have; idle connections close after it (default 10000)
+  --http-header-timeout MS a request's line and headers must arrive within this
+                           (default 2000)
+  --http-max-connections N open HTTP connections at most (default 1024)
+  --http-max-per-address N open HTTP connections from one client address at most
+                           (default 256)
   --max-body BYTES         largest request body (default 1048576)
   --log-level LEVEL        error, warning, info (default) or debug
   --help, --version

@@ -32,6 +32,9 @@ struct Flags {
   std::chrono::milliseconds heartbeat{50};
   std::chrono::milliseconds perform_timeout{5000};
   std::chrono::milliseconds http_timeout{10000};
+  std::chrono::milliseconds http_header_timeout{2000};
+  std::size_t http_max_connections = 1024;
+  std::size_t http_max_per_address = 256;
   std::size_t max_body = 1 << 20;
   LogLevel log_level = LogLevel::info;
   bool help = false;

@@ -113,12 +113,16 @@ int run(const daemon::Flags& flags) {
     return 2;
   }
   const server::HttpServer* http_server = nullptr;
-  server::NodeApi api(*node, [&http_server] { return &http_server->counters(); });
+  server::NodeApi api(
+      *node, [&http_server] { return &http_server->counters(); },
+      apps::by_name(flags.app)->queries);  // flags checked the name
   server::HttpServer http(io.get_executor(),
                           {.listen = flags.http,
                            .body_limit = flags.max_body,
+                           .header_timeout = flags.http_header_timeout,
                            .request_timeout = flags.http_timeout,
-                           .max_connections = 1024,
+                           .max_connections = flags.http_max_connections,
+                           .max_connections_per_address = flags.http_max_per_address,
                            .log = log,
                            .access_log = flags.log_level == LogLevel::debug},
                           std::ref(api));

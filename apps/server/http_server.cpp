@@ -18,7 +18,9 @@
 #include <boost/json/value.hpp>
 #include <conflux/transport/address.hpp>
 #include <list>
+#include <map>
 #include <system_error>
+#include <tuple>
 
 namespace conflux::server {
 
@@ -49,24 +51,53 @@ HttpResponse error_response(unsigned status, std::string code, std::string messa
                       .headers = {}};
 }
 
-/// Why a read ended without a request, as the answer to give (if any).
-std::optional<HttpResponse> answer_to_read_error(const boost::system::error_code& ec,
-                                                 bool timed_out, bool got_some) {
-  if (timed_out) {
-    if (!got_some) return std::nullopt;  // an idle keep-alive connection
-    return error_response(408, "request_timeout", "the request did not arrive in time");
+/// Where a connection is in reading a request, for its deadline.
+enum class Phase { idle, headers, body };
+
+/// How a read that ended without a request is answered (if at all), and the
+/// refusal it counts as (empty: none, the client went away or idled out).
+struct ReadFailure {
+  std::optional<HttpResponse> answer;
+  std::string refusal;
+};
+
+std::string within(std::string_view what, std::chrono::milliseconds limit) {
+  return "the request " + std::string(what) + " did not arrive within " +
+         std::to_string(limit.count()) + " ms";
+}
+
+ReadFailure timed_out_in(Phase phase, bool got_some, const HttpServerOptions& options) {
+  switch (phase) {
+    case Phase::idle:
+      return {};  // a kept-alive connection that had nothing more to ask
+    case Phase::headers:
+      if (!got_some) return {std::nullopt, "header_timeout"};  // connected, never spoke
+      return {error_response(
+                  408, "request_timeout",
+                  within("headers", std::min(options.header_timeout, options.request_timeout))),
+              "header_timeout"};
+    case Phase::body:
+      return {error_response(408, "request_timeout", within("body", options.request_timeout)),
+              "body_timeout"};
   }
+  return {};
+}
+
+ReadFailure failed_read(const boost::system::error_code& ec) {
   if (ec == http::error::body_limit) {
-    return error_response(413, "body_too_large", "the request body exceeds the limit");
+    return {error_response(413, "body_too_large", "the request body exceeds the limit"),
+            "body_too_large"};
   }
   if (ec == http::error::header_limit) {
-    return error_response(431, "headers_too_large", "the request headers exceed 16 KiB");
+    return {error_response(431, "headers_too_large", "the request headers exceed 16 KiB"),
+            "headers_too_large"};
   }
   const bool parse_error = ec.category() == make_error_code(http::error::bad_target).category();
   if (parse_error && ec != http::error::end_of_stream && ec != http::error::partial_message) {
-    return error_response(400, "malformed_request", "malformed HTTP request: " + ec.message());
+    return {error_response(400, "malformed_request", "malformed HTTP request: " + ec.message()),
+            "malformed"};
   }
-  return std::nullopt;  // the client went away
+  return {};  // the client went away
 }
 
 }  // namespace
@@ -78,8 +109,11 @@ struct Connection {
   explicit Connection(tcp::socket s) : socket(std::move(s)), deadline(socket.get_executor()) {}
   tcp::socket socket;
   asio::steady_timer deadline;
-  std::string peer;
+  std::string address;  // the client's IP address, for the per-address limit
+  std::string peer;     // address:port, for logs
   std::uint64_t generation = 0;
+  std::uint64_t requests = 0;  // answered so far on this connection
+  Phase phase = Phase::idle;
   bool reading = false;
   bool timed_out = false;
 };
@@ -123,6 +157,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   }
 
   asio::awaitable<void> accept_loop();
+  std::string refusal_at_accept(const std::string& address) const;
+  void refuse(const std::string& reason) { ++counters.refused[reason]; }
   asio::awaitable<void> serve(std::shared_ptr<Connection> connection);
   asio::awaitable<boost::system::error_code> read(const std::shared_ptr<Connection>& connection,
                                                   boost::beast::flat_buffer& buffer,
@@ -142,6 +178,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   HttpHandler handler;
   tcp::acceptor acceptor;
   std::list<std::shared_ptr<Connection>> connections;
+  std::map<std::string, std::size_t> per_address;  // open connections by client address
   HttpCounters counters;
   bool accepting = false;
   bool stopping = false;
@@ -157,23 +194,41 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
       log(LogLevel::warning, "HTTP accept failed: " + ec.message());
       continue;  // e.g. out of file descriptors: keep serving the others
     }
-    if (connections.size() >= options.max_connections) {
-      ++counters.connections_refused;
-      log(LogLevel::warning, "HTTP connection refused: already at the connection limit");
+    boost::system::error_code ignored;
+    const auto remote = socket.remote_endpoint(ignored);
+    const auto address = remote.address().to_string();
+    if (const auto reason = refusal_at_accept(address); !reason.empty()) {
+      refuse(reason);
+      log(LogLevel::warning, "HTTP connection from " + address + " refused: " +
+                                 (reason == "connection_limit"
+                                      ? "already at the connection limit"
+                                      : "already at the limit of connections from one address"));
       continue;  // the socket closes as it goes out of scope
     }
     ++counters.connections_accepted;
-    boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);  // answers are single small writes
     auto connection = std::make_shared<Connection>(std::move(socket));
-    const auto remote = connection->socket.remote_endpoint(ignored);
-    connection->peer = remote.address().to_string() + ":" + std::to_string(remote.port());
+    connection->address = address;
+    connection->peer = address + ":" + std::to_string(remote.port());
+    ++per_address[address];
     connections.push_back(connection);
     counters.connections_open = connections.size();
     asio::co_spawn(executor, serve(connection), asio::detached);
   }
   accepting = false;
   finish_if_stopped();
+}
+
+// Empty when a new connection from `address` may be served; otherwise the
+// limit it would break. The per-address limit keeps one client from taking
+// every connection; the header deadline keeps each one it holds short.
+std::string HttpServer::Impl::refusal_at_accept(const std::string& address) const {
+  if (connections.size() >= options.max_connections) return "connection_limit";
+  const auto found = per_address.find(address);
+  if (found != per_address.end() && found->second >= options.max_connections_per_address) {
+    return "address_limit";
+  }
+  return {};
 }
 
 asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
@@ -185,13 +240,17 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
     parser.header_limit(header_limit);
     const auto ec = co_await read(connection, buffer, parser);
     if (ec) {
-      auto response = answer_to_read_error(ec, connection->timed_out, parser.got_some());
-      if (response) {
-        co_await answer(connection, 11, false, std::move(*response));
+      auto failure = connection->timed_out
+                         ? timed_out_in(connection->phase, parser.got_some(), options)
+                         : failed_read(ec);
+      if (!failure.refusal.empty()) refuse(failure.refusal);
+      if (failure.answer) {
+        co_await answer(connection, 11, false, std::move(*failure.answer));
         co_await linger_close(connection);
       }
       break;
     }
+    ++connection->requests;
     auto request = parser.release();
     const auto started = Clock::now();
     HttpRequest call{.method = std::string(request.method_string()),
@@ -214,15 +273,35 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
   forget(connection.get());
 }
 
-// Reads one request; the deadline cancels the read (not the socket) so that
-// a 408 can still be written.
+// Reads one request in up to three phases, each under its own deadline: a
+// kept-alive connection may idle until its next request's first byte; the
+// line and headers must then arrive within the header deadline (from accept,
+// on a new connection); the body within the request timeout. A deadline
+// cancels the read (not the socket) so that a 408 can still be written.
 asio::awaitable<boost::system::error_code> HttpServer::Impl::read(
     const std::shared_ptr<Connection>& connection, boost::beast::flat_buffer& buffer,
     http::request_parser<http::string_body>& parser) {
   connection->reading = true;
-  arm(connection, options.request_timeout);
-  auto [ec, bytes] =
-      co_await http::async_read(connection->socket, buffer, parser, as_tuple_awaitable);
+  boost::system::error_code ec;
+  if (connection->requests > 0 && buffer.size() == 0) {
+    connection->phase = Phase::idle;
+    arm(connection, options.request_timeout);
+    std::tie(ec) =
+        co_await connection->socket.async_wait(tcp::socket::wait_read, as_tuple_awaitable);
+  }
+  if (!ec && !connection->timed_out) {
+    connection->phase = Phase::headers;
+    arm(connection, std::min(options.header_timeout, options.request_timeout));
+    std::tie(ec, std::ignore) =
+        co_await http::async_read_header(connection->socket, buffer, parser, as_tuple_awaitable);
+  }
+  if (!ec && !connection->timed_out && !parser.is_done()) {
+    connection->phase = Phase::body;
+    arm(connection, options.request_timeout);
+    std::tie(ec, std::ignore) =
+        co_await http::async_read(connection->socket, buffer, parser, as_tuple_awaitable);
+  }
+  if (!ec && connection->timed_out) ec = asio::error::timed_out;
   connection->reading = false;
   disarm(*connection);
   co_return ec;
@@ -272,6 +351,10 @@ asio::awaitable<HttpResponse> HttpServer::Impl::call_handler(HttpRequest request
 }
 
 void HttpServer::Impl::forget(Connection* connection) {
+  if (auto found = per_address.find(connection->address);
+      found != per_address.end() && --found->second == 0) {
+    per_address.erase(found);
+  }
   connections.remove_if([connection](const auto& c) { return c.get() == connection; });
   counters.connections_open = connections.size();
   finish_if_stopped();

@@ -35,23 +35,33 @@ struct HttpResponse {
 /// Answers one request. An exception becomes a 500 with its message.
 using HttpHandler = std::function<boost::asio::awaitable<HttpResponse>(HttpRequest)>;
 
+/// Limits that keep slow or greedy clients from taking every connection
+/// (docs/operations.md, "Limits of the HTTP API").
 struct HttpServerOptions {
   std::string listen = "127.0.0.1:0";  ///< "host:port"; port 0 picks one
   std::size_t body_limit = 1 << 20;    ///< larger bodies get 413
-  /// A request must arrive whole within this time (else 408), and an idle
-  /// keep-alive connection is closed after it.
+  /// A request's line and headers must arrive within this (else 408),
+  /// counted from the connection's accept, or on a kept-alive connection
+  /// from the request's first byte. Never longer than request_timeout.
+  std::chrono::milliseconds header_timeout{2000};
+  /// A request's body must arrive within this once its headers have (else
+  /// 408), and an idle keep-alive connection is closed after it.
   std::chrono::milliseconds request_timeout{10000};
-  std::size_t max_connections = 1024;  ///< beyond it, new connections are closed at once
-  LogSink log;                         ///< problems at warning
-  bool access_log = false;             ///< also one line per request, at debug
+  std::size_t max_connections = 1024;             ///< beyond it, new connections are closed at once
+  std::size_t max_connections_per_address = 256;  ///< open connections from one client address
+  LogSink log;                                    ///< problems at warning
+  bool access_log = false;                        ///< also one line per request, at debug
 };
 
 /// What the server counted since it started (for /metrics).
 struct HttpCounters {
   std::map<unsigned, std::uint64_t> responses;  ///< by status code
   std::uint64_t connections_accepted = 0;
-  std::uint64_t connections_refused = 0;  ///< over max_connections
   std::uint64_t connections_open = 0;
+  /// Connections and requests turned away, by reason: connection_limit,
+  /// address_limit (at accept), header_timeout, body_timeout,
+  /// headers_too_large, body_too_large, malformed.
+  std::map<std::string, std::uint64_t> refused;
 };
 
 class HttpServer {

@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "prometheus.hpp"
+#include "wide_integers.hpp"
 
 namespace conflux::server {
 
@@ -37,6 +38,39 @@ HttpResponse method_not_allowed(const std::string& path, std::string_view allowe
   auto response = error(405, "method_not_allowed", path + " accepts " + std::string(allowed));
   response.headers.emplace_back("Allow", std::string(allowed));
   return response;
+}
+
+bool holds_double(const json::value& value) {
+  if (value.is_double()) return true;
+  if (value.is_array()) {
+    for (const auto& item : value.get_array()) {
+      if (holds_double(item)) return true;
+    }
+  } else if (value.is_object()) {
+    for (const auto& member : value.get_object()) {
+      if (holds_double(member.value())) return true;
+    }
+  }
+  return false;
+}
+
+/// The arguments in a request body (a JSON array; empty body: none), or the
+/// answer that refuses them.
+std::variant<json::array, HttpResponse> arguments_in(const std::string& body) {
+  if (body.empty()) return json::array{};
+  boost::system::error_code ec;
+  auto parsed = json::parse(body, ec);
+  if (ec) return error(400, "bad_json", "the body is not JSON: " + ec.message());
+  if (!parsed.is_array())
+    return error(400, "not_an_array", "the body must be a JSON array of arguments");
+  // Only a body that parsed to a double can hold a too wide integer.
+  if (holds_double(parsed)) {
+    if (auto wide = first_wide_integer(body)) {
+      return error(400, "bad_arguments",
+                   "the integer " + *wide + " does not fit in 64 bits; send it as a string");
+    }
+  }
+  return std::move(parsed.as_array());
 }
 
 }  // namespace
@@ -80,8 +114,9 @@ unsigned http_status_for(errc code) {
   return 500;
 }
 
-NodeApi::NodeApi(Node& node, std::function<const HttpCounters*()> http)
-    : node_(node), http_(std::move(http)) {}
+NodeApi::NodeApi(Node& node, std::function<const HttpCounters*()> http,
+                 std::map<std::string, Method> queries)
+    : node_(node), http_(std::move(http)), queries_(std::move(queries)) {}
 
 asio::awaitable<HttpResponse> NodeApi::operator()(HttpRequest request) {
   const auto [path, query] = split_target(request.target);
@@ -90,6 +125,10 @@ asio::awaitable<HttpResponse> NodeApi::operator()(HttpRequest request) {
     if (request.method != "POST") co_return method_not_allowed(path, "POST");
     const auto method = path.substr(9);  // named: g++ 12 and temporaries in co_await
     co_return co_await perform(method, request.body);
+  }
+  if (path.starts_with("/query/")) {
+    co_return request.method == "POST" ? this->query(path.substr(7), request.body)
+                                       : method_not_allowed(path, "POST");
   }
   if (path == "/state") co_return get ? state(query) : method_not_allowed(path, "GET");
   if (path == "/status")
@@ -102,15 +141,9 @@ asio::awaitable<HttpResponse> NodeApi::operator()(HttpRequest request) {
 // The body is a JSON array of arguments (empty body: no arguments).
 asio::awaitable<HttpResponse> NodeApi::perform(const std::string& method, const std::string& body) {
   if (method.empty()) co_return error(404, "unknown_method", "no method named in the path");
-  json::array args;
-  if (!body.empty()) {
-    boost::system::error_code ec;
-    auto parsed = json::parse(body, ec);
-    if (ec) co_return error(400, "bad_json", "the body is not JSON: " + ec.message());
-    if (!parsed.is_array())
-      co_return error(400, "not_an_array", "the body must be a JSON array of arguments");
-    args = std::move(parsed.as_array());
-  }
+  auto parsed = arguments_in(body);
+  if (auto* refusal = std::get_if<HttpResponse>(&parsed)) co_return std::move(*refusal);
+  auto args = std::move(std::get<json::array>(parsed));
   auto [failure, result] =
       co_await node_.perform(method, std::move(args), asio::as_tuple(asio::use_awaitable));
   if (!failure) {
@@ -123,6 +156,33 @@ asio::awaitable<HttpResponse> NodeApi::perform(const std::string& method, const 
   } catch (const Error& e) {
     co_return error(http_status_for(e.code()), to_string(e.code()), e.what(), e.retryable());
   }
+}
+
+// A read served from this node's committed state: nothing is appended,
+// nothing is replicated, and no quorum is asked. The answer says how fresh
+// it is: it includes every action up to "applied"; on a follower, or on a
+// leader that was deposed without knowing it yet, later actions may already
+// be committed elsewhere.
+HttpResponse NodeApi::query(const std::string& name, const std::string& body) const {
+  const auto found = queries_.find(name);
+  if (found == queries_.end()) {
+    return error(404, "unknown_query", name + " is not a registered query");
+  }
+  auto parsed = arguments_in(body);
+  if (auto* refusal = std::get_if<HttpResponse>(&parsed)) return std::move(*refusal);
+  json::value result;
+  try {
+    result = found->second(node_.state(), std::get<json::array>(parsed));
+  } catch (const std::exception& e) {
+    return error(409, "query_failed", e.what());
+  }
+  const auto status = node_.status();
+  return json_response(
+      200, {{"result", std::move(result)},
+            {"applied", status.applied},
+            {"commit", status.commit},
+            {"role", status.role},
+            {"leader", status.leader.empty() ? json::value(nullptr) : json::value(status.leader)}});
 }
 
 HttpResponse NodeApi::state(const std::string& query) const {

@@ -2,6 +2,9 @@
 // The HTTP/JSON API of one node (docs/operations.md):
 //
 //   POST /perform/<method>   body: JSON array of arguments -> {"result": action}
+//   POST /query/<name>       body: JSON array of arguments -> {"result": value,
+//                            "applied": index, ...}: a read of this node's
+//                            committed state, never appended to the log
 //   GET  /state[?provisional=true]
 //   GET  /status
 //   GET  /metrics            Prometheus text format
@@ -12,6 +15,9 @@
 #include <boost/json/value.hpp>
 #include <conflux/node.hpp>
 #include <functional>
+#include <map>
+#include <string>
+#include <variant>
 
 #include "http_server.hpp"
 
@@ -27,17 +33,21 @@ unsigned http_status_for(errc code);
 class NodeApi {
  public:
   /// `http` reports the serving HTTP server's counters for /metrics (may be
-  /// empty).
-  NodeApi(Node& node, std::function<const HttpCounters*()> http);
+  /// empty). `queries` are the app's reads, served at /query/<name>: each
+  /// runs on this node's committed state with the request's arguments.
+  NodeApi(Node& node, std::function<const HttpCounters*()> http,
+          std::map<std::string, Method> queries = {});
   boost::asio::awaitable<HttpResponse> operator()(HttpRequest request);
 
  private:
   boost::asio::awaitable<HttpResponse> perform(const std::string& method, const std::string& body);
+  HttpResponse query(const std::string& name, const std::string& body) const;
   HttpResponse state(const std::string& query) const;
   HttpResponse metrics() const;
 
   Node& node_;
   std::function<const HttpCounters*()> http_;
+  std::map<std::string, Method> queries_;
 };
 
 }  // namespace conflux::server

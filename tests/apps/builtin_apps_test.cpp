@@ -41,7 +41,7 @@ std::string refusal(const apps::App& app, const json::value& state, const std::s
 
 }  // namespace
 
-TEST_CASE("kv: put, append, del, cas and get") {
+TEST_CASE("kv: put, append, del, cas, and get as a query that appends nothing") {
   const auto kv = apps::kv();
   auto state = reduce(kv, nullptr, nullptr);
   CHECK(state == json::object{});
@@ -55,9 +55,25 @@ TEST_CASE("kv: put, append, del, cas and get") {
   state = run(kv, state, "del", {"new"});
   CHECK_FALSE(state.as_object().contains("new"));
   CHECK(kv.methods.at("del")(state, {"absent"}).is_null());  // nothing to delete: nothing appended
-  const auto read = kv.methods.at("get")(state, {"s"});
-  CHECK(read.at("v") == "foobar");
-  CHECK(reduce(kv, state, read) == state);  // a read changes nothing
+  CHECK_FALSE(kv.methods.count("get"));                      // a read is not an action
+  CHECK(kv.queries.at("get")(state, {"s"}) == "foobar");
+  CHECK(kv.queries.at("get")(state, {"absent"}).is_null());
+}
+
+TEST_CASE("kv: a value is at most 4 MiB, so that any stored value can be read and written back") {
+  const auto kv = apps::kv();
+  const std::string half(apps::kv_max_value_bytes / 2, 'x');
+  auto state = run(kv, nullptr, "put", {"s", half});
+  state = run(kv, state, "append", {"s", std::string(half.size() - 2, 'y')});  // exactly 4 MiB
+  CHECK(refusal(kv, state, "append", {"s", "z"})
+            .find("append: the value would be larger than 4 "
+                  "MiB") == 0);
+  const std::string big(apps::kv_max_value_bytes, 'x');
+  CHECK(refusal(kv, state, "put", {"t", big}).find("put: the value would be larger") == 0);
+  CHECK(refusal(kv, state, "cas", {"t", nullptr, big}).find("cas: the value would be larger") == 0);
+  // The largest value still fits in a cas, with the expected value beside it.
+  const auto value = kv.queries.at("get")(state, {"s"});
+  CHECK(run(kv, state, "cas", {"s", value, value}).at("s") == value);
 }
 
 TEST_CASE("kv: refusals name what was wrong") {
@@ -77,7 +93,9 @@ TEST_CASE("counter (typed API): incr and decr") {
   state = run(counter, state, "incr", {5});
   state = run(counter, state, "decr", {2});
   CHECK(state == json::value({{"value", 3}}));
-  CHECK(refusal(counter, state, "incr", {"x"}).find("the arguments do not match the method") == 0);
+  CHECK(refusal(counter, state, "incr", {"x"}) ==
+        "argument 1 does not match the method: not a number");
+  CHECK(refusal(counter, state, "incr", {1, 2}) == "the method takes 1 argument, not 2");
 }
 
 TEST_CASE("list: append") {
@@ -118,13 +136,18 @@ TEST_CASE(
     }
     ++done;
   });
-  node.perform("get", {"k"}, [&](std::exception_ptr, json::value action) {
-    read = action;
+  node.perform("get", {"k"}, [&](std::exception_ptr e, json::value) {
+    try {
+      if (e) std::rethrow_exception(e);
+    } catch (const Error& failure) {
+      read = failure.what();
+    }
     ++done;
   });
   REQUIRE(conflux::test::run_until(io, [&] { return done == 3; }));
   CHECK(error == "cas failed for \"k\": expected \"nope\", found \"v1\"");
-  CHECK(read.at("v") == "v1");
+  CHECK(read == "get is not a registered method");  // a query, served by conflux-node's HTTP API
+  CHECK(kv.queries.at("get")(node.state(), {"k"}) == "v1");
   CHECK(node.state() == json::value({{"k", "v1"}}));
   node.close([] {});
   io.run_for(std::chrono::seconds(5));

@@ -50,6 +50,7 @@ class DaemonCluster {
   std::size_t size() const { return members_.size(); }
   const std::string& id(std::size_t i) const { return members_.at(i).id; }
   std::uint16_t http_port(std::size_t i) const { return members_.at(i).http_port; }
+  std::uint16_t peer_port(std::size_t i) const { return members_.at(i).peer_port; }
   std::vector<std::uint16_t> http_ports() const;
   ChildProcess& process(std::size_t i) { return *members_.at(i).process; }
   /// Starts node i again on its ports and data directory. Precondition: its
