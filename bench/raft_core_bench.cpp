@@ -87,6 +87,7 @@ class Bench {
         Ready ready = node.raft.ready();
         if (ready.hard_state) node.storage.save_hard_state(*ready.hard_state);
         node.storage.append(ready.entries);
+        for (auto& message : ready.early_messages) wire_.push_back(std::move(message));
         for (auto& message : ready.messages) wire_.push_back(std::move(message));
         if (i == 0 && !ready.committed.empty()) applied_ = ready.committed.back().index;
         node.raft.advance(ready);

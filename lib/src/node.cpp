@@ -220,14 +220,15 @@ void Node::Impl::handle(detail::Event& event) {
   }
 }
 
-// The Ready contract (raft.hpp): persist, then send, then apply, then
-// advance. With durable storage the write happens here and the fdatasync on
-// the worker; meanwhile the owner keeps taking events (the core accepts
-// steps between ready() and advance()), and they join the next Ready: group
-// commit.
+// The Ready contract (ready.hpp): send the early messages, persist, send
+// the rest once durable, apply, advance. With durable storage the write
+// happens here and the fdatasync on the worker; meanwhile the owner keeps
+// taking events (the core accepts steps between ready() and advance()), and
+// they join the next Ready: group commit.
 void Node::Impl::drain_ready() {
   while (!syncing && storage_error.empty() && raft->has_ready()) {
     raft::Ready ready = raft->ready();
+    for (auto& message : ready.early_messages) send(std::move(message));
     try {
       if (ready.hard_state) store->save_hard_state(*ready.hard_state);
       store->append(ready.entries);
@@ -235,7 +236,6 @@ void Node::Impl::drain_ready() {
       return storage_failed(error.what());
     }
     if (file && !ready.entries.empty()) {
-      if (raft->role() == raft::Role::leader) replicate_before_sync(ready);
       syncing = std::move(ready);
       worker->submit([file = file, ex = executor, weak = weak_from_this()] {
         std::exception_ptr error;
@@ -255,21 +255,6 @@ void Node::Impl::drain_ready() {
     finish_ready(ready);
   }
   machine.sync(raft->log());
-}
-
-// Thesis §10.2.1: a leader may send AppendEntries while its own write is
-// still being synced, so that its fsync overlaps the followers' instead of
-// preceding it. Safe because the core counts the leader's own copy towards
-// commitment only once advance() reports it persisted; a majority of
-// followers may commit the entries before that. Everything else in the
-// Ready still waits for the sync.
-void Node::Impl::replicate_before_sync(raft::Ready& ready) {
-  auto appends = std::stable_partition(
-      ready.messages.begin(), ready.messages.end(), [](const raft::Message& message) {
-        return !std::holds_alternative<raft::AppendRequest>(message.body);
-      });
-  for (auto it = appends; it != ready.messages.end(); ++it) send(std::move(*it));
-  ready.messages.erase(appends, ready.messages.end());
 }
 
 void Node::Impl::finish_ready(raft::Ready& ready) {

@@ -62,7 +62,6 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   void handle(detail::Event& event);
   void drain_ready();
   void finish_ready(raft::Ready& ready);
-  void replicate_before_sync(raft::Ready& ready);
   void send(transport::Packet packet);  // through the channel, unless isolated
   void on_sync_done(const detail::SyncDone& done);
   void storage_failed(const std::string& what);

@@ -22,14 +22,11 @@ ProposeResult Raft::propose(Payload payload) {
 
 bool Raft::has_ready() const {
   if (ready_outstanding_) return false;
-  if (!messages_.empty() || stable_ < log_.last_index() || applied_ < commit_) return true;
+  if (!early_messages_.empty() || !messages_.empty()) return true;
+  if (stable_ < log_.last_index() || applied_ < commit_) return true;
   if (HardState{term_, vote_, commit_} != saved_hard_state_) return true;
   for (const auto& [peer, progress] : progress_) {
-    if (wants_to_send(progress)) return true;
-    if (progress.state() == ProgressState::replicate &&
-        std::min(commit_, progress.match()) > commit_sent_.at(peer)) {
-      return true;
-    }
+    if (needs_message(progress)) return true;
   }
   return false;
 }
@@ -47,6 +44,8 @@ Ready Raft::ready() {
   if (stable_ < log_.last_index()) {
     ready.entries = log_.slice(stable_ + 1, log_.last_index(), SIZE_MAX);
   }
+  ready.early_messages = std::move(early_messages_);
+  early_messages_.clear();
   ready.messages = std::move(messages_);
   messages_.clear();
   if (applied_ < commit_) {

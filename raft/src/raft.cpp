@@ -219,7 +219,6 @@ void Raft::become_follower(Term term, const NodeId& leader) {
   leader_ = leader;
   votes_.clear();
   progress_.clear();
-  commit_sent_.clear();
   reset_election_timer();
 }
 
@@ -248,12 +247,10 @@ void Raft::become_leader() {
   election_elapsed_ = 0;
   heartbeat_elapsed_ = 0;
   progress_.clear();
-  commit_sent_.clear();
   // Raft §5.3: nextIndex starts just past the leader's last entry; the
   // follower's answer tells where the logs really match.
   for (const auto& peer : peers_) {
     progress_.emplace(peer, Progress(log_.last_index() + 1, config_.max_inflight_messages));
-    commit_sent_[peer] = 0;
   }
   // Raft §8: commit an entry of the new term at once, which also commits
   // every earlier entry and tells the leader where its commit index is.
@@ -271,8 +268,11 @@ void Raft::send(const NodeId& to, MessageBody body) {
   send(to, term_, std::move(body));
 }
 
+// The one place that decides which messages may leave before the Ready's
+// writes are durable (ready.hpp): a leader's AppendEntries, and nothing else.
 void Raft::send(const NodeId& to, Term term, MessageBody body) {
-  messages_.push_back(Message{config_.id, to, term, std::move(body)});
+  const bool early = std::holds_alternative<AppendRequest>(body);
+  (early ? early_messages_ : messages_).push_back(Message{config_.id, to, term, std::move(body)});
 }
 
 }  // namespace conflux::raft

@@ -4,9 +4,24 @@
 #include <algorithm>
 #include <cassert>
 #include <conflux/raft/raft.hpp>
-#include <cstdlib>
+#include <stdexcept>
+#include <string>
 
 namespace conflux::raft {
+namespace {
+
+// State machine safety (Raft §5.4.3) broken: a leader asks this node to
+// replace an entry it already knows committed. Nothing can make that right
+// here; the driver must stop the node (lib/ stops acknowledging, the
+// simulation reports the seed) rather than apply a different history.
+[[noreturn]] void throw_committed_conflict(const Message& m, const Entry& entry) {
+  throw std::logic_error("Raft invariant broken: \"" + m.from + "\" (term " +
+                         std::to_string(m.term) + ") sent entry " + std::to_string(entry.index) +
+                         " of term " + std::to_string(entry.term) +
+                         ", which conflicts with this node's committed entry there");
+}
+
+}  // namespace
 
 void Raft::tick_heartbeat() {
   if (++heartbeat_elapsed_ >= config_.heartbeat_ticks) {
@@ -53,7 +68,7 @@ void Raft::handle_append_request(const Message& m, AppendRequest request) {
       if (log_.term_at(entry.index) == entry.term) continue;  // already have it
       // §5.3: delete the existing entry and all that follow it, from the
       // *first* conflict on. Committed entries never conflict (§5.4).
-      if (entry.index <= commit_) std::abort();
+      if (entry.index <= commit_) throw_committed_conflict(m, entry);
       log_.truncate_from(entry.index);
       stable_ = std::min(stable_, entry.index - 1);
     }
@@ -127,6 +142,20 @@ bool Raft::wants_to_send(const Progress& progress) const {
   return progress.next() <= log_.last_index() && progress.can_send();
 }
 
+// A follower in replicate mode that has not heard of a commit it could
+// apply (capped at match: it holds nothing beyond) is told at once, so that
+// performs waiting on it complete without waiting for the next heartbeat.
+bool Raft::needs_commit_news(const Progress& progress) const {
+  return progress.state() == ProgressState::replicate &&
+         std::min(commit_, progress.match()) > progress.sent_commit();
+}
+
+// The one predicate for "this follower needs a message now" (has_ready and
+// flush_appends both ask it).
+bool Raft::needs_message(const Progress& progress) const {
+  return wants_to_send(progress) || needs_commit_news(progress);
+}
+
 // Probe mode sends empty AppendEntries at next - 1 until the follower
 // accepts one: finding the match point costs no payload (as LogCabin's
 // suppressBulkData). Replicate mode streams entries from next; its
@@ -148,20 +177,15 @@ void Raft::send_append(const NodeId& to, Progress& progress, bool heartbeat) {
   } else if (probe) {
     progress.on_probe_sent();
   }
-  commit_sent_[to] = std::min(commit_, prev + request.entries.size());
+  progress.on_commit_sent(std::min(commit_, prev + request.entries.size()));
   send(to, std::move(request));
 }
 
-// Fills every follower's window, then tells followers about a commit index
-// they have not heard yet (so that performs on followers complete without
-// waiting for the next heartbeat).
+// Fills every follower's window with entries; a follower with nothing to
+// be sent but commit news gets an empty AppendEntries carrying it.
 void Raft::flush_appends() {
   for (auto& [peer, progress] : progress_) {
-    while (wants_to_send(progress)) send_append(peer, progress, false);
-    const Index tellable = std::min(commit_, progress.match());
-    if (tellable > commit_sent_[peer] && progress.state() == ProgressState::replicate) {
-      send_append(peer, progress, true);
-    }
+    while (needs_message(progress)) send_append(peer, progress, !wants_to_send(progress));
   }
 }
 

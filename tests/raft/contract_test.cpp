@@ -68,6 +68,40 @@ TEST_CASE(
   }
 }
 
+TEST_CASE(
+    "only a leader's AppendEntries may leave before the Ready's writes are durable; votes, "
+    "vote requests and acknowledgements wait (thesis §10.2.1; Raft §5, Figure 2)") {
+  Cluster c(abc);
+  Raft& b = c.raft("b");
+  b.step(msg("a", "b", 1, vote(0, 0)));
+  Ready granted = b.ready();
+  CHECK(granted.early_messages.empty());
+  CHECK(bodies_of<VoteResponse>(granted.messages).size() == 1);
+  b.advance(granted);
+
+  b.step(msg("a", "b", 1, append(0, 0, entries_with_terms({1}))));
+  Ready acked = b.ready();
+  CHECK(acked.early_messages.empty());
+  CHECK(bodies_of<AppendResponse>(acked.messages).size() == 1);
+  b.advance(acked);
+
+  Raft& c_node = c.raft("c");
+  for (int i = 0; i < 3 * 20 && c_node.role() == Role::follower; ++i) c_node.tick();
+  Ready campaign = c_node.ready();
+  CHECK(campaign.early_messages.empty());
+  CHECK(bodies_of<VoteRequest>(campaign.messages).size() == 2);
+  c_node.advance(campaign);
+
+  Cluster d(abc);
+  REQUIRE(d.elect("a"));
+  Raft& a = d.raft("a");
+  a.propose(Payload("x"));
+  const Ready leading = a.ready();
+  REQUIRE(leading.entries.size() == 1);
+  CHECK(bodies_of<AppendRequest>(leading.early_messages).size() == 2);
+  CHECK(bodies_of<AppendRequest>(leading.messages).empty());
+}
+
 TEST_CASE("the leader counts itself only after its entries are persisted (advance)") {
   Cluster c(abc);
   REQUIRE(c.elect("a"));

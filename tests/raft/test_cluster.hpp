@@ -146,6 +146,7 @@ class Cluster {
     for (int budget = 10000; n.raft->has_ready(); --budget) {
       if (budget == 0) throw std::logic_error("Cluster::process: \"" + id + "\" is never done");
       Ready ready = n.raft->ready();
+      queue_.insert(queue_.end(), ready.early_messages.begin(), ready.early_messages.end());
       if (ready.hard_state) n.storage.save_hard_state(*ready.hard_state);
       n.storage.append(ready.entries);
       queue_.insert(queue_.end(), ready.messages.begin(), ready.messages.end());

@@ -83,7 +83,7 @@ void Cluster::process(std::uint64_t crash_per_mille) {
     if (alive(i) && nodes_[i].syncing && random_.chance(1, 2)) {
       auto ready = std::move(*nodes_[i].syncing);
       nodes_[i].syncing.reset();
-      finish_ready(i, ready, crash_per_mille);
+      finish_ready(i, ready, nodes_[i].syncing_role, crash_per_mille);
     }
   }
   int rounds = 0;
@@ -99,34 +99,31 @@ void Cluster::process(std::uint64_t crash_per_mille) {
   }
 }
 
-// Drives one Ready as lib/ does: persist, send, apply, advance; except that
-// a leader's AppendEntries leave before its own write (thesis §10.2.1,
-// Node::Impl::replicate_before_sync), which may then stay in flight while
-// acknowledgements arrive, or be lost to a crash.
+// Drives one Ready as lib/ does, by the core's word alone: the early
+// messages leave first; the write then may stay in flight (as with lib/'s
+// fsync worker) while the node keeps stepping, or be lost to a crash; the
+// other messages leave only once it is durable.
 void Cluster::handle_ready(std::size_t i, std::uint64_t crash_per_mille) {
   SimNode& node = nodes_[i];
   raft::Ready ready = node.raft->ready();
-  if (node.raft->role() == raft::Role::leader && !ready.entries.empty()) {
-    checker_.on_persist(node.id, raft::Role::leader, node.storage, ready);
-    auto appends = std::stable_partition(
-        ready.messages.begin(), ready.messages.end(), [](const raft::Message& message) {
-          return !std::holds_alternative<raft::AppendRequest>(message.body);
-        });
-    for (auto it = appends; it != ready.messages.end(); ++it) network_.send(std::move(*it));
-    ready.messages.erase(appends, ready.messages.end());
+  const auto role = node.raft->role();
+  for (auto& message : ready.early_messages) network_.send(std::move(message));
+  ready.early_messages.clear();
+  if (ready.hard_state || !ready.entries.empty()) {
     if (random_.chance(crash_per_mille, 1000)) return crash(i);  // sent, never persisted
-    if (random_.chance(1, 2)) {
+    if (!ready.entries.empty() && random_.chance(1, 2)) {
       node.syncing = std::move(ready);  // the write stays in flight
+      node.syncing_role = role;
       return;
     }
-  } else {
-    checker_.on_persist(node.id, node.raft->role(), node.storage, ready);
   }
-  finish_ready(i, ready, crash_per_mille);
+  finish_ready(i, ready, role, crash_per_mille);
 }
 
-void Cluster::finish_ready(std::size_t i, raft::Ready& ready, std::uint64_t crash_per_mille) {
+void Cluster::finish_ready(std::size_t i, raft::Ready& ready, raft::Role role,
+                           std::uint64_t crash_per_mille) {
   SimNode& node = nodes_[i];
+  checker_.on_persist(node.id, role, node.storage, ready);
   if (ready.hard_state) node.storage.save_hard_state(*ready.hard_state);
   node.storage.append(ready.entries);
   if (random_.chance(crash_per_mille, 1000)) {

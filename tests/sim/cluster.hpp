@@ -20,10 +20,11 @@ struct SimNode {
   raft::MemoryStorage storage;       // durable: survives crash()
   std::unique_ptr<raft::Raft> raft;  // null while crashed
   std::uint64_t lives = 0;
-  /// A leader's Ready whose write is still "in flight" (as with lib/'s
-  /// fsync worker): its AppendEntries are out, the rest waits; the core
-  /// keeps stepping meanwhile. Lost if the node crashes first.
+  /// A Ready whose write is still "in flight" (as with lib/'s fsync
+  /// worker): its early messages are out, the rest waits; the core keeps
+  /// stepping meanwhile. Lost if the node crashes first.
   std::optional<raft::Ready> syncing;
+  raft::Role syncing_role = raft::Role::follower;  // the role it was produced in
 };
 
 class Cluster {
@@ -49,9 +50,9 @@ class Cluster {
   void crash(std::size_t i);
   void restart(std::size_t i);
   /// Drains every live node's Ready. With probability crash_per_mille per
-  /// Ready, the node crashes right after persisting, before sending (or,
-  /// for a leader, after sending its AppendEntries, before persisting).
-  /// A leader's write may stay in flight across calls.
+  /// Ready, the node crashes after sending its early messages but before
+  /// persisting, and again after persisting but before sending the rest. A
+  /// write may stay in flight across calls.
   void process(std::uint64_t crash_per_mille = 0);
   void check();
 
@@ -61,7 +62,8 @@ class Cluster {
 
  private:
   void handle_ready(std::size_t i, std::uint64_t crash_per_mille);
-  void finish_ready(std::size_t i, raft::Ready& ready, std::uint64_t crash_per_mille);
+  void finish_ready(std::size_t i, raft::Ready& ready, raft::Role role,
+                    std::uint64_t crash_per_mille);
   raft::Config config_for(std::size_t i) const;
 
   std::uint64_t seed_;

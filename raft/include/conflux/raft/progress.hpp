@@ -54,6 +54,12 @@ class Progress {
   /// flight, assume they were lost and fall back to probing from match + 1.
   void on_heartbeat();
 
+  /// The commit index this follower was last told (etcd's SentCommit):
+  /// a follower applies only what it hears is committed, so a leader tells
+  /// it of a new commit without waiting for the next heartbeat.
+  Index sent_commit() const { return sent_commit_; }
+  void on_commit_sent(Index commit) { sent_commit_ = commit; }
+
   /// Check-quorum bookkeeping (thesis §6.2).
   bool recent_active() const { return recent_active_; }
   void set_recent_active(bool active) { recent_active_ = active; }
@@ -63,6 +69,7 @@ class Progress {
 
   Index match_ = 0;
   Index next_;
+  Index sent_commit_ = 0;
   ProgressState state_ = ProgressState::probe;
   bool probe_sent_ = false;
   bool recent_active_ = false;

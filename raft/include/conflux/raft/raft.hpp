@@ -7,14 +7,10 @@
 //   inputs   tick()      one unit of logical time has passed
 //            step(m)     a message arrived from a peer
 //            propose(p)  the application wants `p` appended (leader only)
-//   outputs  while has_ready(): r = ready(); persist r.hard_state and
-//            r.entries; then send r.messages; then apply r.committed;
-//            then advance(r).
-//
-// One exception to that order (thesis §10.2.1): while the core is leader,
-// the AppendEntries among r.messages may be sent before r.entries are
-// persisted. The leader counts its own copy towards commitment only after
-// advance(r) reports it persisted.
+//   outputs  while has_ready(): r = ready(); send r.early_messages;
+//            persist r.hard_state and r.entries; once they are durable,
+//            send r.messages; then apply r.committed; then advance(r)
+//            (ready.hpp says why the core lets some messages out early).
 //
 // Between ready() and advance() the driver may keep calling tick(), step()
 // and propose() (their effects wait for the next Ready), but it must not
@@ -53,6 +49,9 @@ class Raft {
   /// rules, come from unknown senders, are addressed elsewhere or carry an
   /// unusable term (types.hpp: max_term, max_term_jump) are refused with a
   /// reason naming the message, its sender and its term, and change nothing.
+  /// Throws std::logic_error if the message would make this node replace a
+  /// committed entry (state machine safety broken elsewhere): the driver
+  /// must then stop the node.
   StepResult step(Message message);
 
   /// Appends `payload` as a normal entry when this node leads; otherwise
@@ -110,6 +109,8 @@ class Raft {
   Index resume_index(const AppendResponse& response) const;
   void maybe_commit();
   bool wants_to_send(const Progress& progress) const;
+  bool needs_commit_news(const Progress& progress) const;
+  bool needs_message(const Progress& progress) const;
   void send_append(const NodeId& to, Progress& progress, bool heartbeat);
   void flush_appends();
 
@@ -140,8 +141,10 @@ class Raft {
 
   std::map<NodeId, bool> votes_;         // candidate and pre-candidate only
   std::map<NodeId, Progress> progress_;  // leader only: one per peer
-  std::map<NodeId, Index> commit_sent_;  // leader only: commit last told to each peer
-  std::vector<Message> messages_;        // outbox, emptied by ready()
+  // Outboxes, emptied by ready(): what may leave before this Ready's writes
+  // are durable, and what must wait for them (ready.hpp).
+  std::vector<Message> early_messages_;
+  std::vector<Message> messages_;
 };
 
 }  // namespace conflux::raft

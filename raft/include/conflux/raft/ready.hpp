@@ -11,19 +11,32 @@
 namespace conflux::raft {
 
 /// One batch of work for the driver, to be carried out in this order:
-///   1. persist `hard_state` (if set) and `entries` (Storage::append);
-///   2. send `messages` (only once step 1 is durable: a vote or an
-///      acknowledgement must never outrun the disk);
-///   3. apply `committed` to the state machine, in order;
-///   4. call Raft::advance() with this Ready.
+///   1. send `early_messages` (at once, before step 2 is durable);
+///   2. persist `hard_state` (if set) and `entries` (Storage::append);
+///   3. send `messages`, only once step 2 is durable;
+///   4. apply `committed` to the state machine, in order;
+///   5. call Raft::advance() with this Ready.
+/// The core decides which messages are early; the driver never looks at
+/// their types.
 struct Ready {
   std::optional<HardState> hard_state;
   std::vector<Entry> entries;
+  /// May leave before hard_state and entries are durable: a leader's
+  /// AppendEntries (thesis §10.2.1), so that its own fsync overlaps its
+  /// followers'. Safe because the leader counts its own copy towards
+  /// commitment only once advance() reports it persisted, and because the
+  /// term they carry was made durable before the vote requests that won it
+  /// were sent.
+  std::vector<Message> early_messages;
+  /// Only once hard_state and entries are durable: a vote or an
+  /// acknowledgement must never outrun the disk (Raft §5, Figure 2,
+  /// "updated on stable storage before responding to RPCs").
   std::vector<Message> messages;
   std::vector<Entry> committed;
 
   bool empty() const {
-    return !hard_state && entries.empty() && messages.empty() && committed.empty();
+    return !hard_state && entries.empty() && early_messages.empty() && messages.empty() &&
+           committed.empty();
   }
 };
 
