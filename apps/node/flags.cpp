@@ -230,10 +230,10 @@ Runs one replica of a Conflux cluster, serving its HTTP API.
   --election-timeout MIN-MAX  in ms (default 300-500)
   --heartbeat MS           leader heartbeat interval (default 50)
   --perform-timeout MS     how long POST /perform waits (default 5000)
-  --http-timeout MS        a request's body must arrive within this once its
-                           headers have; idle connections close after it (default 10000)
-  --http-header-timeout MS a request's line and headers must arrive within this
-                           (default 2000)
+  --http-timeout MS        a request must arrive whole within this; idle
+                           connections close after it (default 10000)
+  --http-header-timeout MS a new connection's request line and headers must
+                           arrive within this (default 2000)
   --http-max-connections N open HTTP connections at most (default 1024)
   --http-max-per-address N open HTTP connections from one client address at most
                            (default 256)

@@ -51,9 +51,6 @@ HttpResponse error_response(unsigned status, std::string code, std::string messa
                       .headers = {}};
 }
 
-/// Where a connection is in reading a request, for its deadline.
-enum class Phase { idle, headers, body };
-
 /// How a read that ended without a request is answered (if at all), and the
 /// refusal it counts as (empty: none, the client went away or idled out).
 struct ReadFailure {
@@ -61,26 +58,28 @@ struct ReadFailure {
   std::string refusal;
 };
 
-std::string within(std::string_view what, std::chrono::milliseconds limit) {
-  return "the request " + std::string(what) + " did not arrive within " +
-         std::to_string(limit.count()) + " ms";
+ReadFailure request_timeout(std::string what, std::chrono::milliseconds limit,
+                            std::string refusal) {
+  return {
+      error_response(408, "request_timeout",
+                     "the request " + what + " within " + std::to_string(limit.count()) + " ms"),
+      std::move(refusal)};
 }
 
-ReadFailure timed_out_in(Phase phase, bool got_some, const HttpServerOptions& options) {
-  switch (phase) {
-    case Phase::idle:
-      return {};  // a kept-alive connection that had nothing more to ask
-    case Phase::headers:
-      if (!got_some) return {std::nullopt, "header_timeout"};  // connected, never spoke
-      return {error_response(
-                  408, "request_timeout",
-                  within("headers", std::min(options.header_timeout, options.request_timeout))),
-              "header_timeout"};
-    case Phase::body:
-      return {error_response(408, "request_timeout", within("body", options.request_timeout)),
-              "body_timeout"};
+/// A read that its deadline ended: `fresh` for a connection's first request,
+/// `got_some` if any byte of it arrived, `headers_in` if only the body was
+/// missing.
+ReadFailure timed_out(bool fresh, bool got_some, bool headers_in,
+                      const HttpServerOptions& options) {
+  if (headers_in)
+    return request_timeout("did not arrive whole", options.request_timeout, "body_timeout");
+  if (!got_some) {
+    if (fresh) return {std::nullopt, "header_timeout"};  // connected, never spoke
+    return {};  // a kept-alive connection that had nothing more to ask
   }
-  return {};
+  const auto limit =
+      fresh ? std::min(options.header_timeout, options.request_timeout) : options.request_timeout;
+  return request_timeout("headers did not arrive", limit, "header_timeout");
 }
 
 ReadFailure failed_read(const boost::system::error_code& ec) {
@@ -113,23 +112,31 @@ struct Connection {
   std::string peer;     // address:port, for logs
   std::uint64_t generation = 0;
   std::uint64_t requests = 0;  // answered so far on this connection
-  Phase phase = Phase::idle;
+  // While a request is read: its parser, so that a deadline that passes
+  // with the headers in lets the body go on until `request_due`.
+  const http::request_parser<http::string_body>* parser = nullptr;
+  Clock::time_point request_due;
   bool reading = false;
   bool timed_out = false;
 };
 
 namespace {
 
-// After `after`, unless disarm() comes first: cancels the pending operation
-// and shuts the receiving side, so that a read composed of several reads
-// (or a client that keeps sending) ends too; the socket can still send the
-// 408.
-void arm(const std::shared_ptr<Connection>& connection, Clock::duration after) {
+// At `at`, unless disarm() comes first: cancels the pending operation and
+// shuts the receiving side, so that a read composed of several reads (or a
+// client that keeps sending) ends too; the socket can still send the 408.
+// While a request is read, a deadline that finds its headers in waits on
+// until the whole request is due: one timer per request, however it splits.
+void arm(const std::shared_ptr<Connection>& connection, Clock::time_point at) {
   const auto generation = ++connection->generation;
   connection->timed_out = false;
-  connection->deadline.expires_after(after);
+  connection->deadline.expires_at(at);
   connection->deadline.async_wait([connection, generation](boost::system::error_code ec) {
     if (ec || connection->generation != generation) return;
+    const auto* parser = connection->parser;
+    if (parser && parser->is_header_done() && Clock::now() < connection->request_due) {
+      return arm(connection, connection->request_due);
+    }
     connection->timed_out = true;
     boost::system::error_code ignored;
     connection->socket.cancel(ignored);
@@ -240,9 +247,9 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
     parser.header_limit(header_limit);
     const auto ec = co_await read(connection, buffer, parser);
     if (ec) {
-      auto failure = connection->timed_out
-                         ? timed_out_in(connection->phase, parser.got_some(), options)
-                         : failed_read(ec);
+      auto failure = connection->timed_out ? timed_out(connection->requests == 0, parser.got_some(),
+                                                       parser.is_header_done(), options)
+                                           : failed_read(ec);
       if (!failure.refusal.empty()) refuse(failure.refusal);
       if (failure.answer) {
         co_await answer(connection, 11, false, std::move(*failure.answer));
@@ -273,36 +280,26 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
   forget(connection.get());
 }
 
-// Reads one request in up to three phases, each under its own deadline: a
-// kept-alive connection may idle until its next request's first byte; the
-// line and headers must then arrive within the header deadline (from accept,
-// on a new connection); the body within the request timeout. A deadline
-// cancels the read (not the socket) so that a 408 can still be written.
+// Reads one request under one deadline: a new connection must send its
+// line and headers within the header timeout, a kept-alive one its next
+// request's headers within the request timeout of the previous answer; the
+// whole request is due within the request timeout of the read's start. A
+// deadline cancels the read (not the socket) so that a 408 can still be
+// written.
 asio::awaitable<boost::system::error_code> HttpServer::Impl::read(
     const std::shared_ptr<Connection>& connection, boost::beast::flat_buffer& buffer,
     http::request_parser<http::string_body>& parser) {
+  const auto start = Clock::now();
+  const bool fresh = connection->requests == 0;
   connection->reading = true;
-  boost::system::error_code ec;
-  if (connection->requests > 0 && buffer.size() == 0) {
-    connection->phase = Phase::idle;
-    arm(connection, options.request_timeout);
-    std::tie(ec) =
-        co_await connection->socket.async_wait(tcp::socket::wait_read, as_tuple_awaitable);
-  }
-  if (!ec && !connection->timed_out) {
-    connection->phase = Phase::headers;
-    arm(connection, std::min(options.header_timeout, options.request_timeout));
-    std::tie(ec, std::ignore) =
-        co_await http::async_read_header(connection->socket, buffer, parser, as_tuple_awaitable);
-  }
-  if (!ec && !connection->timed_out && !parser.is_done()) {
-    connection->phase = Phase::body;
-    arm(connection, options.request_timeout);
-    std::tie(ec, std::ignore) =
-        co_await http::async_read(connection->socket, buffer, parser, as_tuple_awaitable);
-  }
-  if (!ec && connection->timed_out) ec = asio::error::timed_out;
+  connection->parser = &parser;
+  connection->request_due = start + options.request_timeout;
+  arm(connection, start + (fresh ? std::min(options.header_timeout, options.request_timeout)
+                                 : options.request_timeout));
+  auto [ec, bytes] =
+      co_await http::async_read(connection->socket, buffer, parser, as_tuple_awaitable);
   connection->reading = false;
+  connection->parser = nullptr;
   disarm(*connection);
   co_return ec;
 }
@@ -319,7 +316,7 @@ asio::awaitable<bool> HttpServer::Impl::answer(std::shared_ptr<Connection> conne
   out.keep_alive(keep_alive);
   out.body() = std::move(response.body);
   out.prepare_payload();
-  arm(connection, options.request_timeout);  // a client that never reads
+  arm(connection, Clock::now() + options.request_timeout);  // a client that never reads
   auto [ec, bytes] = co_await http::async_write(connection->socket, out, as_tuple_awaitable);
   disarm(*connection);
   co_return !ec && keep_alive;
@@ -331,7 +328,7 @@ asio::awaitable<bool> HttpServer::Impl::answer(std::shared_ptr<Connection> conne
 asio::awaitable<void> HttpServer::Impl::linger_close(std::shared_ptr<Connection> connection) {
   boost::system::error_code ignored;
   connection->socket.shutdown(tcp::socket::shutdown_send, ignored);
-  arm(connection, linger_time);
+  arm(connection, Clock::now() + linger_time);
   std::array<char, 16 * 1024> sink;
   while (!connection->timed_out) {
     auto [ec, n] =

@@ -40,12 +40,12 @@ using HttpHandler = std::function<boost::asio::awaitable<HttpResponse>(HttpReque
 struct HttpServerOptions {
   std::string listen = "127.0.0.1:0";  ///< "host:port"; port 0 picks one
   std::size_t body_limit = 1 << 20;    ///< larger bodies get 413
-  /// A request's line and headers must arrive within this (else 408),
-  /// counted from the connection's accept, or on a kept-alive connection
-  /// from the request's first byte. Never longer than request_timeout.
+  /// A new connection's first request line and headers must arrive within
+  /// this of the accept (else 408), so that a connection that says nothing
+  /// useful is soon closed. Never longer than request_timeout.
   std::chrono::milliseconds header_timeout{2000};
-  /// A request's body must arrive within this once its headers have (else
-  /// 408), and an idle keep-alive connection is closed after it.
+  /// A request must arrive whole within this (else 408); a kept-alive
+  /// connection may wait this long for its next request.
   std::chrono::milliseconds request_timeout{10000};
   std::size_t max_connections = 1024;             ///< beyond it, new connections are closed at once
   std::size_t max_connections_per_address = 256;  ///< open connections from one client address
