@@ -1,12 +1,12 @@
 // conflux::Node: construction, the owner coroutine that drives the Raft
 // core (events in, then Ready out: persist, send, apply), and close().
 #include <algorithm>
+#include <boost/asio/append.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/container/small_vector.hpp>
 #include <conflux/transport/memory_channel.hpp>
 #include <conflux/transport/tcp_mesh.hpp>
 #include <conflux/transport/ws_channel.hpp>
@@ -22,7 +22,6 @@ namespace conflux {
 namespace {
 
 constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
-constexpr int ticks_per_heartbeat = 5;
 
 // Warnings and errors to standard error, prefixed with the node's id.
 LogSink default_log(const std::string& id) {
@@ -41,23 +40,6 @@ Options validated(Options options) {
   std::string message = "invalid conflux options: ";
   for (std::size_t i = 0; i < errors.size(); ++i) message += (i ? "; " : "") + errors[i];
   throw std::invalid_argument(message);
-}
-
-int ticks(std::chrono::milliseconds span, std::chrono::milliseconds tick) {
-  return static_cast<int>((span + tick - std::chrono::milliseconds(1)) / tick);
-}
-
-raft::Config raft_config(const Options& options, std::chrono::milliseconds tick) {
-  raft::Config config;
-  config.id = options.id;
-  for (const auto& peer : options.peers) config.voters.push_back(peer.id);
-  config.heartbeat_ticks = ticks_per_heartbeat;
-  config.election_ticks_min =
-      std::max(ticks(options.election_timeout.min, tick), ticks_per_heartbeat + 1);
-  config.election_ticks_max =
-      std::max(ticks(options.election_timeout.max, tick), config.election_ticks_min);
-  config.seed = options.seed != 0 ? options.seed : std::hash<std::string>{}(options.id) | 1;
-  return config;
 }
 
 std::unique_ptr<transport::Channel> make_channel(const Options& options, asio::any_io_executor ex,
@@ -93,11 +75,9 @@ std::unique_ptr<transport::Channel> make_channel(const Options& options, asio::a
 Node::Impl::Impl(asio::any_io_executor ex, Options opts)
     : executor(ex),
       options(validated(std::move(opts))),
-      machine(detail::in_place(options)),
       wake(ex, asio::steady_timer::time_point::max()),
       tick_timer(ex),
-      tick_interval(std::max(options.heartbeat_interval / ticks_per_heartbeat,
-                             std::chrono::milliseconds(1))) {
+      tick_interval(detail::tick_interval(options)) {
   if (options.data_dir) {
     auto durable = std::make_unique<storage::FileStorage>(storage::FileStorageOptions{
         .directory = *options.data_dir,
@@ -111,10 +91,14 @@ Node::Impl::Impl(asio::any_io_executor ex, Options opts)
   } else {
     store = std::make_unique<detail::VolatileStorage>();
   }
-  raft = std::make_unique<raft::Raft>(raft_config(options, tick_interval), *store);
+  // A random first perform id per run: a stale reply cannot match a new perform.
   std::random_device entropy;
-  next_id = ((std::uint64_t{entropy()} << 20) ^ entropy()) % (raft::max_wire_integer / 2) + 1;
-  machine.sync(raft->log());
+  const auto first_id =
+      ((std::uint64_t{entropy()} << 20) ^ entropy()) % (raft::max_wire_integer / 2) + 1;
+  engine = std::make_unique<detail::Engine>(
+      options, tick_interval, *store, first_id,
+      detail::EngineHooks{.reachable = [this](const raft::NodeId& peer) { return reachable(peer); },
+                          .now = [] { return Clock::now(); }});
 }
 
 void Node::Impl::post_event(detail::Event event) {
@@ -131,8 +115,9 @@ void Node::Impl::post_event(detail::Event event) {
   wake.cancel();
 }
 
-// The owner: takes every queued event, feeds it to the core, then drains the
-// core's Ready. Batching events before a Ready batches proposals and sends.
+// The owner: takes every queued event and runs one round of the engine
+// with them, then carries out what it asked for. Batching events before a
+// Ready batches proposals and sends.
 asio::awaitable<void> Node::Impl::owner() {
   while (!closing || syncing) {  // a sync in flight is finished even when closing
     if (events.empty()) {
@@ -143,16 +128,13 @@ asio::awaitable<void> Node::Impl::owner() {
     auto batch = std::move(events);
     events.clear();
     try {
-      for (auto& event : batch) handle(event);
-      drain_ready();
-      dispatch_waiting();
-      check_forwarded();
-      drain_ready();
+      round(batch);
     } catch (const std::exception& error) {
       fail_everything(error.what());
     } catch (...) {
       fail_everything("a non-standard exception");
     }
+    carry_out();
     report_role_change();
     // User code (a method, a subscriber) may have queued more work: let the
     // executor run completions, ticks and close() before the next round.
@@ -160,120 +142,68 @@ asio::awaitable<void> Node::Impl::owner() {
   }
 }
 
-// Logs (info) each change of role, term or known leader.
-void Node::Impl::report_role_change() {
-  const auto role = raft->role();
-  const auto term = raft->term();
-  const auto& leader = raft->leader();
-  if (role == seen.role && term == seen.term && leader == seen.leader) return;
-  seen = {role, term, leader};
-  std::string line = std::string(raft::to_string(role)) + " in term " + std::to_string(term);
-  if (role != raft::Role::leader)
-    line += leader.empty() ? ", leader unknown" : ", leader " + leader;
-  options.log(LogLevel::info, line);
-}
-
-// A bug or resource failure escaped the owner's round: rather than end the
-// owner (and strand every pending perform), fail what is pending and stop
-// acknowledging, like a storage failure.
-void Node::Impl::fail_everything(const std::string& why) {
-  storage_failed("internal error: " + why);
-  std::vector<std::uint64_t> ids;
-  for (const auto& [id, p] : pending) ids.push_back(id);
-  for (const auto id : ids) fail(id, errc::closed, "the node failed: " + why);
-}
-
-asio::awaitable<void> Node::Impl::ticker() {
-  while (!closing) {
-    tick_timer.expires_after(tick_interval);
-    auto [ec] = co_await tick_timer.async_wait(as_tuple_awaitable);
-    if (ec || closing) co_return;
-    post_event(detail::Tick{});
-  }
+// engine.hpp: events, then the Readys, then settle, then the Readys it made.
+void Node::Impl::round(std::deque<detail::Event>& batch) {
+  for (auto& event : batch) handle(event);
+  drain_ready();
+  engine->settle();
+  drain_ready();
 }
 
 void Node::Impl::handle(detail::Event& event) {
   if (std::holds_alternative<detail::Tick>(event)) {
-    raft->tick();
-    expire(Clock::now());
-    for (auto& [id, p] : pending) p.refused_by.clear();
+    engine->tick();
   } else if (auto* call = std::get_if<detail::PerformCall>(&event)) {
-    accept_call(std::move(*call));
+    const auto id = engine->perform(std::move(call->method), std::move(call->args), call->started,
+                                    call->deadline);
+    handlers.emplace(id, std::move(call->handler));
   } else if (auto* done = std::get_if<detail::SyncDone>(&event)) {
     on_sync_done(*done);
   } else if (auto* packet = std::get_if<transport::Packet>(&event)) {
-    if (isolated) return;
-    if (auto* message = std::get_if<raft::Message>(packet)) {
-      const auto result = raft->step(std::move(*message));
-      if (!result.ok()) {
-        ++counters.refused_messages[std::string(raft::to_string(result.error))];
-        options.log(LogLevel::warning, "refused " + result.reason);
-      }
-    } else {
-      auto& client = std::get<transport::ClientMessage>(*packet);
-      if (auto* request = std::get_if<transport::PerformRequest>(&client.body)) {
-        serve_forwarded(client.from, *request);
-      } else {
-        on_reply(client.from, std::get<transport::PerformReply>(client.body));
-      }
-    }
+    if (!isolated) engine->receive(std::move(*packet));
   }
 }
 
-// The Ready contract (ready.hpp): send the early messages, persist, send
-// the rest once durable, apply, advance. With durable storage the write
-// happens here and the fdatasync on the worker; meanwhile the owner keeps
-// taking events (the core accepts steps between ready() and advance()), and
-// they join the next Ready: group commit.
+// The Ready contract (ready.hpp), carried out: the engine has put the early
+// messages in its outbox; the write happens here and, with durable storage,
+// the fdatasync on the worker. Meanwhile the owner keeps taking events (the
+// core accepts steps between ready() and advance()), and they join the next
+// Ready: group commit.
 void Node::Impl::drain_ready() {
-  while (!syncing && storage_error.empty() && raft->has_ready()) {
-    raft::Ready ready = raft->ready();
-    for (auto& message : ready.early_messages) send(std::move(message));
+  while (!syncing && storage_error.empty()) {
+    auto ready = engine->next_ready();
+    if (!ready) return;
     try {
-      if (ready.hard_state) store->save_hard_state(*ready.hard_state);
-      store->append(ready.entries);
+      if (ready->hard_state) store->save_hard_state(*ready->hard_state);
+      store->append(ready->entries);
     } catch (const std::exception& error) {  // StorageError, filesystem_error, bad_alloc
       return storage_failed(error.what());
     }
-    if (file && !ready.entries.empty()) {
-      syncing = std::move(ready);
-      worker->submit([file = file, ex = executor, weak = weak_from_this()] {
-        std::exception_ptr error;
-        const auto start = Clock::now();
-        try {
-          file->sync();
-        } catch (...) {
-          error = std::current_exception();
-        }
-        const std::chrono::duration<double> took = Clock::now() - start;
-        asio::post(ex, [weak, error, seconds = took.count()] {
-          if (auto self = weak.lock()) self->post_event(detail::SyncDone{error, seconds});
-        });
-      });
-      break;
-    }
-    finish_ready(ready);
+    if (file && !ready->entries.empty()) return start_sync(std::move(*ready));
+    engine->persisted(*ready);
   }
-  machine.sync(raft->log());
 }
 
-void Node::Impl::finish_ready(raft::Ready& ready) {
-  for (auto& message : ready.messages) send(std::move(message));
-  // Every committed entry is in the log: after this, each one applies as
-  // the first pending action, parsed once and never out of step.
-  machine.sync(raft->log());
-  for (const auto& entry : ready.committed) on_applied(machine.apply(entry));
-  counters.entries_applied += ready.committed.size();
-  raft->advance(ready);
-}
-
-void Node::Impl::send(transport::Packet packet) {
-  if (!isolated) channel->send(std::move(packet));
+void Node::Impl::start_sync(raft::Ready ready) {
+  syncing = std::move(ready);
+  worker->submit([file = file, ex = executor, weak = weak_from_this()] {
+    std::exception_ptr error;
+    const auto start = Clock::now();
+    try {
+      file->sync();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    const std::chrono::duration<double> took = Clock::now() - start;
+    asio::post(ex, [weak, error, seconds = took.count()] {
+      if (auto self = weak.lock()) self->post_event(detail::SyncDone{error, seconds});
+    });
+  });
 }
 
 void Node::Impl::on_sync_done(const detail::SyncDone& done) {
   if (!syncing) return;
-  counters.fsync_latency.observe(done.seconds);
+  fsync_latency.observe(done.seconds);
   if (done.error) {
     try {
       std::rethrow_exception(done.error);
@@ -283,7 +213,33 @@ void Node::Impl::on_sync_done(const detail::SyncDone& done) {
   }
   auto ready = std::move(*syncing);
   syncing.reset();
-  finish_ready(ready);
+  engine->persisted(ready);
+}
+
+// What the engine asked for: packets to the channel, completions to their
+// handlers (post() runs each through its own associated executor).
+void Node::Impl::carry_out() {
+  for (auto& packet : engine->take_sends()) send(std::move(packet));
+  for (auto& completion : engine->take_completions()) deliver(std::move(completion));
+}
+
+void Node::Impl::deliver(detail::Completion completion) {
+  auto handler = handlers.extract(completion.id);
+  if (handler.empty()) return;
+  asio::post(executor, asio::append(std::move(handler.mapped()), completion.error,
+                                    std::move(completion.result)));
+}
+
+void Node::Impl::send(transport::Packet packet) {
+  if (!isolated) channel->send(std::move(packet));
+}
+
+bool Node::Impl::reachable(const raft::NodeId& peer) const {
+  if (isolated) return false;
+  for (const auto& status : channel->status()) {
+    if (status.id == peer) return status.connected;
+  }
+  return false;
 }
 
 // Nothing written after a storage failure is acknowledged: the Ready is
@@ -295,62 +251,38 @@ void Node::Impl::storage_failed(const std::string& what) {
   options.log(LogLevel::error, "storage failed, no longer acknowledging writes: " + what);
 }
 
-void Node::Impl::on_applied(detail::AppliedAction applied) {
-  if (!applied.no_op && applied.reducer_error.empty() && !applied.action.is_null())
-    notify(applied.action);
-  remember_reducer_error(applied);
-  const auto [first, last] = by_index.equal_range(applied.index);
-  boost::container::small_vector<std::uint64_t, 4> ids;  // usually one waiter, or none
-  for (auto it = first; it != last; ++it) ids.push_back(it->second);
-  by_index.erase(first, last);
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    const auto id = ids[i];
-    const auto& waiting = pending.at(id);
-    if (waiting.term != applied.term) {
-      fail(id, errc::leadership_lost,
-           "leadership changed before the action was committed, and it was lost; retry");
-    } else if (!applied.reducer_error.empty()) {
-      fail(id, errc::reducer_failed, applied.reducer_error);
-    } else {
-      // The last waiter takes the action itself: nothing reads it after.
-      complete(id, i + 1 == ids.size() ? std::move(applied.action) : applied.action);
-    }
+// A bug or resource failure escaped the owner's round: rather than end the
+// owner (and strand every pending perform), fail what is pending and stop
+// acknowledging, like a storage failure.
+void Node::Impl::fail_everything(const std::string& why) {
+  storage_failed("internal error: " + why);
+  engine->fail_all(errc::closed, "the node failed: " + why);
+}
+
+// Logs (info) each change of role, term or known leader.
+void Node::Impl::report_role_change() {
+  const auto& raft = engine->raft();
+  const auto role = raft.role();
+  const auto term = raft.term();
+  const auto& leader = raft.leader();
+  if (role == seen.role && term == seen.term && leader == seen.leader) return;
+  seen = {role, term, leader};
+  std::string line = std::string(raft::to_string(role)) + " in term " + std::to_string(term);
+  if (role != raft::Role::leader)
+    line += leader.empty() ? ", leader unknown" : ", leader " + leader;
+  options.log(LogLevel::info, line);
+}
+
+asio::awaitable<void> Node::Impl::ticker() {
+  while (!closing) {
+    tick_timer.expires_after(tick_interval);
+    auto [ec] = co_await tick_timer.async_wait(as_tuple_awaitable);
+    if (ec || closing) co_return;
+    post_event(detail::Tick{});
   }
 }
 
-// A forwarded perform's answer can arrive after its entry was applied here;
-// settle_applied_early() then needs to know whether the reducer refused it.
-void Node::Impl::remember_reducer_error(const detail::AppliedAction& applied) {
-  constexpr raft::Index window = 4096;  // answers arrive long before this many entries apply
-  if (!applied.reducer_error.empty()) reducer_errors[applied.index] = applied.reducer_error;
-  if (applied.index > window)
-    reducer_errors.erase(reducer_errors.begin(),
-                         reducer_errors.lower_bound(applied.index - window));
-}
-
-// node.hpp: after unsubscribe() returns, a callback never runs again, even
-// when another callback of the same commit unsubscribed it. So the map is
-// looked up afresh for each callback; a subscriber added meanwhile (a larger
-// id) waits for the next commit. The running callback is held by its own
-// pointer, so that it may unsubscribe itself.
-void Node::Impl::notify(const boost::json::value& action) {
-  if (subscribers.empty()) return;
-  const auto last = subscribers.rbegin()->first;
-  for (auto it = subscribers.begin(); it != subscribers.end() && it->first <= last;) {
-    const auto id = it->first;
-    const auto callback = it->second;
-    try {
-      (*callback)(machine.committed(), action);
-    } catch (const std::exception& error) {
-      options.log(LogLevel::warning, std::string("a subscriber threw: ") + error.what());
-    } catch (...) {
-      options.log(LogLevel::warning, "a subscriber threw a non-standard exception");
-    }
-    it = subscribers.upper_bound(id);
-  }
-}
-
-// Performs still in the event queue never reached `pending`: fail them too.
+// Performs still in the event queue never reached the engine: fail them too.
 void Node::Impl::fail_queued_calls() {
   for (auto& event : events) {
     if (auto* call = std::get_if<detail::PerformCall>(&event)) {
@@ -416,18 +348,18 @@ void Node::start_perform(const std::shared_ptr<Impl>& impl, std::string method,
 }
 
 // Stops accepting work, fails what is pending, closes the channel and wakes
-// the owner and the ticker so that all three coroutines end.
+// the owner and the ticker so that all three coroutines end. Posted, never
+// run inline: close() may be called from a method or a subscriber, that is,
+// from inside the engine.
 void Node::start_close(const std::shared_ptr<Impl>& impl,
                        asio::any_completion_handler<CloseSignature> handler) {
-  asio::dispatch(impl->executor, [impl, h = std::move(handler)]() mutable {
+  asio::post(impl->executor, [impl, h = std::move(handler)]() mutable {
     if (h) impl->close_waiters.push_back(std::move(h));
     if (impl->tasks == 0) return impl->release_close_waiters();
     if (impl->closing) return;
     impl->closing = true;
-    std::vector<std::uint64_t> ids;
-    for (const auto& [id, p] : impl->pending) ids.push_back(id);
-    for (const auto id : ids)
-      impl->fail(id, errc::closed, "the node was closed before the perform completed");
+    impl->engine->fail_all(errc::closed, "the node was closed before the perform completed");
+    impl->carry_out();
     impl->fail_queued_calls();
     impl->channel->close();
     impl->wake.cancel();
@@ -436,22 +368,21 @@ void Node::start_close(const std::shared_ptr<Impl>& impl,
 }
 
 const boost::json::value& Node::state() const {
-  return impl_->machine.committed();
+  return impl_->engine->state();
 }
 const boost::json::value& Node::provisional_state() const {
-  return impl_->machine.provisional();
+  return impl_->engine->provisional_state();
 }
 
 Subscription Node::subscribe(Subscriber callback) {
-  const auto id = impl_->next_subscriber++;
-  impl_->subscribers.emplace(id, std::make_shared<const Subscriber>(std::move(callback)));
+  const auto id = impl_->engine->subscribe(std::move(callback));
   return Subscription([weak = std::weak_ptr(impl_), id] {
-    if (auto impl = weak.lock()) impl->subscribers.erase(id);
+    if (auto impl = weak.lock()) impl->engine->unsubscribe(id);
   });
 }
 
 NodeStatus Node::status() const {
-  const auto s = impl_->raft->status();
+  const auto s = impl_->engine->raft().status();
   NodeStatus status{.id = s.id,
                     .role = std::string(raft::to_string(s.role)),
                     .term = s.term,
@@ -473,8 +404,9 @@ NodeStatus Node::status() const {
 }
 
 std::vector<LogEntryView> Node::log_tail(std::size_t count) const {
-  const auto& log = impl_->raft->log();
-  const auto commit = impl_->raft->commit();
+  const auto& raft = impl_->engine->raft();
+  const auto& log = raft.log();
+  const auto commit = raft.commit();
   const auto last = log.last_index();
   const auto first = std::max(log.first_index(), last >= count ? last - count + 1 : 1);
   std::vector<LogEntryView> tail;
@@ -495,8 +427,9 @@ void Node::set_isolated(bool isolated) {
 }
 
 NodeMetrics Node::metrics() const {
-  const auto s = impl_->raft->status();
-  NodeMetrics metrics = impl_->counters;
+  const auto s = impl_->engine->raft().status();
+  NodeMetrics metrics = impl_->engine->counters();
+  metrics.fsync_latency = impl_->fsync_latency;
   metrics.elections = s.elections;
   metrics.leaderships = s.leaderships;
   for (const auto& traffic : impl_->channel->status()) {

@@ -1,7 +1,8 @@
 // The Raft core stays pure: no I/O, no clocks, no threads, no global
 // randomness, nothing from Boost.Asio or Beast; and nothing its WebAssembly
 // build (emscripten 3.1.6, libc++ 13) lacks. This test reads every file
-// under raft/ and fails on the first forbidden construct it finds.
+// under raft/ and fails on the first forbidden construct it finds. The node
+// engine (lib/src/engine/) keeps nearly the same rules.
 
 #include <doctest/doctest.h>
 
@@ -45,9 +46,33 @@ const std::vector<Rule>& rules() {
   return all;
 }
 
+/// The node engine (lib/src/engine/) may name time (std::chrono types: its
+/// events carry it) but never read a clock, and otherwise keeps the core's
+/// rules: it runs in a browser tab too, under a driver that is not Asio.
+const std::vector<Rule>& engine_rules() {
+  static const std::vector<Rule> all = {
+      {R"(#\s*include\s*[<"]boost/(asio|beast))", "Boost.Asio/Beast belong to the driver"},
+      {R"(#\s*include\s*<(sys/socket|netinet/|arpa/|netdb|sys/epoll|poll\.h|unistd))",
+       "sockets and system I/O belong to the driver"},
+      {R"(#\s*include\s*<(thread|mutex|shared_mutex|condition_variable|future|semaphore|stop_token)>)",
+       "the engine owns no thread"},
+      {R"(\b(steady_clock|system_clock|high_resolution_clock)::now\s*\()",
+       "the engine reads no clock: EngineHooks::now"},
+      {R"(#\s*include\s*<(random|fstream|iostream|cstdio|stdio\.h)>)",
+       "no global randomness or I/O"},
+      {R"(\b(rand|srand|time|clock_gettime|gettimeofday)\s*\()", "global randomness or a clock"},
+      {R"(\b(random_device|mt19937|default_random_engine)\b)", "global randomness"},
+      {R"(#\s*include\s*<(coroutine|ranges|format|source_location)>)",
+       "missing from the WebAssembly build's libc++ 13"},
+      {R"(std::ranges::|std::views::|std::bit_cast|std::format\b)",
+       "missing from the WebAssembly build's libc++ 13"},
+  };
+  return all;
+}
+
 /// The first rule `text` breaks, as "why: matched text"; empty when pure.
-std::string first_violation(const std::string& text) {
-  for (const auto& rule : rules()) {
+std::string first_violation(const std::string& text, const std::vector<Rule>& checked = rules()) {
+  for (const auto& rule : checked) {
     std::smatch match;
     if (std::regex_search(text, match, std::regex(rule.pattern))) {
       return std::string(rule.why) + ": `" + match.str() + "`";
@@ -97,4 +122,21 @@ TEST_CASE(
     CHECK(first_violation(read_code(entry.path())) == "");
   }
   CHECK(files >= 10);
+}
+
+TEST_CASE("nothing in the node engine uses Asio, does I/O, starts a thread or reads a clock") {
+  CHECK_FALSE(
+      first_violation("auto t = Clock::now() + std::chrono::steady_clock::now();", engine_rules())
+          .empty());
+  CHECK(first_violation("auto t = hooks_.now(); std::chrono::milliseconds d{1};", engine_rules())
+            .empty());
+  const std::filesystem::path root = CONFLUX_SOURCE_DIR "/lib/src/engine";
+  std::size_t files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+    if (!entry.is_regular_file()) continue;
+    ++files;
+    CAPTURE(entry.path().string());
+    CHECK(first_violation(read_code(entry.path()), engine_rules()) == "");
+  }
+  CHECK(files >= 8);
 }

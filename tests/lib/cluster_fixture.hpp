@@ -1,8 +1,6 @@
 #pragma once
-// A cluster of conflux::Node in one io_context, over the in-process channel
-// or TCP on loopback, with the list app of the original's tests: append(x)
-// appends x; nothing() returns null; refuse() throws; poison() returns an
-// action the reducer rejects.
+// A cluster of conflux::Node in one io_context, over the in-process channel,
+// TCP on loopback or a WebSocket hub, running the list app (list_app.hpp).
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -16,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/list_app.hpp"
 #include "support/free_port.hpp"
 #include "transport/run_until.hpp"
 
@@ -25,45 +24,6 @@ enum class Wire { in_process, tcp, websocket };
 
 inline const char* to_string(Wire wire) {
   return wire == Wire::in_process ? "in-process" : wire == Wire::tcp ? "tcp" : "websocket";
-}
-
-inline boost::json::value list_reduce(const boost::json::value& state,
-                                      const boost::json::value& action) {
-  boost::json::array next = state.is_array() ? state.get_array() : boost::json::array{};
-  if (!action.is_object()) return next;
-  const auto& object = action.get_object();
-  if (object.if_contains("poison")) throw std::runtime_error("the reducer refuses poison");
-  if (const auto* thing = object.if_contains("append")) next.push_back(*thing);
-  return next;
-}
-
-/// list_reduce written as an InPlaceReducer: it refuses before it changes.
-inline void list_reduce_in_place(boost::json::value& state, const boost::json::value& action) {
-  if (!state.is_array()) state = boost::json::array{};
-  if (!action.is_object()) return;
-  const auto& object = action.get_object();
-  if (object.if_contains("poison")) throw std::runtime_error("the reducer refuses poison");
-  if (const auto* thing = object.if_contains("append")) state.get_array().push_back(*thing);
-}
-
-inline std::map<std::string, Method> list_methods() {
-  std::map<std::string, Method> methods;
-  methods["append"] = [](const boost::json::value&,
-                         const boost::json::array& args) -> boost::json::value {
-    if (args.empty()) throw Rejection("append needs one argument");
-    return boost::json::object{{"append", args[0]}};
-  };
-  methods["nothing"] = [](const boost::json::value&,
-                          const boost::json::array&) -> boost::json::value { return nullptr; };
-  methods["refuse"] = [](const boost::json::value&,
-                         const boost::json::array&) -> boost::json::value {
-    throw Rejection("It is not your turn!");
-  };
-  methods["poison"] = [](const boost::json::value&,
-                         const boost::json::array&) -> boost::json::value {
-    return boost::json::object{{"poison", true}};
-  };
-  return methods;
 }
 
 class NodeCluster {

@@ -1,0 +1,175 @@
+// The node engine (engine.hpp): events in, the Ready pipeline, applying
+// committed entries, and subscribers. The life of a perform is in
+// performs.cpp.
+#include "engine.hpp"
+
+#include <algorithm>
+#include <boost/container/small_vector.hpp>
+
+namespace conflux::detail {
+namespace {
+
+constexpr int ticks_per_heartbeat = 5;
+
+int ticks(std::chrono::milliseconds span, std::chrono::milliseconds tick) {
+  return static_cast<int>((span + tick - std::chrono::milliseconds(1)) / tick);
+}
+
+raft::Config raft_config(const Options& options, std::chrono::milliseconds tick) {
+  raft::Config config;
+  config.id = options.id;
+  for (const auto& peer : options.peers) config.voters.push_back(peer.id);
+  config.heartbeat_ticks = ticks_per_heartbeat;
+  config.election_ticks_min =
+      std::max(ticks(options.election_timeout.min, tick), ticks_per_heartbeat + 1);
+  config.election_ticks_max =
+      std::max(ticks(options.election_timeout.max, tick), config.election_ticks_min);
+  config.seed = options.seed != 0 ? options.seed : std::hash<std::string>{}(options.id) | 1;
+  return config;
+}
+
+}  // namespace
+
+std::chrono::milliseconds tick_interval(const Options& options) {
+  return std::max(options.heartbeat_interval / ticks_per_heartbeat, std::chrono::milliseconds(1));
+}
+
+Engine::Engine(const Options& options, std::chrono::milliseconds tick,
+               const raft::Storage& restored, std::uint64_t first_id, EngineHooks hooks)
+    : id_(options.id),
+      methods_(options.methods),
+      log_(options.log),
+      hooks_(std::move(hooks)),
+      raft_(std::make_unique<raft::Raft>(raft_config(options, tick), restored)),
+      machine_(in_place(options)),
+      next_id_(first_id) {
+  machine_.sync(raft_->log());
+}
+
+void Engine::tick() {
+  raft_->tick();
+  expire(hooks_.now());
+  for (auto& [id, p] : pending_) p.refused_by.clear();
+}
+
+void Engine::receive(transport::Packet packet) {
+  if (auto* message = std::get_if<raft::Message>(&packet)) return step(std::move(*message));
+  auto& client = std::get<transport::ClientMessage>(packet);
+  if (auto* request = std::get_if<transport::PerformRequest>(&client.body)) {
+    serve_forwarded(client.from, *request);
+  } else {
+    on_reply(client.from, std::get<transport::PerformReply>(client.body));
+  }
+}
+
+void Engine::step(raft::Message message) {
+  const auto result = raft_->step(std::move(message));
+  if (result.ok()) return;
+  ++counters_.refused_messages[std::string(raft::to_string(result.error))];
+  log_(LogLevel::warning, "refused " + result.reason);
+}
+
+std::optional<raft::Ready> Engine::next_ready() {
+  if (!raft_->has_ready()) return std::nullopt;
+  raft::Ready ready = raft_->ready();
+  for (auto& message : ready.early_messages) send(std::move(message));
+  ready.early_messages.clear();
+  return ready;
+}
+
+void Engine::persisted(raft::Ready& ready) {
+  for (auto& message : ready.messages) send(std::move(message));
+  // Every committed entry is in the log: after this, each one applies as
+  // the first pending action, parsed once and never out of step.
+  machine_.sync(raft_->log());
+  for (const auto& entry : ready.committed) on_applied(machine_.apply(entry));
+  counters_.entries_applied += ready.committed.size();
+  raft_->advance(ready);
+}
+
+void Engine::settle() {
+  dispatch_waiting();
+  check_forwarded();
+  machine_.sync(raft_->log());
+}
+
+void Engine::fail_all(errc code, const std::string& message) {
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, p] : pending_) ids.push_back(id);
+  for (const auto id : ids) fail(id, code, message);
+}
+
+std::vector<transport::Packet> Engine::take_sends() {
+  return std::exchange(sends_, {});
+}
+
+std::vector<Completion> Engine::take_completions() {
+  return std::exchange(completions_, {});
+}
+
+void Engine::on_applied(AppliedAction applied) {
+  if (!applied.no_op && applied.reducer_error.empty() && !applied.action.is_null())
+    notify(applied.action);
+  remember_reducer_error(applied);
+  const auto [first, last] = by_index_.equal_range(applied.index);
+  boost::container::small_vector<std::uint64_t, 4> ids;  // usually one waiter, or none
+  for (auto it = first; it != last; ++it) ids.push_back(it->second);
+  by_index_.erase(first, last);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const auto id = ids[i];
+    const auto& waiting = pending_.at(id);
+    if (waiting.term != applied.term) {
+      fail(id, errc::leadership_lost,
+           "leadership changed before the action was committed, and it was lost; retry");
+    } else if (!applied.reducer_error.empty()) {
+      fail(id, errc::reducer_failed, applied.reducer_error);
+    } else {
+      // The last waiter takes the action itself: nothing reads it after.
+      complete(id, i + 1 == ids.size() ? std::move(applied.action) : applied.action);
+    }
+  }
+}
+
+// A forwarded perform's answer can arrive after its entry was applied here;
+// settle_applied_early() then needs to know whether the reducer refused it.
+void Engine::remember_reducer_error(const AppliedAction& applied) {
+  constexpr raft::Index window = 4096;  // answers arrive long before this many entries apply
+  if (!applied.reducer_error.empty()) reducer_errors_[applied.index] = applied.reducer_error;
+  if (applied.index > window)
+    reducer_errors_.erase(reducer_errors_.begin(),
+                          reducer_errors_.lower_bound(applied.index - window));
+}
+
+std::uint64_t Engine::subscribe(Subscriber callback) {
+  const auto id = next_subscriber_++;
+  subscribers_.emplace(id, std::make_shared<const Subscriber>(std::move(callback)));
+  return id;
+}
+
+void Engine::unsubscribe(std::uint64_t id) {
+  subscribers_.erase(id);
+}
+
+// node.hpp: after unsubscribe() returns, a callback never runs again, even
+// when another callback of the same commit unsubscribed it. So the map is
+// looked up afresh for each callback; a subscriber added meanwhile (a larger
+// id) waits for the next commit. The running callback is held by its own
+// pointer, so that it may unsubscribe itself.
+void Engine::notify(const boost::json::value& action) {
+  if (subscribers_.empty()) return;
+  const auto last = subscribers_.rbegin()->first;
+  for (auto it = subscribers_.begin(); it != subscribers_.end() && it->first <= last;) {
+    const auto id = it->first;
+    const auto callback = it->second;
+    try {
+      (*callback)(machine_.committed(), action);
+    } catch (const std::exception& error) {
+      log_(LogLevel::warning, std::string("a subscriber threw: ") + error.what());
+    } catch (...) {
+      log_(LogLevel::warning, "a subscriber threw a non-standard exception");
+    }
+    it = subscribers_.upper_bound(id);
+  }
+}
+
+}  // namespace conflux::detail

@@ -1,0 +1,178 @@
+#pragma once
+// The node engine: everything a Conflux node decides, with no I/O, no clock
+// of its own and no Asio, in the spirit of Boost.MySQL's sans-io algorithms.
+// It holds the Raft core, the state machine, the perform table and the
+// subscribers. Its driver feeds it events and carries out what it asks for,
+// which it hands out as values:
+//
+//   events   tick(), receive(packet), perform(call), persisted(ready)
+//   outputs  next_ready(): a Ready to persist (its early messages already
+//            in the outbox); take_sends(): packets for the channel;
+//            take_completions(): performs that finished, by id
+//
+// A round: feed the events, then drain Readys (persist each, then call
+// persisted() once it is durable), then settle(), then drain again, then
+// carry out the sends and completions. lib/'s Asio driver is node.cpp; the
+// browser driver will be another.
+//
+// Not thread-safe: one driver thread (or strand) calls everything.
+
+#include <boost/json/array.hpp>
+#include <boost/json/value.hpp>
+#include <chrono>
+#include <conflux/errors.hpp>
+#include <conflux/metrics.hpp>
+#include <conflux/options.hpp>
+#include <conflux/raft/raft.hpp>
+#include <conflux/transport/packet.hpp>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "state_machine.hpp"
+
+namespace conflux::detail {
+
+using Clock = std::chrono::steady_clock;
+using Subscriber =
+    std::function<void(const boost::json::value& state, const boost::json::value& action)>;
+
+/// A perform that finished: its id (from Engine::perform) and either an
+/// error (a conflux::Error) or the committed action (null when the method
+/// returned null).
+struct Completion {
+  std::uint64_t id = 0;
+  std::exception_ptr error;
+  boost::json::value result;
+};
+
+/// How often the driver should call Engine::tick() for `options`' timings.
+std::chrono::milliseconds tick_interval(const Options& options);
+
+/// What the engine asks of its environment, synchronously.
+struct EngineHooks {
+  /// Whether a live link to the peer exists: a perform is forwarded only
+  /// over one (node.cpp: the channel's status, and not isolated).
+  std::function<bool(const raft::NodeId& peer)> reachable;
+  /// The time, for deadlines and latency.
+  std::function<Clock::time_point()> now;
+};
+
+class Engine {
+ public:
+  /// Restores the core from `restored`. `options` is validated; `tick` is
+  /// the driver's tick interval (election timeouts are counted in ticks).
+  /// Perform ids start at `first_id`: give each run of a node a different
+  /// one, so that a stale reply never matches a new perform.
+  Engine(const Options& options, std::chrono::milliseconds tick, const raft::Storage& restored,
+         std::uint64_t first_id, EngineHooks hooks);
+
+  // ----- events
+  void tick();
+  void receive(transport::Packet packet);
+  /// Starts a perform; its Completion carries the returned id.
+  std::uint64_t perform(std::string method, boost::json::array args, Clock::time_point started,
+                        Clock::time_point deadline);
+
+  // ----- the Ready pipeline (raft.hpp's contract)
+  /// The next Ready to persist, or nullopt. Its early messages are already
+  /// in the outbox; at most one is outstanding until persisted().
+  std::optional<raft::Ready> next_ready();
+  /// `ready`'s writes are durable: its messages go to the outbox, its
+  /// committed entries are applied (subscribers, completions).
+  void persisted(raft::Ready& ready);
+  /// End of a round: performs waiting for a leader go to the one known now,
+  /// forwarded performs whose leader was replaced fail as outcome_unknown,
+  /// and the provisional state catches up with the log.
+  void settle();
+  /// Fails every pending perform with `code` (closing, or a fatal error).
+  void fail_all(errc code, const std::string& message);
+
+  // ----- outputs
+  std::vector<transport::Packet> take_sends();
+  std::vector<Completion> take_completions();
+
+  // ----- subscribers (node.hpp: Subscription's guarantees)
+  std::uint64_t subscribe(Subscriber callback);
+  void unsubscribe(std::uint64_t id);
+
+  // ----- views
+  const raft::Raft& raft() const { return *raft_; }
+  const boost::json::value& state() const { return machine_.committed(); }
+  const boost::json::value& provisional_state() const { return machine_.provisional(); }
+  /// Counters this engine keeps (performs, applied entries, refusals);
+  /// the driver adds its own (fsync latency, channel traffic).
+  NodeMetrics& counters() { return counters_; }
+
+ private:
+  /// A perform's life: waiting for a leader, forwarded to one, or proposed
+  /// at (index, term) and waiting to be applied here.
+  struct Pending {
+    enum class Stage { waiting_leader, forwarded, proposed } stage = Stage::waiting_leader;
+    std::string method;
+    boost::json::array args;
+    Clock::time_point started;
+    Clock::time_point deadline;
+    raft::NodeId forwarded_to;
+    raft::NodeId refused_by;  // said "not leader": not asked again before the next tick
+    raft::Index index = 0;
+    raft::Term term = 0;
+  };
+  using Stage = Pending::Stage;
+  /// What running a method on this leader gave: an action proposed at
+  /// (index, term), null, a refusal (code, message), or "not the leader".
+  struct MethodResult {
+    transport::PerformReply::Outcome outcome = transport::PerformReply::Outcome::failed;
+    raft::Index index = 0;
+    raft::Term term = 0;
+    errc code = errc::method_failed;
+    std::string message;
+  };
+
+  // engine.cpp: events, the Ready pipeline, applying, subscribers
+  void step(raft::Message message);
+  void on_applied(AppliedAction applied);
+  void notify(const boost::json::value& action);
+  void remember_reducer_error(const AppliedAction& applied);
+  void send(transport::Packet packet) { sends_.push_back(std::move(packet)); }
+
+  // performs.cpp: the life of a perform
+  void dispatch_waiting();
+  void check_forwarded();
+  void expire(Clock::time_point now);
+  void run_on_leader(std::uint64_t id);
+  MethodResult run_method(const std::string& method, const boost::json::array& args);
+  void forward(std::uint64_t id, const raft::NodeId& leader);
+  void serve_forwarded(const raft::NodeId& from, const transport::PerformRequest& request);
+  void on_reply(const raft::NodeId& from, const transport::PerformReply& reply);
+  void await_apply(std::uint64_t id, raft::Index index, raft::Term term);
+  void settle_applied_early(std::uint64_t id);
+  bool take(std::uint64_t id);
+  void complete(std::uint64_t id, boost::json::value result);
+  void fail(std::uint64_t id, errc code, const std::string& message);
+
+  std::string id_;
+  std::map<std::string, Method> methods_;
+  LogSink log_;
+  EngineHooks hooks_;
+  std::unique_ptr<raft::Raft> raft_;
+  StateMachine machine_;  // invariant after settle(): synced with raft_->log()
+
+  std::uint64_t next_id_;
+  std::map<std::uint64_t, Pending> pending_;
+  std::multimap<raft::Index, std::uint64_t> by_index_;  // proposed performs
+  std::map<raft::Index, std::string> reducer_errors_;   // recent entries the reducer refused
+  std::uint64_t next_subscriber_ = 1;
+  std::map<std::uint64_t, std::shared_ptr<const Subscriber>> subscribers_;
+  NodeMetrics counters_;
+
+  std::vector<transport::Packet> sends_;
+  std::vector<Completion> completions_;
+};
+
+}  // namespace conflux::detail
