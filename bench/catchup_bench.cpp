@@ -61,7 +61,7 @@ std::vector<std::unique_ptr<Node>> start_nodes(asio::io_context& io) {
     Options options;
     options.id = peer.id;
     options.peers = peers;
-    options.tcp = TcpChannelOptions{.listen = peer.address, .cluster = "catchup"};
+    options.channel = TcpChannelOptions{.listen = peer.address, .cluster = "catchup"};
     apps::bench_noop().install(options);
     nodes.push_back(std::make_unique<Node>(io.get_executor(), std::move(options)));
   }

@@ -8,12 +8,15 @@
 #include <boost/asio/write.hpp>
 #include <boost/json/parse.hpp>
 #include <conflux/transport/address.hpp>
+#include <conflux/transport/awaitable.hpp>
 #include <stdexcept>
 
 #include "http_response.hpp"
 #include "spawn_logged.hpp"
 
 namespace conflux::bench {
+
+using transport::as_tuple_awaitable;
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -24,8 +27,6 @@ struct HttpLoad::Connection {
 };
 
 namespace {
-
-constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 /// Received bytes not yet consumed. Unlike a std::string it never zeroes
 /// what it grows into, and it keeps its capacity across responses.

@@ -11,6 +11,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <conflux/transport/address.hpp>
+#include <conflux/transport/awaitable.hpp>
 #include <stdexcept>
 #include <thread>
 
@@ -18,13 +19,13 @@
 
 namespace conflux::bench {
 
+using transport::as_tuple_awaitable;
+
 namespace asio = boost::asio;
 namespace json = boost::json;
 using asio::ip::tcp;
 
 namespace {
-
-constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 /// The body of a 200 answer to "GET path" (Connection: close, so the body
 /// ends where the stream does); throws on failure.

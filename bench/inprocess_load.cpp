@@ -89,7 +89,7 @@ Options inprocess_options(const BenchFlags& flags, int index, transport::InProce
                           const std::optional<TempDir>& dir) {
   auto options = app_options(flags, index, dir);
   for (int i = 0; i < flags.nodes; ++i) options.peers.push_back({node_id(i), ""});
-  options.in_process = InProcessChannelOptions{&network};
+  options.channel = InProcessChannelOptions{&network};
   return options;
 }
 
@@ -101,7 +101,7 @@ Options embedded_options(const BenchFlags& flags, const NodeProcesses& cluster,
   auto options = app_options(flags, 0, dir);
   for (int i = 0; i < flags.nodes; ++i)
     options.peers.push_back({node_id(i), cluster.peer_address(i)});
-  options.tcp = TcpChannelOptions{.listen = cluster.peer_address(0), .cluster = "bench"};
+  options.channel = TcpChannelOptions{.listen = cluster.peer_address(0), .cluster = "bench"};
   return options;
 }
 

@@ -50,7 +50,7 @@ void DemoCluster::start(Member& member) {
   Options options;
   options.id = member.id;
   options.peers = peers_;
-  options.tcp = TcpChannelOptions{.listen = member.peer_address, .cluster = "conflux-demo"};
+  options.channel = TcpChannelOptions{.listen = member.peer_address, .cluster = "conflux-demo"};
   app.install(options);
   options.perform_timeout = std::chrono::seconds(5);
   options.data_dir = options_.data_dir / member.id;

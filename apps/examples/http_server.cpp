@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
   conflux::Options options;
   options.id = "solo";
   options.peers = {{"solo", ""}};
-  options.in_process = conflux::InProcessChannelOptions{&network};
+  options.channel = conflux::InProcessChannelOptions{&network};
   // A reducer that updates the state in place: the sum is computed (and
   // checked) before anything changes, so a throw leaves the state as it was.
   options.reduce_in_place = [](json::value& state, const json::value& action) {

@@ -53,7 +53,7 @@ int main() {
     conflux::Options options;
     options.id = id;
     options.peers = {{"a", ""}, {"b", ""}, {"c", ""}};
-    options.in_process = conflux::InProcessChannelOptions{&network};
+    options.channel = conflux::InProcessChannelOptions{&network};
     options.methods = {{"add", add}};
     options.reduce = reduce;
     nodes.push_back(std::make_unique<conflux::Node>(io.get_executor(), options));

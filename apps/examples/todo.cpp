@@ -91,7 +91,7 @@ int main() {
     conflux::Options options;
     options.id = id;
     options.peers = {{"a", ""}, {"b", ""}, {"c", ""}};
-    options.in_process = conflux::InProcessChannelOptions{&network};
+    options.channel = conflux::InProcessChannelOptions{&network};
     options.reduce = conflux::typed_reducer<Todos, Change>(reduce);
     options.methods["add"] = conflux::typed_method<Todos, Change, std::string>(add);
     options.methods["finish"] = conflux::typed_method<Todos, Change, std::int64_t>(finish);

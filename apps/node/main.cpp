@@ -28,9 +28,9 @@ Options node_options(const daemon::Flags& flags, const LogSink& log) {
   options.id = flags.id;
   options.peers = flags.peers;
   if (flags.channel == "ws") {
-    options.websocket = WebSocketChannelOptions{.hub = flags.hub};
+    options.channel = WebSocketChannelOptions{.hub = flags.hub};
   } else {
-    options.tcp = TcpChannelOptions{.listen = flags.listen, .cluster = flags.cluster};
+    options.channel = TcpChannelOptions{.listen = flags.listen, .cluster = flags.cluster};
   }
   app->install(options);
   options.election_timeout = {flags.election_min, flags.election_max};

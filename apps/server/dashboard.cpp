@@ -5,7 +5,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -18,6 +17,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <conflux/transport/address.hpp>
+#include <conflux/transport/awaitable.hpp>
 #include <deque>
 #include <list>
 
@@ -25,6 +25,8 @@
 #include "dashboard_snapshot.hpp"
 
 namespace conflux::server {
+
+using transport::as_tuple_awaitable;
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -35,7 +37,6 @@ using namespace asio::experimental::awaitable_operators;
 using tcp = asio::ip::tcp;
 
 namespace {
-constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 constexpr auto refresh = std::chrono::milliseconds(100);
 constexpr std::size_t max_queued = 64;  // a page that reads slower loses snapshots
 }  // namespace
@@ -89,6 +90,12 @@ struct Dashboard::Impl : std::enable_shared_from_this<Dashboard::Impl> {
   asio::any_io_executor executor;
   DashboardSource& source;
   DashboardOptions options;
+  /// co_spawn's handler: what escapes a coroutine is logged.
+  auto logged(std::string task) const {
+    return transport::log_escaped(std::move(task), [log = options.log](std::string_view line) {
+      if (log) log(LogLevel::error, line);
+    });
+  }
   tcp::acceptor acceptor;
   asio::steady_timer ticker;
   std::list<std::weak_ptr<Page>> pages;
@@ -105,7 +112,7 @@ asio::awaitable<void> Dashboard::Impl::accept_loop() {
       if (stopped) break;
       continue;
     }
-    asio::co_spawn(executor, serve(std::move(socket)), asio::detached);
+    asio::co_spawn(executor, serve(std::move(socket)), logged("dashboard connection"));
   }
 }
 
@@ -197,7 +204,7 @@ void Dashboard::Impl::command(const std::shared_ptr<Page>& page, const std::stri
     asio::co_spawn(
         executor,
         perform(page, id->get_int64(), name, std::string(method->get_string()), args->get_array()),
-        asio::detached);
+        logged("dashboard perform"));
     return;
   }
   const auto problem = source.has_controls() ? source.control(std::string(op->get_string()), name)
@@ -256,8 +263,8 @@ std::string Dashboard::url() const {
 }
 
 void Dashboard::start() {
-  asio::co_spawn(impl_->executor, impl_->accept_loop(), asio::detached);
-  asio::co_spawn(impl_->executor, impl_->broadcast_changes(), asio::detached);
+  asio::co_spawn(impl_->executor, impl_->accept_loop(), impl_->logged("dashboard listener"));
+  asio::co_spawn(impl_->executor, impl_->broadcast_changes(), impl_->logged("dashboard updates"));
 }
 
 void Dashboard::stop() {

@@ -6,7 +6,6 @@
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -17,12 +16,15 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <conflux/transport/address.hpp>
+#include <conflux/transport/awaitable.hpp>
 #include <list>
 #include <map>
 #include <system_error>
 #include <tuple>
 
 namespace conflux::server {
+
+using transport::as_tuple_awaitable;
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
@@ -31,7 +33,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t header_limit = 16 * 1024;
 constexpr std::chrono::seconds linger_time{2};
 
@@ -179,6 +180,12 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   void log(LogLevel level, const std::string& line) const {
     if (options.log) options.log(level, line);
   }
+  /// co_spawn's handler: what escapes a coroutine is logged.
+  auto logged(std::string task) const {
+    return transport::log_escaped(std::move(task), [log = options.log](std::string_view line) {
+      if (log) log(LogLevel::error, line);
+    });
+  }
 
   asio::any_io_executor executor;
   HttpServerOptions options;
@@ -220,7 +227,7 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
     ++per_address[address];
     connections.push_back(connection);
     counters.connections_open = connections.size();
-    asio::co_spawn(executor, serve(connection), asio::detached);
+    asio::co_spawn(executor, serve(connection), logged("HTTP connection " + connection->peer));
   }
   accepting = false;
   finish_if_stopped();
@@ -382,7 +389,7 @@ std::string HttpServer::address() const {
 
 void HttpServer::start() {
   impl_->accepting = true;
-  asio::co_spawn(impl_->executor, impl_->accept_loop(), asio::detached);
+  asio::co_spawn(impl_->executor, impl_->accept_loop(), impl_->logged("HTTP listener"));
 }
 
 // Idle connections (waiting for a request) are cancelled; one busy with a

@@ -7,6 +7,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <conflux/transport/awaitable.hpp>
 #include <conflux/transport/memory_channel.hpp>
 #include <conflux/transport/tcp_mesh.hpp>
 #include <conflux/transport/ws_channel.hpp>
@@ -19,9 +20,9 @@
 #include "volatile_storage.hpp"
 
 namespace conflux {
-namespace {
 
-constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+using transport::as_tuple_awaitable;
+namespace {
 
 // Warnings and errors to standard error, prefixed with the node's id.
 LogSink default_log(const std::string& id) {
@@ -46,25 +47,26 @@ std::unique_ptr<transport::Channel> make_channel(const Options& options, asio::a
                                                  transport::InboxHandler inbox) {
   std::vector<raft::NodeId> ids;
   for (const auto& peer : options.peers) ids.push_back(peer.id);
-  if (options.in_process) {
-    return std::make_unique<transport::InProcessChannel>(*options.in_process->network, options.id,
-                                                         ids, ex, std::move(inbox));
+  if (auto* in_process = std::get_if<InProcessChannelOptions>(&options.channel)) {
+    return std::make_unique<transport::InProcessChannel>(*in_process->network, options.id, ids, ex,
+                                                         std::move(inbox));
   }
   const auto log = [log = options.log](std::string_view line) { log(LogLevel::warning, line); };
-  if (options.websocket) {
+  if (auto* websocket = std::get_if<WebSocketChannelOptions>(&options.channel)) {
     transport::WsChannelConfig config;
     config.id = options.id;
-    config.hub = options.websocket->hub;
+    config.hub = websocket->hub;
     for (const auto& id : ids) {
       if (id != options.id) config.peers.push_back(id);
     }
     config.log = log;
     return std::make_unique<transport::WsChannel>(ex, std::move(config), std::move(inbox));
   }
+  const auto& tcp = std::get<TcpChannelOptions>(options.channel);  // validated: one is set
   transport::TcpMeshConfig config;
   config.id = options.id;
-  config.cluster = options.tcp->cluster;
-  config.listen = options.tcp->listen;
+  config.cluster = tcp.cluster;
+  config.listen = tcp.listen;
   for (const auto& peer : options.peers) config.peers[peer.id] = peer.address;
   config.log = log;
   return std::make_unique<transport::TcpMesh>(ex, std::move(config), std::move(inbox));

@@ -12,7 +12,8 @@ void check_peers(const Options& options, std::vector<std::string>& errors) {
     if (peer.id.empty()) errors.push_back("\"peers\" must not contain an empty id");
     if (!seen.insert(peer.id).second) errors.push_back("\"peers\" lists \"" + peer.id + "\" twice");
     self_listed = self_listed || peer.id == options.id;
-    if (options.tcp && peer.id != options.id && peer.address.empty()) {
+    const bool tcp = std::holds_alternative<TcpChannelOptions>(options.channel);
+    if (tcp && peer.id != options.id && peer.address.empty()) {
       errors.push_back("\"peers\": \"" + peer.id + "\" needs an address for the tcp channel");
     }
   }
@@ -23,22 +24,22 @@ void check_peers(const Options& options, std::vector<std::string>& errors) {
 }
 
 void check_channel(const Options& options, std::vector<std::string>& errors) {
-  const int chosen =
-      options.in_process.has_value() + options.tcp.has_value() + options.websocket.has_value();
-  if (chosen != 1) {
+  if (std::holds_alternative<std::monostate>(options.channel)) {
     errors.push_back(
-        "exactly one channel must be chosen: \"in_process\", \"tcp\" or \"websocket\"");
+        "\"channel\" must be chosen: InProcessChannelOptions, TcpChannelOptions or "
+        "WebSocketChannelOptions");
   }
-  if (options.in_process && !options.in_process->network) {
-    errors.push_back("\"in_process.network\" must point to an InProcessNetwork");
+  if (auto* in_process = std::get_if<InProcessChannelOptions>(&options.channel);
+      in_process && !in_process->network) {
+    errors.push_back("\"channel\": the in-process network must point to an InProcessNetwork");
   }
-  if (options.tcp && options.tcp->listen.empty())
-    errors.push_back("\"tcp.listen\" must not be empty");
-  if (options.websocket) {
+  if (auto* tcp = std::get_if<TcpChannelOptions>(&options.channel); tcp && tcp->listen.empty())
+    errors.push_back("\"channel\": the tcp listen address must not be empty");
+  if (auto* websocket = std::get_if<WebSocketChannelOptions>(&options.channel)) {
     try {
-      transport::parse_hub_url(options.websocket->hub);
+      transport::parse_hub_url(websocket->hub);
     } catch (const std::invalid_argument& error) {
-      errors.push_back(std::string("\"websocket.hub\": ") + error.what());
+      errors.push_back(std::string("\"channel\": ") + error.what());
     }
   }
 }

@@ -120,7 +120,7 @@ TEST_CASE(
   Options options;
   options.id = "solo";
   options.peers = {{"solo", ""}};
-  options.in_process = InProcessChannelOptions{&network};
+  options.channel = InProcessChannelOptions{&network};
   auto kv = apps::kv();
   kv.install(options);
   Node node(io.get_executor(), options);

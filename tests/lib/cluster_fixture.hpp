@@ -44,11 +44,11 @@ class NodeCluster {
       options.id = peer.id;
       options.peers = peers;
       if (wire == Wire::in_process) {
-        options.in_process = InProcessChannelOptions{&network};
+        options.channel = InProcessChannelOptions{&network};
       } else if (wire == Wire::tcp) {
-        options.tcp = TcpChannelOptions{peer.address, "test"};
+        options.channel = TcpChannelOptions{peer.address, "test"};
       } else {
-        options.websocket = WebSocketChannelOptions{hub_url()};
+        options.channel = WebSocketChannelOptions{hub_url()};
       }
       options.methods = list_methods();
       if (in_place) {

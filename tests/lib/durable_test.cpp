@@ -37,7 +37,7 @@ std::vector<std::unique_ptr<Node>> durable_cluster(boost::asio::io_context& io,
     Options options;
     options.id = peer.id;
     options.peers = peers;
-    options.in_process = InProcessChannelOptions{&net};
+    options.channel = InProcessChannelOptions{&net};
     options.methods = list_methods();
     options.reduce = list_reduce;
     options.election_timeout = {std::chrono::milliseconds(100), std::chrono::milliseconds(200)};

@@ -86,7 +86,7 @@ TEST_CASE("log sink: role changes are logged at info") {
   Options options;
   options.id = "solo";
   options.peers = {{"solo", ""}};
-  options.in_process = InProcessChannelOptions{&network};
+  options.channel = InProcessChannelOptions{&network};
   options.reduce = list_reduce;
   options.log = [&](LogLevel level, std::string_view line) {
     if (level == LogLevel::info) lines.emplace_back(line);

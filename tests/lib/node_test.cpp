@@ -1,6 +1,6 @@
 // The Conflux API end to end: performs of every kind, on every node, over
-// the in-process channel and TCP, with 1, 3 and 5 nodes (REFERENCE.md,
-// "Scenarios from the original test suites").
+// the in-process channel and TCP, with 1, 3 and 5 nodes (the scenarios of
+// the original JavaScript Conflux's test suites).
 
 #include <doctest/doctest.h>
 

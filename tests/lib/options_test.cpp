@@ -16,7 +16,7 @@ Options valid() {
   Options options;
   options.id = "a";
   options.peers = {{"a", ""}, {"b", ""}};
-  options.in_process = InProcessChannelOptions{&network};
+  options.channel = InProcessChannelOptions{&network};
   options.reduce = [](const boost::json::value& s, const boost::json::value&) { return s; };
   return options;
 }
@@ -61,17 +61,16 @@ TEST_CASE("options: each broken rule names its option") {
   o.heartbeat_interval = std::chrono::milliseconds(300);
   CHECK(error_of(o) == "\"heartbeat_interval\" must be smaller than \"election_timeout.min\"");
   o = valid();
-  o.tcp = TcpChannelOptions{"127.0.0.1:0", "c"};
+  o.channel = TcpChannelOptions{"127.0.0.1:0", "c"};
   CHECK(error_of(o) == "\"peers\": \"b\" needs an address for the tcp channel");
   o = valid();
-  o.in_process.reset();
+  o.channel = std::monostate{};
   CHECK(error_of(o) ==
-        "exactly one channel must be chosen: \"in_process\", \"tcp\" or \"websocket\"");
+        "\"channel\" must be chosen: InProcessChannelOptions, TcpChannelOptions or "
+        "WebSocketChannelOptions");
   o = valid();
-  o.in_process.reset();
-  o.websocket = WebSocketChannelOptions{"http://h:1/c"};
-  CHECK(error_of(o) ==
-        "\"websocket.hub\": hub URL \"http://h:1/c\" is not ws://host:port/<cluster>");
+  o.channel = WebSocketChannelOptions{"http://h:1/c"};
+  CHECK(error_of(o) == "\"channel\": hub URL \"http://h:1/c\" is not ws://host:port/<cluster>");
   o = valid();
   o.perform_timeout = std::chrono::milliseconds(-1);
   CHECK(error_of(o) == "\"perform_timeout\" must not be negative");

@@ -42,7 +42,7 @@ TEST_CASE("typed: a struct reducer and struct methods drive a counter") {
   Options options;
   options.id = "solo";
   options.peers = {{"solo", ""}};
-  options.in_process = InProcessChannelOptions{&network};
+  options.channel = InProcessChannelOptions{&network};
   options.reduce =
       typed_reducer<counter::State, counter::Add>([](counter::State s, const counter::Add& a) {
         s.value += a.n;

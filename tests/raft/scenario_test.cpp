@@ -1,7 +1,6 @@
-// Ports of the original Conflux's Raft scenarios (docs: REFERENCE.md,
-// "Scenarios from the original test suites"), run on several cores with the
-// synchronous harness. Wall-clock bounds of the original ("within 5 s") are
-// expressed in election timeouts: a round ticks every node once.
+// Ports of the Raft scenarios of the original JavaScript Conflux's test
+// suites, run on several cores with the synchronous harness. Wall-clock bounds of the original
+// ("within 5 s") are expressed in election timeouts: a round ticks every node once.
 #include <doctest/doctest.h>
 
 #include "raft/test_cluster.hpp"

@@ -105,13 +105,13 @@ TEST_CASE("ws hub: a bad or missing hello is refused with a reason") {
   const auto refusal = expect_refused(c,
                                       {.name = "a cluster other than the path's",
                                        .frames = {{hub_hello("m", "y")}},
-                                       .reason = "cluster \"y\" does not match the path /x"},
+                                       .reason = "cluster \"y\" is not \"x\""},
                                       202);
   REQUIRE(refusal.size() == 1);  // the refused answer, then the close
   const auto reply = transport::decode_hello_reply(refusal[0]);
   REQUIRE(reply.ok());
   CHECK_FALSE(reply.value().accepted);
-  CHECK(reply.value().reason == "cluster \"y\" does not match the path /x");
+  CHECK(reply.value().reason == "cluster \"y\" is not \"x\"");
   expect_refused(c,
                  {.name = "no hello within the handshake timeout",
                   .frames = {},
@@ -159,4 +159,22 @@ TEST_CASE("ws hub: plain HTTP gets 426, an upgrade to a path that is not /<clust
   CHECK(http_status(c.io, c.port(), "/", /*upgrade=*/true) == 404);
   CHECK(http_status(c.io, c.port(), "/a/b", /*upgrade=*/true) == 404);
   CHECK(http_status(c.io, c.port(), "/x", /*upgrade=*/true) == 101);  // the control
+}
+
+TEST_CASE(
+    "ws channel: a relayed message that does not decode, or is not for this node, is dropped and "
+    "counted against its sender as on the TCP mesh; the hub link stays up") {
+  HubCluster c;
+  c.join("x", "b", {"a", "b", "m"});
+  c.join("x", "a", {"a", "b"});
+  REQUIRE(run_until(c.io, [&] { return c.status("b", "a").connected; }));
+  const std::string undecodable = R"({"type":"vote","from":"m","to":"b","term":"seven"})";
+  RawWsClient raw(c.io, c.port(), "/x", {{hub_hello("m")}, {undecodable}});
+  REQUIRE(run_until(c.io, [&] {
+    return c.status("b", "m").dropped_for(transport::DropReason::decode_error) == 1;
+  }));
+  CHECK(c.logged("dropped a message from m: wrong_type: field \"term\""));
+  CHECK(c.status("b", "a").connected);
+  CHECK(still_flows(c, 201));
+  CHECK_FALSE(raw.ended());  // the hub relayed it: JSON with the right sender
 }

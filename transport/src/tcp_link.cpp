@@ -2,10 +2,8 @@
 // handshake, then writes queued frames (coalesced into gathered writes)
 // until the connection fails, backs off with jitter and dials again.
 #include <algorithm>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <vector>
 
@@ -125,11 +123,11 @@ asio::awaitable<void> TcpMesh::Impl::write_frames(OutboundPeer& peer, tcp::socke
     std::size_t bytes = 0;
     while (!peer.queue.empty() && bytes < max_write_batch_bytes) {
       bytes += peer.queue.front().size();
+      peer.bound.removed(peer.queue.front().size());
       batch.push_back(std::move(peer.queue.front()));
       peer.queue.pop_front();
       buffers.push_back(asio::buffer(batch.back()));
     }
-    peer.queued_bytes -= bytes;
     auto [ec, written] = co_await asio::async_write(socket, buffers, as_tuple_awaitable);
     if (ec) {
       if (!closed) peer.status.last_error = "write: " + ec.message();

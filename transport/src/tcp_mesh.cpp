@@ -1,11 +1,9 @@
 // TcpMesh: construction, the public surface, task bookkeeping and the
 // accepting side (listener, handshake, inbound reader).
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <iostream>
 #include <random>
@@ -119,13 +117,13 @@ void TcpMesh::Impl::enqueue(OutboundPeer& peer, const Packet& message) {
   std::string frame(frame_header_bytes, '\0');
   encode_to(frame, message);
   const auto body = frame.size() - frame_header_bytes;
-  if (body > config.max_frame_bytes || peer.queue.size() >= config.queue_max_frames ||
-      peer.queued_bytes + frame.size() > config.queue_max_bytes) {
-    return peer.status.count_drop(DropReason::queue_full);
+  if (!peer.bound.admit(frame.size(), config.max_frame_bytes + frame_header_bytes, config,
+                        peer.status)) {
+    return;
   }
   write_frame_header(frame.data(), static_cast<std::uint32_t>(body));
   if (write_now(peer, frame)) return;
-  peer.queued_bytes += frame.size();
+  peer.bound.added(frame.size());
   peer.queue.push_back(std::move(frame));
   peer.wake.cancel();
 }

@@ -2,14 +2,13 @@
 // Internals of TcpMesh, shared by its source files. Everything here runs on
 // the mesh's executor.
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <conflux/raft/random.hpp>
 #include <conflux/transport/address.hpp>
+#include <conflux/transport/awaitable.hpp>
 #include <conflux/transport/codec.hpp>
 #include <conflux/transport/tcp_mesh.hpp>
 #include <deque>
@@ -18,13 +17,12 @@
 #include <optional>
 #include <string>
 
+#include "channel_core.hpp"
+
 namespace conflux::transport {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-
-/// Expected I/O outcomes (eof, operation_aborted) come back as values.
-inline constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 inline constexpr std::size_t max_handshake_bytes = 4096;
 /// Frames up to this size may skip the queue when the writer is idle.
@@ -47,7 +45,7 @@ struct OutboundPeer {
   std::string address;
   PeerStatus status;
   std::deque<std::string> queue;  // whole frames (header + JSON)
-  std::size_t queued_bytes = 0;
+  QueueBound bound;
   asio::steady_timer wake;  // the writer waits on it; send() cancels it to wake the writer
   /// Set while the link is connected and its writer waits for work: then
   /// enqueue() may write straight to the socket (no write is in progress).
@@ -63,7 +61,7 @@ struct TcpMesh::Impl : std::enable_shared_from_this<TcpMesh::Impl> {
   void enqueue(OutboundPeer& peer, const Packet& packet);
   bool write_now(OutboundPeer& peer, std::string& frame);
 
-  // tcp_mesh.cpp: accepting side
+  // tcp_mesh.cpp: the listener; tcp_session.cpp: handshake and inbound reader
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> session(tcp::socket socket);
   asio::awaitable<std::optional<raft::NodeId>> accept_handshake(tcp::socket& socket,

@@ -1,9 +1,7 @@
 // TcpMesh, accepting side: the handshake a dialling peer must pass, and the
 // reader that turns its frames into messages for the inbox. Whatever a peer
 // sends, the worst outcome is that its own connection is closed and counted.
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <vector>
 
@@ -51,14 +49,7 @@ asio::awaitable<FrameRead> TcpMesh::Impl::read_frame_within(tcp::socket& socket,
 }
 
 std::string TcpMesh::Impl::refusal_reason(const Hello& hello) const {
-  if (hello.version != protocol_version) {
-    return "protocol version " + std::to_string(hello.version) + " is not " +
-           std::to_string(protocol_version);
-  }
-  if (hello.cluster != config.cluster) {
-    return "cluster \"" + hello.cluster + "\" is not \"" + config.cluster + "\"";
-  }
-  if (hello.to != config.id) return "this node is \"" + config.id + "\", not \"" + hello.to + "\"";
+  if (auto reason = hello_refusal(hello, config.cluster, config.id); !reason.empty()) return reason;
   if (!peers.count(hello.from)) return "\"" + hello.from + "\" is not a member of this cluster";
   return {};
 }
@@ -83,8 +74,7 @@ asio::awaitable<std::optional<raft::NodeId>> TcpMesh::Impl::accept_handshake(
   std::string reason = hello.ok() ? refusal_reason(hello.value()) : hello.error().message();
   if (!reason.empty()) {
     log("refused connection from " + who + ": " + reason);
-    // g++ 12 mishandles temporaries built inside a co_await expression:
-    // every reply is built in a named local first.
+    // A named local (awaitable.hpp).
     const std::string refusal = encode(HelloReply{.accepted = false, .reason = reason});
     co_await write_frame(socket, refusal);
     co_return std::nullopt;
@@ -125,22 +115,12 @@ asio::awaitable<void> TcpMesh::Impl::read_messages(tcp::socket& socket, FrameDec
 // or that names another sender or recipient, closes the connection.
 bool TcpMesh::Impl::deliver_frame(std::string_view frame, const raft::NodeId& peer,
                                   PeerStatus& status) {
-  auto message = decode_packet(frame);
-  if (!message.ok()) {
-    status.count_drop(DropReason::decode_error);
-    status.last_error = message.error().message();
+  auto packet = check_inbound(decode_packet(frame), peer, config.id, status);
+  if (!packet) {
     log("closing connection from " + peer + ": " + status.last_error);
     return false;
   }
-  if (sender(message.value()) != peer || recipient(message.value()) != config.id) {
-    status.count_drop(DropReason::misrouted);
-    status.last_error = "message from \"" + sender(message.value()) + "\" to \"" +
-                        recipient(message.value()) + "\" on " + peer + "'s connection";
-    log("closing connection from " + peer + ": " + status.last_error);
-    return false;
-  }
-  ++status.frames_in;
-  inbox(std::move(message.value()));
+  inbox(std::move(*packet));
   return true;
 }
 

@@ -1,13 +1,11 @@
 // WsChannel: one link to the hub that connects, upgrades, says hello, then
 // runs a reader and a writer side by side until the connection fails, backs
 // off with jitter and connects again.
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -15,6 +13,7 @@
 #include <boost/json/parse.hpp>
 #include <conflux/raft/random.hpp>
 #include <conflux/transport/address.hpp>
+#include <conflux/transport/awaitable.hpp>
 #include <conflux/transport/codec.hpp>
 #include <conflux/transport/ws_channel.hpp>
 #include <conflux/transport/ws_hub.hpp>
@@ -23,6 +22,8 @@
 #include <map>
 #include <random>
 #include <set>
+
+#include "channel_core.hpp"
 
 namespace conflux::transport {
 
@@ -33,31 +34,40 @@ using tcp = asio::ip::tcp;
 using WsStream = websocket::stream<boost::beast::tcp_stream>;
 
 namespace {
-constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 /// Silence after which a link is declared dead (a ping goes out at half).
 constexpr std::chrono::seconds idle_timeout{10};
 
-/// The hub's {"type":"members","ids":[...]}, if `text` is one.
-std::optional<std::set<raft::NodeId>> members_message(std::string_view text) {
+/// What a text that is not a packet says: the hub's member list
+/// ({"type":"members","ids":[...]}), or the sender it names (the hub checked
+/// that "from" is the connection it came on), if any.
+struct NotAPacket {
+  std::optional<std::set<raft::NodeId>> members;
+  raft::NodeId from;
+};
+
+NotAPacket read_not_a_packet(std::string_view text) {
   boost::system::error_code ec;
   const auto value = boost::json::parse(text, ec);
   const auto* object = ec ? nullptr : value.if_object();
-  const auto* type = object ? object->if_contains("type") : nullptr;
-  const auto* ids = object ? object->if_contains("ids") : nullptr;
-  if (!type || *type != "members" || !ids || !ids->is_array()) return std::nullopt;
-  std::set<raft::NodeId> members;
-  for (const auto& id : ids->get_array()) {
-    if (id.is_string()) members.emplace(id.get_string());
+  if (!object) return {};
+  const auto* type = object->if_contains("type");
+  const auto* ids = object->if_contains("ids");
+  if (type && *type == "members" && ids && ids->is_array()) {
+    std::set<raft::NodeId> members;
+    for (const auto& id : ids->get_array()) {
+      if (id.is_string()) members.emplace(id.get_string());
+    }
+    return {std::move(members), {}};
   }
-  return members;
+  const auto* from = object->if_contains("from");
+  return {std::nullopt, from && from->is_string() ? raft::NodeId(from->get_string()) : ""};
 }
 }  // namespace
 
 struct WsChannel::Impl : std::enable_shared_from_this<WsChannel::Impl> {
   struct Peer {
     PeerStatus status;
-    std::size_t queued_frames = 0;
-    std::size_t queued_bytes = 0;
+    QueueBound bound;  // its share of the outbox
   };
   struct Outgoing {
     Peer* peer;
@@ -155,8 +165,7 @@ asio::awaitable<bool> WsChannel::Impl::connect(WsStream& ws) {
 // Sends the hello and reads the hub's answer; returns why it was refused
 // ("" when welcomed).
 asio::awaitable<std::string> WsChannel::Impl::hello(WsStream& ws) {
-  // g++ 12 destroys temporaries inside a co_await expression too early:
-  // the text must be a named local.
+  // A named local (awaitable.hpp).
   const auto text = encode(Hello{protocol_version, url.cluster, config.id, std::string(hub_id)});
   ws.text(true);
   auto [write_error, written] = co_await ws.async_write(asio::buffer(text), as_tuple_awaitable);
@@ -185,24 +194,33 @@ asio::awaitable<void> WsChannel::Impl::read_loop(WsStream& ws) {
 }
 
 // A packet for this node from a peer goes to the inbox; the hub's member
-// list updates who is present; anything else is dropped and counted.
+// list updates who is present; anything else is dropped, counted against the
+// peer that sent it (check_inbound, as on the TCP mesh) and logged. Only the
+// hub's link could be closed, and it carries every peer: it stays up.
 void WsChannel::Impl::deliver(const std::string& text) {
   auto decoded = decode_packet(text);
-  if (!decoded.ok()) {
-    if (auto members = members_message(text)) {
-      present = std::move(*members);
+  raft::NodeId from;
+  if (decoded.ok()) {
+    from = sender(decoded.value());
+  } else {
+    auto other = read_not_a_packet(text);
+    if (other.members) {
+      present = std::move(*other.members);
       return;
     }
-    log("dropped a message from the hub: " + decoded.error().message());
+    from = std::move(other.from);
+  }
+  auto peer = peers.find(from);
+  if (peer == peers.end()) {
+    log("dropped a message from \"" + from + "\", not a peer: " +
+        (decoded.ok() ? std::string("unknown sender") : decoded.error().message()));
     return;
   }
-  auto peer = peers.find(sender(decoded.value()));
-  if (peer == peers.end()) return;
-  peer->second.status.bytes_in += text.size();
-  if (recipient(decoded.value()) != config.id)
-    return peer->second.status.count_drop(DropReason::misrouted);
-  ++peer->second.status.frames_in;
-  inbox(std::move(decoded.value()));
+  auto& status = peer->second.status;
+  status.bytes_in += text.size();
+  auto packet = check_inbound(std::move(decoded), from, config.id, status);
+  if (!packet) return log("dropped a message from " + from + ": " + status.last_error);
+  inbox(std::move(*packet));
 }
 
 asio::awaitable<void> WsChannel::Impl::write_loop(WsStream& ws) {
@@ -218,8 +236,7 @@ asio::awaitable<void> WsChannel::Impl::write_loop(WsStream& ws) {
     auto [ec, n] = co_await ws.async_write(asio::buffer(next.text), as_tuple_awaitable);
     if (ec) co_return;  // kept at the front: sent again after reconnecting
     auto& peer = *next.peer;
-    --peer.queued_frames;
-    peer.queued_bytes -= next.text.size();
+    peer.bound.removed(next.text.size());
     ++peer.status.frames_out;
     peer.status.bytes_out += next.text.size();
     outbox.pop_front();
@@ -247,13 +264,10 @@ void WsChannel::send(Packet packet) {
   auto& peer = it->second;
   if (impl.closed) return peer.status.count_drop(DropReason::closed);
   auto text = encode(packet);
-  if (text.size() > impl.config.max_message_bytes ||
-      peer.queued_frames >= impl.config.queue_max_frames ||
-      peer.queued_bytes + text.size() > impl.config.queue_max_bytes) {
-    return peer.status.count_drop(DropReason::queue_full);
+  if (!peer.bound.admit(text.size(), impl.config.max_message_bytes, impl.config, peer.status)) {
+    return;
   }
-  ++peer.queued_frames;
-  peer.queued_bytes += text.size();
+  peer.bound.added(text.size());
   impl.outbox.push_back({&peer, std::move(text)});
   impl.wake.cancel();
 }

@@ -16,7 +16,6 @@ namespace conflux::transport {
 
 using namespace asio::experimental::awaitable_operators;
 namespace http = boost::beast::http;
-using hub::as_tuple_awaitable;
 using hub::Connection;
 
 namespace {
@@ -161,14 +160,9 @@ asio::awaitable<std::optional<std::string>> WsHub::Impl::upgrade(Connection& con
   co_return cluster;
 }
 
+// The cluster is the one the URL's path names.
 std::string WsHub::Impl::refusal_reason(const Hello& hello, const std::string& cluster) const {
-  if (hello.version != protocol_version) {
-    return "protocol version " + std::to_string(hello.version) + " is not " +
-           std::to_string(protocol_version);
-  }
-  if (hello.cluster != cluster)
-    return "cluster \"" + hello.cluster + "\" does not match the path /" + cluster;
-  if (hello.to != hub_id) return "a hello to a hub must be addressed to \"hub\"";
+  if (auto reason = hello_refusal(hello, cluster, hub_id); !reason.empty()) return reason;
   const auto members = clusters.find(cluster);
   if (members != clusters.end() && members->second.count(hello.from))
     return "duplicate node id \"" + hello.from + "\"";
@@ -200,8 +194,7 @@ asio::awaitable<bool> WsHub::Impl::admit(Connection& connection, const std::stri
     hello = decoded.value();
     reason = refusal_reason(*hello, cluster);
   }
-  // g++ 12 destroys temporaries inside a co_await expression too early:
-  // every buffer and argument below is a named local.
+  // Named locals from here on (awaitable.hpp).
   const auto answer = encode(HelloReply{reason.empty(), reason});
   if (reason.empty()) {
     connection.cluster = cluster;

@@ -2,18 +2,19 @@
 // Internals of WsHub (ws_hub.cpp: listener, admission, registry;
 // ws_hub_session.cpp: a member's reader and writer).
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
+#include <conflux/transport/awaitable.hpp>
 #include <conflux/transport/codec.hpp>
 #include <conflux/transport/ws_hub.hpp>
 #include <deque>
 #include <list>
 #include <map>
 #include <optional>
+
+#include "channel_core.hpp"
 
 namespace conflux::transport {
 
@@ -24,8 +25,6 @@ namespace hub {
 namespace websocket = boost::beast::websocket;
 using tcp = asio::ip::tcp;
 using WsStream = websocket::stream<boost::beast::tcp_stream>;
-
-inline constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 /// One connection, from accept to close. After admission it is a member:
 /// `cluster` and `id` are set and other members' messages queue here.

@@ -11,7 +11,6 @@
 
 namespace conflux::transport {
 
-using hub::as_tuple_awaitable;
 using hub::Connection;
 namespace websocket = hub::websocket;
 

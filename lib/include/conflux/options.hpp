@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace conflux::transport {
@@ -75,14 +76,17 @@ struct WebSocketChannelOptions {
   std::string hub;  ///< "ws://host:port/<cluster>"
 };
 
+/// How a node reaches its peers: one of the three channels. The first
+/// alternative means "not chosen yet", which validate() refuses.
+using ChannelOptions = std::variant<std::monostate, InProcessChannelOptions, TcpChannelOptions,
+                                    WebSocketChannelOptions>;
+
 struct Options {
   std::string id;
   /// Every node of the cluster, this one included.
   std::vector<Peer> peers;
-  /// Exactly one of the three must be set.
-  std::optional<InProcessChannelOptions> in_process;
-  std::optional<TcpChannelOptions> tcp;
-  std::optional<WebSocketChannelOptions> websocket;
+  /// Must be set: options.channel = TcpChannelOptions{"0.0.0.0:7001", "prod"};
+  ChannelOptions channel;
 
   std::map<std::string, Method> methods;
   /// Exactly one of the two must be set.

@@ -71,12 +71,11 @@ void Engine::dispatch_waiting() {
   }
 }
 
-// REFERENCE.md: the leader runs the method synchronously against its
+// As in the original Conflux, the leader runs the method synchronously against its
 // provisional state; an error goes back to the caller, null appends
 // nothing, anything else is the action to append. The reducer is tried on
 // the action first, so an action it would refuse is never appended.
-Engine::MethodResult Engine::run_method(const std::string& name,
-                                                const boost::json::array& args) {
+Engine::MethodResult Engine::run_method(const std::string& name, const boost::json::array& args) {
   if (raft_->role() != raft::Role::leader) return MethodResult{Outcome::not_leader, 0, 0, {}, {}};
   const auto method = methods_.find(name);
   if (method == methods_.end()) {
@@ -109,7 +108,7 @@ Engine::MethodResult Engine::run_method(const std::string& name,
                         "the reducer threw a non-standard exception"};
   }
   const auto proposal = raft_->propose(raft::Payload(payload));
-  if (!proposal.accepted) {     // cannot happen after the role check; if it did:
+  if (!proposal.accepted) {       // cannot happen after the role check; if it did:
     machine_.sync(raft_->log());  // rebuilt without the action
     return MethodResult{Outcome::not_leader, 0, 0, {}, {}};
   }
@@ -146,8 +145,7 @@ void Engine::forward(std::uint64_t id, const raft::NodeId& leader) {
 
 // On the leader: runs a perform forwarded by another node and tells it the
 // outcome. The forwarding node completes it when it applies the entry.
-void Engine::serve_forwarded(const raft::NodeId& from,
-                                 const transport::PerformRequest& request) {
+void Engine::serve_forwarded(const raft::NodeId& from, const transport::PerformRequest& request) {
   transport::PerformReply reply;
   reply.id = request.id;
   boost::system::error_code ec;
