@@ -8,7 +8,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -139,4 +141,46 @@ TEST_CASE("nothing in the node engine uses Asio, does I/O, starts a thread or re
     CHECK(first_violation(read_code(entry.path()), engine_rules()) == "");
   }
   CHECK(files >= 8);
+}
+
+namespace {
+
+/// The project headers (#include <conflux/...>) that `text` includes, by
+/// their first path element: "raft", "storage", "transport", or "api" for
+/// lib's own (conflux/node.hpp, conflux/options.hpp, ...).
+std::set<std::string> layers_included(const std::string& text) {
+  static const std::regex include(R"(#\s*include\s*<conflux/([a-z_]+)(/|\.hpp))");
+  std::set<std::string> layers;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), include);
+       it != std::sregex_iterator(); ++it) {
+    layers.insert((*it)[2] == "/" ? (*it)[1].str() : "api");
+  }
+  return layers;
+}
+
+}  // namespace
+
+TEST_CASE("layers point one way: raft <- {storage, transport} <- lib <- apps") {
+  const std::map<std::string, std::set<std::string>> allowed = {
+      {"raft", {"raft"}},
+      {"storage", {"raft", "storage"}},
+      {"transport", {"raft", "transport"}},
+      {"lib", {"raft", "storage", "transport", "api"}},
+  };
+  CHECK(layers_included("#include <conflux/raft/raft.hpp>\n#include <conflux/node.hpp>") ==
+        std::set<std::string>{"raft", "api"});
+  for (const auto& [layer, may_include] : allowed) {
+    std::size_t files = 0;
+    for (const auto& entry :
+         std::filesystem::recursive_directory_iterator(CONFLUX_SOURCE_DIR "/" + layer)) {
+      if (!entry.is_regular_file()) continue;
+      ++files;
+      CAPTURE(entry.path().string());
+      for (const auto& included : layers_included(read_code(entry.path()))) {
+        CAPTURE(included);
+        CHECK(may_include.count(included) == 1);
+      }
+    }
+    CHECK(files >= 4);
+  }
 }

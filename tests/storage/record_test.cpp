@@ -1,4 +1,4 @@
-// Specification of the record format (lib/src/storage/record.hpp): encoding
+// Specification of the record format (storage/src/record.hpp): encoding
 // and parsing round trip, every damaged byte is detected, and a length the
 // bytes merely announce is refused before anything is allocated.
 #include "record.hpp"
