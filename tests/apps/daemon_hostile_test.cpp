@@ -92,8 +92,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "a non-finite argument is refused alike on a follower and on the leader, and no peer link "
-    "resets") {
+    "a non-finite or too wide argument is refused alike on a follower and on the leader, and no "
+    "peer link resets") {
   DaemonCluster cluster(3);
   INFO(cluster.logs());
   const auto leader = cluster.wait_for_leader();
@@ -106,6 +106,12 @@ TEST_CASE(
     CHECK(field_of(reply, "code") == "bad_arguments");
     CHECK(field_of(reply, "error") == "argument 2 is not a finite number");
   }
+  // An integer beyond 64 bits would silently become a rounded double.
+  const auto wide = http_request(cluster.http_port(follower), "POST", "/perform/put",
+                                 R"(["k", 123456789012345678901234567890])");
+  CHECK_MESSAGE(wide.status == 400, wide);
+  CHECK(field_of(wide, "error") ==
+        "the integer 123456789012345678901234567890 does not fit in 64 bits; send it as a string");
   // A peer that sends such arguments anyway gets an answer, not a closed link.
   auto raw = impersonate(cluster, *leader, cluster.id(follower));
   std::string frame;
