@@ -38,10 +38,10 @@ struct App {
 
 /// A key-value store of JSON values. The query get(k) returns the value
 /// under k, or null. A value is at most kv_max_value_bytes serialized, so
-/// that any stored value can be read back and written again (cas carries the
-/// expected and the new value in one perform).
+/// that any stored value can be written again with cas, which carries the
+/// expected and the new value in one perform (8 MiB at most when forwarded).
 App kv();
-inline constexpr std::size_t kv_max_value_bytes = 4 << 20;
+inline constexpr std::size_t kv_max_value_bytes = 3 << 20;
 App counter();
 App list();
 App bench_noop();

@@ -24,15 +24,15 @@ const json::value* lookup(const json::value& state, const std::string& key) {
   return state.is_object() ? state.get_object().if_contains(key) : nullptr;
 }
 
-/// The serialized size of `value`, counted cheaply for a string.
+/// The serialized size of `value`, escapes included.
 std::size_t size_of(const json::value& value) {
-  return value.is_string() ? value.get_string().size() + 2 : json::serialize(value).size();
+  return json::serialize(value).size();
 }
 
 void check_size(std::size_t bytes, const char* method) {
   if (bytes > kv_max_value_bytes) {
-    throw Rejection(std::string(method) + ": the value would be larger than 4 MiB (" +
-                    std::to_string(bytes) + " bytes)");
+    throw Rejection(std::string(method) + ": the value would be larger than 3 MiB (" +
+                    std::to_string(bytes) + " bytes serialized)");
   }
 }
 
@@ -48,7 +48,8 @@ json::value append(const json::value& state, const json::array& args) {
   const auto* current = lookup(state, key);
   if (current && !current->is_string())
     throw Rejection("append: \"" + key + "\" does not hold a string");
-  check_size((current ? size_of(*current) : 2) + args[1].get_string().size(), "append");
+  // Appended text adds its serialized size less the two quotes.
+  check_size((current ? size_of(*current) : 2) + size_of(args[1]) - 2, "append");
   return json::object{{"op", "append"}, {"k", key}, {"v", args[1]}};
 }
 

@@ -17,6 +17,7 @@
 #include <boost/json/value.hpp>
 #include <conflux/transport/address.hpp>
 #include <conflux/transport/awaitable.hpp>
+#include <functional>
 #include <list>
 #include <map>
 #include <system_error>
@@ -245,8 +246,31 @@ std::string HttpServer::Impl::refusal_at_accept(const std::string& address) cons
   return {};
 }
 
+namespace {
+
+/// Takes a connection off the server's books however serve() ends, an
+/// escaping exception included, so that no per-address slot leaks.
+class Forget {
+ public:
+  Forget(std::function<void()> forget) : forget_(std::move(forget)) {}
+  ~Forget() { forget_(); }
+  Forget(const Forget&) = delete;
+  Forget& operator=(const Forget&) = delete;
+
+ private:
+  std::function<void()> forget_;
+};
+
+}  // namespace
+
 asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
   auto self = shared_from_this();
+  const Forget forget_on_exit([this, connection] {
+    boost::system::error_code ignored;
+    connection->socket.shutdown(tcp::socket::shutdown_both, ignored);
+    connection->socket.close(ignored);
+    forget(connection.get());
+  });
   boost::beast::flat_buffer buffer;
   for (bool open = true; open && !stopping;) {
     http::request_parser<http::string_body> parser;
@@ -281,10 +305,6 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
                                std::to_string(took.count()) + " ms for " + connection->peer);
     }
   }
-  boost::system::error_code ignored;
-  connection->socket.shutdown(tcp::socket::shutdown_both, ignored);
-  connection->socket.close(ignored);
-  forget(connection.get());
 }
 
 // Reads one request under one deadline: a new connection must send its
@@ -351,6 +371,9 @@ asio::awaitable<HttpResponse> HttpServer::Impl::call_handler(HttpRequest request
   } catch (const std::exception& error) {
     log(LogLevel::error, std::string("HTTP handler failed: ") + error.what());
     co_return error_response(500, "internal", error.what());
+  } catch (...) {
+    log(LogLevel::error, "HTTP handler failed with a non-standard exception");
+    co_return error_response(500, "internal", "a non-standard exception");
   }
 }
 

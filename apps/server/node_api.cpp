@@ -175,6 +175,8 @@ HttpResponse NodeApi::query(const std::string& name, const std::string& body) co
     result = found->second(node_.state(), std::get<json::array>(parsed));
   } catch (const std::exception& e) {
     return error(409, "query_failed", e.what());
+  } catch (...) {
+    return error(409, "query_failed", "the query threw a non-standard exception");
   }
   const auto status = node_.status();
   return json_response(

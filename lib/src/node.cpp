@@ -72,14 +72,45 @@ std::unique_ptr<transport::Channel> make_channel(const Options& options, asio::a
   return std::make_unique<transport::TcpMesh>(ex, std::move(config), std::move(inbox));
 }
 
+// A random first perform id per run: a stale reply cannot match a new perform.
+std::uint64_t random_first_id() {
+  std::random_device entropy;
+  return ((std::uint64_t{entropy()} << 20) ^ entropy()) % (raft::max_wire_integer / 2) + 1;
+}
+
 }  // namespace
 
+// Handlers move in and out by swap(): Boost 1.81's move assignment of
+// any_completion_handler wraps its source instead of taking it, and recurses
+// until the stack overflows.
+void detail::HandlerTable::put(std::uint64_t id, PerformHandler handler) {
+  if (id < base_) return;  // cannot happen: ids only grow
+  if (id - base_ >= slots_.size()) slots_.resize(id - base_ + 1);
+  slots_[id - base_].swap(handler);
+}
+
+PerformHandler detail::HandlerTable::take(std::uint64_t id) {
+  PerformHandler handler;
+  if (id < base_ || id - base_ >= slots_.size()) return handler;
+  handler.swap(slots_[id - base_]);
+  while (!slots_.empty() && !slots_.front()) {
+    slots_.pop_front();
+    ++base_;
+  }
+  if (slots_.empty()) base_ = std::max(base_, id + 1);
+  return handler;
+}
+
 Node::Impl::Impl(asio::any_io_executor ex, Options opts)
+    : Impl(ex, validated(std::move(opts)), random_first_id()) {}
+
+Node::Impl::Impl(asio::any_io_executor ex, Options opts, std::uint64_t first_id)
     : executor(ex),
-      options(validated(std::move(opts))),
+      options(std::move(opts)),
       wake(ex, asio::steady_timer::time_point::max()),
       tick_timer(ex),
-      tick_interval(detail::tick_interval(options)) {
+      tick_interval(detail::tick_interval(options)),
+      handlers(first_id) {
   if (options.data_dir) {
     auto durable = std::make_unique<storage::FileStorage>(storage::FileStorageOptions{
         .directory = *options.data_dir,
@@ -93,10 +124,6 @@ Node::Impl::Impl(asio::any_io_executor ex, Options opts)
   } else {
     store = std::make_unique<detail::VolatileStorage>();
   }
-  // A random first perform id per run: a stale reply cannot match a new perform.
-  std::random_device entropy;
-  const auto first_id =
-      ((std::uint64_t{entropy()} << 20) ^ entropy()) % (raft::max_wire_integer / 2) + 1;
   engine = std::make_unique<detail::Engine>(
       options, tick_interval, *store, first_id,
       detail::EngineHooks{.reachable = [this](const raft::NodeId& peer) { return reachable(peer); },
@@ -131,12 +158,12 @@ asio::awaitable<void> Node::Impl::owner() {
     events.clear();
     try {
       round(batch);
+      carry_out();
     } catch (const std::exception& error) {
-      fail_everything(error.what());
+      fail_round(batch, error.what());
     } catch (...) {
-      fail_everything("a non-standard exception");
+      fail_round(batch, "a non-standard exception");
     }
-    carry_out();
     report_role_change();
     // User code (a method, a subscriber) may have queued more work: let the
     // executor run completions, ticks and close() before the next round.
@@ -145,8 +172,14 @@ asio::awaitable<void> Node::Impl::owner() {
 }
 
 // engine.hpp: events, then the Readys, then settle, then the Readys it made.
+// Each event is taken from the batch as it is handled, so that after an
+// exception the batch holds only what was not handled.
 void Node::Impl::round(std::deque<detail::Event>& batch) {
-  for (auto& event : batch) handle(event);
+  while (!batch.empty()) {
+    auto event = std::move(batch.front());
+    batch.pop_front();
+    handle(event);
+  }
   drain_ready();
   engine->settle();
   drain_ready();
@@ -158,7 +191,7 @@ void Node::Impl::handle(detail::Event& event) {
   } else if (auto* call = std::get_if<detail::PerformCall>(&event)) {
     const auto id = engine->perform(std::move(call->method), std::move(call->args), call->started,
                                     call->deadline);
-    handlers.emplace(id, std::move(call->handler));
+    handlers.put(id, std::move(call->handler));
   } else if (auto* done = std::get_if<detail::SyncDone>(&event)) {
     on_sync_done(*done);
   } else if (auto* packet = std::get_if<transport::Packet>(&event)) {
@@ -166,15 +199,16 @@ void Node::Impl::handle(detail::Event& event) {
   }
 }
 
-// The Ready contract (ready.hpp), carried out: the engine has put the early
-// messages in its outbox; the write happens here and, with durable storage,
-// the fdatasync on the worker. Meanwhile the owner keeps taking events (the
-// core accepts steps between ready() and advance()), and they join the next
-// Ready: group commit.
+// The Ready contract (ready.hpp), carried out: early messages at once; the
+// write here and, with durable storage, the fdatasync on the worker; the
+// other messages once durable, before the engine applies the entries.
+// Meanwhile the owner keeps taking events (the core accepts steps between
+// ready() and advance()), and they join the next Ready: group commit.
 void Node::Impl::drain_ready() {
   while (!syncing && storage_error.empty()) {
     auto ready = engine->next_ready();
     if (!ready) return;
+    for (auto& message : ready->early_messages) send(std::move(message));
     try {
       if (ready->hard_state) store->save_hard_state(*ready->hard_state);
       store->append(ready->entries);
@@ -182,8 +216,14 @@ void Node::Impl::drain_ready() {
       return storage_failed(error.what());
     }
     if (file && !ready->entries.empty()) return start_sync(std::move(*ready));
-    engine->persisted(*ready);
+    finish_ready(*ready);
   }
+}
+
+// The Ready is durable: its messages go out, then the engine applies it.
+void Node::Impl::finish_ready(raft::Ready& ready) {
+  for (auto& message : ready.messages) send(std::move(message));
+  engine->persisted(ready);
 }
 
 void Node::Impl::start_sync(raft::Ready ready) {
@@ -215,7 +255,7 @@ void Node::Impl::on_sync_done(const detail::SyncDone& done) {
   }
   auto ready = std::move(*syncing);
   syncing.reset();
-  engine->persisted(ready);
+  finish_ready(ready);
 }
 
 // What the engine asked for: packets to the channel, completions to their
@@ -226,10 +266,10 @@ void Node::Impl::carry_out() {
 }
 
 void Node::Impl::deliver(detail::Completion completion) {
-  auto handler = handlers.extract(completion.id);
-  if (handler.empty()) return;
-  asio::post(executor, asio::append(std::move(handler.mapped()), completion.error,
-                                    std::move(completion.result)));
+  auto handler = handlers.take(completion.id);
+  if (!handler) return;
+  asio::post(executor,
+             asio::append(std::move(handler), completion.error, std::move(completion.result)));
 }
 
 void Node::Impl::send(transport::Packet packet) {
@@ -254,11 +294,17 @@ void Node::Impl::storage_failed(const std::string& what) {
 }
 
 // A bug or resource failure escaped the owner's round: rather than end the
-// owner (and strand every pending perform), fail what is pending and stop
-// acknowledging, like a storage failure.
-void Node::Impl::fail_everything(const std::string& why) {
+// owner (and strand every pending perform), fail what is pending, the
+// performs of the round not yet handled included, and stop acknowledging,
+// like a storage failure.
+void Node::Impl::fail_round(std::deque<detail::Event>& unhandled, const std::string& why) {
   storage_failed("internal error: " + why);
   engine->fail_all(errc::closed, "the node failed: " + why);
+  fail_calls(unhandled, "the node failed: " + why);
+  try {
+    carry_out();
+  } catch (...) {  // out of memory even for this: the handlers are lost, the node is stopped
+  }
 }
 
 // Logs (info) each change of role, term or known leader.
@@ -284,17 +330,18 @@ asio::awaitable<void> Node::Impl::ticker() {
   }
 }
 
-// Performs still in the event queue never reached the engine: fail them too.
-void Node::Impl::fail_queued_calls() {
-  for (auto& event : events) {
-    if (auto* call = std::get_if<detail::PerformCall>(&event)) {
-      auto error = std::make_exception_ptr(
-          Error(errc::closed, "the node was closed before the perform completed"));
-      asio::post(executor,
-                 [h = std::move(call->handler), error]() mutable { std::move(h)(error, nullptr); });
-    }
-  }
-  events.clear();
+// Performs among `queued` never reached the engine: they fail with `why`
+// and leave the queue. Other events stay: a sync in flight must still be
+// reported for the owner to end.
+void Node::Impl::fail_calls(std::deque<detail::Event>& queued, const std::string& why) {
+  const auto error = std::make_exception_ptr(Error(errc::closed, why));
+  std::erase_if(queued, [&](detail::Event& event) {
+    auto* call = std::get_if<detail::PerformCall>(&event);
+    if (!call) return false;
+    asio::post(executor,
+               [h = std::move(call->handler), error]() mutable { std::move(h)(error, nullptr); });
+    return true;
+  });
 }
 
 void Node::Impl::finish_close() {
@@ -362,7 +409,7 @@ void Node::start_close(const std::shared_ptr<Impl>& impl,
     impl->closing = true;
     impl->engine->fail_all(errc::closed, "the node was closed before the perform completed");
     impl->carry_out();
-    impl->fail_queued_calls();
+    impl->fail_calls(impl->events, "the node was closed before the perform completed");
     impl->channel->close();
     impl->wake.cancel();
     impl->tick_timer.cancel();

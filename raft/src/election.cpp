@@ -8,6 +8,7 @@ namespace conflux::raft {
 void Raft::tick_election() {
   if (++election_elapsed_ < randomized_election_ticks_) return;
   if (term_ >= max_term) {  // types.hpp: no term left to campaign in
+    if (role_ != Role::follower) become_follower(term_, {});
     reset_election_timer();
     return;
   }

@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include <boost/json/parse.hpp>
 #include <deque>
 #include <functional>
 #include <limits>
@@ -143,8 +144,10 @@ class EngineCluster {
  private:
   void drain(std::size_t i) {
     while (auto ready = engine(i).next_ready()) {
+      for (auto& message : ready->early_messages) count_and_queue(std::move(message));
       if (ready->hard_state) stores_[i]->save_hard_state(*ready->hard_state);
       stores_[i]->append(ready->entries);
+      for (auto& message : ready->messages) count_and_queue(std::move(message));
       engine(i).persisted(*ready);
     }
     for (auto& packet : engine(i).take_sends()) count_and_queue(std::move(packet));
@@ -221,7 +224,18 @@ TEST_CASE("engine: arguments that cannot cross the wire are refused where perfor
     REQUIRE(c.done(id));
     CHECK(c.error_of(id) == errc::bad_arguments);
   }
-  CHECK(c.sent<transport::PerformRequest>() == 0);
+  const auto latin1 = c.perform(follower, "append", {"caf\xe9"});
+  REQUIRE(c.done(latin1));
+  CHECK(c.error_of(latin1) == errc::bad_arguments);
+  const auto deep = c.perform(follower, "append",
+                              {boost::json::parse(std::string(30, '[') + std::string(30, ']'))});
+  REQUIRE(c.done(deep));
+  CHECK(c.error_of(deep) == errc::bad_arguments);
+  const auto utf8 = c.perform(follower, "append", {"caf\xc3\xa9 \xf0\x9f\x98\x80"});
+  c.tick_all(3);
+  REQUIRE(c.done(utf8));
+  CHECK_FALSE(c.done(utf8)->error);
+  CHECK(c.sent<transport::PerformRequest>() == 1);  // only the valid one was forwarded
 }
 
 TEST_CASE(

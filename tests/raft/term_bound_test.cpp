@@ -106,3 +106,23 @@ TEST_CASE("restoring entries of a later term than the stored term is a startup e
   CHECK_THROWS_WITH_AS(Raft(config, storage), doctest::Contains("beyond the stored term 1"),
                        std::invalid_argument);
 }
+
+TEST_CASE("a candidate at the largest usable term falls back to follower, never past it") {
+  Cluster c(abc);
+  c.load("b", HardState{.term = max_term - 1, .vote = "", .commit = 0}, {});
+  for (int i = 0; i < 3 * 20 && c.raft("b").role() == Role::follower; ++i) c.tick("b");
+  REQUIRE(c.raft("b").role() == Role::pre_candidate);
+  for (const Message& m : c.take_sent()) {  // grant the pre-votes, then answer nothing
+    if (auto* request = std::get_if<VoteRequest>(&m.body)) {
+      c.step(
+          msg(m.to, m.from, m.term, VoteResponse{.pre_vote = request->pre_vote, .granted = true}));
+    }
+  }
+  REQUIRE(c.raft("b").role() == Role::candidate);
+  REQUIRE(c.raft("b").term() == max_term);
+  c.take_sent();
+  c.tick("b", 3 * 20);
+  CHECK(c.raft("b").role() == Role::follower);
+  CHECK(c.raft("b").term() == max_term);
+  for (const Message& m : c.take_sent()) CHECK(m.term <= max_term);
+}

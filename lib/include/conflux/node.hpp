@@ -73,7 +73,8 @@ using Subscriber =
 /// Unsubscribes on destruction or on unsubscribe(). Movable. Once
 /// unsubscribe() returns, the callback never runs again, even when it is
 /// called from another subscriber's callback during the same commit, and
-/// the node has released the callback (and what it captured).
+/// the node has released the callback (and what it captured); a callback
+/// that unsubscribes itself is released when it returns.
 class Subscription {
  public:
   Subscription() = default;

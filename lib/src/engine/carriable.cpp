@@ -61,14 +61,44 @@ bool round_trips_exactly(const boost::json::value& v, int depth = 0) {
   return false;
 }
 
-enum class Flaw { none, not_finite, too_deep };
+/// Whether `text` is valid UTF-8 (RFC 3629: shortest forms only, no
+/// surrogates, nothing past U+10FFFF), as JSON requires and every peer's
+/// parser checks.
+bool is_utf8(std::string_view text) {
+  if (is_ascii(text)) return true;
+  for (std::size_t at = 0; at < text.size();) {
+    const auto lead = static_cast<unsigned char>(text[at]);
+    std::size_t length = lead < 0x80   ? 1
+                         : lead < 0xC2 ? 0
+                         : lead < 0xE0 ? 2
+                         : lead < 0xF0 ? 3
+                         : lead < 0xF5 ? 4
+                                       : 0;
+    if (length == 0 || at + length > text.size()) return false;
+    std::uint32_t code = length == 1 ? lead : lead & (0x7F >> length);
+    for (std::size_t i = 1; i < length; ++i) {
+      const auto next = static_cast<unsigned char>(text[at + i]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    const bool overlong = (length == 3 && code < 0x800) || (length == 4 && code < 0x10000);
+    if (overlong || (code >= 0xD800 && code <= 0xDFFF) || code > 0x10FFFF) return false;
+    at += length;
+  }
+  return true;
+}
+
+enum class Flaw { none, not_finite, too_deep, not_utf8 };
 
 /// What keeps one argument from being carried: a non-finite number (JSON
-/// has no text for it) or nesting beyond max_action_depth.
+/// has no text for it), text that is not UTF-8, or nesting beyond
+/// max_action_depth.
 Flaw flaw_of(const boost::json::value& v, int depth) {
   switch (v.kind()) {
     case boost::json::kind::double_:
       return std::isfinite(v.get_double()) ? Flaw::none : Flaw::not_finite;
+    case boost::json::kind::string:
+      return is_utf8(v.get_string()) ? Flaw::none : Flaw::not_utf8;
     case boost::json::kind::array:
       if (depth + 1 >= max_action_depth) return Flaw::too_deep;
       for (const auto& item : v.get_array()) {
@@ -78,6 +108,7 @@ Flaw flaw_of(const boost::json::value& v, int depth) {
     case boost::json::kind::object:
       if (depth + 1 >= max_action_depth) return Flaw::too_deep;
       for (const auto& member : v.get_object()) {
+        if (!is_utf8(member.key())) return Flaw::not_utf8;
         if (const auto flaw = flaw_of(member.value(), depth + 1); flaw != Flaw::none) return flaw;
       }
       return Flaw::none;
@@ -108,6 +139,7 @@ std::optional<std::string> arguments_problem(const boost::json::array& args) {
     if (flaw == Flaw::too_deep) {
       return argument + " is nested deeper than " + std::to_string(max_action_depth) + " levels";
     }
+    if (flaw == Flaw::not_utf8) return argument + " holds text that is not valid UTF-8";
     return argument +
            (args[i].is_number() ? " is not a finite number" : " holds a number that is not finite");
   }

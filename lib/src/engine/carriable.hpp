@@ -24,7 +24,8 @@ inline constexpr int max_action_depth = 28;
 std::optional<std::string> action_problem(const std::string& payload, boost::json::value& action);
 
 /// Why `args` cannot be carried, naming the first argument at fault
-/// ("argument 2 is not a finite number"), or nullopt. Runs on the node
+/// ("argument 2 is not a finite number", "... holds text that is not valid
+/// UTF-8", "... is nested deeper than 28 levels"), or nullopt. Runs on the node
 /// where perform is called, leader or not, so the same call gets the same
 /// answer everywhere.
 std::optional<std::string> arguments_problem(const boost::json::array& args);

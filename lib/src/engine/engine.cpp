@@ -71,14 +71,10 @@ void Engine::step(raft::Message message) {
 
 std::optional<raft::Ready> Engine::next_ready() {
   if (!raft_->has_ready()) return std::nullopt;
-  raft::Ready ready = raft_->ready();
-  for (auto& message : ready.early_messages) send(std::move(message));
-  ready.early_messages.clear();
-  return ready;
+  return raft_->ready();
 }
 
-void Engine::persisted(raft::Ready& ready) {
-  for (auto& message : ready.messages) send(std::move(message));
+void Engine::persisted(const raft::Ready& ready) {
   // Every committed entry is in the log: after this, each one applies as
   // the first pending action, parsed once and never out of step.
   machine_.sync(raft_->log());

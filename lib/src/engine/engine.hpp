@@ -6,16 +6,22 @@
 // which it hands out as values:
 //
 //   events   tick(), receive(packet), perform(call), persisted(ready)
-//   outputs  next_ready(): a Ready to persist (its early messages already
-//            in the outbox); take_sends(): packets for the channel;
+//   outputs  next_ready(): the core's next Ready, which the driver carries
+//            out as raft.hpp says (early messages, write, messages once
+//            durable); take_sends(): client messages for the channel;
 //            take_completions(): performs that finished, by id
 //
-// A round: feed the events, then drain Readys (persist each, then call
-// persisted() once it is durable), then settle(), then drain again, then
-// carry out the sends and completions. lib/'s Asio driver is node.cpp; the
-// browser driver will be another.
+// A round: feed the events, then drain Readys (send each one's early
+// messages, persist it, and once durable send its messages and call
+// persisted()), then settle(), then drain again, then carry out the sends
+// and completions. The driver sends a Ready's messages before persisted()
+// applies its entries: followers should not wait for the leader's reducer.
+// lib/'s Asio driver is node.cpp; the browser driver will be another.
 //
-// Not thread-safe: one driver thread (or strand) calls everything.
+// Not thread-safe: one driver thread (or strand) calls everything, and never
+// from inside a call to the engine: methods, reducers and subscribers run
+// inside it, so a driver queues what they ask for (perform, close) for its
+// next round.
 
 #include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
@@ -39,6 +45,7 @@
 namespace conflux::detail {
 
 using Clock = std::chrono::steady_clock;
+/// node.hpp's Subscriber: called after each committed action.
 using Subscriber =
     std::function<void(const boost::json::value& state, const boost::json::value& action)>;
 
@@ -80,12 +87,13 @@ class Engine {
                         Clock::time_point deadline);
 
   // ----- the Ready pipeline (raft.hpp's contract)
-  /// The next Ready to persist, or nullopt. Its early messages are already
-  /// in the outbox; at most one is outstanding until persisted().
+  /// The core's next Ready, or nullopt; at most one is outstanding until
+  /// persisted(). The driver sends its early messages at once, persists it,
+  /// and sends its messages once that is durable.
   std::optional<raft::Ready> next_ready();
-  /// `ready`'s writes are durable: its messages go to the outbox, its
-  /// committed entries are applied (subscribers, completions).
-  void persisted(raft::Ready& ready);
+  /// `ready` is durable and its messages are sent: its committed entries
+  /// are applied (subscribers, completions) and the core advances.
+  void persisted(const raft::Ready& ready);
   /// End of a round: performs waiting for a leader go to the one known now,
   /// forwarded performs whose leader was replaced fail as outcome_unknown,
   /// and the provisional state catches up with the log.

@@ -119,6 +119,9 @@ Engine::MethodResult Engine::run_method(const std::string& name, const boost::js
 void Engine::run_on_leader(std::uint64_t id) {
   const auto& p = pending_.at(id);
   const auto result = run_method(p.method, p.args);
+  // User code ran: with a driver that let it re-enter the engine (it must
+  // not), the perform could be gone.
+  if (!pending_.count(id)) return;
   switch (result.outcome) {
     case Outcome::proposed:
       return await_apply(id, result.index, result.term);

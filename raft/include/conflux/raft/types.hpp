@@ -21,9 +21,12 @@ inline constexpr std::uint64_t max_wire_integer = (std::uint64_t{1} << 53) - 1;
 /// The largest term a node adopts, persists or campaigns in. A term above
 /// it would leave no term to campaign in that the wire could carry, so the
 /// cluster could never elect a leader again. A node at max_term no longer
-/// campaigns; honest elections cannot get there (one term per election, at
-/// most a few per second, is 10^7 years), only a hostile or corrupt
-/// message could, and such a message is refused (see max_term_jump).
+/// campaigns (a candidate there falls back to follower); honest elections
+/// cannot get there (one term per election, a few per second, is 10^7
+/// years). No single hostile or corrupt message can carry a node there
+/// either (max_term_jump); a member that keeps sending such messages, about
+/// 2^21 of them, is outside Raft's fault model and must be kept out by
+/// authentication.
 inline constexpr std::uint64_t max_term = max_wire_integer - 1;
 
 /// How far ahead of the receiver's term a message's term may be. Terms grow

@@ -1,5 +1,5 @@
 #pragma once
-// The idioms every coroutine of ours follows (STYLE.md), written once.
+// The idioms every coroutine of ours follows, written once.
 // Include only where Asio is used already: never from a header that the
 // core, the engine or most tests include.
 //
