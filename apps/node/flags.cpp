@@ -67,86 +67,71 @@ LogLevel parse_level(const std::string& text) {
 
 using Setter = std::function<void(Flags&, const std::string&)>;
 
+// Setters for the common kinds of value, each checked and named in errors.
+Setter text(std::string Flags::*field) {
+  return [field](Flags& f, const std::string& v) { f.*field = v; };
+}
+Setter address(const char* flag, std::string Flags::*field) {
+  return [flag, field](Flags& f, const std::string& v) {
+    check_address(flag, v);
+    f.*field = v;
+  };
+}
+Setter milliseconds(const char* flag, std::chrono::milliseconds Flags::*field) {
+  return [flag, field](Flags& f, const std::string& v) { f.*field = parse_ms(flag, v); };
+}
+Setter positive(const char* flag, std::size_t Flags::*field) {
+  return [flag, field](Flags& f, const std::string& v) {
+    f.*field = parse_number(flag, v);
+    if (f.*field == 0) throw FlagError(std::string(flag) + ": must be positive");
+  };
+}
+
+void parse_channel(Flags& f, const std::string& v) {
+  if (v != "tcp" && v != "ws") throw FlagError("--channel: \"" + v + "\" is not tcp or ws");
+  f.channel = v;
+}
+
+void parse_hub(Flags& f, const std::string& v) {
+  try {
+    transport::parse_hub_url(v);
+  } catch (const std::invalid_argument& error) {
+    throw FlagError(std::string("--hub: ") + error.what());
+  }
+  f.hub = v;
+}
+
+void parse_fsync(Flags& f, const std::string& v) {
+  if (v != "always" && v != "never")
+    throw FlagError("--fsync: \"" + v + "\" is not always or never");
+  f.fsync = v == "always" ? storage::FsyncPolicy::always : storage::FsyncPolicy::never;
+}
+
 const std::map<std::string, Setter>& valued_flags() {
   static const std::map<std::string, Setter> table{
-      {"--id", [](Flags& f, const std::string& v) { f.id = v; }},
-      {"--listen",
-       [](Flags& f, const std::string& v) {
-         check_address("--listen", v);
-         f.listen = v;
-       }},
-      {"--http",
-       [](Flags& f, const std::string& v) {
-         check_address("--http", v);
-         f.http = v;
-       }},
+      {"--id", text(&Flags::id)},
+      {"--listen", address("--listen", &Flags::listen)},
+      {"--http", address("--http", &Flags::http)},
       {"--peer",
        [](Flags& f, const std::string& v) {
          f.peers.push_back({v, ""});
        }},
-      {"--channel",
-       [](Flags& f, const std::string& v) {
-         if (v != "tcp" && v != "ws") throw FlagError("--channel: \"" + v + "\" is not tcp or ws");
-         f.channel = v;
-       }},
-      {"--hub",
-       [](Flags& f, const std::string& v) {
-         try {
-           transport::parse_hub_url(v);
-         } catch (const std::invalid_argument& error) {
-           throw FlagError(std::string("--hub: ") + error.what());
-         }
-         f.hub = v;
-       }},
-      {"--dashboard",
-       [](Flags& f, const std::string& v) {
-         check_address("--dashboard", v);
-         f.dashboard = v;
-       }},
-      {"--ws-hub",
-       [](Flags& f, const std::string& v) {
-         check_address("--ws-hub", v);
-         f.ws_hub = v;
-       }},
-      {"--cluster", [](Flags& f, const std::string& v) { f.cluster = v; }},
-      {"--app", [](Flags& f, const std::string& v) { f.app = v; }},
+      {"--channel", parse_channel},
+      {"--hub", parse_hub},
+      {"--dashboard", address("--dashboard", &Flags::dashboard)},
+      {"--ws-hub", address("--ws-hub", &Flags::ws_hub)},
+      {"--cluster", text(&Flags::cluster)},
+      {"--app", text(&Flags::app)},
       {"--data-dir", [](Flags& f, const std::string& v) { f.data_dir = v; }},
-      {"--fsync",
-       [](Flags& f, const std::string& v) {
-         if (v != "always" && v != "never")
-           throw FlagError("--fsync: \"" + v + "\" is not always or never");
-         f.fsync = v == "always" ? storage::FsyncPolicy::always : storage::FsyncPolicy::never;
-       }},
+      {"--fsync", parse_fsync},
       {"--election-timeout", parse_election},
-      {"--heartbeat",
-       [](Flags& f, const std::string& v) { f.heartbeat = parse_ms("--heartbeat", v); }},
-      {"--perform-timeout",
-       [](Flags& f, const std::string& v) {
-         f.perform_timeout = parse_ms("--perform-timeout", v);
-       }},
-      {"--http-timeout",
-       [](Flags& f, const std::string& v) { f.http_timeout = parse_ms("--http-timeout", v); }},
-      {"--http-header-timeout",
-       [](Flags& f, const std::string& v) {
-         f.http_header_timeout = parse_ms("--http-header-timeout", v);
-       }},
-      {"--http-max-connections",
-       [](Flags& f, const std::string& v) {
-         f.http_max_connections = parse_number("--http-max-connections", v);
-         if (f.http_max_connections == 0)
-           throw FlagError("--http-max-connections: must be positive");
-       }},
-      {"--http-max-per-address",
-       [](Flags& f, const std::string& v) {
-         f.http_max_per_address = parse_number("--http-max-per-address", v);
-         if (f.http_max_per_address == 0)
-           throw FlagError("--http-max-per-address: must be positive");
-       }},
-      {"--max-body",
-       [](Flags& f, const std::string& v) {
-         f.max_body = parse_number("--max-body", v);
-         if (f.max_body == 0) throw FlagError("--max-body: must be positive");
-       }},
+      {"--heartbeat", milliseconds("--heartbeat", &Flags::heartbeat)},
+      {"--perform-timeout", milliseconds("--perform-timeout", &Flags::perform_timeout)},
+      {"--http-timeout", milliseconds("--http-timeout", &Flags::http_timeout)},
+      {"--http-header-timeout", milliseconds("--http-header-timeout", &Flags::http_header_timeout)},
+      {"--http-max-connections", positive("--http-max-connections", &Flags::http_max_connections)},
+      {"--http-max-per-address", positive("--http-max-per-address", &Flags::http_max_per_address)},
+      {"--max-body", positive("--max-body", &Flags::max_body)},
       {"--log-level", [](Flags& f, const std::string& v) { f.log_level = parse_level(v); }},
   };
   return table;

@@ -7,6 +7,7 @@
 #include <boost/asio/write.hpp>
 #include <vector>
 
+#include "redial.hpp"
 #include "tcp_mesh_impl.hpp"
 
 namespace conflux::transport {
@@ -30,18 +31,19 @@ class IdleWriter {
 }  // namespace
 
 asio::awaitable<void> TcpMesh::Impl::link(OutboundPeer& peer) {
-  auto backoff = config.backoff_min;
-  while (!closed) {
-    tcp::socket socket(executor);
-    if (co_await dial(peer, socket) && co_await offer_handshake(peer, socket)) {
-      backoff = config.backoff_min;
-      peer.status.connected = true;
-      co_await (write_frames(peer, socket) || watch(socket));
-      peer.status.connected = false;
-    }
-    if (closed) co_return;
-    co_await back_off(backoff);
-  }
+  asio::steady_timer pause(executor);  // cancelled with this coroutine by close()
+  co_await redial(config, random, pause, closed, [this, &peer] { return connect_once(peer); });
+}
+
+// One connection: dial, handshake, then write until it fails. True if it
+// got through the handshake.
+asio::awaitable<bool> TcpMesh::Impl::connect_once(OutboundPeer& peer) {
+  tcp::socket socket(executor);
+  if (!co_await dial(peer, socket) || !co_await offer_handshake(peer, socket)) co_return false;
+  peer.status.connected = true;
+  co_await (write_frames(peer, socket) || watch(socket));
+  peer.status.connected = false;
+  co_return true;
 }
 
 asio::awaitable<bool> TcpMesh::Impl::dial(OutboundPeer& peer, tcp::socket& socket) {
@@ -143,11 +145,6 @@ asio::awaitable<void> TcpMesh::Impl::write_frames(OutboundPeer& peer, tcp::socke
 asio::awaitable<void> TcpMesh::Impl::watch(tcp::socket& socket) {
   char byte;
   co_await socket.async_read_some(asio::buffer(&byte, 1), as_tuple_awaitable);
-}
-
-asio::awaitable<void> TcpMesh::Impl::back_off(std::chrono::milliseconds& backoff) {
-  asio::steady_timer timer(executor, next_backoff(config, backoff, random));
-  co_await timer.async_wait(as_tuple_awaitable);
 }
 
 void TcpMesh::Impl::log_failure(const std::string& task, std::exception_ptr error) const {

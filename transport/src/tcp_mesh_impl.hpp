@@ -76,11 +76,11 @@ struct TcpMesh::Impl : std::enable_shared_from_this<TcpMesh::Impl> {
 
   // tcp_link.cpp: dialling side
   asio::awaitable<void> link(OutboundPeer& peer);
+  asio::awaitable<bool> connect_once(OutboundPeer& peer);
   asio::awaitable<bool> dial(OutboundPeer& peer, tcp::socket& socket);
   asio::awaitable<bool> offer_handshake(OutboundPeer& peer, tcp::socket& socket);
   asio::awaitable<void> write_frames(OutboundPeer& peer, tcp::socket& socket);
   asio::awaitable<void> watch(tcp::socket& socket);
-  asio::awaitable<void> back_off(std::chrono::milliseconds& backoff);
 
   asio::any_io_executor executor;
   TcpMeshConfig config;

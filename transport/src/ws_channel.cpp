@@ -24,6 +24,7 @@
 #include <set>
 
 #include "channel_core.hpp"
+#include "redial.hpp"
 
 namespace conflux::transport {
 
@@ -95,6 +96,7 @@ struct WsChannel::Impl : std::enable_shared_from_this<WsChannel::Impl> {
   }
 
   asio::awaitable<void> link();
+  asio::awaitable<bool> connect_once();
   asio::awaitable<bool> connect(WsStream& ws);
   asio::awaitable<std::string> hello(WsStream& ws);
   asio::awaitable<void> read_loop(WsStream& ws);
@@ -118,27 +120,28 @@ struct WsChannel::Impl : std::enable_shared_from_this<WsChannel::Impl> {
 };
 
 asio::awaitable<void> WsChannel::Impl::link() {
-  auto backoff = config.backoff_min;
-  while (!closed) {
-    WsStream ws(executor);
-    live = &ws;
-    if (co_await connect(ws) && !closed) {
-      const auto refusal = co_await hello(ws);
-      if (refusal.empty() && !closed) {
-        backoff = config.backoff_min;
-        linked = true;
-        co_await (read_loop(ws) || write_loop(ws));
-        linked = false;
-        present.clear();
-      } else if (!closed) {
-        log("the hub refused this node: " + refusal);
-      }
+  co_await redial(config, random, pause, closed, [this] { return connect_once(); });
+}
+
+// One connection to the hub: connect, upgrade, hello, then read and write
+// until it fails. True if the hub welcomed this node.
+asio::awaitable<bool> WsChannel::Impl::connect_once() {
+  WsStream ws(executor);
+  live = &ws;
+  bool welcomed = false;
+  if (co_await connect(ws) && !closed) {
+    const auto refusal = co_await hello(ws);
+    if (refusal.empty() && !closed) {
+      welcomed = linked = true;
+      co_await (read_loop(ws) || write_loop(ws));
+      linked = false;
+      present.clear();
+    } else if (!closed) {
+      log("the hub refused this node: " + refusal);
     }
-    live = nullptr;
-    if (closed) break;
-    pause.expires_after(next_backoff(config, backoff, random));
-    co_await pause.async_wait(as_tuple_awaitable);
   }
+  live = nullptr;
+  co_return welcomed;
 }
 
 asio::awaitable<bool> WsChannel::Impl::connect(WsStream& ws) {
