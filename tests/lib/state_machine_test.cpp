@@ -1,4 +1,4 @@
-// The node's two states (lib/src/state_machine.hpp) driven by a raft::Log:
+// The node's two states (lib/src/engine/state_machine.hpp) driven by a raft::Log:
 // followers extending and applying, a replaced log tail, entries applied out
 // of step, the leader reducing before it proposes, and refusals.
 
