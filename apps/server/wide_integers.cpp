@@ -1,5 +1,7 @@
 #include "wide_integers.hpp"
 
+#include <algorithm>
+#include <conflux/transport/json_text.hpp>
 #include <cstddef>
 
 namespace conflux::server {
@@ -16,24 +18,12 @@ bool exceeds(std::string_view magnitude, std::string_view limit) {
   return magnitude > limit;
 }
 
-/// `at` is an opening quote: the position just past the closing one.
-std::size_t skip_string(std::string_view json, std::size_t at) {
-  for (++at; at < json.size(); ++at) {
-    if (json[at] == '\\') {
-      ++at;
-    } else if (json[at] == '"') {
-      return at + 1;
-    }
-  }
-  return json.size();
-}
-
 }  // namespace
 
 std::optional<std::string> first_wide_integer(std::string_view json) {
   for (std::size_t at = 0; at < json.size();) {
     if (json[at] == '"') {
-      at = skip_string(json, at);
+      at = std::min(transport::json_string_end(json, at), json.size());
       continue;
     }
     if (json[at] != '-' && !is_digit(json[at])) {

@@ -1,5 +1,7 @@
 #include "client_codec.hpp"
 
+#include <conflux/transport/json_text.hpp>
+
 #include "json_reader.hpp"
 #include "json_spans.hpp"
 #include "json_writer.hpp"
@@ -73,24 +75,12 @@ PerformReply decode_reply(const boost::json::object& object) {
 
 constexpr auto npos = std::string_view::npos;
 
-/// `at` is an opening quote: the position just past the closing one, or npos.
-std::size_t string_end(std::string_view json, std::size_t at) {
-  for (++at; at < json.size(); ++at) {
-    if (json[at] == '\\') {
-      ++at;
-    } else if (json[at] == '"') {
-      return at + 1;
-    }
-  }
-  return npos;
-}
-
 /// `at` is an opening bracket: the position just past its match, or npos.
 std::size_t container_end(std::string_view json, std::size_t at) {
   int depth = 0;
   while (at < json.size()) {
     if (json[at] == '"') {
-      at = string_end(json, at);
+      at = json_string_end(json, at);
       if (at == npos) return npos;
       continue;
     }
@@ -122,7 +112,7 @@ std::optional<std::pair<std::size_t, std::size_t>> args_span(std::string_view js
   int depth = 0;
   for (std::size_t at = 0; at < json.size();) {
     if (json[at] == '"') {
-      const auto end = string_end(json, at);
+      const auto end = json_string_end(json, at);
       if (end == npos) return std::nullopt;
       if (depth == 1) {
         if (auto span = array_after_key(json, at, end)) return span;
