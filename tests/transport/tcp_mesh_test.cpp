@@ -89,69 +89,89 @@ TEST_CASE("tcp: a restarted peer is redialled, delivery resumes, and links do no
   }));
 }
 
-TEST_CASE("tcp: hostile input closes only the offending connection, with a logged reason") {
-  MeshCluster c(three, [](transport::TcpMeshConfig& config) {
-    config.handshake_timeout = std::chrono::milliseconds(2000);
-  });
-  REQUIRE(run_until(c.io, [&] { return c.all_connected(); }));
+namespace {
+
+/// A mesh under attack: each attack() opens a raw connection to n1, runs
+/// `act` on it, and checks that n1 closed it and still serves the others.
+struct UnderAttack {
+  MeshCluster c{three, [](transport::TcpMeshConfig& config) {
+                  config.handshake_timeout = std::chrono::milliseconds(2000);
+                }};
   raft::Term marker = 100;
 
-  const auto attack = [&](const std::string& name, auto&& act) {
+  template <class Act>
+  void attack(const std::string& name, Act&& act) {
     CAPTURE(name);
     RawPeer raw(c.io, c.port("n1"));
     REQUIRE(run_until(c.io, [&] { return raw.connected(); }));
     act(raw);
     CHECK(run_until(c.io, [&] { return raw.closed(); }));
     CHECK(still_serving(c, ++marker));
-  };
+  }
+};
 
-  attack("truncated frame", [&](RawPeer& raw) {
+std::string hello_frame(const std::string& from, const std::string& to) {
+  return frame(
+      transport::encode(transport::Hello{transport::protocol_version, "test-cluster", from, to}));
+}
+
+}  // namespace
+
+TEST_CASE("tcp: hostile input after the handshake closes only that connection, counted by reason") {
+  UnderAttack a;
+  REQUIRE(run_until(a.c.io, [&] { return a.c.all_connected(); }));
+  auto& c = a.c;
+  a.attack("truncated frame", [&](RawPeer& raw) {
     raw.hello("n3", "n1");
     raw.write(frame(transport::encode(vote("n3", "n1", 1))).substr(0, 10));
     raw.shutdown_send();
   });
-  attack("length 0xFFFFFFFF after the handshake", [&](RawPeer& raw) {
+  a.attack("length 0xFFFFFFFF after the handshake", [&](RawPeer& raw) {
     raw.hello("n3", "n1");
     raw.write(std::string("\xff\xff\xff\xff", 4));
   });
   CHECK(c.status("n1", "n3").dropped_for(DropReason::frame_error) == 1);
-  attack("length 0xFFFFFFFF before the handshake",
-         [&](RawPeer& raw) { raw.write(std::string("\xff\xff\xff\xff", 4)); });
-  attack("zero-length frame", [&](RawPeer& raw) {
+  a.attack("zero-length frame", [&](RawPeer& raw) {
     raw.hello("n3", "n1");
     raw.write(std::string(4, '\0'));
   });
   CHECK(c.status("n1", "n3").dropped_for(DropReason::frame_error) == 2);
-  attack("garbage bytes", [&](RawPeer& raw) { raw.write("\x00\x00\x00\x05garbage and more"); });
-  attack("valid JSON of the wrong shape", [&](RawPeer& raw) {
+  a.attack("valid JSON of the wrong shape", [&](RawPeer& raw) {
     raw.hello("n3", "n1");
     raw.write(frame(R"({"type":"vote","from":"n3","to":"n1","term":"seven"})"));
   });
-  attack("unknown message type", [&](RawPeer& raw) {
+  a.attack("unknown message type", [&](RawPeer& raw) {
     raw.hello("n3", "n1");
     raw.write(frame(R"({"type":"install_virus","from":"n3","to":"n1","term":1})"));
   });
   CHECK(c.status("n1", "n3").dropped_for(DropReason::decode_error) == 2);
-  attack("a spoofed sender", [&](RawPeer& raw) {
+  a.attack("a spoofed sender", [&](RawPeer& raw) {
     raw.hello("n3", "n1");
     raw.write(frame(transport::encode(vote("n2", "n1", 1))));
   });
   CHECK(c.status("n1", "n3").dropped_for(DropReason::misrouted) == 1);
-  attack("a truncated frame before the handshake", [&](RawPeer& raw) {
-    raw.write(frame(transport::encode(
-                        transport::Hello{transport::protocol_version, "test-cluster", "n3", "n1"}))
-                  .substr(0, 10));
+}
+
+TEST_CASE("tcp: hostile input before or in the handshake is refused, each with a logged line") {
+  UnderAttack a;
+  REQUIRE(run_until(a.c.io, [&] { return a.c.all_connected(); }));
+  auto& c = a.c;
+  a.attack("length 0xFFFFFFFF before the handshake",
+           [&](RawPeer& raw) { raw.write(std::string("\xff\xff\xff\xff", 4)); });
+  a.attack("garbage bytes", [&](RawPeer& raw) { raw.write("\x00\x00\x00\x05garbage and more"); });
+  a.attack("a truncated frame before the handshake", [&](RawPeer& raw) {
+    raw.write(hello_frame("n3", "n1").substr(0, 10));
     raw.shutdown_send();
   });
   CHECK(logged(c, "closed after 10 bytes, before a whole hello frame"));
-  attack("a message before the handshake",
-         [&](RawPeer& raw) { raw.write(frame(transport::encode(vote("n3", "n1", 1)))); });
+  a.attack("a message before the handshake",
+           [&](RawPeer& raw) { raw.write(frame(transport::encode(vote("n3", "n1", 1)))); });
   CHECK(logged(c, "expected a \"hello\" frame first"));
-  attack("a wrong cluster id", [&](RawPeer& raw) { raw.hello("n3", "n1", "another-cluster"); });
+  a.attack("a wrong cluster id", [&](RawPeer& raw) { raw.hello("n3", "n1", "another-cluster"); });
   CHECK(logged(c, "cluster \"another-cluster\" is not \"test-cluster\""));
-  attack("an unknown node id", [&](RawPeer& raw) { raw.hello("mallory", "n1"); });
+  a.attack("an unknown node id", [&](RawPeer& raw) { raw.hello("mallory", "n1"); });
   CHECK(logged(c, "\"mallory\" is not a member of this cluster"));
-  attack("a silent connection times out", [&](RawPeer&) {});
+  a.attack("a silent connection times out", [&](RawPeer&) {});
   CHECK(logged(c, "handshake timed out"));
 }
 
