@@ -89,7 +89,6 @@ TEST_CASE("a lone voter restored at the largest usable term does not campaign pa
 }
 
 TEST_CASE("restoring a hard state beyond the largest usable term is a clear startup error") {
-  Cluster c(abc);
   MemoryStorage storage;
   storage.save_hard_state(HardState{.term = max_term + 1, .vote = "", .commit = 0});
   const Config config{.id = "b", .voters = abc, .seed = 1};
