@@ -12,32 +12,18 @@
 #include <vector>
 
 #include "apps/daemon_cluster.hpp"
+#include "apps/daemon_replies.hpp"
 #include "apps/poll_until.hpp"
-#include "apps/prometheus_text.hpp"
 
 namespace conflux::test {
 namespace {
 
 namespace json = boost::json;
 
-json::value body_of(const HttpReply& reply) {
-  boost::system::error_code ec;
-  auto value = json::parse(reply.body, ec);
-  return ec ? json::value(nullptr) : value;
-}
-
-std::string field_of(const HttpReply& reply, const char* name) {
-  const auto body = body_of(reply);
-  const auto* field = body.is_object() ? body.get_object().if_contains(name) : nullptr;
-  return field && field->is_string() ? std::string(field->get_string()) : std::string();
-}
-
 /// A sample of node i's /metrics, or -1 when absent.
 double metric(const DaemonCluster& cluster, std::size_t i, const std::string& family,
               const std::map<std::string, std::string>& labels) {
-  const auto reply = http_request(cluster.http_port(i), "GET", "/metrics");
-  if (reply.status != 200) return -1;
-  const auto families = parse_prometheus_text(reply.body);
+  const auto families = scrape(cluster, i);
   const auto found = families.find(family);
   if (found == families.end()) return -1;
   try {

@@ -7,6 +7,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "apps/daemon_cluster.hpp"
+#include "apps/daemon_replies.hpp"
 #include "apps/prometheus_text.hpp"
 
 namespace conflux::test {
@@ -19,17 +20,9 @@ using Clock = std::chrono::steady_clock;
 // enough to hit quickly.
 const std::vector<std::string> small_limits{"--max-body", "1024", "--http-timeout", "500"};
 
-json::value body_of(const HttpReply& reply) {
-  boost::system::error_code ec;
-  auto value = json::parse(reply.body, ec);
-  return ec ? json::value(nullptr) : value;
-}
-
 /// The "code" of an error answer.
 std::string code_of(const HttpReply& reply) {
-  const auto body = body_of(reply);
-  const auto* code = body.is_object() ? body.get_object().if_contains("code") : nullptr;
-  return code && code->is_string() ? std::string(code->get_string()) : std::string();
+  return field_of(reply, "code");
 }
 
 void check_still_serving(const DaemonCluster& cluster) {
@@ -41,18 +34,6 @@ void check_still_serving(const DaemonCluster& cluster) {
 
 HttpReply post(const DaemonCluster& cluster, const std::string& target, const std::string& body) {
   return http_request(cluster.http_port(0), "POST", target, body);
-}
-
-std::map<std::string, MetricFamily> scrape(const DaemonCluster& cluster, std::size_t i) {
-  const auto reply = http_request(cluster.http_port(i), "GET", "/metrics");
-  REQUIRE(reply.status == 200);
-  CHECK(reply.header("content-type").starts_with("text/plain; version=0.0.4"));
-  try {
-    return parse_prometheus_text(reply.body);
-  } catch (const ExpositionError& error) {
-    FAIL(error.what(), "\n", reply.body);
-  }
-  return {};
 }
 
 }  // namespace
