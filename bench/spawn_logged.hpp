@@ -2,18 +2,15 @@
 // Completion handler for the bench's coroutines: expected I/O outcomes are
 // values inside them, so an exception reaching here is a bug worth seeing.
 
+#include <conflux/transport/awaitable.hpp>
 #include <cstdio>
-#include <exception>
+#include <string>
+#include <string_view>
 
 namespace conflux::bench {
 
-inline void log_unexpected(std::exception_ptr error) {
-  if (!error) return;
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "conflux-bench: unexpected failure: %s\n", e.what());
-  }
-}
+inline const auto log_unexpected = transport::log_escaped(
+    "conflux-bench: a coroutine",
+    [](std::string_view line) { std::fprintf(stderr, "%s\n", std::string(line).c_str()); });
 
 }  // namespace conflux::bench

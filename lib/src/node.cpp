@@ -131,14 +131,8 @@ Node::Impl::Impl(asio::any_io_executor ex, Options opts, std::uint64_t first_id)
 }
 
 void Node::Impl::post_event(detail::Event event) {
-  if (closing && std::holds_alternative<detail::PerformCall>(event)) {
-    if (auto* call = std::get_if<detail::PerformCall>(&event)) {
-      auto handler = std::move(call->handler);
-      auto error = std::make_exception_ptr(Error(errc::closed, "the node is closed"));
-      asio::post(executor,
-                 [h = std::move(handler), error]() mutable { std::move(h)(error, nullptr); });
-    }
-    return;
+  if (auto* call = std::get_if<detail::PerformCall>(&event); call && closing) {
+    return refuse(*call, "the node is closed");
   }
   events.push_back(std::move(event));
   wake.cancel();
@@ -334,14 +328,17 @@ asio::awaitable<void> Node::Impl::ticker() {
 // and leave the queue. Other events stay: a sync in flight must still be
 // reported for the owner to end.
 void Node::Impl::fail_calls(std::deque<detail::Event>& queued, const std::string& why) {
-  const auto error = std::make_exception_ptr(Error(errc::closed, why));
   std::erase_if(queued, [&](detail::Event& event) {
     auto* call = std::get_if<detail::PerformCall>(&event);
-    if (!call) return false;
-    asio::post(executor,
-               [h = std::move(call->handler), error]() mutable { std::move(h)(error, nullptr); });
-    return true;
+    if (call) refuse(*call, why);
+    return call != nullptr;
   });
+}
+
+// A perform that never reached the engine fails as closed.
+void Node::Impl::refuse(detail::PerformCall& call, const std::string& why) {
+  auto error = std::make_exception_ptr(Error(errc::closed, why));
+  asio::post(executor, asio::append(std::move(call.handler), error, boost::json::value()));
 }
 
 void Node::Impl::finish_close() {
@@ -361,16 +358,10 @@ Node::Node(asio::any_io_executor executor, Options options)
         if (auto self = weak.lock()) self->post_event(std::move(packet));
       });
   impl->tasks = 3;
-  const auto done = [impl](std::exception_ptr error) {
-    if (error) {
-      try {
-        std::rethrow_exception(error);
-      } catch (const std::exception& e) {
-        impl->options.log(LogLevel::error, std::string("task failed: ") + e.what());
-      } catch (...) {
-        impl->options.log(LogLevel::error, "task failed");
-      }
-    }
+  const auto logged = transport::log_escaped(
+      "task", [log = impl->options.log](std::string_view line) { log(LogLevel::error, line); });
+  const auto done = [impl, logged](std::exception_ptr error) {
+    logged(error);
     impl->finish_close();
   };
   asio::co_spawn(executor, impl->owner(), done);

@@ -79,6 +79,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   void storage_failed(const std::string& what);
   void fail_round(std::deque<detail::Event>& unhandled, const std::string& why);
   void fail_calls(std::deque<detail::Event>& queued, const std::string& why);
+  void refuse(detail::PerformCall& call, const std::string& why);
   void report_role_change();
   void finish_close();
   void release_close_waiters();
