@@ -34,30 +34,33 @@ void Cluster::tick(std::size_t i) {
   if (alive(i)) nodes_[i].raft->tick();
 }
 
-void Cluster::deliver(raft::Message message) {
+SimNode* Cluster::live_node(const raft::NodeId& id) {
   for (auto& node : nodes_) {
-    if (node.id != message.to || !node.raft) continue;
-    auto result = node.raft->step(std::move(message));
-    if (!result.ok()) throw std::logic_error("core refused a message: " + result.reason);
-    return;
+    if (node.id == id && node.raft) return &node;
   }
+  return nullptr;
+}
+
+void Cluster::deliver(raft::Message message) {
+  auto* node = live_node(message.to);
+  if (!node) return;
+  auto result = node->raft->step(std::move(message));
+  if (!result.ok()) throw std::logic_error("core refused a message: " + result.reason);
 }
 
 std::string Cluster::deliver_hostile(raft::Message message) {
-  for (auto& node : nodes_) {
-    if (node.id != message.to || !node.raft) continue;
-    const auto term = message.term;
-    const auto before = node.raft->status();
-    const auto result = node.raft->step(std::move(message));
-    const auto after = node.raft->status();
-    if (result.error != raft::StepError::term_too_large) {
-      return "a message at term " + std::to_string(term) + " was not refused as term_too_large";
-    }
-    if (after.term != before.term || after.role != before.role || after.leader != before.leader ||
-        after.vote != before.vote || after.commit != before.commit) {
-      return "refusing a message at term " + std::to_string(term) + " changed " + node.id;
-    }
-    return {};
+  auto* node = live_node(message.to);
+  if (!node) return {};
+  const auto term = message.term;
+  const auto before = node->raft->status();
+  const auto result = node->raft->step(std::move(message));
+  const auto after = node->raft->status();
+  if (result.error != raft::StepError::term_too_large) {
+    return "a message at term " + std::to_string(term) + " was not refused as term_too_large";
+  }
+  if (after.term != before.term || after.role != before.role || after.leader != before.leader ||
+      after.vote != before.vote || after.commit != before.commit) {
+    return "refusing a message at term " + std::to_string(term) + " changed " + node->id;
   }
   return {};
 }

@@ -61,6 +61,7 @@ class Cluster {
   std::size_t live_count() const;
 
  private:
+  SimNode* live_node(const raft::NodeId& id);  // null if unknown or crashed
   void handle_ready(std::size_t i, std::uint64_t crash_per_mille);
   void finish_ready(std::size_t i, raft::Ready& ready, raft::Role role,
                     std::uint64_t crash_per_mille);
