@@ -26,6 +26,8 @@ std::vector<std::string> Config::validate() const {
   if (max_entries_per_message < 1)
     errors.push_back("\"max_entries_per_message\" must be at least 1");
   if (max_inflight_messages < 1) errors.push_back("\"max_inflight_messages\" must be at least 1");
+  if (max_inflight_chunks < 1) errors.push_back("\"max_inflight_chunks\" must be at least 1");
+  if (max_bytes_per_message < 1) errors.push_back("\"max_bytes_per_message\" must be at least 1");
   return errors;
 }
 

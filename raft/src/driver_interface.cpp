@@ -1,5 +1,6 @@
 // The driver-facing surface: inputs (tick, propose), the Ready/advance
 // contract, and status.
+#include <algorithm>
 #include <conflux/raft/raft.hpp>
 #include <stdexcept>
 
@@ -22,7 +23,7 @@ ProposeResult Raft::propose(Payload payload) {
 
 bool Raft::has_ready() const {
   if (ready_outstanding_) return false;
-  if (!early_messages_.empty() || !messages_.empty()) return true;
+  if (!early_messages_.empty() || !messages_.empty() || !chunks_.empty()) return true;
   if (stable_ < log_.last_index() || applied_ < commit_) return true;
   if (HardState{term_, vote_, commit_} != saved_hard_state_) return true;
   for (const auto& [peer, progress] : progress_) {
@@ -36,6 +37,8 @@ Ready Raft::ready() {
   ready_outstanding_ = true;
   flush_appends();
   Ready ready;
+  ready.snapshot_chunks = std::move(chunks_);
+  chunks_.clear();
   const HardState state{term_, vote_, commit_};
   if (state != saved_hard_state_) {
     ready.hard_state = state;
@@ -64,7 +67,8 @@ void Raft::advance(const Ready& ready) {
     const Entry& last = ready.entries.back();
     if (log_.term_at(last.index) == last.term) stable_ = std::max(stable_, last.index);
   }
-  if (!ready.committed.empty()) applied_ = ready.committed.back().index;
+  // max: a snapshot installed since ready() applied more than this Ready.
+  if (!ready.committed.empty()) applied_ = std::max(applied_, ready.committed.back().index);
   if (role_ == Role::leader) maybe_commit();  // the leader's own copy now counts
 }
 
@@ -78,6 +82,8 @@ Status Raft::status() const {
                 .applied = applied_,
                 .last_index = log_.last_index(),
                 .last_term = log_.last_term(),
+                .snapshot = snapshot_,
+                .first_index = log_.first_index(),
                 .elections = elections_,
                 .leaderships = leaderships_,
                 .peers = {}};

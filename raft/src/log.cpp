@@ -5,8 +5,8 @@
 
 namespace conflux::raft {
 
-Log::Log(Index snapshot_index, Term snapshot_term, std::vector<Entry> entries)
-    : snapshot_index_(snapshot_index), snapshot_term_(snapshot_term) {
+Log::Log(Index base_index, Term base_term, std::vector<Entry> entries)
+    : base_index_(base_index), base_term_(base_term) {
   for (auto& entry : entries) {
     if (entry.index != last_index() + 1) {
       throw std::invalid_argument("log entries are not contiguous at index " +
@@ -17,7 +17,7 @@ Log::Log(Index snapshot_index, Term snapshot_term, std::vector<Entry> entries)
 }
 
 std::optional<Term> Log::term_at(Index index) const {
-  if (index == snapshot_index_) return snapshot_term_;
+  if (index == base_index_) return base_term_;
   if (index < first_index() || index > last_index()) return std::nullopt;
   return at(index).term;
 }
@@ -35,7 +35,7 @@ Index Log::first_index_of_term(Term term, Index hint) const {
 
 std::optional<Index> Log::last_index_of_term(Term term, Index hint) const {
   Index index = std::min(hint, last_index());
-  while (index > snapshot_index_ && at(index).term > term) --index;
+  while (index > base_index_ && at(index).term > term) --index;
   if (index < first_index() || at(index).term != term) return std::nullopt;
   return index;
 }
@@ -48,6 +48,21 @@ void Log::append(Entry entry) {
 void Log::truncate_from(Index index) {
   assert(index >= first_index());
   while (last_index() >= index) entries_.pop_back();
+}
+
+void Log::compact_to(Index index) {
+  assert(index >= base_index_ && index <= last_index());
+  if (index == base_index_) return;
+  base_term_ = at(index).term;
+  entries_.erase(entries_.begin(),
+                 entries_.begin() + static_cast<std::ptrdiff_t>(index - base_index_));
+  base_index_ = index;
+}
+
+void Log::reset(Index index, Term term) {
+  entries_.clear();
+  base_index_ = index;
+  base_term_ = term;
 }
 
 std::vector<Entry> Log::slice(Index lo, Index hi, std::size_t max_bytes,

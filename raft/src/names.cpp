@@ -41,6 +41,8 @@ std::string_view to_string(StepError error) {
       return "malformed";
     case StepError::term_too_large:
       return "term_too_large";
+    case StepError::unexpected_chunk:
+      return "unexpected_chunk";
   }
   return "unknown";
 }
@@ -51,7 +53,9 @@ std::string_view type_name(const Message& message) {
     return r->pre_vote ? "pre_vote_response" : "vote_response";
   }
   if (std::holds_alternative<AppendRequest>(message.body)) return "append";
-  return "append_response";
+  if (std::holds_alternative<AppendResponse>(message.body)) return "append_response";
+  if (std::holds_alternative<SnapshotRequest>(message.body)) return "snapshot";
+  return "snapshot_response";
 }
 
 std::string ProposeResult::error() const {

@@ -4,12 +4,27 @@
 namespace conflux::raft {
 
 std::string_view to_string(ProgressState state) {
-  return state == ProgressState::probe ? "probe" : "replicate";
+  switch (state) {
+    case ProgressState::probe:
+      return "probe";
+    case ProgressState::replicate:
+      return "replicate";
+    case ProgressState::snapshot:
+      return "snapshot";
+  }
+  return "unknown";
 }
 
 bool Progress::can_send() const {
-  if (state_ == ProgressState::probe) return !probe_sent_;
-  return inflight_.size() < max_inflight_;
+  switch (state_) {
+    case ProgressState::probe:
+      return !probe_sent_;
+    case ProgressState::replicate:
+      return inflight_.size() < max_inflight_;
+    case ProgressState::snapshot:
+      return chunk_next_ < snapshot_.size && inflight_.size() < max_inflight_chunks_;
+  }
+  return false;
 }
 
 bool Progress::on_ack(Index index) {
@@ -17,20 +32,17 @@ bool Progress::on_ack(Index index) {
   const bool advanced = index > match_;
   match_ = index;
   acked_since_heartbeat_ = acked_since_heartbeat_ || advanced;
-  while (!inflight_.empty() && inflight_.front() <= match_) inflight_.pop_front();
-  if (state_ == ProgressState::probe) {
-    // The probe found the match point: stream from just past it.
-    state_ = ProgressState::replicate;
-    probe_sent_ = false;
-    inflight_.clear();
-    next_ = match_ + 1;
-  } else if (next_ <= match_) {
-    next_ = match_ + 1;
+  if (state_ == ProgressState::replicate) {
+    while (!inflight_.empty() && inflight_.front() <= match_) inflight_.pop_front();
+    if (next_ <= match_) next_ = match_ + 1;
+  } else if (state_ == ProgressState::probe || match_ >= snapshot_.index) {
+    become_replicate();  // the probe found the match point, or the snapshot is in
   }
   return advanced;
 }
 
 bool Progress::on_reject(Index rejected, Index resume_next) {
+  if (state_ == ProgressState::snapshot) return false;  // answers an append sent before
   if (state_ == ProgressState::replicate && rejected < match_) return false;
   if (state_ == ProgressState::probe && rejected + 1 != next_) return false;
   assert(resume_next >= 1 && resume_next <= rejected);
@@ -50,10 +62,52 @@ void Progress::on_sent(Index last) {
 
 void Progress::on_heartbeat() {
   probe_sent_ = false;
-  if (state_ == ProgressState::replicate && !inflight_.empty() && !acked_since_heartbeat_) {
-    become_probe(match_ + 1);
+  if (!inflight_.empty() && !acked_since_heartbeat_) {
+    if (state_ == ProgressState::replicate) {
+      become_probe(match_ + 1);
+    } else if (state_ == ProgressState::snapshot) {
+      chunk_next_ = chunk_acked_;
+      inflight_.clear();
+    }
   }
   acked_since_heartbeat_ = false;
+}
+
+void Progress::become_snapshot(const SnapshotMeta& meta) {
+  state_ = ProgressState::snapshot;
+  snapshot_ = meta;
+  next_ = meta.index + 1;
+  chunk_next_ = 0;
+  chunk_acked_ = 0;
+  inflight_.clear();
+}
+
+void Progress::on_chunk_sent(std::uint64_t end) {
+  assert(state_ == ProgressState::snapshot && end > chunk_next_ && end <= snapshot_.size);
+  chunk_next_ = end;
+  inflight_.push_back(end);
+}
+
+void Progress::on_chunk_ack(std::uint64_t offset) {
+  if (state_ != ProgressState::snapshot || offset > chunk_next_ || offset >= snapshot_.size) {
+    return;  // only an install (on_ack) ends a snapshot; the follower cannot hold unsent bytes
+  }
+  if (offset == 0 && chunk_acked_ > 0) {
+    chunk_next_ = chunk_acked_ = 0;
+    inflight_.clear();
+    return;
+  }
+  if (offset <= chunk_acked_) return;
+  chunk_acked_ = offset;
+  acked_since_heartbeat_ = true;
+  while (!inflight_.empty() && inflight_.front() <= offset) inflight_.pop_front();
+}
+
+void Progress::become_replicate() {
+  state_ = ProgressState::replicate;
+  probe_sent_ = false;
+  inflight_.clear();
+  next_ = match_ + 1;
 }
 
 void Progress::become_probe(Index next) {

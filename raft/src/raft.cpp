@@ -47,7 +47,34 @@ bool exceeds_wire_integer(const Message& m) {
     return big(r->match_index) || big(r->rejected_index) || big(r->conflict_index) ||
            big(r->conflict_term);
   }
+  if (auto* r = std::get_if<SnapshotRequest>(&m.body)) {
+    return big(r->index) || big(r->snapshot_term) || big(r->size) || big(r->offset);
+  }
+  if (auto* r = std::get_if<SnapshotResponse>(&m.body)) {
+    return big(r->index) || big(r->offset) || big(r->match);
+  }
   return false;
+}
+
+// SnapshotRequest's invariants (message.hpp). An oversized chunk, or one
+// claiming to end the snapshot when it does not, could make a follower
+// install a truncated snapshot or write past its end.
+StepResult validate_chunk(const Message& m, const SnapshotRequest& request) {
+  if (request.index == 0 || request.snapshot_term == 0) {
+    return malformed("a snapshot chunk for index 0 or term 0");
+  }
+  if (request.snapshot_term > m.term) return malformed("the snapshot's term is beyond the term");
+  if (request.size == 0 || request.data.empty()) return malformed("an empty snapshot chunk");
+  const auto length = request.data.size();
+  if (length > request.size || request.offset > request.size - length) {
+    return malformed("chunk [" + std::to_string(request.offset) + ", +" + std::to_string(length) +
+                     ") exceeds the snapshot's " + std::to_string(request.size) + " bytes");
+  }
+  if (request.done != (request.offset + length == request.size)) {
+    return malformed(request.done ? "a chunk marked last that does not end the snapshot"
+                                  : "the snapshot's last chunk is not marked last");
+  }
+  return {};
 }
 
 StepResult validate_entries(const Message& m, const AppendRequest& request) {
@@ -89,11 +116,16 @@ StepResult check_term(Term term, Term current) {
 }  // namespace
 
 Raft::Raft(Config config, const Storage& storage)
-    : config_(validated(std::move(config))), random_(config_.seed) {
+    : config_(validated(std::move(config))), storage_(storage), random_(config_.seed) {
   for (const auto& voter : config_.voters) {
     if (voter != config_.id) peers_.push_back(voter);
   }
-  log_ = Log(storage.snapshot_index(), storage.snapshot_term(), storage.entries());
+  snapshot_ = storage.snapshot();
+  if (snapshot_.index > 0 && (snapshot_.term == 0 || snapshot_.size == 0)) {
+    throw std::invalid_argument("the stored snapshot at index " + std::to_string(snapshot_.index) +
+                                " has term 0 or no bytes");
+  }
+  log_ = Log(snapshot_.index, snapshot_.term, storage.entries());
   const HardState state = storage.hard_state();
   if (state.term > max_term) {
     throw std::invalid_argument("stored term " + std::to_string(state.term) +
@@ -112,8 +144,8 @@ Raft::Raft(Config config, const Storage& storage)
   }
   term_ = state.term;
   vote_ = state.vote;
-  commit_ = state.commit;
-  applied_ = storage.snapshot_index();
+  commit_ = std::max(state.commit, snapshot_.index);
+  applied_ = snapshot_.index;
   stable_ = log_.last_index();
   saved_hard_state_ = state;
   become_follower(term_, {});
@@ -136,15 +168,17 @@ StepResult Raft::validate(const Message& m) const {
   if (auto* request = std::get_if<VoteRequest>(&m.body)) {
     if (request->last_log_term > m.term) return malformed("last_log_term is beyond the term");
   }
+  if (auto* request = std::get_if<SnapshotRequest>(&m.body)) return validate_chunk(m, *request);
   return {};
 }
 
 StepResult Raft::step(Message m) {
-  if (auto result = validate(m); !result.ok()) {
+  const auto explain = [&m](StepResult result) {
     result.reason = "a " + std::string(type_name(m)) + " message from \"" + m.from + "\" in term " +
                     std::to_string(m.term) + ": " + result.reason;
     return result;
-  }
+  };
+  if (auto result = validate(m); !result.ok()) return explain(std::move(result));
   if (m.term > term_) {
     if (should_ignore_higher_term(m)) return {};
     auto* vote = std::get_if<VoteResponse>(&m.body);
@@ -158,7 +192,7 @@ StepResult Raft::step(Message m) {
     handle_stale_term(m);
     return {};
   }
-  dispatch(std::move(m));
+  if (auto result = dispatch(std::move(m)); !result.ok()) return explain(std::move(result));
   return {};
 }
 
@@ -190,12 +224,14 @@ void Raft::handle_stale_term(const Message& m) {
                                 .conflict_term = 0});
   } else if (auto* vote = std::get_if<VoteRequest>(&m.body)) {
     send(m.from, VoteResponse{.pre_vote = vote->pre_vote, .granted = false});
+  } else if (auto* chunk = std::get_if<SnapshotRequest>(&m.body)) {
+    send(m.from, SnapshotResponse{.index = chunk->index, .offset = 0, .match = 0});
   }
 }
 
-void Raft::dispatch(Message m) {
-  std::visit(
-      [&](auto& body) {
+StepResult Raft::dispatch(Message m) {
+  return std::visit(
+      [&](auto& body) -> StepResult {
         using Body = std::decay_t<decltype(body)>;
         if constexpr (std::is_same_v<Body, VoteRequest>) {
           handle_vote_request(m, body);
@@ -203,9 +239,14 @@ void Raft::dispatch(Message m) {
           handle_vote_response(m, body);
         } else if constexpr (std::is_same_v<Body, AppendRequest>) {
           handle_append_request(m, std::move(body));
-        } else {
+        } else if constexpr (std::is_same_v<Body, AppendResponse>) {
           handle_append_response(m, body);
+        } else if constexpr (std::is_same_v<Body, SnapshotRequest>) {
+          return handle_snapshot_request(m, body);
+        } else {
+          handle_snapshot_response(m, body);
         }
+        return {};
       },
       m.body);
 }
@@ -250,7 +291,8 @@ void Raft::become_leader() {
   // Raft §5.3: nextIndex starts just past the leader's last entry; the
   // follower's answer tells where the logs really match.
   for (const auto& peer : peers_) {
-    progress_.emplace(peer, Progress(log_.last_index() + 1, config_.max_inflight_messages));
+    progress_.emplace(peer, Progress(log_.last_index() + 1, config_.max_inflight_messages,
+                                     config_.max_inflight_chunks));
   }
   // Raft §8: commit an entry of the new term at once, which also commits
   // every earlier entry and tells the leader where its commit index is.
@@ -269,9 +311,11 @@ void Raft::send(const NodeId& to, MessageBody body) {
 }
 
 // The one place that decides which messages may leave before the Ready's
-// writes are durable (ready.hpp): a leader's AppendEntries, and nothing else.
+// writes are durable (ready.hpp): a leader's AppendEntries and snapshot
+// chunks, and nothing else.
 void Raft::send(const NodeId& to, Term term, MessageBody body) {
-  const bool early = std::holds_alternative<AppendRequest>(body);
+  const bool early =
+      std::holds_alternative<AppendRequest>(body) || std::holds_alternative<SnapshotRequest>(body);
   (early ? early_messages_ : messages_).push_back(Message{config_.id, to, term, std::move(body)});
 }
 

@@ -59,6 +59,7 @@ void Raft::handle_append_request(const Message& m, AppendRequest request) {
   if (role_ != Role::follower) become_follower(term_, m.from);  // §5.2: a leader exists
   leader_ = m.from;
   election_elapsed_ = 0;
+  if (request.prev_log_index < log_.base_index()) skip_compacted(m, request);
   if (!log_.matches(request.prev_log_index, request.prev_log_term)) {
     send(m.from, reject_append(request.prev_log_index));
     return;
@@ -83,6 +84,23 @@ void Raft::handle_append_request(const Message& m, AppendRequest request) {
                               .rejected_index = 0,
                               .conflict_index = 0,
                               .conflict_term = 0});
+}
+
+// The request starts inside what this node compacted into a snapshot. Those
+// entries are committed, so every leader holds them (§5.4.1, Leader
+// Completeness): the request matches up to the base, and only the entries
+// after it are new.
+void Raft::skip_compacted(const Message& m, AppendRequest& request) const {
+  const Index base = log_.base_index();
+  auto& entries = request.entries;
+  const auto covered = std::min<std::size_t>(entries.size(), base - request.prev_log_index);
+  if (covered > 0 && covered == base - request.prev_log_index &&
+      entries[covered - 1].term != log_.base_term()) {
+    throw_committed_conflict(m, entries[covered - 1]);
+  }
+  entries.erase(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(covered));
+  request.prev_log_index = base;
+  request.prev_log_term = log_.base_term();
 }
 
 // The conflict hint of §5.3 ("the follower can include the term of the
@@ -138,7 +156,7 @@ void Raft::maybe_commit() {
 }
 
 bool Raft::wants_to_send(const Progress& progress) const {
-  if (progress.state() == ProgressState::probe) return progress.can_send();
+  if (progress.state() != ProgressState::replicate) return progress.can_send();
   return progress.next() <= log_.last_index() && progress.can_send();
 }
 
@@ -160,16 +178,22 @@ bool Raft::needs_message(const Progress& progress) const {
 // accepts one: finding the match point costs no payload (as LogCabin's
 // suppressBulkData). Replicate mode streams entries from next; its
 // heartbeats anchor at match, which the follower is known to hold, so that
-// they never collide with pipelined messages still in flight.
+// they never collide with pipelined messages still in flight. A follower
+// that needs an entry compacted away is sent the snapshot instead (§7),
+// whose chunks are its heartbeats.
 void Raft::send_append(const NodeId& to, Progress& progress, bool heartbeat) {
+  if (progress.state() == ProgressState::snapshot) {
+    if (progress.can_send()) send_chunk(to, progress);
+    return;
+  }
   const bool probe = progress.state() == ProgressState::probe;
   const bool entries = !probe && wants_to_send(progress);
   if (!heartbeat && !wants_to_send(progress)) return;
   const Index prev = probe || entries ? progress.next() - 1 : progress.match();
-  AppendRequest request{.prev_log_index = prev,
-                        .prev_log_term = log_.term_at(prev).value_or(0),
-                        .entries = {},
-                        .leader_commit = commit_};
+  const auto prev_term = log_.term_at(prev);
+  if (!prev_term) return progress.become_snapshot(snapshot_);
+  AppendRequest request{
+      .prev_log_index = prev, .prev_log_term = *prev_term, .entries = {}, .leader_commit = commit_};
   if (entries) {
     request.entries = log_.slice(prev + 1, log_.last_index(), config_.max_bytes_per_message,
                                  config_.max_entries_per_message);

@@ -11,7 +11,7 @@ namespace {
 
 /// A progress that has found its follower's match point at `match`.
 Progress replicating_at(Index match, std::size_t max_inflight = 3) {
-  Progress progress(match + 1, max_inflight);
+  Progress progress(match + 1, max_inflight, 2);
   progress.on_probe_sent();
   REQUIRE(progress.on_ack(match) == (match > 0));
   REQUIRE(progress.state() == ProgressState::replicate);
@@ -21,7 +21,7 @@ Progress replicating_at(Index match, std::size_t max_inflight = 3) {
 }  // namespace
 
 TEST_CASE("a new progress probes from the given next index, knowing no match") {
-  const Progress progress(6, 4);
+  const Progress progress(6, 4, 2);
   CHECK(progress.state() == ProgressState::probe);
   CHECK(progress.next() == 6);
   CHECK(progress.match() == 0);
@@ -31,7 +31,7 @@ TEST_CASE("a new progress probes from the given next index, knowing no match") {
 }
 
 TEST_CASE("probe mode keeps one message in flight until an answer or the next heartbeat") {
-  Progress progress(6, 4);
+  Progress progress(6, 4, 2);
   progress.on_probe_sent();
   CHECK_FALSE(progress.can_send());
   progress.on_heartbeat();
@@ -40,7 +40,7 @@ TEST_CASE("probe mode keeps one message in flight until an answer or the next he
 }
 
 TEST_CASE("an acknowledgement ends probing: replicate from just past the match") {
-  Progress progress(6, 4);
+  Progress progress(6, 4, 2);
   progress.on_probe_sent();
   CHECK(progress.on_ack(5));
   CHECK(progress.state() == ProgressState::replicate);
@@ -102,7 +102,7 @@ TEST_CASE("a rejection below match, in replicate mode, is stale and ignored") {
 }
 
 TEST_CASE("a rejection of anything but the current probe is stale and ignored") {
-  Progress progress(10, 4);
+  Progress progress(10, 4, 2);
   progress.on_probe_sent();
   CHECK_FALSE(progress.on_reject(5, 3));  // answers an older probe
   CHECK(progress.next() == 10);
@@ -147,7 +147,7 @@ TEST_CASE("a heartbeat keeps replicating when acknowledgements arrived or nothin
 }
 
 TEST_CASE("recent_active is plain check-quorum bookkeeping") {
-  Progress progress(1, 1);
+  Progress progress(1, 1, 2);
   progress.set_recent_active(true);
   CHECK(progress.recent_active());
   progress.set_recent_active(false);

@@ -153,6 +153,37 @@ TEST_CASE("a rejecting append response round-trips its conflict hint") {
   CHECK(round_trip(message) == message);
 }
 
+TEST_CASE("a snapshot chunk round-trips any bytes, carried as base64") {
+  std::string bytes;
+  for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<char>(i));
+  for (const std::size_t length : {0u, 1u, 2u, 3u, 4u, 5u, 256u}) {
+    CAPTURE(length);
+    const auto message = message_with(SnapshotRequest{.index = 90,
+                                                      .snapshot_term = 6,
+                                                      .size = 1000,
+                                                      .offset = 744,
+                                                      .data = Payload(bytes.substr(0, length)),
+                                                      .done = length == 256});
+    CHECK(contains(encode(message), R"("type":"snapshot")"));
+    CHECK(round_trip(message) == message);
+  }
+  CHECK(contains(encode(message_with(SnapshotRequest{.index = 1,
+                                                     .snapshot_term = 1,
+                                                     .size = 3,
+                                                     .offset = 0,
+                                                     .data = Payload("ABC"),
+                                                     .done = true})),
+                 R"("data":"QUJD")"));
+}
+
+TEST_CASE("a snapshot response round-trips its offset and match") {
+  const auto message = message_with(SnapshotResponse{.index = 90, .offset = 4096, .match = 0});
+  CHECK(contains(encode(message), R"("type":"snapshot_response")"));
+  CHECK(round_trip(message) == message);
+  const auto installed = message_with(SnapshotResponse{.index = 90, .offset = 1000, .match = 90});
+  CHECK(round_trip(installed) == installed);
+}
+
 TEST_CASE("integers up to 2^53-1 round-trip exactly") {
   const Index largest = max_wire_integer;
   auto message = message_with(AppendResponse{.success = true,
@@ -447,10 +478,21 @@ TEST_CASE("a missing field is missing_field, naming the field") {
 }
 
 TEST_CASE("an unknown message type is unknown_type, naming the type") {
-  const auto error = error_of(R"({"type":"snapshot","from":"n1","to":"n2","term":3})");
+  const auto error = error_of(R"({"type":"gossip","from":"n1","to":"n2","term":3})");
 
   CHECK(error.code == CodecErrc::unknown_type);
-  CHECK(contains(error.detail, "\"snapshot\""));
+  CHECK(contains(error.detail, "\"gossip\""));
+}
+
+TEST_CASE("a snapshot chunk whose data is not canonical base64 is invalid_value, naming data") {
+  for (const std::string_view data : {"QUJD=", "QUJ", "QU*D", "QR==", "QUJ="}) {
+    CAPTURE(data);
+    const auto error = error_of(
+        std::string(R"({"type":"snapshot","from":"n1","to":"n2","term":3,"index":9,)") +
+        R"("snapshot_term":2,"size":3,"offset":0,"done":true,"data":")" + std::string(data) + "\"}");
+    CHECK(error.code == CodecErrc::invalid_value);
+    CHECK(contains(error.detail, "\"data\""));
+  }
 }
 
 TEST_CASE("a negative integer is out_of_range, naming the field") {

@@ -2,6 +2,7 @@
 #include <boost/json/parse.hpp>
 #include <conflux/transport/codec.hpp>
 
+#include "base64.hpp"
 #include "client_codec.hpp"
 #include "json_reader.hpp"
 #include "json_spans.hpp"
@@ -58,6 +59,23 @@ void encode_body(std::string& out, const raft::AppendResponse& body) {
   field(out, "rejected_index", body.rejected_index);
   field(out, "conflict_index", body.conflict_index);
   field(out, "conflict_term", body.conflict_term);
+}
+
+void encode_body(std::string& out, const raft::SnapshotRequest& body) {
+  field(out, "index", body.index);
+  field(out, "snapshot_term", body.snapshot_term);
+  field(out, "size", body.size);
+  field(out, "offset", body.offset);
+  field(out, "done", body.done);
+  out.append(",\"data\":\"");
+  detail::append_base64(out, body.data.view());
+  out.push_back('"');
+}
+
+void encode_body(std::string& out, const raft::SnapshotResponse& body) {
+  field(out, "index", body.index);
+  field(out, "offset", body.offset);
+  field(out, "match", body.match);
 }
 
 // ---------------------------------------------------------------- decoding
@@ -121,10 +139,27 @@ raft::AppendResponse decode_append_response(const boost::json::object& object) {
                               .conflict_term = detail::read_integer(object, "conflict_term")};
 }
 
+raft::SnapshotRequest decode_snapshot(const boost::json::object& object) {
+  auto data = detail::decode_base64(detail::read_string(object, "data"));
+  if (!data) fail(CodecErrc::invalid_value, "field \"data\": not base64");
+  return raft::SnapshotRequest{.index = detail::read_integer(object, "index"),
+                               .snapshot_term = detail::read_integer(object, "snapshot_term"),
+                               .size = detail::read_integer(object, "size"),
+                               .offset = detail::read_integer(object, "offset"),
+                               .data = raft::Payload(*data),
+                               .done = detail::read_bool(object, "done")};
+}
+
 raft::MessageBody decode_body(std::string_view type, const boost::json::object& object,
                               std::string_view json) {
   if (type == "append") return decode_append(object, json);
   if (type == "append_response") return decode_append_response(object);
+  if (type == "snapshot") return decode_snapshot(object);
+  if (type == "snapshot_response") {
+    return raft::SnapshotResponse{.index = detail::read_integer(object, "index"),
+                                  .offset = detail::read_integer(object, "offset"),
+                                  .match = detail::read_integer(object, "match")};
+  }
   if (type == "vote" || type == "pre_vote") {
     return raft::VoteRequest{.pre_vote = type == "pre_vote",
                              .last_log_index = detail::read_integer(object, "last_log_index"),

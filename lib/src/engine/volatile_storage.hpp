@@ -17,9 +17,12 @@ namespace conflux::detail {
 class VolatileStorage final : public raft::Storage {
  public:
   raft::HardState hard_state() const override { return hard_state_; }
-  raft::Index snapshot_index() const override { return 0; }
-  raft::Term snapshot_term() const override { return 0; }
+  raft::SnapshotMeta snapshot() const override { return {}; }
   std::vector<raft::Entry> entries() const override { return {}; }
+  std::optional<raft::Payload> read_snapshot(const raft::SnapshotMeta&, std::uint64_t,
+                                             std::size_t) const override {
+    return std::nullopt;
+  }
 
   void save_hard_state(const raft::HardState& state) override { hard_state_ = state; }
   void append(std::span<const raft::Entry> entries) override {

@@ -36,6 +36,13 @@ struct Config {
   std::size_t max_entries_per_message = 1024;
   std::size_t max_bytes_per_message = 1 << 20;  ///< at least one entry is always sent
   std::size_t max_inflight_messages = 64;       ///< per follower, in replicate mode
+  /// Snapshot chunks (Raft §7) carry at most max_bytes_per_message bytes;
+  /// this many may be in flight to one follower.
+  std::size_t max_inflight_chunks = 4;
+  /// When the driver compacts at index i, the log keeps the entries after
+  /// i - trailing_entries (etcd's SnapshotCatchUpEntries): a follower
+  /// slightly behind is still fed from the log, not sent a whole snapshot.
+  std::size_t trailing_entries = 1024;
   /// Upper bound on the entries handed to the application in one Ready.
   std::size_t max_committed_bytes_per_ready = 8 << 20;
 

@@ -1,7 +1,8 @@
 #pragma once
 // The in-memory Raft log: a contiguous run of entries [first_index, last_index]
-// preceded by the compaction point (snapshot_index, snapshot_term). Until
-// snapshots arrive, snapshot_index is 0 and its term is 0.
+// preceded by its base (base_index, base_term): the last entry compacted
+// away, known by its index and term only (Raft §7, "last included index and
+// term"). Before any compaction the base is (0, 0), the empty prefix.
 
 #include <conflux/raft/types.hpp>
 #include <cstddef>
@@ -14,16 +15,18 @@ namespace conflux::raft {
 class Log {
  public:
   Log() = default;
-  /// Restores a log whose entry snapshot_index + 1 is entries.front().
-  /// Precondition: entries are contiguous and start at snapshot_index + 1.
-  Log(Index snapshot_index, Term snapshot_term, std::vector<Entry> entries);
+  /// Restores a log whose entry base_index + 1 is entries.front(). Throws
+  /// std::invalid_argument unless the entries are contiguous from there.
+  Log(Index base_index, Term base_term, std::vector<Entry> entries);
 
-  Index first_index() const { return snapshot_index_ + 1; }
-  Index last_index() const { return snapshot_index_ + entries_.size(); }
+  Index base_index() const { return base_index_; }
+  Term base_term() const { return base_term_; }
+  Index first_index() const { return base_index_ + 1; }
+  Index last_index() const { return base_index_ + entries_.size(); }
   Term last_term() const { return term_at(last_index()).value_or(0); }
 
-  /// Term of the entry at `index`, or of the compaction point when
-  /// index == snapshot_index; nullopt when the log cannot tell
+  /// Term of the entry at `index`, or of the base when index ==
+  /// base_index; nullopt when the log cannot tell
   /// (compacted away, or past the end).
   std::optional<Term> term_at(Index index) const;
 
@@ -51,6 +54,11 @@ class Log {
   /// Removes every entry at index >= `index`. Precondition: index > commit
   /// (the caller never truncates committed entries; Raft §5.3/Figure 3).
   void truncate_from(Index index);
+  /// Drops every entry up to and including `index`, which becomes the base.
+  /// Precondition: base_index() <= index <= last_index().
+  void compact_to(Index index);
+  /// Drops every entry: the log is empty after the base (index, term).
+  void reset(Index index, Term term);
 
   /// Entries [lo, hi] (inclusive), stopping early once `max_bytes` of
   /// payload is reached, but always including at least one entry when
@@ -59,9 +67,9 @@ class Log {
                            std::size_t max_entries = SIZE_MAX) const;
 
  private:
-  Index snapshot_index_ = 0;
-  Term snapshot_term_ = 0;
-  std::deque<Entry> entries_;  // entries_[i].index == snapshot_index_ + 1 + i
+  Index base_index_ = 0;
+  Term base_term_ = 0;
+  std::deque<Entry> entries_;  // entries_[i].index == base_index_ + 1 + i
 };
 
 }  // namespace conflux::raft

@@ -3,6 +3,7 @@
 // §9.6). Every message carries the sender's current term; a message's body
 // says which RPC it is. The transport layer maps each body to one JSON shape.
 
+#include <conflux/raft/snapshot.hpp>
 #include <conflux/raft/types.hpp>
 #include <string_view>
 #include <variant>
@@ -57,7 +58,38 @@ struct AppendResponse {
   friend bool operator==(const AppendResponse&, const AppendResponse&) = default;
 };
 
-using MessageBody = std::variant<VoteRequest, VoteResponse, AppendRequest, AppendResponse>;
+/// InstallSnapshot (Raft §7, Figure 13), one chunk at a time, by byte
+/// offset as in LogCabin: bytes [offset, offset + data.size()) of the
+/// leader's snapshot covering entries up to `index` (whose term is
+/// `snapshot_term`), `size` bytes in all. Invariants (checked on receipt):
+/// index >= 1, size >= 1, offset + data.size() <= size, and done exactly
+/// when the chunk ends the snapshot.
+struct SnapshotRequest {
+  Index index = 0;
+  Term snapshot_term = 0;
+  std::uint64_t size = 0;
+  std::uint64_t offset = 0;
+  Payload data;
+  bool done = false;
+  friend bool operator==(const SnapshotRequest&, const SnapshotRequest&) = default;
+};
+
+/// Reply to a snapshot chunk. While the snapshot is incomplete, `offset` is
+/// how many of its bytes the follower holds: where the next chunk must start
+/// (so a leader resumes after a lost chunk, or from 0 after the follower
+/// restarted). `match`, once nonzero, is the index up to which the
+/// follower's log now matches the leader's: the snapshot's index once it is
+/// installed, or the follower's commit index when it already had everything
+/// the snapshot covers (Raft §7: "if ... lastIncludedIndex <= commitIndex").
+struct SnapshotResponse {
+  Index index = 0;  ///< the snapshot this answers
+  std::uint64_t offset = 0;
+  Index match = 0;
+  friend bool operator==(const SnapshotResponse&, const SnapshotResponse&) = default;
+};
+
+using MessageBody = std::variant<VoteRequest, VoteResponse, AppendRequest, AppendResponse,
+                                 SnapshotRequest, SnapshotResponse>;
 
 struct Message {
   NodeId from;
@@ -68,7 +100,8 @@ struct Message {
 };
 
 /// Short name of the message's RPC, for logs: "vote", "pre_vote",
-/// "vote_response", "pre_vote_response", "append", "append_response".
+/// "vote_response", "pre_vote_response", "append", "append_response",
+/// "snapshot", "snapshot_response".
 std::string_view type_name(const Message& message);
 
 }  // namespace conflux::raft

@@ -7,6 +7,7 @@
 //   inputs   tick()      one unit of logical time has passed
 //            step(m)     a message arrived from a peer
 //            propose(p)  the application wants `p` appended (leader only)
+//            compact(s)  the driver stored snapshot `s` of its state machine
 //   outputs  while has_ready(): r = ready(); send r.early_messages;
 //            persist r.hard_state and r.entries; once they are durable,
 //            send r.messages; then apply r.committed; then advance(r)
@@ -30,15 +31,18 @@
 #include <conflux/raft/ready.hpp>
 #include <conflux/raft/storage.hpp>
 #include <map>
+#include <optional>
 #include <vector>
 
 namespace conflux::raft {
 
 class Raft {
  public:
-  /// Restores the node from `storage` (hard state and log) as a follower.
-  /// Throws std::invalid_argument if `config` is invalid or the stored state
-  /// is inconsistent (commit beyond the last entry, a gap in the log).
+  /// Restores the node from `storage` (hard state, snapshot and log) as a
+  /// follower. Throws std::invalid_argument if `config` is invalid or the
+  /// stored state is inconsistent (commit beyond the last entry, a gap in
+  /// the log). The core keeps a reference to `storage`, to read the chunks
+  /// of the snapshots it sends: the storage must outlive it.
   Raft(Config config, const Storage& storage);
 
   /// Advances logical time by one tick: election timeouts for followers and
@@ -60,6 +64,15 @@ class Raft {
   /// commit index reaches it (leadership can change before that).
   ProposeResult propose(Payload payload);
 
+  /// The driver has stored `snapshot`, its state machine's state after
+  /// applying every entry up to snapshot.index, readable through
+  /// Storage::read_snapshot (Raft §7). The core drops its entries up to
+  /// snapshot.index - trailing_entries and sends this snapshot to followers
+  /// that need an entry it no longer holds. Ignored unless newer than
+  /// snapshot(). Throws std::invalid_argument when snapshot.index is beyond
+  /// the applied index, its term is not the entry's, or its size is 0.
+  void compact(const SnapshotMeta& snapshot);
+
   /// True when a Ready has work in it. Always false while a Ready is
   /// outstanding (between ready() and advance()).
   bool has_ready() const;
@@ -76,13 +89,16 @@ class Raft {
   Term term() const { return term_; }
   const NodeId& leader() const { return leader_; }
   Index commit() const { return commit_; }
+  Index applied() const { return applied_; }
+  /// The newest snapshot this node holds (taken, installed or restored).
+  const SnapshotMeta& snapshot() const { return snapshot_; }
 
  private:
   // raft.cpp: term rules and role transitions (Raft §5.1, §5.2)
   StepResult validate(const Message& message) const;
   bool should_ignore_higher_term(const Message& message) const;
   void handle_stale_term(const Message& message);
-  void dispatch(Message message);
+  StepResult dispatch(Message message);
   void become_follower(Term term, const NodeId& leader);
   void become_pre_candidate();
   void become_candidate();
@@ -112,9 +128,17 @@ class Raft {
   bool needs_commit_news(const Progress& progress) const;
   bool needs_message(const Progress& progress) const;
   void send_append(const NodeId& to, Progress& progress, bool heartbeat);
+  void skip_compacted(const Message& m, AppendRequest& request) const;
   void flush_appends();
 
+  // snapshot.cpp: sending and installing snapshots (Raft §7)
+  void send_chunk(const NodeId& to, Progress& progress);
+  StepResult handle_snapshot_request(const Message& message, const SnapshotRequest& request);
+  void install(const SnapshotMeta& snapshot);
+  void handle_snapshot_response(const Message& message, const SnapshotResponse& response);
+
   Config config_;
+  const Storage& storage_;     // read only for the chunks of snapshots sent
   std::vector<NodeId> peers_;  // every voter but this node
   Random random_;
 
@@ -123,8 +147,22 @@ class Raft {
   NodeId vote_;  // invariant: empty, or the only vote cast in term_
   Log log_;
 
+  // The newest snapshot held. Invariant: log_.base_index() <=
+  // snapshot_.index <= applied_ (entries up to the base are in it).
+  SnapshotMeta snapshot_;
+  // A snapshot this follower is receiving: from which leader, in which
+  // term, and how many of its bytes it holds (Raft §7).
+  struct Incoming {
+    SnapshotMeta meta;
+    NodeId leader;
+    Term term = 0;
+    std::uint64_t received = 0;
+  };
+  std::optional<Incoming> incoming_;
+
   // Volatile state. Invariants: applied_ <= commit_ <= log_.last_index();
-  // stable_ <= log_.last_index(); commit_ and term_ never decrease.
+  // log_.base_index() <= stable_ <= log_.last_index() (entries up to the
+  // base are durable in a snapshot); commit_ and term_ never decrease.
   Index commit_ = 0;
   Index applied_ = 0;           // last entry the driver has applied (via advance)
   Index stable_ = 0;            // last entry known to be persisted locally
@@ -141,8 +179,10 @@ class Raft {
 
   std::map<NodeId, bool> votes_;         // candidate and pre-candidate only
   std::map<NodeId, Progress> progress_;  // leader only: one per peer
-  // Outboxes, emptied by ready(): what may leave before this Ready's writes
-  // are durable, and what must wait for them (ready.hpp).
+  // Outboxes, emptied by ready(): snapshot chunks to persist, what may leave
+  // before this Ready's writes are durable, and what must wait for them
+  // (ready.hpp).
+  std::vector<SnapshotChunk> chunks_;
   std::vector<Message> early_messages_;
   std::vector<Message> messages_;
 };

@@ -12,13 +12,21 @@ namespace conflux::raft {
 
 /// One batch of work for the driver, to be carried out in this order:
 ///   1. send `early_messages` (at once, before step 2 is durable);
-///   2. persist `hard_state` (if set) and `entries` (Storage::append);
+///   2. persist, in this order: `snapshot_chunks` (installing a snapshot
+///      whose last chunk is here, see below), `hard_state` (if set) and
+///      `entries` (Storage::append);
 ///   3. send `messages`, only once step 2 is durable;
 ///   4. apply `committed` to the state machine, in order;
 ///   5. call Raft::advance() with this Ready.
+/// Installing snapshot S (a chunk with `done`; Raft §7): the driver makes
+/// the whole snapshot durable, then drops every stored entry up to S.index,
+/// and the entries after it too unless the stored entry at S.index has
+/// S.term (the core's log did the same); the state machine is restored
+/// from the snapshot, and `committed` then holds only entries after it.
 /// The core decides which messages are early; the driver never looks at
 /// their types.
 struct Ready {
+  std::vector<SnapshotChunk> snapshot_chunks;
   std::optional<HardState> hard_state;
   std::vector<Entry> entries;
   /// May leave before hard_state and entries are durable: a leader's
@@ -35,8 +43,8 @@ struct Ready {
   std::vector<Entry> committed;
 
   bool empty() const {
-    return !hard_state && entries.empty() && early_messages.empty() && messages.empty() &&
-           committed.empty();
+    return snapshot_chunks.empty() && !hard_state && entries.empty() && early_messages.empty() &&
+           messages.empty() && committed.empty();
   }
 };
 
@@ -59,6 +67,10 @@ struct Status {
   Index applied = 0;
   Index last_index = 0;
   Term last_term = 0;
+  /// The newest snapshot this node holds (index 0: none), and the first
+  /// index its log still holds.
+  SnapshotMeta snapshot;
+  Index first_index = 1;
   /// Elections this node started as a candidate, and times it became
   /// leader, since it was built (monitoring only).
   std::uint64_t elections = 0;
@@ -84,11 +96,16 @@ enum class StepError : std::uint8_t {
   unknown_sender,   ///< sender is not a voter of this cluster (or is this node)
   malformed,        ///< contents break the protocol's rules (see reason)
   term_too_large,   ///< term beyond max_term, or more than max_term_jump ahead
+  /// A snapshot chunk at an offset this node does not expect, or of a
+  /// snapshot it is not receiving: answered with the offset it expects, so
+  /// that the leader resumes from there; nothing else changes.
+  unexpected_chunk,
 };
 
 std::string_view to_string(StepError error);
 
-/// Result of Raft::step(). A refused message changes nothing in the core.
+/// Result of Raft::step(). A refused message changes nothing in the core
+/// (unexpected_chunk: but for the answer).
 struct StepResult {
   StepError error = StepError::none;
   std::string reason;

@@ -1,12 +1,15 @@
 #pragma once
-// Where a node's durable state lives: the hard state and the entry log
-// addressed by index. The driver writes to it while handling a Ready
-// (before sending that Ready's messages); the core reads it once, at start,
-// to restore itself.
+// Where a node's durable state lives: the hard state, the newest snapshot
+// and the entry log after it. The driver writes to it while handling a
+// Ready (before sending that Ready's messages); the core reads it at start,
+// to restore itself, and then only to read the chunks of snapshots it sends.
 
+#include <conflux/raft/snapshot.hpp>
 #include <conflux/raft/types.hpp>
 #include <deque>
+#include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace conflux::raft {
@@ -16,12 +19,18 @@ class Storage {
   virtual ~Storage() = default;
 
   virtual HardState hard_state() const = 0;
-  /// The compaction point: entries up to and including this index are gone
-  /// (folded into a snapshot). 0 while nothing has been compacted.
-  virtual Index snapshot_index() const = 0;
-  virtual Term snapshot_term() const = 0;
-  /// Every retained entry, from snapshot_index() + 1 on, in order.
+  /// The newest snapshot stored (index 0: none yet).
+  virtual SnapshotMeta snapshot() const = 0;
+  /// Every stored entry after snapshot().index, in order, from
+  /// snapshot().index + 1 on.
   virtual std::vector<Entry> entries() const = 0;
+  /// Up to `max` bytes of snapshot `meta` from `offset`, at least one when
+  /// offset < meta.size; nullopt when this storage no longer holds that
+  /// snapshot (it may be older than snapshot()). A leader's core calls it
+  /// from Raft::ready() for each chunk it sends (Raft §7), so it must be
+  /// cheap: a read of the page cache, not a computation.
+  virtual std::optional<Payload> read_snapshot(const SnapshotMeta& meta, std::uint64_t offset,
+                                               std::size_t max) const = 0;
 
   /// Makes `state` durable. Replaces the previous hard state atomically.
   virtual void save_hard_state(const HardState& state) = 0;
@@ -32,26 +41,49 @@ class Storage {
   virtual void append(std::span<const Entry> entries) = 0;
 };
 
-/// Storage kept in memory: for tests, the simulation and embedded use where
-/// durability across process restarts is not wanted. It survives a
+/// Storage kept in memory: for tests and the simulation. It survives a
 /// simulated crash because the harness keeps it while rebuilding the node.
+/// It holds the newest snapshot and the one before it (a leader may still be
+/// sending that one), and carries out the snapshot part of a Ready.
 class MemoryStorage final : public Storage {
  public:
   HardState hard_state() const override { return hard_state_; }
-  Index snapshot_index() const override { return 0; }
-  Term snapshot_term() const override { return 0; }
+  SnapshotMeta snapshot() const override { return newest_.meta; }
   std::vector<Entry> entries() const override { return {entries_.begin(), entries_.end()}; }
-  Index last_index() const { return entries_.size(); }
-  /// Term of the stored entry at `index`; 0 for index 0. Precondition: index <= last_index().
-  Term term_at(Index index) const { return index == 0 ? 0 : entries_[index - 1].term; }
+  std::optional<Payload> read_snapshot(const SnapshotMeta& meta, std::uint64_t offset,
+                                       std::size_t max) const override;
+  Index last_index() const { return newest_.meta.index + entries_.size(); }
+  /// Term of the stored entry at `index`, or of the snapshot at its index.
+  /// Precondition: snapshot().index <= index <= last_index().
+  Term term_at(Index index) const;
+  /// The bytes of snapshot().
+  const Payload& snapshot_data() const { return newest_.data; }
 
   void save_hard_state(const HardState& state) override { hard_state_ = state; }
   void append(std::span<const Entry> entries) override;
+  /// Keeps `data` as snapshot `meta`, taken by this node's state machine,
+  /// and drops the entries it covers. Precondition: meta.index is newer than
+  /// snapshot().index, at most last_index(), and has term meta.term.
+  void save_snapshot(const SnapshotMeta& meta, Payload data);
+  /// Carries out one of a Ready's snapshot_chunks, installing the snapshot
+  /// with its last chunk (ready.hpp). Throws std::invalid_argument on a
+  /// chunk out of order.
+  void write_chunk(const SnapshotChunk& chunk);
 
  private:
+  struct Held {
+    SnapshotMeta meta;
+    Payload data;
+  };
+  void keep(const SnapshotMeta& meta, Payload data);
+
   HardState hard_state_;
-  // entries_[i].index == i + 1. A deque: growing never moves the entries
-  // already stored (a vector touched twice the memory, copying on doubling).
+  Held newest_;
+  Held previous_;
+  SnapshotMeta receiving_;  // the snapshot whose chunks are arriving
+  std::string received_;
+  // entries_[i].index == newest_.meta.index + 1 + i. A deque: growing never
+  // moves the entries already stored.
   std::deque<Entry> entries_;
 };
 

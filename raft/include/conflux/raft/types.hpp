@@ -46,7 +46,6 @@ enum class EntryType : std::uint8_t {
   normal = 0,  ///< an application action (opaque payload)
   no_op = 1,   ///< appended by a new leader on election (Raft §8)
   // 2: reserved for configuration changes (thesis §4)
-  // 3: reserved for snapshot markers (Raft §7)
 };
 
 std::string_view to_string(EntryType type);

@@ -62,8 +62,11 @@ class FileStorage final : public raft::Storage {
   FileStorage& operator=(const FileStorage&) = delete;
 
   raft::HardState hard_state() const override { return hard_state_; }
-  raft::Index snapshot_index() const override { return 0; }
-  raft::Term snapshot_term() const override { return 0; }
+  raft::SnapshotMeta snapshot() const override { return {}; }
+  std::optional<raft::Payload> read_snapshot(const raft::SnapshotMeta&, std::uint64_t,
+                                             std::size_t) const override {
+    return std::nullopt;
+  }
   /// The log as recovered at open (the core reads it only at start; later
   /// appends are not added to this copy).
   std::vector<raft::Entry> entries() const override { return entries_; }
