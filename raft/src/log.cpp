@@ -67,7 +67,10 @@ void Log::reset(Index index, Term term) {
 
 std::vector<Entry> Log::slice(Index lo, Index hi, std::size_t max_bytes,
                               std::size_t max_entries) const {
-  assert(lo >= first_index());
+  if (lo < first_index()) {  // a bug in the caller: the entries are in a snapshot
+    throw std::logic_error("log entries from " + std::to_string(lo) + " wanted, but those before " +
+                           std::to_string(first_index()) + " were compacted");
+  }
   std::vector<Entry> out;
   const Index end = std::min(hi, last_index());
   if (lo <= end) out.reserve(std::min<std::size_t>(end - lo + 1, max_entries));

@@ -21,27 +21,31 @@ Term MemoryStorage::term_at(Index index) const {
 }
 
 void MemoryStorage::append(std::span<const Entry> entries) {
+  const Index snapshot = newest_.meta.index;
+  while (!entries.empty() && entries.front().index <= snapshot) entries = entries.subspan(1);
   if (entries.empty()) return;
   const Index first = entries.front().index;
-  if (first <= newest_.meta.index || first > last_index() + 1) {
+  if (first > last_index() + 1) {
     throw std::invalid_argument("MemoryStorage::append: entry " + std::to_string(first) +
-                                " does not follow the snapshot at " +
-                                std::to_string(newest_.meta.index) + " and the entries up to " +
-                                std::to_string(last_index()));
+                                " would leave a gap after " + std::to_string(last_index()));
   }
-  entries_.resize(first - newest_.meta.index - 1);
+  entries_.resize(first - snapshot - 1);
   entries_.insert(entries_.end(), entries.begin(), entries.end());
 }
 
 void MemoryStorage::save_snapshot(const SnapshotMeta& meta, Payload data) {
-  if (meta.index <= newest_.meta.index || meta.index > last_index() ||
-      term_at(meta.index) != meta.term) {
+  const bool stored = meta.index <= last_index();
+  if (meta.index <= newest_.meta.index || (stored && term_at(meta.index) != meta.term)) {
     throw std::invalid_argument("MemoryStorage::save_snapshot: no entry " +
                                 std::to_string(meta.index) + " of term " +
                                 std::to_string(meta.term) + " to compact at");
   }
-  entries_.erase(entries_.begin(),
-                 entries_.begin() + static_cast<std::ptrdiff_t>(meta.index - newest_.meta.index));
+  if (stored) {
+    entries_.erase(entries_.begin(),
+                   entries_.begin() + static_cast<std::ptrdiff_t>(meta.index - newest_.meta.index));
+  } else {
+    entries_.clear();
+  }
   keep(meta, std::move(data));
 }
 

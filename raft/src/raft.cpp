@@ -192,7 +192,7 @@ StepResult Raft::step(Message m) {
     handle_stale_term(m);
     return {};
   }
-  if (auto result = dispatch(std::move(m)); !result.ok()) return explain(std::move(result));
+  if (auto result = dispatch(m); !result.ok()) return explain(std::move(result));
   return {};
 }
 
@@ -229,7 +229,8 @@ void Raft::handle_stale_term(const Message& m) {
   }
 }
 
-StepResult Raft::dispatch(Message m) {
+// Takes the body (an append's entries) out of `m`; its header stays.
+StepResult Raft::dispatch(Message& m) {
   return std::visit(
       [&](auto& body) -> StepResult {
         using Body = std::decay_t<decltype(body)>;

@@ -38,7 +38,7 @@ void Raft::compact(const SnapshotMeta& snapshot) {
       snapshot.index > config_.trailing_entries ? snapshot.index - config_.trailing_entries : 0;
   const Index base = std::max(log_.base_index(), keep_from);
   log_.compact_to(base);
-  stable_ = std::max(stable_, base);  // what the snapshot holds is durable
+  stable_ = std::max(stable_, snapshot.index);  // what the snapshot holds is durable
 }
 
 // Leader: the next chunk of the snapshot `progress` is sending. A storage
@@ -73,7 +73,9 @@ void Raft::send_chunk(const NodeId& to, Progress& progress) {
 // Follower: Raft §7's receiver, one chunk at a time. A chunk belongs to
 // the snapshot being received only if it comes from the same leader in the
 // same term (another leader's bytes for the same index need not be the
-// same bytes) and starts where the received bytes end.
+// same bytes) and starts where the received bytes end. Invariant: the
+// offsets this node reports for one snapshot never decrease, unless it
+// restarted (then it reports 0).
 StepResult Raft::handle_snapshot_request(const Message& m, const SnapshotRequest& request) {
   if (role_ != Role::follower) become_follower(term_, m.from);  // §5.2: a leader exists
   leader_ = m.from;
@@ -85,9 +87,15 @@ StepResult Raft::handle_snapshot_request(const Message& m, const SnapshotRequest
     send(m.from, SnapshotResponse{.index = meta.index, .offset = meta.size, .match = commit_});
     return {};
   }
-  if (request.offset == 0) incoming_ = Incoming{meta, m.from, m.term, 0};
-  const bool same = incoming_ && incoming_->meta == meta && incoming_->leader == m.from &&
-                    incoming_->term == m.term;
+  bool same = incoming_ && incoming_->meta == meta && incoming_->leader == m.from &&
+              incoming_->term == m.term;
+  // A first chunk starts a snapshot afresh, unless it is a duplicate of the
+  // one being received: what was received never goes back (the leader
+  // trusts the offsets it was told).
+  if (request.offset == 0 && !same) {
+    incoming_ = Incoming{meta, m.from, m.term, 0};
+    same = true;
+  }
   if (!same || incoming_->received != request.offset) {
     const std::uint64_t expected = same ? incoming_->received : 0;
     send(m.from, SnapshotResponse{.index = meta.index, .offset = expected, .match = 0});

@@ -147,6 +147,7 @@ class Cluster {
       if (budget == 0) throw std::logic_error("Cluster::process: \"" + id + "\" is never done");
       Ready ready = n.raft->ready();
       queue_.insert(queue_.end(), ready.early_messages.begin(), ready.early_messages.end());
+      for (const auto& chunk : ready.snapshot_chunks) n.storage.write_chunk(chunk);
       if (ready.hard_state) n.storage.save_hard_state(*ready.hard_state);
       n.storage.append(ready.entries);
       queue_.insert(queue_.end(), ready.messages.begin(), ready.messages.end());

@@ -19,6 +19,9 @@ struct SimNode {
   raft::NodeId id;
   raft::MemoryStorage storage;       // durable: survives crash()
   std::unique_ptr<raft::Raft> raft;  // null while crashed
+  /// The state machine: every applied entry, encoded by encode_applied();
+  /// restored from the storage's snapshot on restart and on install.
+  std::string state;
   std::uint64_t lives = 0;
   /// A Ready whose write is still "in flight" (as with lib/'s fsync
   /// worker): its early messages are out, the rest waits; the core keeps
@@ -40,13 +43,17 @@ class Cluster {
 
   void tick(std::size_t i);
   /// Delivers one message to its addressee, if alive. Refused messages are
-  /// a bug in the core (the simulation only sends well-formed ones).
+  /// a bug in the core (the simulation only sends well-formed ones), but
+  /// for snapshot chunks out of order.
   void deliver(raft::Message message);
   /// Delivers a message that the addressee must refuse as term_too_large
   /// without any change (types.hpp: max_term, max_term_jump). Returns what
   /// went wrong, or an empty string.
   std::string deliver_hostile(raft::Message message);
   bool propose(std::size_t i, std::string payload);
+  /// The node snapshots its state machine at its applied index and tells
+  /// its core to compact (Raft §7), as lib/'s driver does.
+  void compact(std::size_t i);
   void crash(std::size_t i);
   void restart(std::size_t i);
   /// Drains every live node's Ready. With probability crash_per_mille per
@@ -63,6 +70,7 @@ class Cluster {
  private:
   SimNode* live_node(const raft::NodeId& id);  // null if unknown or crashed
   void handle_ready(std::size_t i, std::uint64_t crash_per_mille);
+  bool write_chunks(std::size_t i, const raft::Ready& ready, std::uint64_t crash_per_mille);
   void finish_ready(std::size_t i, raft::Ready& ready, raft::Role role,
                     std::uint64_t crash_per_mille);
   raft::Config config_for(std::size_t i) const;

@@ -1,5 +1,7 @@
 #include "sim/invariants.hpp"
 
+#include <algorithm>
+
 namespace conflux::sim {
 namespace {
 
@@ -7,7 +9,15 @@ std::string at(raft::Index index) {
   return " at index " + std::to_string(index);
 }
 
+std::string encode(raft::Index index, raft::Term term, std::string_view payload) {
+  return std::to_string(index) + ' ' + std::to_string(term) + ' ' + std::string(payload) + '\n';
+}
+
 }  // namespace
+
+std::string encode_applied(const raft::Entry& entry) {
+  return encode(entry.index, entry.term, entry.payload.view());
+}
 
 void InvariantChecker::fail(std::string what) {
   if (!failure_) failure_ = std::move(what);
@@ -24,9 +34,11 @@ void InvariantChecker::on_persist(const raft::NodeId& node, raft::Role role,
     if (ready.hard_state->commit > last) fail(node + " persisted a commit past its last entry");
   }
   if (ready.entries.empty()) return;
-  if (role == raft::Role::leader && ready.entries.front().index <= storage.last_index()) {
-    fail("leader append-only: leader " + node + " overwrote its log" +
-         at(ready.entries.front().index));
+  // Entries the storage's snapshot already holds are skipped, not written.
+  const auto first_new = std::max(ready.entries.front().index, storage.snapshot().index + 1);
+  if (role == raft::Role::leader && first_new <= ready.entries.back().index &&
+      first_new <= storage.last_index()) {
+    fail("leader append-only: leader " + node + " overwrote its log" + at(first_new));
   }
   check_log_matching(storage, ready);
 }
@@ -36,8 +48,14 @@ void InvariantChecker::on_persist(const raft::NodeId& node, raft::Role role,
 // equal prefixes.
 void InvariantChecker::check_log_matching(const raft::MemoryStorage& storage,
                                           const raft::Ready& ready) {
-  raft::Term prev_term = storage.term_at(ready.entries.front().index - 1);
+  const auto snapshot = storage.snapshot().index;
+  const auto front = ready.entries.front().index;
+  raft::Term prev_term = front - 1 >= snapshot ? storage.term_at(front - 1) : 0;
   for (const auto& entry : ready.entries) {
+    if (entry.index <= snapshot) {  // skipped by the storage: its snapshot holds it
+      prev_term = entry.term;
+      continue;
+    }
     Identity identity{prev_term, std::string(entry.payload.view()), entry.type};
     auto [it, inserted] = entries_.try_emplace({entry.index, entry.term}, identity);
     if (!inserted && !(it->second == identity)) {
@@ -75,8 +93,36 @@ void InvariantChecker::on_apply(const raft::NodeId& node, const std::vector<raft
   }
 }
 
-void InvariantChecker::on_restart(const raft::NodeId& node) {
+void InvariantChecker::on_restart(const raft::NodeId& node, const raft::SnapshotMeta& snapshot,
+                                  const std::string& state) {
   history_[node] = NodeHistory{};
+  if (snapshot.index > 0) on_install(node, snapshot, state);
+}
+
+void InvariantChecker::on_install(const raft::NodeId& node, const raft::SnapshotMeta& snapshot,
+                                  const std::string& state) {
+  check_snapshot(node, snapshot, state);
+  auto& history = history_[node];
+  history.applied = snapshot.index;
+  history.checked_commit = std::max(history.checked_commit, snapshot.index);
+}
+
+// A state restored from a snapshot equals the committed prefix replayed:
+// the chunks were reassembled in order, whole, from the right snapshot.
+void InvariantChecker::check_snapshot(const raft::NodeId& node, const raft::SnapshotMeta& snapshot,
+                                      const std::string& state) {
+  if (snapshot.index > committed_.size()) {
+    return fail(node + " holds a snapshot beyond every applied entry" + at(snapshot.index));
+  }
+  std::string replayed;
+  for (raft::Index i = 1; i <= snapshot.index; ++i) {
+    replayed += encode(i, committed_[i - 1].first, committed_[i - 1].second);
+  }
+  if (state != replayed || state.size() != snapshot.size ||
+      committed_[snapshot.index - 1].first != snapshot.term) {
+    fail(node + " restored a snapshot that differs from the committed prefix replayed" +
+         at(snapshot.index));
+  }
 }
 
 void InvariantChecker::after_step(const std::vector<const raft::Raft*>& live) {
@@ -102,7 +148,9 @@ void InvariantChecker::check_node(const raft::Raft& raft) {
 // index; the longest commit seen extends the prefix.
 void InvariantChecker::check_committed_prefix(const raft::Raft& raft, NodeHistory& history) {
   const auto& log = raft.log();
-  for (raft::Index i = history.checked_commit + 1; i <= raft.commit(); ++i) {
+  // Entries compacted away were checked when applied, or as a snapshot.
+  const auto first = std::max(history.checked_commit + 1, log.first_index());
+  for (raft::Index i = first; i <= raft.commit(); ++i) {
     if (i > committed_.size()) {
       record_committed(log, raft.commit());
       break;
@@ -116,6 +164,9 @@ void InvariantChecker::check_committed_prefix(const raft::Raft& raft, NodeHistor
 }
 
 void InvariantChecker::record_committed(const raft::Log& log, raft::Index commit) {
+  if (committed_.size() + 1 < log.first_index()) {
+    return fail("a node compacted entries never seen applied" + at(committed_.size() + 1));
+  }
   for (raft::Index i = committed_.size() + 1; i <= commit; ++i) {
     committed_.emplace_back(log.at(i).term, std::string(log.at(i).payload.view()));
   }
@@ -129,8 +180,9 @@ void InvariantChecker::check_leader(const raft::Raft& raft, NodeHistory& history
   }
   const auto& log = raft.log();
   if (!history.leading || history.leading->term != raft.term()) {
-    // Leader completeness: a new leader holds every committed entry.
-    for (raft::Index i = 1; i <= committed_.size(); ++i) {
+    // Leader completeness: a new leader holds every committed entry (those
+    // it compacted are in its snapshot, checked when applied or installed).
+    for (raft::Index i = log.first_index(); i <= committed_.size(); ++i) {
       if (log.term_at(i) != committed_[i - 1].first ||
           log.at(i).payload.view() != committed_[i - 1].second) {
         fail("leader completeness: " + raft.id() + " leads term " + std::to_string(raft.term()) +

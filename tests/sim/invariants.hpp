@@ -18,6 +18,10 @@
 
 namespace conflux::sim {
 
+/// How the simulation's state machine records one applied entry: its
+/// state is the concatenation, and a snapshot is that state.
+std::string encode_applied(const raft::Entry& entry);
+
 class InvariantChecker {
  public:
   /// A node is about to persist `ready` into `storage`. Records entries and votes.
@@ -25,14 +29,27 @@ class InvariantChecker {
                   const raft::Ready& ready);
   /// A node applied `entries` (the committed part of a Ready).
   void on_apply(const raft::NodeId& node, const std::vector<raft::Entry>& entries);
-  /// A node restarted: its volatile history starts over.
-  void on_restart(const raft::NodeId& node);
+  /// A node restarted from `snapshot` (index 0: none), whose bytes are
+  /// `state`: its volatile history starts over from there.
+  void on_restart(const raft::NodeId& node, const raft::SnapshotMeta& snapshot,
+                  const std::string& state);
+  /// A node installed `snapshot` into its state machine as `state`, which
+  /// must equal the committed prefix replayed.
+  void on_install(const raft::NodeId& node, const raft::SnapshotMeta& snapshot,
+                  const std::string& state);
+  /// A node installed a snapshot sent by its leader (counted, then checked).
+  void on_received(const raft::NodeId& node, const raft::SnapshotMeta& snapshot,
+                   const std::string& state) {
+    ++installs_;
+    on_install(node, snapshot, state);
+  }
   /// After a step: checks every live node's volatile state.
   void after_step(const std::vector<const raft::Raft*>& live);
 
   bool ok() const { return !failure_.has_value(); }
   const std::string& failure() const { return *failure_; }
   std::size_t committed() const { return committed_.size(); }
+  std::size_t installs() const { return installs_; }
 
  private:
   struct Identity {
@@ -55,6 +72,8 @@ class InvariantChecker {
   };
 
   void fail(std::string what);
+  void check_snapshot(const raft::NodeId& node, const raft::SnapshotMeta& snapshot,
+                      const std::string& state);
   void check_log_matching(const raft::MemoryStorage& storage, const raft::Ready& ready);
   void check_vote(const raft::NodeId& node, const raft::HardState& state);
   void check_node(const raft::Raft& raft);
@@ -63,6 +82,7 @@ class InvariantChecker {
   void record_committed(const raft::Log& log, raft::Index commit);
 
   std::optional<std::string> failure_;
+  std::size_t installs_ = 0;
   std::map<raft::Term, raft::NodeId> leaders_;                         // election safety
   std::map<std::pair<raft::Index, raft::Term>, Identity> entries_;     // log matching
   std::map<std::pair<raft::NodeId, raft::Term>, raft::NodeId> votes_;  // one vote per term

@@ -33,6 +33,7 @@ TEST_CASE("simulation: Raft safety holds after every step, and a healed cluster 
   }
   std::size_t committed = 0;
   std::uint64_t terms = 0;
+  std::size_t installs = 0;
   std::size_t failed = 0;
   const bool fail_fast = std::getenv("SIM_FAIL_FAST") != nullptr;
   for (std::uint64_t seed = first; seed < first + count; ++seed) {
@@ -40,6 +41,7 @@ TEST_CASE("simulation: Raft safety holds after every step, and a healed cluster 
     const auto result = conflux::sim::run_simulation(seed, steps);
     committed += result.committed;
     terms += result.max_term;
+    installs += result.installs;
     if (result.ok) continue;
     if (++failed <= 10) {
       FAIL_CHECK("replay with SIM_SEED=" << seed << " (" << result.nodes
@@ -48,6 +50,6 @@ TEST_CASE("simulation: Raft safety holds after every step, and a healed cluster 
     if (fail_fast) break;
   }
   MESSAGE(count, " seeds x ", steps, " steps: ", failed, " failed, ", committed,
-          " entries committed, ", terms, " terms in all");
+          " entries committed, ", installs, " snapshots installed, ", terms, " terms in all");
   CHECK(failed == 0);
 }

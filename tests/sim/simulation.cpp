@@ -56,6 +56,7 @@ SimulationResult Simulation::run(int steps) {
     result_.max_term = std::max(result_.max_term, cluster_.node(i).raft->term());
   }
   result_.committed = cluster_.checker().committed();
+  result_.installs = cluster_.checker().installs();
   return result_;
 }
 
@@ -64,8 +65,10 @@ void Simulation::random_step() {
   const auto any = [&] { return random_.uniform(0, cluster_.size() - 1); };
   if (roll < 500 && cluster_.network().in_flight() > 0) {
     if (auto message = cluster_.network().take_random()) cluster_.deliver(std::move(*message));
-  } else if (roll < 780) {
+  } else if (roll < 750) {
     cluster_.tick(any());
+  } else if (roll < 780) {
+    cluster_.compact(any());
   } else if (roll < 900) {
     propose();
   } else {

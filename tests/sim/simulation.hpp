@@ -18,6 +18,7 @@ struct SimulationResult {
   std::size_t committed = 0;   ///< entries committed by the end
   int liveness_ticks = 0;      ///< ticks the healed cluster needed to commit
   std::uint64_t max_term = 0;  ///< highest term reached (a measure of churn)
+  std::size_t installs = 0;    ///< snapshots installed from a leader (restarts not counted)
 };
 
 /// Runs seed `seed` for `steps` random steps. Deterministic: the same seed

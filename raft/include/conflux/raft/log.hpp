@@ -62,7 +62,7 @@ class Log {
 
   /// Entries [lo, hi] (inclusive), stopping early once `max_bytes` of
   /// payload is reached, but always including at least one entry when
-  /// lo <= hi. Precondition: first_index() <= lo.
+  /// lo <= hi. Throws std::logic_error unless first_index() <= lo.
   std::vector<Entry> slice(Index lo, Index hi, std::size_t max_bytes,
                            std::size_t max_entries = SIZE_MAX) const;
 

@@ -98,7 +98,7 @@ class Raft {
   StepResult validate(const Message& message) const;
   bool should_ignore_higher_term(const Message& message) const;
   void handle_stale_term(const Message& message);
-  StepResult dispatch(Message message);
+  StepResult dispatch(Message& message);
   void become_follower(Term term, const NodeId& leader);
   void become_pre_candidate();
   void become_candidate();
@@ -161,8 +161,8 @@ class Raft {
   std::optional<Incoming> incoming_;
 
   // Volatile state. Invariants: applied_ <= commit_ <= log_.last_index();
-  // log_.base_index() <= stable_ <= log_.last_index() (entries up to the
-  // base are durable in a snapshot); commit_ and term_ never decrease.
+  // snapshot_.index <= stable_ <= log_.last_index() (entries up to the
+  // snapshot are durable in it); commit_ and term_ never decrease.
   Index commit_ = 0;
   Index applied_ = 0;           // last entry the driver has applied (via advance)
   Index stable_ = 0;            // last entry known to be persisted locally

@@ -37,7 +37,10 @@ class Storage {
   /// Makes `entries` durable. They are contiguous; if the first one's index
   /// is at or below the last stored index, the stored suffix from there on
   /// is discarded first (a follower overwriting a conflicting tail, §5.3).
-  /// Precondition: entries.front().index <= last stored index + 1.
+  /// Entries at or below snapshot().index are skipped: the snapshot holds
+  /// them (a leader may compact past entries it has not written yet).
+  /// Precondition: entries.front().index <= last stored index + 1, where the
+  /// snapshot's index counts as stored.
   virtual void append(std::span<const Entry> entries) = 0;
 };
 
@@ -63,7 +66,8 @@ class MemoryStorage final : public Storage {
   void append(std::span<const Entry> entries) override;
   /// Keeps `data` as snapshot `meta`, taken by this node's state machine,
   /// and drops the entries it covers. Precondition: meta.index is newer than
-  /// snapshot().index, at most last_index(), and has term meta.term.
+  /// snapshot().index; when it is at most last_index(), the entry there has
+  /// term meta.term (beyond it, the entries are still being written).
   void save_snapshot(const SnapshotMeta& meta, Payload data);
   /// Carries out one of a Ready's snapshot_chunks, installing the snapshot
   /// with its last chunk (ready.hpp). Throws std::invalid_argument on a
