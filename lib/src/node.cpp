@@ -17,6 +17,7 @@
 #include <stdexcept>
 
 #include "node_impl.hpp"
+#include "snapshot_codec.hpp"
 #include "volatile_storage.hpp"
 
 namespace conflux {
@@ -112,14 +113,13 @@ Node::Impl::Impl(asio::any_io_executor ex, Options opts, std::uint64_t first_id)
       tick_interval(detail::tick_interval(options)),
       handlers(first_id) {
   if (options.data_dir) {
-    auto durable = std::make_unique<storage::FileStorage>(storage::FileStorageOptions{
+    store = std::make_unique<storage::FileStorage>(storage::FileStorageOptions{
         .directory = *options.data_dir,
         .segment_bytes = 64 << 20,
         .fsync = options.fsync,
         .log = [log = options.log](const std::string& line) { log(LogLevel::warning, line); },
         .ops = {}});
-    file = durable.get();
-    store = std::move(durable);
+    durable = true;
     worker = std::make_unique<detail::SyncWorker>();
   } else {
     store = std::make_unique<detail::VolatileStorage>();
@@ -153,6 +153,7 @@ asio::awaitable<void> Node::Impl::owner() {
     try {
       round(batch);
       carry_out();
+      start_snapshot();
     } catch (const std::exception& error) {
       fail_round(batch, error.what());
     } catch (...) {
@@ -188,6 +189,8 @@ void Node::Impl::handle(detail::Event& event) {
     handlers.put(id, std::move(call->handler));
   } else if (auto* done = std::get_if<detail::SyncDone>(&event)) {
     on_sync_done(*done);
+  } else if (auto* written = std::get_if<detail::SnapshotDone>(&event)) {
+    on_snapshot_done(*written);
   } else if (auto* packet = std::get_if<transport::Packet>(&event)) {
     if (!isolated) engine->receive(std::move(*packet));
   }
@@ -204,12 +207,13 @@ void Node::Impl::drain_ready() {
     if (!ready) return;
     for (auto& message : ready->early_messages) send(std::move(message));
     try {
+      for (const auto& chunk : ready->snapshot_chunks) store->write_chunk(chunk);
       if (ready->hard_state) store->save_hard_state(*ready->hard_state);
       store->append(ready->entries);
     } catch (const std::exception& error) {  // StorageError, filesystem_error, bad_alloc
       return storage_failed(error.what());
     }
-    if (file && !ready->entries.empty()) return start_sync(std::move(*ready));
+    if (durable && !ready->entries.empty()) return start_sync(std::move(*ready));
     finish_ready(*ready);
   }
 }
@@ -222,11 +226,11 @@ void Node::Impl::finish_ready(raft::Ready& ready) {
 
 void Node::Impl::start_sync(raft::Ready ready) {
   syncing = std::move(ready);
-  worker->submit([file = file, ex = executor, weak = weak_from_this()] {
+  worker->submit([store = store.get(), ex = executor, weak = weak_from_this()] {
     std::exception_ptr error;
     const auto start = Clock::now();
     try {
-      file->sync();
+      store->sync();
     } catch (...) {
       error = std::current_exception();
     }
@@ -250,6 +254,52 @@ void Node::Impl::on_sync_done(const detail::SyncDone& done) {
   auto ready = std::move(*syncing);
   syncing.reset();
   finish_ready(ready);
+}
+
+// A snapshot the engine wants (engine.hpp): the state is copied here, then
+// serialized and written on the snapshot worker while the node goes on.
+void Node::Impl::start_snapshot() {
+  if (!storage_error.empty()) return;
+  auto job = engine->take_snapshot_job();
+  if (!job) return;
+  const auto start = Clock::now();
+  std::shared_ptr<storage::SnapshotWriter> writer;
+  try {
+    writer = store->begin_snapshot(job->index, job->term);
+  } catch (const std::exception& error) {
+    options.log(LogLevel::warning, std::string("cannot start a snapshot: ") + error.what());
+    return engine->snapshot_taken(std::nullopt, 0);
+  }
+  auto state = std::make_shared<boost::json::value>(std::move(job->state));
+  snapshot_worker.submit([writer, state, start, ex = executor, weak = weak_from_this()] {
+    std::exception_ptr error;
+    raft::SnapshotMeta meta;
+    try {
+      detail::write_snapshot(*state, *writer);
+      meta = writer->finish();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    const std::chrono::duration<double> took = Clock::now() - start;
+    asio::post(ex, [weak, writer, meta, error, seconds = took.count()] {
+      if (auto self = weak.lock())
+        self->post_event(detail::SnapshotDone{writer, meta, error, seconds});
+    });
+  });
+}
+
+// The snapshot is written: the storage adopts it (deleting what it makes
+// redundant) and the core compacts. A failed snapshot costs nothing but
+// the log it would have compacted; the next one is tried later.
+void Node::Impl::on_snapshot_done(detail::SnapshotDone& done) {
+  std::optional<raft::SnapshotMeta> meta;
+  try {
+    if (done.error) std::rethrow_exception(done.error);
+    if (store->adopt_snapshot(*done.writer)) meta = done.meta;
+  } catch (const std::exception& error) {
+    options.log(LogLevel::warning, std::string("snapshot failed: ") + error.what());
+  }
+  engine->snapshot_taken(meta, done.seconds);
 }
 
 // What the engine asked for: packets to the channel, completions to their
@@ -430,6 +480,10 @@ NodeStatus Node::status() const {
                     .commit = s.commit,
                     .applied = s.applied,
                     .last_index = s.last_index,
+                    .snapshot_index = s.snapshot.index,
+                    .snapshot_term = s.snapshot.term,
+                    .snapshot_bytes = s.snapshot.size,
+                    .first_index = s.first_index,
                     .error = impl_->storage_error,
                     .peers = {},
                     .isolated = impl_->isolated};
@@ -460,6 +514,14 @@ std::vector<LogEntryView> Node::log_tail(std::size_t count) const {
                                               : std::string()});
   }
   return tail;
+}
+
+void Node::request_snapshot() {
+  asio::post(impl_->executor, [impl = impl_] {
+    if (impl->closing) return;
+    impl->engine->request_snapshot();
+    impl->start_snapshot();
+  });
 }
 
 void Node::set_isolated(bool isolated) {

@@ -39,7 +39,14 @@ struct SyncDone {
   std::exception_ptr error;
   double seconds = 0;  // how long the fdatasync took
 };
-using Event = std::variant<Tick, transport::Packet, PerformCall, SyncDone>;
+/// The snapshot worker finished writing a snapshot (error: it failed).
+struct SnapshotDone {
+  std::shared_ptr<storage::SnapshotWriter> writer;
+  raft::SnapshotMeta meta;
+  std::exception_ptr error;
+  double seconds = 0;  // from the copy of the state to the file renamed
+};
+using Event = std::variant<Tick, transport::Packet, PerformCall, SyncDone, SnapshotDone>;
 
 /// The completion handlers of pending performs, by the engine's id. Ids are
 /// consecutive and performs mostly finish in order, so a deque indexed from
@@ -72,6 +79,8 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   void start_sync(raft::Ready ready);
   void finish_ready(raft::Ready& ready);
   void on_sync_done(const detail::SyncDone& done);
+  void start_snapshot();
+  void on_snapshot_done(detail::SnapshotDone& done);
   void carry_out();
   void deliver(detail::Completion completion);
   void send(transport::Packet packet);  // through the channel, unless isolated
@@ -86,14 +95,17 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
 
   asio::any_io_executor executor;
   Options options;
-  std::unique_ptr<raft::Storage> store;
-  storage::FileStorage* file = nullptr;  // the same object as store, when durable
+  std::unique_ptr<storage::NodeStorage> store;
+  bool durable = false;  // store is a FileStorage: fdatasync on the worker
   std::unique_ptr<detail::Engine> engine;
   std::unique_ptr<transport::Channel> channel;
   std::optional<raft::Ready> syncing;  // written, waiting for the worker's fdatasync
   std::string storage_error;           // set once storage failed: nothing more is acknowledged
   bool isolated = false;               // fault injection: no packet in or out
-  std::unique_ptr<detail::SyncWorker> worker;  // declared after store: joined before it goes
+  // Declared after store: joined before it goes. One syncs the log, the
+  // other writes snapshots, so that a long snapshot never delays a sync.
+  std::unique_ptr<detail::SyncWorker> worker;
+  detail::SyncWorker snapshot_worker;
 
   std::deque<detail::Event> events;
   asio::steady_timer wake;  // the owner waits here for events

@@ -91,6 +91,10 @@ std::vector<std::string> Options::validate() const {
   }
   check_timing(*this, errors);
   if (data_dir && data_dir->empty()) errors.push_back("\"data_dir\" must not be empty when set");
+  if (snapshot.trailing_entries > 1'000'000) {
+    errors.push_back(
+        "\"snapshot.trailing_entries\" must be at most 1000000 (each is kept in memory)");
+  }
   return errors;
 }
 

@@ -10,9 +10,9 @@
 #include <cstring>
 #include <iostream>
 
-#include "crc32c.hpp"
 #include "file_util.hpp"
 #include "record.hpp"
+#include "snapshot_file.hpp"
 
 namespace conflux::storage {
 
@@ -63,6 +63,11 @@ FileStorage::~FileStorage() {
 }
 
 void FileStorage::close_files() {
+  incoming_.reset();
+  for (Held* held : {&newest_, &previous_}) {
+    if (held->fd >= 0) ::close(held->fd);
+    held->fd = -1;
+  }
   if (active_fd_ >= 0) ::close(active_fd_);
   active_fd_ = -1;
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
@@ -100,75 +105,6 @@ void FileStorage::lock_directory() {
   }
 }
 
-void FileStorage::recover() {
-  hard_state_ = read_hard_state(options_.directory / "hardstate");
-  written_hard_state_ = hard_state_;
-  const auto segments = list_segments(options_.directory);
-  for (std::size_t i = 0; i < segments.size(); ++i)
-    replay(segments[i].path, i + 1 == segments.size());
-  if (hard_state_.commit > last_index_) {
-    throw StorageError("hard state commit " + std::to_string(hard_state_.commit) +
-                       " is beyond the last entry " + std::to_string(last_index_) + " in " +
-                       options_.directory.string());
-  }
-  open_active(segments.empty() ? 1 : segments.back().sequence);
-}
-
-// Replays one segment. A bad record followed by a valid one is corruption
-// (refuse to start); a bad record at the end of the last segment is a torn
-// write (cut it off and carry on).
-void FileStorage::replay(const fs::path& path, bool last) {
-  const std::string bytes = read_file(path);
-  if (bytes.compare(0, segment_magic.size(), segment_magic) != 0) {
-    if (last && bytes.size() < segment_magic.size() && segment_magic.starts_with(bytes)) {
-      log("torn segment header in " + path.string() + ": rewriting it");
-      rewrite_header(path);
-      return;
-    }
-    throw StorageError("corrupt segment " + path.string() + " at offset 0: bad magic");
-  }
-  std::size_t at = segment_magic.size();
-  for (;;) {
-    Record record;
-    const auto status = read_record(std::string_view(bytes).substr(at), record);
-    if (status == ReadStatus::end) return;
-    if (status != ReadStatus::ok) {
-      // A record whose checksum holds (bad_payload: an unknown type) was
-      // written whole, so it cannot be a torn write: cutting it could drop
-      // acknowledged entries.
-      if (!last || status == ReadStatus::bad_payload || valid_record_after(bytes, at + 1)) {
-        throw StorageError("corrupt record in " + path.string() + " at offset " +
-                           std::to_string(at));
-      }
-      log("torn write in " + path.string() + " at offset " + std::to_string(at) + ": cutting " +
-          std::to_string(bytes.size() - at) + " bytes");
-      truncate_file(path, at);
-      return;
-    }
-    apply(record, path, at);
-    at += record.size;
-  }
-}
-
-void FileStorage::apply(const Record& record, const fs::path& path, std::size_t at) {
-  if (record.type == RecordType::truncate) {
-    if (record.truncate == 0 || record.truncate > last_index_ + 1) {
-      throw StorageError("corrupt record in " + path.string() + " at offset " + std::to_string(at) +
-                         ": truncation past the end");
-    }
-    entries_.resize(record.truncate - 1);
-    last_index_ = record.truncate - 1;
-    return;
-  }
-  if (record.entry.index != last_index_ + 1) {
-    throw StorageError("corrupt record in " + path.string() + " at offset " + std::to_string(at) +
-                       ": entry " + std::to_string(record.entry.index) + " after " +
-                       std::to_string(last_index_));
-  }
-  entries_.push_back(record.entry);
-  last_index_ = record.entry.index;
-}
-
 void FileStorage::open_active(std::uint64_t sequence) {
   const auto path = segment_path(options_.directory, sequence);
   const bool fresh = !fs::exists(path);
@@ -190,21 +126,34 @@ void FileStorage::open_active(std::uint64_t sequence) {
 void FileStorage::append(std::span<const raft::Entry> entries) {
   if (failed_) throw StorageError("storage has failed; refusing to write");
   if (entries.empty()) return;
-  if (entries.front().index == 0 || entries.front().index > last_index_ + 1) {
-    throw StorageError("append of entry " + std::to_string(entries.front().index) +
-                       " would leave a gap after " + std::to_string(last_index_));
+  const auto first = entries.front().index;
+  if (first == 0 || first > last_index_ + 1) {
+    throw StorageError("append of entry " + std::to_string(first) + " would leave a gap after " +
+                       std::to_string(last_index_));
   }
   std::string batch;
-  if (entries.front().index <= last_index_) batch += encode_truncate_record(entries.front().index);
+  if (first <= last_index_) batch += encode_truncate_record(first);
   for (const auto& entry : entries) batch += encode_entry_record(entry);
+  write_records(batch);
+  segment_first_.try_emplace(active_sequence_, first);
+  if (first <= terms_base_) {
+    terms_.clear();
+    terms_base_ = first - 1;
+  }
+  terms_.resize(first - terms_base_ - 1);
+  for (const auto& entry : entries) terms_.push_back(entry.term);
+  last_index_ = entries.back().index;
+  if (active_bytes_ >= options_.segment_bytes) rotate();
+}
+
+// One write(2) of whole records to the active segment (not yet durable).
+void FileStorage::write_records(const std::string& records) {
   try {
-    write_all(*ops_, active_fd_, batch, segment_path(options_.directory, active_sequence_));
+    write_all(*ops_, active_fd_, records, segment_path(options_.directory, active_sequence_));
   } catch (const StorageError& error) {
     fail(error.what());
   }
-  active_bytes_ += batch.size();
-  last_index_ = entries.back().index;
-  if (active_bytes_ >= options_.segment_bytes) rotate();
+  active_bytes_ += records.size();
 }
 
 // Closes the full segment durably and starts the next one.

@@ -37,6 +37,14 @@ std::string encode_truncate_record(raft::Index from) {
   return frame(RecordType::truncate, payload);
 }
 
+std::string encode_base_record(raft::Index index, raft::Term term, bool keep) {
+  std::string payload;
+  put_le(payload, index, 8);
+  put_le(payload, term, 8);
+  payload.push_back(keep ? 1 : 0);
+  return frame(RecordType::base, payload);
+}
+
 ReadStatus read_record(std::string_view bytes, Record& out) {
   if (bytes.empty()) return ReadStatus::end;
   if (bytes.size() < record_header_bytes) return ReadStatus::incomplete;
@@ -52,6 +60,14 @@ ReadStatus read_record(std::string_view bytes, Record& out) {
   if (type == static_cast<std::uint8_t>(RecordType::truncate) && length == 8) {
     out.type = RecordType::truncate;
     out.truncate = get_le(payload, 0, 8);
+    return ReadStatus::ok;
+  }
+  if (type == static_cast<std::uint8_t>(RecordType::base)) {
+    if (length != 17 || static_cast<std::uint8_t>(payload[16]) > 1) return ReadStatus::bad_payload;
+    out.type = RecordType::base;
+    out.base_index = get_le(payload, 0, 8);
+    out.base_term = get_le(payload, 8, 8);
+    out.base_keep = payload[16] == 1;
     return ReadStatus::ok;
   }
   if (type != static_cast<std::uint8_t>(RecordType::entry) || length < 17)

@@ -62,6 +62,16 @@ struct NodeMetrics {
   Histogram perform_latency;
   /// One fdatasync of the write-ahead log (durable nodes only).
   Histogram fsync_latency;
+  /// Snapshots this node took of its state (docs/storage.md), how long each
+  /// took to write (from the copy of the state to the file renamed), and
+  /// the size of the last one.
+  std::uint64_t snapshots_taken = 0;
+  Histogram snapshot_duration;
+  std::uint64_t snapshot_bytes = 0;
+  /// Snapshots this node sent whole to a follower as a leader, and received
+  /// and installed as a follower (Raft §7).
+  std::uint64_t snapshots_sent = 0;
+  std::uint64_t snapshots_installed = 0;
   std::vector<PeerTraffic> peers;
 };
 

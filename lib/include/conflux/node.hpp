@@ -48,6 +48,12 @@ struct NodeStatus {
   std::uint64_t commit = 0;
   std::uint64_t applied = 0;
   std::uint64_t last_index = 0;
+  /// The newest snapshot this node holds (index 0: none) and its size, and
+  /// the first index its log still holds (docs/storage.md).
+  std::uint64_t snapshot_index = 0;
+  std::uint64_t snapshot_term = 0;
+  std::uint64_t snapshot_bytes = 0;
+  std::uint64_t first_index = 1;
   /// Empty while healthy; otherwise why the node stopped acknowledging
   /// writes (a storage failure).
   std::string error;
@@ -135,8 +141,13 @@ class Node {
   NodeStatus status() const;
   /// Counters and latency histograms since the node was built.
   NodeMetrics metrics() const;
-  /// The last `count` entries of this node's log, oldest first.
+  /// The last `count` entries of this node's log, oldest first (never
+  /// before status().first_index: the rest is in the snapshot).
   std::vector<LogEntryView> log_tail(std::size_t count) const;
+  /// Snapshots the state soon, whatever Options::snapshot says, and
+  /// compacts the log (Raft §7). Returns at once; status().snapshot_index
+  /// shows when it is done.
+  void request_snapshot();
 
   /// Fault injection (demos, tests): while isolated the node neither sends
   /// nor accepts a packet, as if every link to it were cut. Its timers run

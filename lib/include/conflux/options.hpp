@@ -110,6 +110,21 @@ struct Options {
   /// never (unsafe, for benchmarks).
   storage::FsyncPolicy fsync = storage::FsyncPolicy::always;
 
+  /// When the node snapshots its state and compacts its log (Raft §7;
+  /// docs/storage.md): once this many entries were applied since the last
+  /// snapshot, or once their actions hold this many bytes, whichever comes
+  /// first. 0 disables a threshold; with both 0, snapshots are taken only on
+  /// request (Node::snapshot()) and the log grows until then. The snapshot
+  /// is written on a worker thread from a copy of the state, so the node
+  /// keeps committing meanwhile.
+  struct SnapshotPolicy {
+    std::uint64_t entries = 100'000;
+    std::uint64_t bytes = 64 << 20;
+    /// Entries kept before the snapshot's index, so that a follower slightly
+    /// behind is still fed from the log rather than sent the snapshot.
+    std::uint64_t trailing_entries = 1024;
+  } snapshot;
+
   /// Where the node's log lines go. Unset: warnings and errors to standard
   /// error, each prefixed with the node's id.
   LogSink log;

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <boost/container/small_vector.hpp>
 
+#include "snapshot_codec.hpp"
+
 namespace conflux::detail {
 namespace {
 
@@ -25,6 +27,7 @@ raft::Config raft_config(const Options& options, std::chrono::milliseconds tick)
   config.election_ticks_max =
       std::max(ticks(options.election_timeout.max, tick), config.election_ticks_min);
   config.seed = options.seed != 0 ? options.seed : std::hash<std::string>{}(options.id) | 1;
+  config.trailing_entries = options.snapshot.trailing_entries;
   return config;
 }
 
@@ -34,15 +37,20 @@ std::chrono::milliseconds tick_interval(const Options& options) {
   return std::max(options.heartbeat_interval / ticks_per_heartbeat, std::chrono::milliseconds(1));
 }
 
-Engine::Engine(const Options& options, std::chrono::milliseconds tick,
-               const raft::Storage& restored, std::uint64_t first_id, EngineHooks hooks)
+Engine::Engine(const Options& options, std::chrono::milliseconds tick, const raft::Storage& storage,
+               std::uint64_t first_id, EngineHooks hooks)
     : id_(options.id),
+      snapshot_policy_(options.snapshot),
+      storage_(storage),
       methods_(options.methods),
       log_(options.log),
       hooks_(std::move(hooks)),
-      raft_(std::make_unique<raft::Raft>(raft_config(options, tick), restored)),
+      raft_(std::make_unique<raft::Raft>(raft_config(options, tick), storage)),
       machine_(in_place(options)),
       next_id_(first_id) {
+  if (const auto snapshot = raft_->snapshot(); snapshot.index > 0) {
+    machine_.restore(read_snapshot(storage_, snapshot), snapshot.index);
+  }
   machine_.sync(raft_->log());
 }
 
@@ -71,14 +79,22 @@ void Engine::step(raft::Message message) {
 
 std::optional<raft::Ready> Engine::next_ready() {
   if (!raft_->has_ready()) return std::nullopt;
-  return raft_->ready();
+  auto ready = raft_->ready();
+  count_sent_snapshots(ready);
+  return ready;
 }
 
 void Engine::persisted(const raft::Ready& ready) {
+  for (const auto& chunk : ready.snapshot_chunks) {
+    if (chunk.done) install(chunk.meta);
+  }
   // Every committed entry is in the log: after this, each one applies as
   // the first pending action, parsed once and never out of step.
   machine_.sync(raft_->log());
-  for (const auto& entry : ready.committed) on_applied(machine_.apply(entry));
+  for (const auto& entry : ready.committed) {
+    on_applied(machine_.apply(entry));
+    bytes_since_snapshot_ += entry.payload.size();
+  }
   counters_.entries_applied += ready.committed.size();
   raft_->advance(ready);
 }

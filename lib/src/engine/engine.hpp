@@ -5,11 +5,13 @@
 // subscribers. Its driver feeds it events and carries out what it asks for,
 // which it hands out as values:
 //
-//   events   tick(), receive(packet), perform(call), persisted(ready)
+//   events   tick(), receive(packet), perform(call), persisted(ready),
+//            snapshot_taken(meta)
 //   outputs  next_ready(): the core's next Ready, which the driver carries
 //            out as raft.hpp says (early messages, write, messages once
 //            durable); take_sends(): client messages for the channel;
-//            take_completions(): performs that finished, by id
+//            take_completions(): performs that finished, by id;
+//            take_snapshot_job(): a copy of the state to snapshot
 //
 // A round: feed the events, then drain Readys (send each one's early
 // messages, persist it, and once durable send its messages and call
@@ -61,6 +63,14 @@ struct Completion {
 /// How often the driver should call Engine::tick() for `options`' timings.
 std::chrono::milliseconds tick_interval(const Options& options);
 
+/// The committed state after entry `index` (of term `term`), copied for a
+/// snapshot that the driver writes off the engine's thread.
+struct SnapshotJob {
+  raft::Index index = 0;
+  raft::Term term = 0;
+  boost::json::value state;
+};
+
 /// What the engine asks of its environment, synchronously.
 struct EngineHooks {
   /// Whether a live link to the peer exists: a perform is forwarded only
@@ -72,11 +82,13 @@ struct EngineHooks {
 
 class Engine {
  public:
-  /// Restores the core from `restored`. `options` is validated; `tick` is
-  /// the driver's tick interval (election timeouts are counted in ticks).
-  /// Perform ids start at `first_id`: give each run of a node a different
-  /// one, so that a stale reply never matches a new perform.
-  Engine(const Options& options, std::chrono::milliseconds tick, const raft::Storage& restored,
+  /// Restores the core and the state from `storage` (its snapshot, then
+  /// its log), which it keeps reading: snapshots are read from it. `options`
+  /// is validated; `tick` is the driver's tick interval (election timeouts
+  /// are counted in ticks). Perform ids start at `first_id`: give each run
+  /// of a node a different one, so that a stale reply never matches a new
+  /// perform.
+  Engine(const Options& options, std::chrono::milliseconds tick, const raft::Storage& storage,
          std::uint64_t first_id, EngineHooks hooks);
 
   // ----- events
@@ -100,6 +112,17 @@ class Engine {
   void settle();
   /// Fails every pending perform with `code` (closing, or a fatal error).
   void fail_all(errc code, const std::string& message);
+
+  // ----- snapshots (snapshots.cpp; Raft §7)
+  /// A snapshot to write, when Options::snapshot's thresholds or a request
+  /// say one is due and none is being written. The driver writes it with
+  /// write_snapshot() (snapshot_codec.hpp), then reports snapshot_taken().
+  std::optional<SnapshotJob> take_snapshot_job();
+  /// Takes a snapshot at the next take_snapshot_job(), thresholds or not.
+  void request_snapshot() { snapshot_requested_ = true; }
+  /// The job's snapshot is stored as `meta` (nullopt: it failed, or a newer
+  /// one was installed meanwhile): the core compacts its log.
+  void snapshot_taken(const std::optional<raft::SnapshotMeta>& meta, double seconds);
 
   // ----- outputs
   std::vector<transport::Packet> take_sends();
@@ -147,6 +170,10 @@ class Engine {
   void on_applied(AppliedAction applied);
   void notify(const boost::json::value& action);
   void remember_reducer_error(const AppliedAction& applied);
+  // snapshots.cpp
+  void install(const raft::SnapshotMeta& meta);
+  bool snapshot_due() const;
+  void count_sent_snapshots(const raft::Ready& ready);
   void send(transport::Packet packet) { sends_.push_back(std::move(packet)); }
 
   // performs.cpp: the life of a perform
@@ -165,6 +192,8 @@ class Engine {
   void fail(std::uint64_t id, errc code, const std::string& message);
 
   std::string id_;
+  Options::SnapshotPolicy snapshot_policy_;
+  const raft::Storage& storage_;
   std::map<std::string, Method> methods_;
   LogSink log_;
   EngineHooks hooks_;
@@ -175,6 +204,9 @@ class Engine {
   std::map<std::uint64_t, Pending> pending_;
   std::multimap<raft::Index, std::uint64_t> by_index_;  // proposed performs
   std::map<raft::Index, std::string> reducer_errors_;   // recent entries the reducer refused
+  bool snapshot_requested_ = false;
+  bool snapshot_writing_ = false;
+  std::uint64_t bytes_since_snapshot_ = 0;  // of actions applied since the last job
   std::uint64_t next_subscriber_ = 1;
   std::map<std::uint64_t, std::shared_ptr<const Subscriber>> subscribers_;
   NodeMetrics counters_;

@@ -117,4 +117,13 @@ AppliedAction StateMachine::apply(const raft::Entry& entry) {
   return applied;
 }
 
+void StateMachine::restore(boost::json::value state, raft::Index index) {
+  stale_ = true;
+  pending_.clear();
+  committed_ = std::move(state);
+  applied_ = index;
+  provisional_ = committed_;
+  stale_ = false;
+}
+
 }  // namespace conflux::detail

@@ -56,6 +56,9 @@ class StateMachine {
   /// Applies one committed entry (in order) to the committed state. After
   /// sync(), the entry is the first pending one and is not parsed again.
   AppliedAction apply(const raft::Entry& entry);
+  /// Replaces both states with `state`, the committed state after entry
+  /// `index` (from a snapshot); sync() then reduces the log after it.
+  void restore(boost::json::value state, raft::Index index);
 
  private:
   struct Pending {

@@ -3,41 +3,46 @@
 // the process, and the core keeps every entry in its own log (raft::Log), so
 // keeping a second copy of each entry here (as raft::MemoryStorage does for
 // the simulation, which rebuilds crashed nodes from it) would only cost
-// memory and time. It keeps the hard state and checks that appends are
-// contiguous, as every Storage must.
+// memory and time. It keeps the hard state, checks that appends are
+// contiguous, as every Storage must, and holds snapshots in memory: the
+// newest and the one before it (a leader may still be sending that one).
 //
 // Never restore a core from it once written: entries() is always empty.
 
-#include <conflux/raft/storage.hpp>
-#include <stdexcept>
+#include <conflux/storage/node_storage.hpp>
 #include <string>
 
 namespace conflux::detail {
 
-class VolatileStorage final : public raft::Storage {
+class VolatileStorage final : public storage::NodeStorage {
  public:
   raft::HardState hard_state() const override { return hard_state_; }
-  raft::SnapshotMeta snapshot() const override { return {}; }
+  raft::SnapshotMeta snapshot() const override { return newest_.meta; }
   std::vector<raft::Entry> entries() const override { return {}; }
-  std::optional<raft::Payload> read_snapshot(const raft::SnapshotMeta&, std::uint64_t,
-                                             std::size_t) const override {
-    return std::nullopt;
-  }
+  std::optional<raft::Payload> read_snapshot(const raft::SnapshotMeta& meta, std::uint64_t offset,
+                                             std::size_t max) const override;
 
   void save_hard_state(const raft::HardState& state) override { hard_state_ = state; }
-  void append(std::span<const raft::Entry> entries) override {
-    if (entries.empty()) return;
-    const auto first = entries.front().index;
-    if (first == 0 || first > last_index_ + 1) {
-      throw std::invalid_argument("VolatileStorage::append: entry " + std::to_string(first) +
-                                  " would leave a gap after " + std::to_string(last_index_));
-    }
-    last_index_ = entries.back().index;
-  }
+  void append(std::span<const raft::Entry> entries) override;
+  void sync() override {}
+  void write_chunk(const raft::SnapshotChunk& chunk) override;
+  std::unique_ptr<storage::SnapshotWriter> begin_snapshot(raft::Index index,
+                                                          raft::Term term) override;
+  bool adopt_snapshot(storage::SnapshotWriter& writer) override;
 
  private:
+  struct Held {
+    raft::SnapshotMeta meta;
+    raft::Payload bytes;
+  };
+  void hold(const raft::SnapshotMeta& meta, std::string bytes);
+
   raft::HardState hard_state_;
   raft::Index last_index_ = 0;
+  Held newest_;
+  Held previous_;
+  raft::SnapshotMeta receiving_;
+  std::string received_;
 };
 
 }  // namespace conflux::detail

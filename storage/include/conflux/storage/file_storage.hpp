@@ -1,6 +1,7 @@
 #pragma once
 // Durable storage for the Raft core: a write-ahead log of entries in segment
-// files, and a hard-state file replaced atomically. Format: docs/storage.md.
+// files, a hard-state file replaced atomically, and snapshot files (the
+// newest and the one before it). Format: docs/storage.md.
 //
 // Durability contract: append() and save_hard_state() write; sync() makes
 // everything written so far durable (one fdatasync), and is the only call
@@ -11,16 +12,17 @@
 #include <sys/types.h>
 
 #include <conflux/raft/storage.hpp>
+#include <conflux/storage/node_storage.hpp>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
 
 namespace conflux::storage {
-
-struct Record;
 
 enum class FsyncPolicy {
   always,  ///< fdatasync before acknowledging (the default)
@@ -50,11 +52,16 @@ struct FileStorageOptions {
   std::shared_ptr<FileOps> ops;                 ///< default: the real system calls
 };
 
-class FileStorage final : public raft::Storage {
+class SnapshotFileWriter;
+class ReplayedLog;
+
+class FileStorage final : public NodeStorage {
  public:
   /// Creates the directory if needed, locks it (flock: a second process
-  /// gets StorageError), and recovers: replays every segment, cuts a torn
-  /// last record (logged with file and offset), and refuses to start on
+  /// gets StorageError), and recovers: loads the newest valid snapshot
+  /// (falling back to an older one when the log covers the gap, and
+  /// refusing to start when it does not), replays every segment, cuts a
+  /// torn last record (logged with file and offset), and refuses to start on
   /// corruption (a bad record followed by valid ones).
   explicit FileStorage(FileStorageOptions options);
   ~FileStorage() override;
@@ -62,14 +69,13 @@ class FileStorage final : public raft::Storage {
   FileStorage& operator=(const FileStorage&) = delete;
 
   raft::HardState hard_state() const override { return hard_state_; }
-  raft::SnapshotMeta snapshot() const override { return {}; }
-  std::optional<raft::Payload> read_snapshot(const raft::SnapshotMeta&, std::uint64_t,
-                                             std::size_t) const override {
-    return std::nullopt;
-  }
-  /// The log as recovered at open (the core reads it only at start; later
-  /// appends are not added to this copy).
+  raft::SnapshotMeta snapshot() const override { return newest_.meta; }
+  /// The log after the snapshot as recovered at open (the core reads it
+  /// only at start; later appends are not added to this copy).
   std::vector<raft::Entry> entries() const override { return entries_; }
+  /// Reads the newest snapshot's file or the previous one's (pread).
+  std::optional<raft::Payload> read_snapshot(const raft::SnapshotMeta& meta, std::uint64_t offset,
+                                             std::size_t max) const override;
 
   /// Term and vote changes replace the hard-state file durably at once (rare).
   /// A commit-only change is remembered and written with the next term or
@@ -82,22 +88,48 @@ class FileStorage final : public raft::Storage {
   /// Makes everything written so far durable (one fdatasync). May run on a
   /// worker thread, provided no other member function runs meanwhile (the
   /// Ready/advance contract gives that: no new Ready until this one is done).
-  void sync();
+  void sync() override;
+
+  /// Chunks go to incoming.tmp; the last one renames it to its snapshot
+  /// file and writes a base record to the log, each synced (NodeStorage).
+  void write_chunk(const raft::SnapshotChunk& chunk) override;
+  /// Writes snapshot-<index>.tmp; the writer's finish() syncs and renames it.
+  std::unique_ptr<SnapshotWriter> begin_snapshot(raft::Index index, raft::Term term) override;
+  bool adopt_snapshot(SnapshotWriter& writer) override;
 
   raft::Index last_index() const { return last_index_; }
   bool failed() const { return failed_; }
 
  private:
+  struct Held {
+    raft::SnapshotMeta meta;
+    std::filesystem::path path;
+    int fd = -1;
+  };
+
+  // file_storage.cpp: opening, locking, writing the log and the hard state
   void lock_directory();
   void close_files();
-  void recover();
-  void replay(const std::filesystem::path& path, bool last);
-  void apply(const Record& record, const std::filesystem::path& path, std::size_t offset);
   void open_active(std::uint64_t sequence);
   void rotate();
+  void write_records(const std::string& records);
   void write_hard_state(const raft::HardState& state, bool durable);
   [[noreturn]] void fail(const std::string& what);
   void log(const std::string& line) const;
+
+  // recovery.cpp
+  void recover();
+  std::vector<Held> usable_snapshots();
+  void replay(const std::filesystem::path& path, std::uint64_t sequence, bool last,
+              ReplayedLog& replayed);
+  bool start_after(const Held& snapshot, raft::Index lost_beyond, ReplayedLog& replayed);
+  void remove_leftovers();
+
+  // snapshots.cpp
+  void install(const raft::SnapshotMeta& meta);
+  void hold(Held snapshot);
+  void delete_covered_segments();
+  void forget_terms_through(raft::Index index);
 
   FileStorageOptions options_;
   std::shared_ptr<FileOps> ops_;
@@ -108,7 +140,17 @@ class FileStorage final : public raft::Storage {
   raft::HardState hard_state_;
   raft::HardState written_hard_state_;
   std::vector<raft::Entry> entries_;  // as recovered at open
+  // The log: entries up to last_index_, each of whose term after
+  // terms_base_ is in terms_ (what an install compares with its snapshot).
   raft::Index last_index_ = 0;
+  raft::Index terms_base_ = 0;
+  std::deque<raft::Term> terms_;
+  // The first entry record of each segment, by sequence (what decides
+  // which segments a snapshot covers).
+  std::map<std::uint64_t, raft::Index> segment_first_;
+  Held newest_;
+  Held previous_;
+  std::unique_ptr<SnapshotFileWriter> incoming_;  // a snapshot being received
   bool failed_ = false;
 };
 

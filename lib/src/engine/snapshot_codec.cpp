@@ -1,0 +1,55 @@
+#include "snapshot_codec.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/serializer.hpp>
+#include <boost/json/stream_parser.hpp>
+#include <stdexcept>
+#include <string>
+
+namespace conflux::detail {
+namespace {
+
+constexpr std::size_t piece_bytes = 64 << 10;
+constexpr std::string_view prefix = R"({"conflux_snapshot":1,"state":)";
+
+std::runtime_error unreadable(const raft::SnapshotMeta& meta, const std::string& why) {
+  return std::runtime_error("the snapshot at " + std::to_string(meta.index) + " (term " +
+                            std::to_string(meta.term) + ", " + std::to_string(meta.size) +
+                            " bytes) is unreadable: " + why);
+}
+
+}  // namespace
+
+void write_snapshot(const boost::json::value& state, storage::SnapshotWriter& writer) {
+  writer.write(prefix);
+  boost::json::serializer serializer;
+  serializer.reset(&state);
+  char buffer[piece_bytes];
+  while (!serializer.done()) writer.write(serializer.read(buffer, sizeof buffer));
+  writer.write("}");
+}
+
+boost::json::value read_snapshot(const raft::Storage& storage, const raft::SnapshotMeta& meta) {
+  boost::json::parse_options options;
+  options.max_depth = 4096;  // a state may nest deeper than an action may
+  boost::json::stream_parser parser({}, options);
+  boost::system::error_code ec;
+  for (std::uint64_t offset = 0; offset < meta.size;) {
+    const auto piece = storage.read_snapshot(meta, offset, piece_bytes);
+    if (!piece || piece->empty()) throw unreadable(meta, "the storage no longer holds it");
+    parser.write(piece->view(), ec);
+    if (ec) throw unreadable(meta, ec.message());
+    offset += piece->size();
+  }
+  parser.finish(ec);
+  if (ec) throw unreadable(meta, ec.message());
+  auto envelope = parser.release();
+  auto* object = envelope.if_object();
+  const auto* format = object ? object->if_contains("conflux_snapshot") : nullptr;
+  if (!format || *format != 1 || !object->contains("state")) {
+    throw unreadable(meta, "not a Conflux snapshot of format 1");
+  }
+  return std::move(object->at("state"));
+}
+
+}  // namespace conflux::detail

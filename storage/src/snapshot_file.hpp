@@ -1,0 +1,68 @@
+#pragma once
+// Snapshot files (docs/storage.md): "snapshot-<index, 20 digits>.snap",
+//
+//   8 bytes  "CFLXSNP1"
+//   size     the snapshot's bytes
+//   u64 index, u64 term, u64 size   the snapshot's identity
+//   u32      CRC-32C of the snapshot's bytes
+//   u32      CRC-32C of the 28 footer bytes before it
+//
+// written to a temporary name, synced, renamed, and the directory synced:
+// a file with the final name is always whole.
+
+#include <conflux/storage/file_storage.hpp>
+#include <conflux/storage/node_storage.hpp>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace conflux::storage {
+
+inline constexpr std::string_view snapshot_magic = "CFLXSNP1";
+inline constexpr std::size_t snapshot_footer_bytes = 32;
+
+struct SnapshotFile {
+  raft::SnapshotMeta meta;
+  std::filesystem::path path;
+};
+
+std::filesystem::path snapshot_path(const std::filesystem::path& directory, raft::Index index);
+/// Files named like snapshots, newest (largest index) first; their contents
+/// are not read.
+std::vector<std::filesystem::path> list_snapshot_files(const std::filesystem::path& directory);
+/// Reads and checks a whole snapshot file. Throws StorageError naming the
+/// file and what is wrong with it (truncated, bad magic, bad checksum, an
+/// identity that does not match its name).
+SnapshotFile verify_snapshot_file(const std::filesystem::path& path);
+/// Up to `max` bytes of the snapshot in `fd` from `offset`.
+std::string read_snapshot_bytes(int fd, const std::filesystem::path& path, std::uint64_t offset,
+                                std::size_t max);
+
+/// Writes a snapshot file under a temporary name; finish() syncs it, gives
+/// it its final name and syncs the directory.
+class SnapshotFileWriter final : public SnapshotWriter {
+ public:
+  SnapshotFileWriter(std::filesystem::path directory, std::filesystem::path temporary,
+                     raft::Index index, raft::Term term, std::shared_ptr<FileOps> ops,
+                     bool durable);
+  ~SnapshotFileWriter() override;
+  void write(std::string_view bytes) override;
+  raft::SnapshotMeta finish() override;
+  const std::filesystem::path& path() const { return final_; }
+  /// The snapshot's identity, its size so far (all of it once finished).
+  const raft::SnapshotMeta& meta() const { return meta_; }
+
+ private:
+  std::filesystem::path directory_;
+  std::filesystem::path temporary_;
+  std::filesystem::path final_;
+  raft::SnapshotMeta meta_;
+  std::shared_ptr<FileOps> ops_;
+  bool durable_;
+  int fd_ = -1;
+  std::uint32_t crc_ = 0;
+  std::string buffer_;  // writes are gathered into ~1 MiB system calls
+};
+
+}  // namespace conflux::storage
