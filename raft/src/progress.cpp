@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cassert>
 #include <conflux/raft/progress.hpp>
 
@@ -89,16 +90,18 @@ void Progress::on_chunk_sent(std::uint64_t end) {
 }
 
 void Progress::on_chunk_ack(std::uint64_t offset) {
-  if (state_ != ProgressState::snapshot || offset > chunk_next_ || offset >= snapshot_.size) {
-    return;  // only an install (on_ack) ends a snapshot; the follower cannot hold unsent bytes
-  }
+  // Only an install (on_ack) ends a snapshot.
+  if (state_ != ProgressState::snapshot || offset >= snapshot_.size) return;
   if (offset == 0 && chunk_acked_ > 0) {
     chunk_next_ = chunk_acked_ = 0;
     inflight_.clear();
     return;
   }
   if (offset <= chunk_acked_) return;
+  // The follower may hold more than this leader sent since it last started
+  // the snapshot over (it had sent them before): sending resumes there.
   chunk_acked_ = offset;
+  chunk_next_ = std::max(chunk_next_, offset);
   acked_since_heartbeat_ = true;
   while (!inflight_.empty() && inflight_.front() <= offset) inflight_.pop_front();
 }

@@ -70,9 +70,11 @@ class Progress {
   std::uint64_t chunk_offset() const { return chunk_next_; }
   /// Records that the chunk ending at byte `end` was sent.
   void on_chunk_sent(std::uint64_t end);
-  /// The follower holds `offset` bytes of the snapshot being sent. An offset
-  /// of 0 after a larger one means that it lost them (it restarted): sending
-  /// resumes from 0. A smaller nonzero offset is a stale, reordered answer.
+  /// The follower holds `offset` bytes of the snapshot being sent (perhaps
+  /// more than sent since the snapshot last started over): sending resumes
+  /// there. An offset of 0 after a larger one means that it lost them (it
+  /// restarted): sending resumes from 0. A smaller nonzero offset is a
+  /// stale, reordered answer.
   void on_chunk_ack(std::uint64_t offset);
 
   /// The commit index this follower was last told (etcd's SentCommit):
