@@ -58,7 +58,13 @@ void FileStorage::recover() {
   }
   const Held chosen =
       found.valid.empty() ? Held{} : Held{found.valid[0].meta, found.valid[0].path, -1};
-  const bool stale_tail = start_after(chosen, found.lost_beyond, replayed);
+  bool stale_tail = false;
+  try {
+    stale_tail = start_after(chosen, found.lost_beyond, replayed);
+  } catch (const StorageError& error) {
+    if (found.corrupt.empty()) throw;
+    throw StorageError(found.why + "; " + error.what());
+  }
   if (!found.corrupt.empty()) {
     log(found.why + "; starting from " +
         (chosen.meta.index ? "the snapshot at " + std::to_string(chosen.meta.index) : "the log") +
