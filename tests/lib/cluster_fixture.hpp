@@ -10,6 +10,7 @@
 #include <conflux/conflux.hpp>
 #include <conflux/transport/memory_channel.hpp>
 #include <conflux/transport/ws_hub.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,8 +29,10 @@ inline const char* to_string(Wire wire) {
 
 class NodeCluster {
  public:
-  /// `in_place`: the nodes reduce with list_reduce_in_place.
-  NodeCluster(std::size_t size, Wire wire, bool in_place = false) {
+  /// `in_place`: the nodes reduce with list_reduce_in_place. `tweak` may
+  /// change any node's options before it is built.
+  NodeCluster(std::size_t size, Wire wire, bool in_place = false,
+              const std::function<void(Options&)>& tweak = {}) {
     if (wire == Wire::websocket) {
       hub = std::make_unique<transport::WsHub>(io.get_executor(), transport::WsHubConfig{});
       boost::asio::co_spawn(io, hub->run(), boost::asio::detached);
@@ -59,6 +62,7 @@ class NodeCluster {
       options.election_timeout = {std::chrono::milliseconds(100), std::chrono::milliseconds(200)};
       options.heartbeat_interval = std::chrono::milliseconds(20);
       options.perform_timeout = std::chrono::seconds(5);
+      if (tweak) tweak(options);
       ids.push_back(peer.id);
       nodes.push_back(std::make_unique<Node>(io.get_executor(), options));
     }

@@ -30,7 +30,8 @@ fs::path fresh_directory(const std::string& name) {
 /// Three durable nodes in one io_context, in `root`/n1..n3.
 std::vector<std::unique_ptr<Node>> durable_cluster(boost::asio::io_context& io,
                                                    transport::InProcessNetwork& net,
-                                                   const fs::path& root) {
+                                                   const fs::path& root,
+                                                   Options::SnapshotPolicy snapshot = {}) {
   std::vector<Peer> peers{{"n1", ""}, {"n2", ""}, {"n3", ""}};
   std::vector<std::unique_ptr<Node>> nodes;
   for (const auto& peer : peers) {
@@ -43,6 +44,7 @@ std::vector<std::unique_ptr<Node>> durable_cluster(boost::asio::io_context& io,
     options.election_timeout = {std::chrono::milliseconds(100), std::chrono::milliseconds(200)};
     options.heartbeat_interval = std::chrono::milliseconds(20);
     options.data_dir = root / peer.id;
+    options.snapshot = snapshot;
     nodes.push_back(std::make_unique<Node>(io.get_executor(), options));
   }
   return nodes;
@@ -99,6 +101,50 @@ TEST_CASE("durable: a restarted node has every committed action") {
   nodes.clear();
   io.restart();
   io.poll();  // the nodes' last handlers release their storage before the files go
+  fs::remove_all(root);
+}
+
+TEST_CASE("durable: a restarted node loads its snapshot and replays only the log after it") {
+  const auto root = fresh_directory("snapshot");
+  const Options::SnapshotPolicy every_ten{.entries = 10, .bytes = 0, .trailing_entries = 2};
+  boost::json::array expected;
+  {
+    boost::asio::io_context io;
+    transport::InProcessNetwork net;
+    auto nodes = durable_cluster(io, net, root, every_ten);
+    for (int i = 0; i < 35; ++i) {
+      Result result;
+      nodes[static_cast<std::size_t>(i % 3)]->perform("append", {i}, std::chrono::seconds(5),
+                                                      result.handler());
+      REQUIRE(run_until(io, [&] { return result.done; }));
+      REQUIRE_FALSE(result.error);
+      expected.push_back(i);
+    }
+    REQUIRE(run_until(io, [&] {
+      return std::all_of(nodes.begin(), nodes.end(),
+                         [](auto& n) { return n->status().snapshot_index >= 30; });
+    }));
+    for (auto& node : nodes) node->close([] {});
+    io.run_for(std::chrono::seconds(5));
+  }
+  boost::asio::io_context io;
+  transport::InProcessNetwork net;
+  auto nodes = durable_cluster(io, net, root, every_ten);
+  for (auto& node : nodes) {
+    const auto status = node->status();
+    CHECK(status.snapshot_index >= 30);
+    CHECK(status.first_index == status.snapshot_index + 1);
+    CHECK(status.snapshot_bytes > 0);
+  }
+  CHECK(run_until(io, [&] {
+    return std::all_of(nodes.begin(), nodes.end(),
+                       [&](auto& n) { return n->state() == boost::json::value(expected); });
+  }));
+  for (auto& node : nodes) node->close([] {});
+  io.run_for(std::chrono::seconds(5));
+  nodes.clear();
+  io.restart();
+  io.poll();
   fs::remove_all(root);
 }
 
