@@ -63,8 +63,17 @@ function summary(nodes) {
   return `${nodes.length} nodes, ${running} running · ${leader}`;
 }
 
-function logView(entries) {
+// The log tail, after a mark for the compaction point when the tail
+// reaches it: the entries before are in the node's snapshot.
+function logView(entries, status) {
   const log = element("div", { class: "log" });
+  const snapshot = status ? status.snapshot : null;
+  if (snapshot && snapshot.index > 0 && (entries.length === 0 || entries[0].index === status.first_index)) {
+    log.append(element("span", {
+      class: "entry compacted", "data-compacted": String(status.first_index - 1),
+      title: `entries up to ${status.first_index - 1} are compacted; the snapshot holds the state after ${snapshot.index} (${snapshot.bytes} bytes)`,
+    }, `≤${status.first_index - 1} snapshot`));
+  }
   if (entries.length === 0) log.append(element("span", { class: "muted" }, "empty log"));
   for (const entry of entries) {
     const text = entry.action === null ? "no-op" : JSON.stringify(entry.action);
@@ -118,7 +127,7 @@ function card(node, withControls) {
   }
   box.append(facts);
   if (s.error) box.append(element("p", { class: "tag" }, `storage failed: ${s.error}`));
-  box.append(element("h2", {}, "log tail"), logView(node.log));
+  box.append(element("h2", {}, "log tail"), logView(node.log, node.status));
   box.append(element("h2", {}, "committed state"),
     element("pre", { "data-state": "committed" }, JSON.stringify(node.state, null, 1)));
   if (JSON.stringify(node.provisional) !== JSON.stringify(node.state)) {

@@ -87,6 +87,11 @@ Setter positive(const char* flag, std::size_t Flags::*field) {
   };
 }
 
+Setter count(const char* flag, std::uint64_t Options::SnapshotPolicy::*field) {
+  return
+      [flag, field](Flags& f, const std::string& v) { f.snapshot.*field = parse_number(flag, v); };
+}
+
 void parse_channel(Flags& f, const std::string& v) {
   if (v != "tcp" && v != "ws") throw FlagError("--channel: \"" + v + "\" is not tcp or ws");
   f.channel = v;
@@ -132,6 +137,10 @@ const std::map<std::string, Setter>& valued_flags() {
       {"--http-max-connections", positive("--http-max-connections", &Flags::http_max_connections)},
       {"--http-max-per-address", positive("--http-max-per-address", &Flags::http_max_per_address)},
       {"--max-body", positive("--max-body", &Flags::max_body)},
+      {"--snapshot-entries", count("--snapshot-entries", &Options::SnapshotPolicy::entries)},
+      {"--snapshot-bytes", count("--snapshot-bytes", &Options::SnapshotPolicy::bytes)},
+      {"--snapshot-trailing",
+       count("--snapshot-trailing", &Options::SnapshotPolicy::trailing_entries)},
       {"--log-level", [](Flags& f, const std::string& v) { f.log_level = parse_level(v); }},
   };
   return table;
@@ -164,6 +173,8 @@ void check_complete(Flags& flags) {
   if (flags.in_memory && !flags.data_dir.empty())
     throw FlagError("--in-memory and --data-dir exclude each other");
   if (flags.data_dir.empty()) flags.data_dir = "./" + flags.id + ".conflux";
+  if (flags.snapshot.trailing_entries > 1'000'000)
+    throw FlagError("--snapshot-trailing: must be at most 1000000");
 }
 
 }  // namespace
@@ -223,6 +234,13 @@ Runs one replica of a Conflux cluster, serving its HTTP API.
   --http-max-per-address N open HTTP connections from one client address at most
                            (default 256)
   --max-body BYTES         largest request body (default 1048576)
+  --snapshot-entries N     snapshot the state and compact the log once N entries
+                           were applied since the last snapshot (default 100000;
+                           0: not by count)
+  --snapshot-bytes BYTES   ... or once their actions hold BYTES (default 67108864;
+                           0: not by size). POST /admin/snapshot takes one now
+  --snapshot-trailing N    entries kept before a snapshot for slow followers
+                           (default 1024, at most 1000000)
   --log-level LEVEL        error, warning, info (default) or debug
   --help, --version
 )";

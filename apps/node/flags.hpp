@@ -36,6 +36,7 @@ struct Flags {
   std::size_t http_max_connections = 1024;
   std::size_t http_max_per_address = 256;
   std::size_t max_body = 1 << 20;
+  Options::SnapshotPolicy snapshot;  ///< --snapshot-entries, --snapshot-bytes, --snapshot-trailing
   LogLevel log_level = LogLevel::info;
   bool help = false;
   bool version = false;

@@ -38,6 +38,7 @@ Options node_options(const daemon::Flags& flags, const LogSink& log) {
   options.perform_timeout = flags.perform_timeout;
   if (!flags.in_memory) options.data_dir = flags.data_dir;
   options.fsync = flags.fsync;
+  options.snapshot = flags.snapshot;
   options.log = log;
   return options;
 }

@@ -89,6 +89,11 @@ json::value status_json(const NodeStatus& status) {
           {"commit", status.commit},
           {"applied", status.applied},
           {"last_index", status.last_index},
+          {"first_index", status.first_index},
+          {"snapshot",
+           {{"index", status.snapshot_index},
+            {"term", status.snapshot_term},
+            {"bytes", status.snapshot_bytes}}},
           {"error", status.error.empty() ? json::value(nullptr) : json::value(status.error)},
           {"isolated", status.isolated},
           {"peers", std::move(peers)}};
@@ -135,6 +140,12 @@ asio::awaitable<HttpResponse> NodeApi::operator()(HttpRequest request) {
     co_return get ? json_response(200, status_json(node_.status()))
                   : method_not_allowed(path, "GET");
   if (path == "/metrics") co_return get ? metrics() : method_not_allowed(path, "GET");
+  if (path == "/admin/snapshot") {
+    if (request.method != "POST") co_return method_not_allowed(path, "POST");
+    node_.request_snapshot();
+    co_return json_response(
+        202, {{"requested", true}, {"snapshot_index", node_.status().snapshot_index}});
+  }
   co_return error(404, "not_found", "no route " + request.method + " " + path);
 }
 

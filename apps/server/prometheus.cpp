@@ -76,6 +76,22 @@ void node_gauges(Exposition& e, const NodeStatus& status) {
   e.sample("conflux_storage_failed", "", status.error.empty() ? 0 : 1);
 }
 
+void snapshot_counters(Exposition& e, const NodeMetrics& m) {
+  e.family("conflux_snapshots_taken_total", "counter", "Snapshots this node took of its state.");
+  e.sample("conflux_snapshots_taken_total", "", static_cast<double>(m.snapshots_taken));
+  e.histogram("conflux_snapshot_duration_seconds",
+              "Taking one snapshot: copying the state, writing it, renaming the file.",
+              m.snapshot_duration);
+  e.family("conflux_snapshot_bytes", "gauge", "Size of the last snapshot this node took.");
+  e.sample("conflux_snapshot_bytes", "", static_cast<double>(m.snapshot_bytes));
+  e.family("conflux_snapshots_sent_total", "counter",
+           "Snapshots this node sent whole to a follower, as leader.");
+  e.sample("conflux_snapshots_sent_total", "", static_cast<double>(m.snapshots_sent));
+  e.family("conflux_snapshots_installed_total", "counter",
+           "Snapshots this node received from a leader and installed.");
+  e.sample("conflux_snapshots_installed_total", "", static_cast<double>(m.snapshots_installed));
+}
+
 void node_counters(Exposition& e, const NodeMetrics& m) {
   e.family("conflux_elections_total", "counter", "Elections this node started as a candidate.");
   e.sample("conflux_elections_total", "", static_cast<double>(m.elections));
@@ -97,6 +113,7 @@ void node_counters(Exposition& e, const NodeMetrics& m) {
               "From perform() to its successful completion on this node.", m.perform_latency);
   e.histogram("conflux_fsync_latency_seconds", "One fdatasync of the write-ahead log.",
               m.fsync_latency);
+  snapshot_counters(e, m);
 }
 
 void peer_traffic(Exposition& e, const NodeMetrics& m) {
