@@ -135,6 +135,10 @@ const std::map<std::string, Setter>& valued_flags() {
       {"--json", [](F& f, S v) { f.json_file = v, f.json_append = false; }},
       {"--json-append", [](F& f, S v) { f.json_file = v, f.json_append = true; }},
       {"--label", [](F& f, S v) { f.label = v; }},
+      {"--snapshot-entries",
+       [](F& f, S v) {
+         f.snapshot_entries = whole_number("--snapshot-entries", v, 0, 1'000'000'000'000);
+       }},
       {"--pings", [](F& f, S v) { f.pings = whole_number("--pings", v, 10, 1'000'000); }},
   };
   return table;
@@ -224,6 +228,8 @@ one `write(payload)` perform in flight and sends the next when it completes.
   --reducer NAME       noop (default): the reducer ignores each action; counter: counts
                        them; map: stores each payload under one of 10,000 keys, in
                        place; map-copy: the same, copying the state (a Reducer)
+  --snapshot-entries N snapshot and compact every N entries, 0: never (default: the
+                       library's thresholds, 100000 entries or 64 MiB of actions)
   --target leader|all  send to the leader (default) or spread over every node
   --node-binary PATH   conflux-node to start (default: next to conflux-bench)
   --hub-binary PATH    conflux-hub to start (websocket; default: next to conflux-bench)

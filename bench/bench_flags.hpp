@@ -37,6 +37,9 @@ struct BenchFlags {
   Storage storage = Storage::memory;
   bool fsync = true;  ///< with Storage::file: fsync before acknowledging
   Reducer reducer = Reducer::noop;
+  /// Set: a snapshot every this many entries (0: never), the bytes threshold
+  /// off. Unset: the library's defaults (Options::snapshot).
+  std::optional<std::uint64_t> snapshot_entries;
   Target target = Target::leader;
   std::string node_binary;  ///< empty: next to conflux-bench, then the build tree
   std::string hub_binary;

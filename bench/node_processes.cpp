@@ -77,6 +77,11 @@ NodeProcessesSpec node_processes_spec(const BenchFlags& flags) {
     spec.hosted = 1;
     spec.node_flags = {"--election-timeout", "2000-3000"};
   }
+  if (flags.snapshot_entries) {
+    spec.node_flags.insert(
+        spec.node_flags.end(),
+        {"--snapshot-entries", std::to_string(*flags.snapshot_entries), "--snapshot-bytes", "0"});
+  }
   return spec;
 }
 
