@@ -190,6 +190,8 @@ void Node::Impl::handle(detail::Event& event) {
   } else if (auto* done = std::get_if<detail::SyncDone>(&event)) {
     on_sync_done(*done);
   } else if (auto* written = std::get_if<detail::SnapshotDone>(&event)) {
+    // The storage is the sync worker's until its sync returns.
+    if (syncing) return void(adopt_later = std::move(*written));
     on_snapshot_done(*written);
   } else if (auto* packet = std::get_if<transport::Packet>(&event)) {
     if (!isolated) engine->receive(std::move(*packet));
@@ -254,6 +256,11 @@ void Node::Impl::on_sync_done(const detail::SyncDone& done) {
   auto ready = std::move(*syncing);
   syncing.reset();
   finish_ready(ready);
+  if (adopt_later) {
+    auto written = std::move(*adopt_later);
+    adopt_later.reset();
+    on_snapshot_done(written);
+  }
 }
 
 // A snapshot the engine wants (engine.hpp): the state is copied here, then

@@ -99,9 +99,10 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   bool durable = false;  // store is a FileStorage: fdatasync on the worker
   std::unique_ptr<detail::Engine> engine;
   std::unique_ptr<transport::Channel> channel;
-  std::optional<raft::Ready> syncing;  // written, waiting for the worker's fdatasync
-  std::string storage_error;           // set once storage failed: nothing more is acknowledged
-  bool isolated = false;               // fault injection: no packet in or out
+  std::optional<raft::Ready> syncing;               // written, waiting for the worker's fdatasync
+  std::optional<detail::SnapshotDone> adopt_later;  // a snapshot written while syncing
+  std::string storage_error;  // set once storage failed: nothing more is acknowledged
+  bool isolated = false;      // fault injection: no packet in or out
   // Declared after store: joined before it goes. One syncs the log, the
   // other writes snapshots, so that a long snapshot never delays a sync.
   std::unique_ptr<detail::SyncWorker> worker;
