@@ -213,8 +213,8 @@ Options tcp_options(const std::vector<Peer>& peers, std::size_t i,
 }
 
 int catchup(const Settings& settings) {
+  test::TempDir root("conflux-snapshot-bench");  // first: removed after the nodes are gone
   asio::io_context io(1);
-  test::TempDir root("conflux-snapshot-bench");
   std::vector<Peer> peers;
   for (int i = 1; i <= 3; ++i)
     peers.push_back({"n" + std::to_string(i), "127.0.0.1:" + std::to_string(test::free_port())});
