@@ -66,7 +66,7 @@ TEST_CASE("snapshots: the thresholds keep the log short, and each snapshot is co
   const auto status = leader.status();
   CHECK(status.last_index - status.first_index + 1 <= 10 + 3 + 2);  // threshold, trailing, no-ops
   const auto metrics = leader.metrics();
-  CHECK(metrics.snapshots_taken >= 4);
+  CHECK(metrics.snapshots_taken >= 2);  // under load one snapshot may cover several thresholds
   CHECK(metrics.snapshot_duration.count() == metrics.snapshots_taken);
   CHECK(metrics.snapshot_bytes == status.snapshot_bytes);
   CHECK(leader.log_tail(100).front().index == status.first_index);

@@ -69,17 +69,20 @@ void TcpMesh::Impl::spawn(asio::awaitable<void> task, std::string name) {
   if (closed) return;  // close() has already cancelled everything it knows of
   auto signal = signals.emplace(signals.end());
   ++tasks;
-  asio::co_spawn(executor, std::move(task),
-                 asio::bind_cancellation_slot(signal->slot(), [self = shared_from_this(), signal,
-                                                               name](std::exception_ptr e) {
-                   if (e) self->log_failure(name, e);
-                   // co_spawn may still have a cancellation hop queued that
-                   // uses the signal: forget it only after that has run.
-                   asio::post(self->executor, [self, signal] {
-                     self->signals.erase(signal);
-                     if (--self->tasks == 0 && self->closed) self->all_done.cancel();
-                   });
-                 }));
+  asio::co_spawn(
+      executor, std::move(task),
+      asio::bind_cancellation_slot(signal->signal.slot(),
+                                   [self = shared_from_this(), signal, name](std::exception_ptr e) {
+                                     signal->finished = true;
+                                     if (e) self->log_failure(name, e);
+                                     // co_spawn may still have a cancellation hop queued that
+                                     // uses the signal: forget it only after that has run.
+                                     asio::post(self->executor, [self, signal] {
+                                       self->signals.erase(signal);
+                                       if (--self->tasks == 0 && self->closed)
+                                         self->all_done.cancel();
+                                     });
+                                   }));
 }
 
 TcpMesh::TcpMesh(asio::any_io_executor executor, TcpMeshConfig config, InboxHandler inbox)
@@ -166,7 +169,9 @@ void TcpMesh::close() {
     peer.wake.cancel();
     peer.status.connected = false;
   }
-  for (auto& signal : impl.signals) signal.emit(asio::cancellation_type::terminal);
+  for (auto& task : impl.signals) {
+    if (!task.finished) task.signal.emit(asio::cancellation_type::terminal);
+  }
   if (impl.tasks == 0) impl.all_done.cancel();
 }
 

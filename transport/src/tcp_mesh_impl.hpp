@@ -91,7 +91,14 @@ struct TcpMesh::Impl : std::enable_shared_from_this<TcpMesh::Impl> {
   bool closed = false;
   bool running = false;
   std::size_t tasks = 0;  // spawned coroutines still running
-  std::list<asio::cancellation_signal> signals;
+  /// A spawned task's cancellation signal. `finished` is set as soon as the
+  /// task ends: close() must not emit then, for the hop co_spawn would queue
+  /// could run after the signal is erased (a use after free, seen under load).
+  struct Task {
+    asio::cancellation_signal signal;
+    bool finished = false;
+  };
+  std::list<Task> signals;
   asio::steady_timer all_done;  // cancelled when the last task ends after close()
 };
 
