@@ -23,7 +23,8 @@ bool Progress::can_send() const {
     case ProgressState::replicate:
       return inflight_.size() < max_inflight_;
     case ProgressState::snapshot:
-      return chunk_next_ < snapshot_.size && inflight_.size() < max_inflight_chunks_;
+      return !probe_sent_ && chunk_next_ < snapshot_.size &&
+             inflight_.size() < max_inflight_chunks_;
   }
   return false;
 }
@@ -77,6 +78,7 @@ void Progress::on_heartbeat() {
 void Progress::become_snapshot(const SnapshotMeta& meta) {
   state_ = ProgressState::snapshot;
   snapshot_ = meta;
+  probe_sent_ = false;
   next_ = meta.index + 1;
   chunk_next_ = 0;
   chunk_acked_ = 0;

@@ -49,10 +49,9 @@ void Raft::send_chunk(const NodeId& to, Progress& progress) {
   const auto offset = progress.chunk_offset();
   auto data = storage_.read_snapshot(meta, offset, config_.max_bytes_per_message);
   if (!data) {
-    if (meta == snapshot_) {
-      throw std::logic_error("the storage no longer holds " + describe(meta) +
-                             ", the newest the core knows of");
-    }
+    // The newest one may not be in the storage yet: a snapshot this node
+    // just received, whose Ready is still being written. Try again later.
+    if (meta == snapshot_) return progress.wait_for_heartbeat();
     progress.become_snapshot(snapshot_);
     return;
   }

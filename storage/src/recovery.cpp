@@ -58,9 +58,9 @@ void FileStorage::recover() {
   }
   const Held chosen =
       found.valid.empty() ? Held{} : Held{found.valid[0].meta, found.valid[0].path, -1};
-  bool stale_tail = false;
+  auto continuation = Continuation::continues;
   try {
-    stale_tail = start_after(chosen, found.lost_beyond, replayed);
+    continuation = start_after(chosen, found.lost_beyond, replayed);
   } catch (const StorageError& error) {
     if (found.corrupt.empty()) throw;
     throw StorageError(found.why + "; " + error.what());
@@ -77,9 +77,15 @@ void FileStorage::recover() {
   }
   open_active(segments.empty() ? 1 : segments.back().sequence);
   // Everything checked: only now is anything on disk changed.
-  if (stale_tail) {  // a crash between an install's rename and its base record
-    log("the log after the snapshot at " + std::to_string(chosen.meta.index) +
-        " does not extend it: discarding it, as installing the snapshot does");
+  // A crash between an install's rename and its base record: the log does
+  // not continue the snapshot (it ends before it, or holds another entry
+  // there). The base record the install would have written is written now,
+  // so that the entries appended after the snapshot replay after it.
+  if (continuation != Continuation::continues) {
+    if (continuation == Continuation::stale_tail) {
+      log("the log after the snapshot at " + std::to_string(chosen.meta.index) +
+          " does not extend it: discarding it, as installing the snapshot does");
+    }
     write_records(encode_base_record(chosen.meta.index, chosen.meta.term, false));
     sync();
   }
@@ -145,9 +151,8 @@ void FileStorage::replay(const fs::path& path, std::uint64_t sequence, bool last
 // (or nothing in between would be known), and must reach `lost_beyond`,
 // the end of a newer snapshot that is unusable. Entries after the snapshot
 // stay only if the log matches it there (Raft §7), as at install time.
-// Returns true when the log had entries after the snapshot that it drops.
-bool FileStorage::start_after(const Held& snapshot, raft::Index lost_beyond,
-                              ReplayedLog& replayed) {
+FileStorage::Continuation FileStorage::start_after(const Held& snapshot, raft::Index lost_beyond,
+                                                   ReplayedLog& replayed) {
   const auto index = snapshot.meta.index;
   const auto from = index ? "the snapshot at " + std::to_string(index) : std::string("no snapshot");
   if (lost_beyond > 0 && replayed.last() < lost_beyond) {
@@ -166,13 +171,16 @@ bool FileStorage::start_after(const Held& snapshot, raft::Index lost_beyond,
   if (index > replayed.base() && index <= replayed.last()) {
     keep = replayed.term_at(index) == snapshot.meta.term;
   }
-  const bool stale_tail = !keep && replayed.last() > index;
+  auto continuation = Continuation::continues;
+  if (index > 0 && (!keep || replayed.last() < index)) {
+    continuation = replayed.last() > index ? Continuation::stale_tail : Continuation::nothing_after;
+  }
   if (index > 0) replayed.rebase(index, keep);
   entries_ = replayed.take_entries();
   last_index_ = entries_.empty() ? index : entries_.back().index;
   terms_base_ = index;
   for (const auto& entry : entries_) terms_.push_back(entry.term);
-  return stale_tail;
+  return continuation;
 }
 
 }  // namespace conflux::storage

@@ -30,6 +30,9 @@ std::string ReplayedLog::apply(const Record& record) {
     }
     case RecordType::base:
       if (record.base_index == 0) return "a base record at index 0";
+      // The entries it kept were in segments deleted since: the log starts
+      // with the next entry record.
+      if (!started_ && record.base_keep) return {};
       rebase(record.base_index, record.base_keep);
       started_ = true;
       return {};

@@ -121,3 +121,20 @@ TEST_CASE("state machine: running out of memory is not a reducer refusal") {
   log.append(refused);
   CHECK(machine.apply(log.at(2)).reducer_error == "poison");  // a refusal: reported, state kept
 }
+
+TEST_CASE("state machine: a log that starts after applied() waits for restore()") {
+  detail::StateMachine machine(append_reducer);
+  raft::Log log(0, 0, {entry(1, 1, "a"), entry(2, 1, "b")});
+  machine.sync(log);
+  machine.apply(log.at(1));
+  // The core installed a snapshot at 5: the log now starts at 6.
+  raft::Log compacted(5, 2, {entry(6, 2, "f")});
+  machine.sync(compacted);  // no entry below 6 is read
+  CHECK(machine.provisional() == machine.committed());
+  machine.restore(list({"a", "b", "c", "d", "e"}), 5);
+  machine.sync(compacted);
+  CHECK(machine.provisional() == list({"a", "b", "c", "d", "e", "f"}));
+  const auto applied = machine.apply(compacted.at(6));
+  CHECK(applied.index == 6);
+  CHECK(machine.committed() == list({"a", "b", "c", "d", "e", "f"}));
+}

@@ -298,3 +298,23 @@ TEST_CASE("§7 an AppendEntries reaching into the compacted prefix matches at th
   CHECK(replies.front().success);
   CHECK(replies.front().match_index == 4);
 }
+
+TEST_CASE("§7 a leader whose storage does not hold its newest snapshot yet sends it later") {
+  Cluster c(abc, small_chunks);
+  REQUIRE(c.elect("a"));
+  c.isolate("c");
+  for (int i = 0; i < 5; ++i) c.propose("a", "entry" + std::to_string(i));
+  c.deliver();
+  // The core knows the snapshot before the storage does (as a node that has
+  // just installed one while its Ready is still being written).
+  auto& raft = c.raft("a");
+  const auto state = state_of(c, "a");
+  const SnapshotMeta meta{raft.applied(), *raft.log().term_at(raft.applied()), state.size()};
+  raft.compact(meta);
+  c.heal();
+  CHECK_NOTHROW(c.tick_all(2));
+  CHECK(c.raft("c").snapshot().index == 0);
+  c.storage("a").save_snapshot(meta, Payload(state));
+  c.tick_all(3);
+  CHECK(c.raft("c").snapshot() == meta);
+}

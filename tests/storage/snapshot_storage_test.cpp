@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include "record.hpp"
+#include "replayed_log.hpp"
 #include "snapshot_file.hpp"
 #include "storage/storage_test_util.hpp"
 
@@ -324,4 +325,50 @@ TEST_CASE("a chunk that does not follow the bytes received fails the storage, na
   CHECK_THROWS_WITH_AS(storage.write_chunk({meta, 20, raft::Payload("0123456789"), true}),
                        doctest::Contains("offset 20 of the snapshot at 20"), StorageError);
   CHECK(storage.failed());
+}
+
+TEST_CASE("a missing base record is written at recovery, whatever the log held at the snapshot") {
+  // A crash between an install's rename and its base record, with a log
+  // that ends before the snapshot, or holds another entry at its index.
+  for (const raft::Index last : {4, 10}) {
+    CAPTURE(last);
+    TempDir dir;
+    {
+      FileStorage storage(options_for(dir.path()));
+      storage.append(make_entries(1, last, 1));
+      storage.sync();
+      SnapshotFileWriter writer(dir.path(), dir.path() / "incoming.tmp", 10, 2,
+                                std::make_shared<FileOps>(), true);
+      writer.write(snapshot_bytes(10));
+      writer.finish();
+    }
+    {
+      FileStorage storage(options_for(dir.path()));
+      CHECK(storage.snapshot().index == 10);
+      CHECK(storage.entries().empty());
+      storage.append(make_entries(11, 13, 2));  // acknowledged after the restart
+      storage.sync();
+    }
+    FileStorage storage(options_for(dir.path()));
+    const auto entries = storage.entries();
+    REQUIRE(indices(entries) == range(11, 13));
+    CHECK(entries.front().term == 2);
+  }
+}
+
+TEST_CASE("a base record that kept entries, first in what is left of the log, is skipped") {
+  // Its segment's predecessors, which held the entries it kept, were deleted.
+  ReplayedLog replayed;
+  Record base;
+  base.type = RecordType::base;
+  base.base_index = 20;
+  base.base_term = 2;
+  base.base_keep = true;
+  CHECK(replayed.apply(base).empty());
+  Record entry;
+  entry.type = RecordType::entry;
+  entry.entry = make_entry(31, 2);
+  CHECK(replayed.apply(entry).empty());
+  CHECK(replayed.base() == 30);
+  CHECK(replayed.last() == 31);
 }

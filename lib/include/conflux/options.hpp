@@ -114,7 +114,7 @@ struct Options {
   /// docs/storage.md): once this many entries were applied since the last
   /// snapshot, or once their actions hold this many bytes, whichever comes
   /// first. 0 disables a threshold; with both 0, snapshots are taken only on
-  /// request (Node::snapshot()) and the log grows until then. The snapshot
+  /// request (Node::request_snapshot()) and the log grows until then. The snapshot
   /// is written on a worker thread from a copy of the state, so the node
   /// keeps committing meanwhile.
   struct SnapshotPolicy {

@@ -64,6 +64,14 @@ void StateMachine::proposed(raft::Index index, raft::Term term, boost::json::val
 // By the Log Matching Property, if the last reflected entry still has the
 // term we reflected, so do all before it: only the tail needs checking.
 void StateMachine::sync(const raft::Log& log) {
+  if (applied_ < log.base_index()) {
+    // The core installed a snapshot that restore() has not brought here yet
+    // (its Ready is still being written): the entries in between are gone
+    // from the log, and the provisional state waits for the snapshot.
+    stale_ = true;
+    pending_.clear();
+    return;
+  }
   const raft::Index reflected = applied_ + pending_.size();
   if (stale_ || (!pending_.empty() && log.term_at(reflected) != pending_.back().term))
     return rebuild(log);

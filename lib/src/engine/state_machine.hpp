@@ -51,6 +51,8 @@ class StateMachine {
   /// Brings the provisional state to exactly the end of `log`: extends it
   /// with new entries, or rebuilds it if the log's uncommitted tail was
   /// replaced or the state is stale. O(new entries), except a rebuild.
+  /// While the log starts after applied() (a snapshot installed in the core
+  /// but not yet restored here), it only marks the state stale.
   /// Call before running a method, and before applying a Ready's entries.
   void sync(const raft::Log& log);
   /// Applies one committed entry (in order) to the committed state. After

@@ -68,6 +68,9 @@ class Progress {
   /// Snapshot mode: the snapshot being sent, and the offset of its next chunk.
   const SnapshotMeta& snapshot() const { return snapshot_; }
   std::uint64_t chunk_offset() const { return chunk_next_; }
+  /// The snapshot cannot be read yet (the storage is still installing it):
+  /// no chunk goes before the next heartbeat.
+  void wait_for_heartbeat() { probe_sent_ = true; }
   /// Records that the chunk ending at byte `end` was sent.
   void on_chunk_sent(std::uint64_t end);
   /// The follower holds `offset` bytes of the snapshot being sent (perhaps

@@ -37,8 +37,10 @@ class Storage {
   /// Makes `entries` durable. They are contiguous; if the first one's index
   /// is at or below the last stored index, the stored suffix from there on
   /// is discarded first (a follower overwriting a conflicting tail, §5.3).
-  /// Entries at or below snapshot().index are skipped: the snapshot holds
-  /// them (a leader may compact past entries it has not written yet).
+  /// Entries at or below snapshot().index may come (a leader may compact
+  /// past entries it has not written yet): the snapshot holds them, so a
+  /// storage may skip them (MemoryStorage) or write them (FileStorage, whose
+  /// recovery skips them).
   /// Precondition: entries.front().index <= last stored index + 1, where the
   /// snapshot's index counts as stored.
   virtual void append(std::span<const Entry> entries) = 0;

@@ -122,7 +122,12 @@ class FileStorage final : public NodeStorage {
   std::vector<Held> usable_snapshots();
   void replay(const std::filesystem::path& path, std::uint64_t sequence, bool last,
               ReplayedLog& replayed);
-  bool start_after(const Held& snapshot, raft::Index lost_beyond, ReplayedLog& replayed);
+  /// How the log found at recovery goes on from the snapshot chosen: it
+  /// holds the snapshot's last entry (continues); or it ends before it or
+  /// holds another entry there (an install's base record is missing), with
+  /// nothing after it or with a stale tail, which is dropped.
+  enum class Continuation { continues, nothing_after, stale_tail };
+  Continuation start_after(const Held& snapshot, raft::Index lost_beyond, ReplayedLog& replayed);
   void remove_leftovers();
 
   // snapshots.cpp
