@@ -145,6 +145,7 @@ class EngineCluster {
   void drain(std::size_t i) {
     while (auto ready = engine(i).next_ready()) {
       for (auto& message : ready->early_messages) count_and_queue(std::move(message));
+      for (const auto& chunk : ready->snapshot_chunks) stores_[i]->write_chunk(chunk);
       if (ready->hard_state) stores_[i]->save_hard_state(*ready->hard_state);
       stores_[i]->append(ready->entries);
       for (auto& message : ready->messages) count_and_queue(std::move(message));
@@ -297,4 +298,28 @@ TEST_CASE("engine: fail_all completes every pending perform with the code given"
   c.round(leader);
   REQUIRE(c.done(id));
   CHECK(c.error_of(id) == errc::closed);
+}
+
+TEST_CASE("engine: several snapshots arriving whole in one round restore the last one") {
+  EngineCluster cluster(2);
+  auto& follower = cluster.engine(1);
+  // A burst of queued chunks after a restart: three single-chunk snapshots
+  // from leader n1, stepped before any Ready is written. The storage keeps
+  // the newest two only.
+  for (const int index : {5, 10, 15}) {
+    std::string state = "[";
+    for (int i = 1; i <= index; ++i) state += (i > 1 ? "," : "") + std::to_string(i);
+    const auto text = R"({"conflux_snapshot":1,"state":)" + state + "]}";
+    follower.receive(raft::Message{"n1", "n2", 1,
+                                   raft::SnapshotRequest{.index = static_cast<raft::Index>(index),
+                                                         .snapshot_term = 1,
+                                                         .size = text.size(),
+                                                         .offset = 0,
+                                                         .data = raft::Payload(text),
+                                                         .done = true}});
+  }
+  cluster.round(1);
+  CHECK(follower.raft().snapshot().index == 15);
+  CHECK(follower.state().as_array().size() == 15);
+  CHECK(follower.counters().snapshots_installed == 3);
 }

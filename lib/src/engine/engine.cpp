@@ -85,9 +85,16 @@ std::optional<raft::Ready> Engine::next_ready() {
 }
 
 void Engine::persisted(const raft::Ready& ready) {
+  // Several snapshots may have arrived whole in one Ready (a burst of
+  // queued chunks after a restart): the storage keeps the newest two, and
+  // the state machine needs only the last.
+  const raft::SnapshotChunk* last = nullptr;
   for (const auto& chunk : ready.snapshot_chunks) {
-    if (chunk.done) install(chunk.meta);
+    if (!chunk.done) continue;
+    last = &chunk;
+    ++counters_.snapshots_installed;
   }
+  if (last) install(last->meta);
   // Every committed entry is in the log: after this, each one applies as
   // the first pending action, parsed once and never out of step.
   machine_.sync(raft_->log());

@@ -42,7 +42,6 @@ void Engine::snapshot_taken(const std::optional<raft::SnapshotMeta>& meta, doubl
 // their term is unknown, so they fail as outcome_unknown.
 void Engine::install(const raft::SnapshotMeta& meta) {
   machine_.restore(read_snapshot(storage_, meta), meta.index);
-  ++counters_.snapshots_installed;
   bytes_since_snapshot_ = 0;
   boost::container::small_vector<std::uint64_t, 8> covered;
   for (auto it = by_index_.begin(); it != by_index_.end() && it->first <= meta.index; ++it) {
