@@ -18,12 +18,15 @@
 #include <string>
 
 #include "apps.hpp"
+#include "node_waits.hpp"
 #include "support/free_port.hpp"
 
 namespace asio = boost::asio;
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 using namespace conflux;
+using bench::leader_index;
+using bench::run_until;
 
 namespace {
 
@@ -68,17 +71,6 @@ std::vector<std::unique_ptr<Node>> start_nodes(asio::io_context& io) {
   return nodes;
 }
 
-/// Runs the io_context until `done()` or `limit`; false on timeout.
-template <class Done>
-bool run_until(asio::io_context& io, Done done, std::chrono::seconds limit) {
-  const auto deadline = Clock::now() + limit;
-  while (!done()) {
-    if (Clock::now() > deadline) return false;
-    io.run_one_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
-
 /// One closed-loop client writing until `left` reaches zero.
 struct Progress {
   std::uint64_t left = 0;  // writes not yet started
@@ -96,13 +88,6 @@ asio::awaitable<void> client(Node& leader, json::array args, Progress& progress)
     ++progress.done;
     if (error) ++progress.failed;
   }
-}
-
-int leader_index(const std::vector<std::unique_ptr<Node>>& nodes) {
-  for (std::size_t i = 0; i < nodes.size(); ++i) {
-    if (nodes[i]->status().role == "leader") return static_cast<int>(i);
-  }
-  return -1;
 }
 
 int run(const Settings& settings) {

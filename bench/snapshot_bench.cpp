@@ -23,6 +23,7 @@
 #include <string>
 
 #include "latency.hpp"
+#include "node_waits.hpp"
 #include "support/free_port.hpp"
 #include "support/temp_dir.hpp"
 
@@ -30,6 +31,8 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 using namespace conflux;
+using bench::leader_index;
+using bench::run_until;
 
 namespace {
 
@@ -65,23 +68,6 @@ void install_app(Options& options) {
       value[i] = static_cast<char>('a' + (seed + static_cast<std::int64_t>(i)) % 26);
     map[action.at("k").as_string()] = std::move(value);
   };
-}
-
-template <class Done>
-bool run_until(asio::io_context& io, Done done, std::chrono::seconds limit) {
-  const auto deadline = Clock::now() + limit;
-  while (!done()) {
-    if (Clock::now() > deadline) return false;
-    io.run_one_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
-
-int leader_index(const std::vector<std::unique_ptr<Node>>& nodes) {
-  for (std::size_t i = 0; i < nodes.size(); ++i) {
-    if (nodes[i]->status().role == "leader") return static_cast<int>(i);
-  }
-  return -1;
 }
 
 /// Grows the state to `megabytes` through `leader`, 16 puts in flight.

@@ -35,21 +35,21 @@ fs::path segment_path(const fs::path& directory, std::uint64_t sequence) {
   return directory / name;
 }
 
-std::vector<SegmentFile> list_segments(const fs::path& directory) {
-  std::vector<SegmentFile> segments;
+std::vector<NumberedFile> numbered_files(const fs::path& directory, const char* scan,
+                                         fs::path (*path_of)(const fs::path&, std::uint64_t)) {
+  std::vector<NumberedFile> files;
   for (const auto& item : fs::directory_iterator(directory)) {
     const auto name = item.path().filename().string();
-    unsigned long long sequence = 0;
+    unsigned long long number = 0;
     char tail[8] = {};
-    // Only the exact name segment_path() gives: not "segment-1.log" nor a "segment-...log~" backup.
-    if (std::sscanf(name.c_str(), "segment-%10llu.%3s", &sequence, tail) == 2 &&
-        name == segment_path(directory, sequence).filename().string()) {
-      segments.push_back({sequence, item.path()});
+    if (std::sscanf(name.c_str(), scan, &number, tail) == 2 &&
+        name == path_of(directory, number).filename().string()) {
+      files.push_back({number, item.path()});
     }
   }
-  std::sort(segments.begin(), segments.end(),
-            [](const SegmentFile& a, const SegmentFile& b) { return a.sequence < b.sequence; });
-  return segments;
+  std::sort(files.begin(), files.end(),
+            [](const NumberedFile& a, const NumberedFile& b) { return a.number < b.number; });
+  return files;
 }
 
 // One read(2) loop into a string sized from the file: recovery reads every

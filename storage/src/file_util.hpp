@@ -11,14 +11,25 @@
 
 namespace conflux::storage {
 
-struct SegmentFile {
-  std::uint64_t sequence = 0;
+/// A file whose name carries a number: a segment's sequence, a snapshot's index.
+struct NumberedFile {
+  std::uint64_t number = 0;
   std::filesystem::path path;
 };
 
+/// The files of `directory` named exactly `path_of(directory, n)` for some
+/// n, which `scan` (a sscanf format: the number, then the extension) reads
+/// back; in ascending order of n. Anything else (a "segment-1.log", a
+/// backup "...log~") is not one of them.
+std::vector<NumberedFile> numbered_files(
+    const std::filesystem::path& directory, const char* scan,
+    std::filesystem::path (*path_of)(const std::filesystem::path&, std::uint64_t));
+
 std::filesystem::path segment_path(const std::filesystem::path& directory, std::uint64_t sequence);
 /// Segment files of `directory`, in sequence order.
-std::vector<SegmentFile> list_segments(const std::filesystem::path& directory);
+inline std::vector<NumberedFile> list_segments(const std::filesystem::path& directory) {
+  return numbered_files(directory, "segment-%10llu.%3s", segment_path);
+}
 
 std::string read_file(const std::filesystem::path& path);
 void truncate_file(const std::filesystem::path& path, std::size_t size);

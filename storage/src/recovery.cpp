@@ -29,13 +29,11 @@ struct Candidates {
 
 Candidates find_snapshots(const fs::path& directory) {
   Candidates found;
-  for (const auto& path : list_snapshot_files(directory)) {
+  for (const auto& [index, path] : list_snapshot_files(directory)) {
     try {
       found.valid.push_back(verify_snapshot_file(path));
     } catch (const StorageError& error) {
-      if (!found.valid.empty()) continue;  // older than a usable one: deleted below
-      unsigned long long index = 0;
-      std::sscanf(path.filename().c_str(), "snapshot-%20llu", &index);
+      if (!found.valid.empty()) continue;  // older than a usable one: not needed
       if (found.corrupt.empty()) found.why = error.what();
       found.corrupt.push_back(path);
       found.lost_beyond = std::max<raft::Index>(found.lost_beyond, index);
@@ -54,7 +52,7 @@ void FileStorage::recover() {
   ReplayedLog replayed;
   const auto segments = list_segments(options_.directory);
   for (std::size_t i = 0; i < segments.size(); ++i) {
-    replay(segments[i].path, segments[i].sequence, i + 1 == segments.size(), replayed);
+    replay(segments[i].path, segments[i].number, i + 1 == segments.size(), replayed);
   }
   const Held chosen =
       found.valid.empty() ? Held{} : Held{found.valid[0].meta, found.valid[0].path, -1};
@@ -75,7 +73,7 @@ void FileStorage::recover() {
                        " is beyond the last entry " + std::to_string(last_index_) + " in " +
                        options_.directory.string());
   }
-  open_active(segments.empty() ? 1 : segments.back().sequence);
+  open_active(segments.empty() ? 1 : segments.back().number);
   // Everything checked: only now is anything on disk changed.
   // A crash between an install's rename and its base record: the log does
   // not continue the snapshot (it ends before it, or holds another entry

@@ -56,22 +56,10 @@ fs::path snapshot_path(const fs::path& directory, raft::Index index) {
   return directory / name;
 }
 
-std::vector<fs::path> list_snapshot_files(const fs::path& directory) {
-  std::vector<std::pair<raft::Index, fs::path>> found;
-  for (const auto& item : fs::directory_iterator(directory)) {
-    const auto name = item.path().filename().string();
-    unsigned long long index = 0;
-    char tail[8] = {};
-    if (std::sscanf(name.c_str(), "snapshot-%20llu.%4s", &index, tail) == 2 &&
-        name == snapshot_path(directory, index).filename().string()) {
-      found.emplace_back(index, item.path());
-    }
-  }
-  std::sort(found.begin(), found.end(),
-            [](const auto& a, const auto& b) { return a.first > b.first; });
-  std::vector<fs::path> paths;
-  for (auto& [index, path] : found) paths.push_back(std::move(path));
-  return paths;
+std::vector<NumberedFile> list_snapshot_files(const fs::path& directory) {
+  auto files = numbered_files(directory, "snapshot-%20llu.%4s", snapshot_path);
+  std::reverse(files.begin(), files.end());
+  return files;
 }
 
 SnapshotFile verify_snapshot_file(const fs::path& path) {

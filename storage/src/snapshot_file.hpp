@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "file_util.hpp"
+
 namespace conflux::storage {
 
 inline constexpr std::string_view snapshot_magic = "CFLXSNP1";
@@ -28,9 +30,9 @@ struct SnapshotFile {
 };
 
 std::filesystem::path snapshot_path(const std::filesystem::path& directory, raft::Index index);
-/// Files named like snapshots, newest (largest index) first; their contents
-/// are not read.
-std::vector<std::filesystem::path> list_snapshot_files(const std::filesystem::path& directory);
+/// Files named like snapshots, by index, newest (largest index) first; their
+/// contents are not read.
+std::vector<NumberedFile> list_snapshot_files(const std::filesystem::path& directory);
 /// Reads and checks a whole snapshot file. Throws StorageError naming the
 /// file and what is wrong with it (truncated, bad magic, bad checksum, an
 /// identity that does not match its name).

@@ -116,11 +116,11 @@ void FileStorage::delete_covered_segments() {
   if (covered == 0) return;
   const auto segments = list_segments(options_.directory);
   for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
-    if (segments[i].sequence == active_sequence_) break;
-    const auto next = segment_first_.find(segments[i + 1].sequence);
+    if (segments[i].number == active_sequence_) break;
+    const auto next = segment_first_.find(segments[i + 1].number);
     if (next == segment_first_.end() || next->second > covered + 1) break;
     fs::remove(segments[i].path);
-    segment_first_.erase(segments[i].sequence);
+    segment_first_.erase(segments[i].number);
   }
 }
 

@@ -24,21 +24,10 @@ class StringWriter final : public storage::SnapshotWriter {
 
 }  // namespace
 
-std::optional<raft::Payload> VolatileStorage::read_snapshot(const raft::SnapshotMeta& meta,
-                                                            std::uint64_t offset,
-                                                            std::size_t max) const {
-  for (const Held* held : {&newest_, &previous_}) {
-    if (held->meta.index == 0 || held->meta != meta || offset > meta.size) continue;
-    const auto length = std::min<std::uint64_t>(max, meta.size - offset);
-    return raft::Payload(held->bytes.view().substr(offset, length));
-  }
-  return std::nullopt;
-}
-
 void VolatileStorage::append(std::span<const raft::Entry> entries) {
   if (entries.empty()) return;
   const auto first = entries.front().index;
-  if (first == 0 || first > std::max(last_index_, newest_.meta.index) + 1) {
+  if (first == 0 || first > std::max(last_index_, snapshots_.newest().index) + 1) {
     throw std::invalid_argument("VolatileStorage::append: entry " + std::to_string(first) +
                                 " would leave a gap after " + std::to_string(last_index_));
   }
@@ -46,21 +35,8 @@ void VolatileStorage::append(std::span<const raft::Entry> entries) {
 }
 
 void VolatileStorage::write_chunk(const raft::SnapshotChunk& chunk) {
-  if (chunk.offset == 0) {
-    receiving_ = chunk.meta;
-    received_.clear();
-  }
-  if (chunk.meta != receiving_ || chunk.offset != received_.size()) {
-    throw std::invalid_argument("a chunk at offset " + std::to_string(chunk.offset) +
-                                " of the snapshot at " + std::to_string(chunk.meta.index) +
-                                " does not follow the bytes received");
-  }
-  received_ += chunk.data.view();
-  if (!chunk.done) return;
   // Entries are not kept here: the core's log is the only copy.
-  last_index_ = std::max(last_index_, chunk.meta.index);
-  hold(chunk.meta, std::exchange(received_, {}));
-  receiving_ = {};
+  if (snapshots_.receive(chunk)) last_index_ = std::max(last_index_, chunk.meta.index);
 }
 
 std::unique_ptr<storage::SnapshotWriter> VolatileStorage::begin_snapshot(raft::Index index,
@@ -70,14 +46,9 @@ std::unique_ptr<storage::SnapshotWriter> VolatileStorage::begin_snapshot(raft::I
 
 bool VolatileStorage::adopt_snapshot(storage::SnapshotWriter& writer) {
   auto& finished = dynamic_cast<StringWriter&>(writer);
-  if (finished.meta().index <= newest_.meta.index) return false;
-  hold(finished.meta(), std::move(finished.bytes()));
+  if (finished.meta().index <= snapshots_.newest().index) return false;
+  snapshots_.keep(finished.meta(), raft::Payload(finished.bytes()));
   return true;
-}
-
-void VolatileStorage::hold(const raft::SnapshotMeta& meta, std::string bytes) {
-  previous_ = std::move(newest_);
-  newest_ = Held{meta, raft::Payload(bytes)};
 }
 
 }  // namespace conflux::detail

@@ -9,18 +9,20 @@
 //
 // Never restore a core from it once written: entries() is always empty.
 
+#include <conflux/raft/memory_snapshots.hpp>
 #include <conflux/storage/node_storage.hpp>
-#include <string>
 
 namespace conflux::detail {
 
 class VolatileStorage final : public storage::NodeStorage {
  public:
   raft::HardState hard_state() const override { return hard_state_; }
-  raft::SnapshotMeta snapshot() const override { return newest_.meta; }
+  raft::SnapshotMeta snapshot() const override { return snapshots_.newest(); }
   std::vector<raft::Entry> entries() const override { return {}; }
   std::optional<raft::Payload> read_snapshot(const raft::SnapshotMeta& meta, std::uint64_t offset,
-                                             std::size_t max) const override;
+                                             std::size_t max) const override {
+    return snapshots_.read(meta, offset, max);
+  }
 
   void save_hard_state(const raft::HardState& state) override { hard_state_ = state; }
   void append(std::span<const raft::Entry> entries) override;
@@ -31,18 +33,9 @@ class VolatileStorage final : public storage::NodeStorage {
   bool adopt_snapshot(storage::SnapshotWriter& writer) override;
 
  private:
-  struct Held {
-    raft::SnapshotMeta meta;
-    raft::Payload bytes;
-  };
-  void hold(const raft::SnapshotMeta& meta, std::string bytes);
-
   raft::HardState hard_state_;
   raft::Index last_index_ = 0;
-  Held newest_;
-  Held previous_;
-  raft::SnapshotMeta receiving_;
-  std::string received_;
+  raft::MemorySnapshots snapshots_;
 };
 
 }  // namespace conflux::detail

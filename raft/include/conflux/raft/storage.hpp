@@ -4,6 +4,7 @@
 // Ready (before sending that Ready's messages); the core reads it at start,
 // to restore itself, and then only to read the chunks of snapshots it sends.
 
+#include <conflux/raft/memory_snapshots.hpp>
 #include <conflux/raft/snapshot.hpp>
 #include <conflux/raft/types.hpp>
 #include <deque>
@@ -53,16 +54,16 @@ class Storage {
 class MemoryStorage final : public Storage {
  public:
   HardState hard_state() const override { return hard_state_; }
-  SnapshotMeta snapshot() const override { return newest_.meta; }
+  SnapshotMeta snapshot() const override { return snapshots_.newest(); }
   std::vector<Entry> entries() const override { return {entries_.begin(), entries_.end()}; }
   std::optional<Payload> read_snapshot(const SnapshotMeta& meta, std::uint64_t offset,
                                        std::size_t max) const override;
-  Index last_index() const { return newest_.meta.index + entries_.size(); }
+  Index last_index() const { return snapshots_.newest().index + entries_.size(); }
   /// Term of the stored entry at `index`, or of the snapshot at its index.
   /// Precondition: snapshot().index <= index <= last_index().
   Term term_at(Index index) const;
   /// The bytes of snapshot().
-  const Payload& snapshot_data() const { return newest_.data; }
+  const Payload& snapshot_data() const { return snapshots_.newest_data(); }
 
   void save_hard_state(const HardState& state) override { hard_state_ = state; }
   void append(std::span<const Entry> entries) override;
@@ -77,18 +78,9 @@ class MemoryStorage final : public Storage {
   void write_chunk(const SnapshotChunk& chunk);
 
  private:
-  struct Held {
-    SnapshotMeta meta;
-    Payload data;
-  };
-  void keep(const SnapshotMeta& meta, Payload data);
-
   HardState hard_state_;
-  Held newest_;
-  Held previous_;
-  SnapshotMeta receiving_;  // the snapshot whose chunks are arriving
-  std::string received_;
-  // entries_[i].index == newest_.meta.index + 1 + i. A deque: growing never
+  MemorySnapshots snapshots_;
+  // entries_[i].index == snapshot().index + 1 + i. A deque: growing never
   // moves the entries already stored.
   std::deque<Entry> entries_;
 };
