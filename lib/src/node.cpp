@@ -272,7 +272,7 @@ void Node::Impl::start_snapshot() {
   const auto start = Clock::now();
   std::shared_ptr<storage::SnapshotWriter> writer;
   try {
-    writer = store->begin_snapshot(job->index, job->term);
+    writer = store->begin_snapshot(job->identity);
   } catch (const std::exception& error) {
     options.log(LogLevel::warning, std::string("cannot start a snapshot: ") + error.what());
     return engine->snapshot_taken(std::nullopt, 0);

@@ -7,14 +7,19 @@ namespace conflux::raft {
 std::vector<std::string> Config::validate() const {
   std::vector<std::string> errors;
   if (id.empty()) errors.push_back("\"id\" must not be empty");
-  if (voters.empty()) errors.push_back("\"voters\" must list at least one node");
   std::set<NodeId> seen;
   for (const auto& voter : voters) {
     if (voter.empty()) errors.push_back("\"voters\" must not contain an empty id");
     if (!seen.insert(voter).second) errors.push_back("\"voters\" lists \"" + voter + "\" twice");
   }
-  if (!id.empty() && std::find(voters.begin(), voters.end(), id) == voters.end()) {
+  if (!id.empty() && !voters.empty() &&
+      std::find(voters.begin(), voters.end(), id) == voters.end()) {
     errors.push_back("\"id\" (\"" + id + "\") must be one of \"voters\"");
+  }
+  for (const auto& [member, address] : addresses) {
+    if (std::find(voters.begin(), voters.end(), member) == voters.end()) {
+      errors.push_back("\"addresses\" names \"" + member + "\", which is not one of \"voters\"");
+    }
   }
   if (heartbeat_ticks < 1) errors.push_back("\"heartbeat_ticks\" must be at least 1");
   if (election_ticks_min <= heartbeat_ticks) {

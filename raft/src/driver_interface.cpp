@@ -15,10 +15,10 @@ void Raft::tick() {
 }
 
 ProposeResult Raft::propose(Payload payload) {
-  if (role_ != Role::leader) return ProposeResult{.leader = leader_};
+  if (auto refused = refuse_proposal()) return *refused;
   append_local(EntryType::normal, std::move(payload));
   return ProposeResult{
-      .accepted = true, .index = log_.last_index(), .term = term_, .leader = leader_};
+      .accepted = true, .index = log_.last_index(), .term = term_, .leader = leader_, .refusal = {}};
 }
 
 bool Raft::has_ready() const {
@@ -86,6 +86,10 @@ Status Raft::status() const {
                 .first_index = log_.first_index(),
                 .elections = elections_,
                 .leaderships = leaderships_,
+                .configuration = configuration(),
+                .configuration_index = configs_.latest_index(),
+                .configuration_committed = configs_.latest_index() <= commit_,
+                .transfer_target = transfer_target_,
                 .peers = {}};
   for (const auto& [peer, progress] : progress_) {
     status.peers.push_back(PeerStatus{.id = peer,
@@ -93,7 +97,8 @@ Status Raft::status() const {
                                       .next = progress.next(),
                                       .state = progress.state(),
                                       .inflight = progress.inflight(),
-                                      .recent_active = progress.recent_active()});
+                                      .recent_active = progress.recent_active(),
+                                      .voter = configuration().is_voter(peer)});
   }
   return status;
 }

@@ -5,9 +5,18 @@ namespace conflux::raft {
 
 // Raft §5.2: "If election timeout elapses without receiving AppendEntries RPC
 // from current leader or granting vote to candidate: convert to candidate."
+// Thesis §4.2.2: "a server that is not part of its own latest configuration
+// should still start new elections, as it might still be needed until the
+// C_new entry is committed"; its own vote does not count (campaign). Once
+// it knows C_new committed, it no longer campaigns; nor does a learner or a
+// node that is joining (thesis §4.2.1).
+bool Raft::may_campaign() const {
+  return configuration().is_voter(config_.id) || configs_.latest_index() > commit_;
+}
+
 void Raft::tick_election() {
   if (++election_elapsed_ < randomized_election_ticks_) return;
-  if (term_ >= max_term) {  // types.hpp: no term left to campaign in
+  if (term_ >= max_term || !may_campaign()) {  // types.hpp: max_term
     if (role_ != Role::follower) become_follower(term_, {});
     reset_election_timer();
     return;
@@ -19,12 +28,14 @@ void Raft::tick_election() {
   }
 }
 
-// Asks every peer for its (pre-)vote. A pre-vote asks about term_ + 1 without
-// moving to it (thesis §9.6). With a quorum of one, the node wins at once.
-void Raft::campaign(bool pre_vote) {
+// Asks every voter for its (pre-)vote. A pre-vote asks about term_ + 1
+// without moving to it (thesis §9.6). While the configuration is joint, a
+// win needs a majority of each half (thesis §4.3). With a quorum of one,
+// the node wins at once.
+void Raft::campaign(bool pre_vote, bool transfer) {
   votes_.clear();
   votes_[config_.id] = true;
-  if (votes_.size() >= quorum()) {
+  if (has_quorum(configuration(), [this](const NodeId& id) { return id == config_.id; })) {
     if (pre_vote) {
       become_candidate();
     } else {
@@ -34,10 +45,12 @@ void Raft::campaign(bool pre_vote) {
   }
   const Term term = pre_vote ? term_ + 1 : term_;
   for (const auto& peer : peers_) {
+    if (!configuration().is_voter(peer)) continue;
     send(peer, term,
          VoteRequest{.pre_vote = pre_vote,
                      .last_log_index = log_.last_index(),
-                     .last_log_term = log_.last_term()});
+                     .last_log_term = log_.last_term(),
+                     .transfer = transfer});
   }
 }
 
@@ -72,15 +85,20 @@ void Raft::handle_vote_response(const Message& m, const VoteResponse& response) 
   if (role_ != expected) return;
   if (response.pre_vote && response.granted && m.term != term_ + 1) return;
   votes_.emplace(m.from, response.granted);  // the first answer of each peer counts
-  std::size_t granted = 0;
-  for (const auto& [peer, vote] : votes_) granted += vote ? 1 : 0;
-  if (granted >= quorum()) {
+  const auto answered = [this](bool granted) {
+    return [this, granted](const NodeId& id) {
+      auto vote = votes_.find(id);
+      return vote != votes_.end() && vote->second == granted;
+    };
+  };
+  if (has_quorum(configuration(), answered(true))) {
     if (response.pre_vote) {
       become_candidate();
     } else {
       become_leader();
     }
-  } else if (votes_.size() - granted >= quorum()) {
+  } else if (!has_quorum(configuration(),
+                         [&](const NodeId& id) { return !answered(false)(id); })) {
     become_follower(term_, {});  // lost: wait for a leader or the next timeout
   }
 }

@@ -25,6 +25,8 @@ std::string_view to_string(EntryType type) {
       return "normal";
     case EntryType::no_op:
       return "no_op";
+    case EntryType::configuration:
+      return "configuration";
   }
   return "unknown";
 }
@@ -55,11 +57,13 @@ std::string_view type_name(const Message& message) {
   if (std::holds_alternative<AppendRequest>(message.body)) return "append";
   if (std::holds_alternative<AppendResponse>(message.body)) return "append_response";
   if (std::holds_alternative<SnapshotRequest>(message.body)) return "snapshot";
-  return "snapshot_response";
+  if (std::holds_alternative<SnapshotResponse>(message.body)) return "snapshot_response";
+  return "timeout_now";
 }
 
 std::string ProposeResult::error() const {
   if (accepted) return {};
+  if (!refusal.empty()) return refusal;
   return leader.empty() ? "not leader, leader unknown" : "not leader, leader is " + leader;
 }
 

@@ -94,12 +94,18 @@ void Progress::on_chunk_sent(std::uint64_t end) {
 void Progress::on_chunk_ack(std::uint64_t offset) {
   // Only an install (on_ack) ends a snapshot.
   if (state_ != ProgressState::snapshot || offset >= snapshot_.size) return;
-  if (offset == 0 && chunk_acked_ > 0) {
-    chunk_next_ = chunk_acked_ = 0;
+  if (offset < chunk_acked_) {
+    // The follower holds fewer bytes than it once said: it restarted, and
+    // perhaps received a first chunk again since. Or this is an older
+    // answer, reordered: resending from there costs bytes, and the
+    // follower's answers to the resent chunks carry the leader forward
+    // again. Ignoring it instead could wait forever on bytes the follower
+    // no longer has.
+    chunk_next_ = chunk_acked_ = offset;
     inflight_.clear();
     return;
   }
-  if (offset <= chunk_acked_) return;
+  if (offset == chunk_acked_) return;
   // The follower may hold more than this leader sent since it last started
   // the snapshot over (it had sent them before): sending resumes there.
   chunk_acked_ = offset;

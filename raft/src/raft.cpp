@@ -20,10 +20,6 @@ Config validated(Config config) {
   return config;
 }
 
-bool is_vote_request(const Message& m) {
-  return std::holds_alternative<VoteRequest>(m.body);
-}
-
 bool is_pre_vote_request(const Message& m) {
   auto* request = std::get_if<VoteRequest>(&m.body);
   return request && request->pre_vote;
@@ -64,6 +60,9 @@ StepResult validate_chunk(const Message& m, const SnapshotRequest& request) {
     return malformed("a snapshot chunk for index 0 or term 0");
   }
   if (request.snapshot_term > m.term) return malformed("the snapshot's term is beyond the term");
+  if (!request.configuration.validate().empty()) {
+    return malformed("the snapshot's configuration is invalid");
+  }
   if (request.size == 0 || request.data.empty()) return malformed("an empty snapshot chunk");
   const auto length = request.data.size();
   if (length > request.size || request.offset > request.size - length) {
@@ -84,6 +83,11 @@ StepResult validate_entries(const Message& m, const AppendRequest& request) {
     if (entry.index != expected) {
       return malformed("entry index " + std::to_string(entry.index) + " where " +
                        std::to_string(expected) + " was expected");
+    }
+    if (entry.type == EntryType::configuration &&
+        !decode_configuration(entry.payload.view())) {
+      return malformed("entry " + std::to_string(entry.index) +
+                       " holds no valid configuration (membership.hpp: canonical text only)");
     }
     if (entry.term < previous || entry.term > m.term) {
       return malformed("entry " + std::to_string(entry.index) + " has term " +
@@ -117,9 +121,6 @@ StepResult check_term(Term term, Term current) {
 
 Raft::Raft(Config config, const Storage& storage)
     : config_(validated(std::move(config))), storage_(storage), random_(config_.seed) {
-  for (const auto& voter : config_.voters) {
-    if (voter != config_.id) peers_.push_back(voter);
-  }
   snapshot_ = storage.snapshot();
   if (snapshot_.index > 0 && (snapshot_.term == 0 || snapshot_.size == 0)) {
     throw std::invalid_argument("the stored snapshot at index " + std::to_string(snapshot_.index) +
@@ -148,16 +149,26 @@ Raft::Raft(Config config, const Storage& storage)
   applied_ = snapshot_.index;
   stable_ = log_.last_index();
   saved_hard_state_ = state;
+  restore_configurations();
   become_follower(term_, {});
   // A lone voter needs nobody's vote and nobody can disrupt it: it leads at
   // once instead of waiting out an election timeout.
-  if (config_.voters.size() == 1 && term_ < max_term) become_candidate();
+  const Configuration& members = configuration();
+  if (!members.joint() && members.voters == std::vector<NodeId>{config_.id} && term_ < max_term) {
+    become_candidate();
+  }
 }
 
 StepResult Raft::validate(const Message& m) const {
   if (m.to != config_.id) return {StepError::wrong_recipient, "addressed to \"" + m.to + "\""};
-  if (m.from == config_.id || std::find(peers_.begin(), peers_.end(), m.from) == peers_.end()) {
-    return {StepError::unknown_sender, "\"" + m.from + "\" is not a peer of this node"};
+  // Any other sender is heard: a leader this node does not know yet (a
+  // joining node learns its configuration from the leader's log), and a
+  // candidate whose configuration this node has not received yet (votes
+  // are safe to grant whatever the voter's configuration, thesis §4.3).
+  // A removed server is kept from disrupting by pre-vote and the leader
+  // lease (thesis §4.2.3, should_ignore_higher_term).
+  if (m.from.empty() || m.from == config_.id) {
+    return {StepError::unknown_sender, "sent by this node itself, or by no one"};
   }
   if (exceeds_wire_integer(m)) return malformed("a term or index exceeds 2^53-1");
   if (auto result = check_term(m.term, term_); !result.ok()) return result;
@@ -202,8 +213,9 @@ StepResult Raft::step(Message m) {
 // node from deposing a healthy leader. A granted pre-vote response carries
 // the term we asked about, but must match our next term to be current.
 bool Raft::should_ignore_higher_term(const Message& m) const {
-  if (is_vote_request(m)) {
-    const bool lease_applies = is_pre_vote_request(m) || config_.check_quorum;
+  if (auto* request = std::get_if<VoteRequest>(&m.body)) {
+    // A transfer's election was asked for by the leader (thesis §3.10).
+    const bool lease_applies = !request->transfer && (request->pre_vote || config_.check_quorum);
     return lease_applies && heard_from_leader_recently();
   }
   if (auto* vote = std::get_if<VoteResponse>(&m.body); vote && vote->pre_vote && vote->granted) {
@@ -226,7 +238,7 @@ void Raft::handle_stale_term(const Message& m) {
     send(m.from, VoteResponse{.pre_vote = vote->pre_vote, .granted = false});
   } else if (auto* chunk = std::get_if<SnapshotRequest>(&m.body)) {
     send(m.from, SnapshotResponse{.index = chunk->index, .offset = 0, .match = 0});
-  }
+  }  // a stale TimeoutNow comes from a deposed leader: nothing to do
 }
 
 // Takes the body (an append's entries) out of `m`; its header stays.
@@ -244,8 +256,10 @@ StepResult Raft::dispatch(Message& m) {
           handle_append_response(m, body);
         } else if constexpr (std::is_same_v<Body, SnapshotRequest>) {
           return handle_snapshot_request(m, body);
-        } else {
+        } else if constexpr (std::is_same_v<Body, SnapshotResponse>) {
           handle_snapshot_response(m, body);
+        } else {
+          handle_timeout_now(m);
         }
         return {};
       },
@@ -261,6 +275,7 @@ void Raft::become_follower(Term term, const NodeId& leader) {
   leader_ = leader;
   votes_.clear();
   progress_.clear();
+  transfer_target_.clear();
   reset_election_timer();
 }
 
@@ -268,17 +283,17 @@ void Raft::become_pre_candidate() {
   role_ = Role::pre_candidate;
   leader_.clear();
   reset_election_timer();
-  campaign(true);
+  campaign(true, false);
 }
 
-void Raft::become_candidate() {
+void Raft::become_candidate(bool transfer) {
   role_ = Role::candidate;
   leader_.clear();
   ++term_;
   vote_ = config_.id;  // Raft §5.2: a candidate votes for itself
   ++elections_;
   reset_election_timer();
-  campaign(false);
+  campaign(false, transfer);
 }
 
 void Raft::become_leader() {
@@ -289,15 +304,17 @@ void Raft::become_leader() {
   election_elapsed_ = 0;
   heartbeat_elapsed_ = 0;
   progress_.clear();
-  // Raft §5.3: nextIndex starts just past the leader's last entry; the
-  // follower's answer tells where the logs really match.
-  for (const auto& peer : peers_) {
-    progress_.emplace(peer, Progress(log_.last_index() + 1, config_.max_inflight_messages,
-                                     config_.max_inflight_chunks));
-  }
+  term_start_ = log_.last_index() + 1;
+  configuration_changed();  // Raft §5.3: every member's nextIndex is term_start_
   // Raft §8: commit an entry of the new term at once, which also commits
-  // every earlier entry and tells the leader where its commit index is.
-  append_local(EntryType::no_op, Payload{});
+  // every earlier entry and tells the leader where its commit index is. The
+  // first leader of a cluster makes that entry its bootstrap configuration,
+  // so that from then on the log says who the members are.
+  if (configs_.logged()) {
+    append_local(EntryType::no_op, Payload{});
+  } else {
+    append_configuration(configuration());
+  }
 }
 
 void Raft::reset_election_timer() {

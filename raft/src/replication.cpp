@@ -31,6 +31,7 @@ void Raft::tick_heartbeat() {
       send_append(peer, progress, true);
     }
   }
+  tick_transfer();
   if (++election_elapsed_ >= config_.election_ticks_min) {
     election_elapsed_ = 0;
     if (config_.check_quorum) check_quorum();
@@ -39,14 +40,15 @@ void Raft::tick_heartbeat() {
 
 // Thesis §6.2: a leader that has not heard from a majority within an election
 // timeout steps down, so that clients stuck on its side of a partition find
-// the real leader instead of waiting forever.
+// the real leader instead of waiting forever. While joint, it must hear
+// from a majority of each half (thesis §4.3).
 void Raft::check_quorum() {
-  std::size_t active = 1;  // this node
-  for (auto& [peer, progress] : progress_) {
-    active += progress.recent_active() ? 1 : 0;
-    progress.set_recent_active(false);
-  }
-  if (active < quorum()) become_follower(term_, {});
+  const bool active = has_quorum(configuration(), [this](const NodeId& id) {
+    auto progress = progress_.find(id);
+    return id == config_.id || (progress != progress_.end() && progress->second.recent_active());
+  });
+  for (auto& [peer, progress] : progress_) progress.set_recent_active(false);
+  if (!active) become_follower(term_, {});
 }
 
 void Raft::append_local(EntryType type, Payload payload) {
@@ -64,17 +66,28 @@ void Raft::handle_append_request(const Message& m, AppendRequest request) {
     send(m.from, reject_append(request.prev_log_index));
     return;
   }
+  bool reconfigured = false;
   for (auto& entry : request.entries) {
     if (entry.index <= log_.last_index()) {
       if (log_.term_at(entry.index) == entry.term) continue;  // already have it
       // §5.3: delete the existing entry and all that follow it, from the
-      // *first* conflict on. Committed entries never conflict (§5.4).
+      // *first* conflict on. Committed entries never conflict (§5.4). The
+      // configurations they held are undone with them (thesis §4.1).
       if (entry.index <= commit_) throw_committed_conflict(m, entry);
       log_.truncate_from(entry.index);
+      configs_.truncate_from(entry.index);
+      reconfigured = true;
       stable_ = std::min(stable_, entry.index - 1);
+    }
+    // Thesis §4.1: a configuration takes effect as soon as it is appended
+    // (validate() checked that it decodes).
+    if (entry.type == EntryType::configuration) {
+      configs_.append(entry.index, *decode_configuration(entry.payload.view()));
+      reconfigured = true;
     }
     log_.append(std::move(entry));
   }
+  if (reconfigured) configuration_changed();
   // §5.3: commitIndex = min(leaderCommit, index of last new entry). "Last new
   // entry" is what this request proved to match, not our whole log.
   const Index last_new = request.prev_log_index + request.entries.size();
@@ -120,11 +133,17 @@ AppendResponse Raft::reject_append(Index prev_log_index) const {
 
 void Raft::handle_append_response(const Message& m, const AppendResponse& response) {
   if (role_ != Role::leader) return;
-  Progress& progress = progress_.at(m.from);
+  auto found = progress_.find(m.from);
+  if (found == progress_.end()) return;  // no longer a member
+  Progress& progress = found->second;
   progress.set_recent_active(true);
   if (response.success) {
     if (response.match_index > log_.last_index()) return;  // cannot be ours: ignore
-    if (progress.on_ack(response.match_index)) maybe_commit();
+    // maybe_commit() may change the configuration, and with it progress_.
+    if (progress.on_ack(response.match_index)) {
+      maybe_send_timeout_now(m.from, progress);
+      maybe_commit();
+    }
   } else if (response.rejected_index >= 1) {
     progress.on_reject(response.rejected_index, resume_index(response));
   }
@@ -146,13 +165,19 @@ Index Raft::resume_index(const AppendResponse& response) const {
 // Raft §5.3/§5.4.2: an entry is committed once a majority stores it, but only
 // entries of the current term are committed by counting replicas; earlier
 // ones commit indirectly, by the Log Matching Property. The leader counts
-// itself only for entries it has persisted (stable_).
+// itself only for entries it has persisted (stable_), and only where it is
+// a voter: a leader being removed manages a configuration that does not
+// include it (thesis §4.2.2). While joint, both halves must agree (§4.3).
 void Raft::maybe_commit() {
-  std::vector<Index> matches{stable_};
-  for (const auto& [peer, progress] : progress_) matches.push_back(progress.match());
-  std::sort(matches.begin(), matches.end(), std::greater<>());
-  const Index candidate = matches[quorum() - 1];
-  if (candidate > commit_ && log_.term_at(candidate) == term_) commit_ = candidate;
+  const Index candidate = quorum_index(configuration(), [this](const NodeId& id) -> Index {
+    if (id == config_.id) return stable_;
+    auto progress = progress_.find(id);
+    return progress == progress_.end() ? 0 : progress->second.match();
+  });
+  if (candidate > commit_ && log_.term_at(candidate) == term_) {
+    commit_ = candidate;
+    after_commit();
+  }
 }
 
 bool Raft::wants_to_send(const Progress& progress) const {

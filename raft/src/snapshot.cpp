@@ -33,7 +33,13 @@ void Raft::compact(const SnapshotMeta& snapshot) {
     throw std::invalid_argument("cannot compact with " + describe(snapshot) +
                                 ": the entry there has another term, or the snapshot is empty");
   }
+  if (snapshot.configuration != configs_.at(snapshot.index)) {
+    throw std::invalid_argument("cannot compact with " + describe(snapshot) +
+                                ": its configuration is not configuration_at(" +
+                                std::to_string(snapshot.index) + ")");
+  }
   snapshot_ = snapshot;
+  configs_.rebase(snapshot.index, snapshot.configuration);
   const Index keep_from =
       snapshot.index > config_.trailing_entries ? snapshot.index - config_.trailing_entries : 0;
   const Index base = std::max(log_.base_index(), keep_from);
@@ -61,12 +67,17 @@ void Raft::send_chunk(const NodeId& to, Progress& progress) {
   }
   const auto end = offset + data->size();
   progress.on_chunk_sent(end);
+  // A snapshot written before configurations were stored in snapshots is
+  // sent with the configuration this node knows at its index.
   send(to, SnapshotRequest{.index = meta.index,
                            .snapshot_term = meta.term,
                            .size = meta.size,
                            .offset = offset,
                            .data = std::move(*data),
-                           .done = end == meta.size});
+                           .done = end == meta.size,
+                           .configuration = meta.configuration.empty()
+                                                ? configs_.at(meta.index)
+                                                : meta.configuration});
 }
 
 // Follower: Raft §7's receiver, one chunk at a time. A chunk belongs to
@@ -79,7 +90,8 @@ StepResult Raft::handle_snapshot_request(const Message& m, const SnapshotRequest
   if (role_ != Role::follower) become_follower(term_, m.from);  // §5.2: a leader exists
   leader_ = m.from;
   election_elapsed_ = 0;
-  const SnapshotMeta meta{request.index, request.snapshot_term, request.size};
+  const SnapshotMeta meta{request.index, request.snapshot_term, request.size,
+                          request.configuration};
   // §7: a snapshot that this node's committed log covers brings nothing.
   if (meta.index <= commit_) {
     if (incoming_ && incoming_->meta.index <= commit_) incoming_.reset();
@@ -117,15 +129,20 @@ StepResult Raft::handle_snapshot_request(const Message& m, const SnapshotRequest
 // Raft §7, receiver steps 6 and 7: "If existing log entry has same index and
 // term as snapshot's last included entry, retain log entries following it";
 // otherwise discard the entire log. The driver does the same to its storage
-// when it installs the snapshot (ready.hpp). Precondition: index > commit_.
+// when it installs the snapshot (ready.hpp). The snapshot's configuration
+// is in force at its index (thesis §5.1), and those of the entries kept stay
+// in force after it. Precondition: index > commit_.
 void Raft::install(const SnapshotMeta& snapshot) {
   if (log_.matches(snapshot.index, snapshot.term)) {
     log_.compact_to(snapshot.index);
     stable_ = std::max(stable_, snapshot.index);
   } else {
     log_.reset(snapshot.index, snapshot.term);
+    configs_.truncate_from(snapshot.index + 1);
     stable_ = snapshot.index;
   }
+  configs_.rebase(snapshot.index, snapshot.configuration);
+  configuration_changed();
   snapshot_ = snapshot;
   commit_ = snapshot.index;
   applied_ = snapshot.index;  // the state machine is restored from the snapshot
@@ -135,11 +152,17 @@ void Raft::install(const SnapshotMeta& snapshot) {
 // otherwise the answer moves the window of chunks on.
 void Raft::handle_snapshot_response(const Message& m, const SnapshotResponse& response) {
   if (role_ != Role::leader) return;
-  Progress& progress = progress_.at(m.from);
+  auto found = progress_.find(m.from);
+  if (found == progress_.end()) return;  // no longer a member
+  Progress& progress = found->second;
   progress.set_recent_active(true);
   if (response.match != 0) {
     if (response.match > log_.last_index()) return;  // cannot be ours: ignore
-    if (progress.on_ack(response.match)) maybe_commit();
+    // maybe_commit() may change the configuration, and with it progress_.
+    if (progress.on_ack(response.match)) {
+      maybe_send_timeout_now(m.from, progress);
+      maybe_commit();
+    }
   } else if (progress.state() == ProgressState::snapshot &&
              response.index == progress.snapshot().index) {
     progress.on_chunk_ack(response.offset);

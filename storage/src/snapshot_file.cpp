@@ -20,11 +20,13 @@ namespace {
 
 constexpr std::size_t write_buffer_bytes = 1 << 20;
 
-std::string footer(const raft::SnapshotMeta& meta, std::uint32_t data_crc) {
+std::string footer(const raft::SnapshotMeta& meta, std::size_t config_bytes,
+                   std::uint32_t data_crc) {
   std::string out;
   put_le(out, meta.index, 8);
   put_le(out, meta.term, 8);
   put_le(out, meta.size, 8);
+  put_le(out, config_bytes, 4);
   put_le(out, data_crc, 4);
   put_le(out, crc32c(out.data(), out.size()), 4);
   return out;
@@ -75,18 +77,21 @@ SnapshotFile verify_snapshot_file(const fs::path& path) {
   }
   std::string head(snapshot_magic.size(), '\0');
   read_at(fd, head.data(), head.size(), 0, path);
+  if (head == "CFLXSNP1") throw bad_snapshot(path, "written by an older version (CFLXSNP1)");
   if (head != snapshot_magic) throw bad_snapshot(path, "bad magic at offset 0");
   std::string tail(snapshot_footer_bytes, '\0');
   const auto footer_at = file_size - snapshot_footer_bytes;
   read_at(fd, tail.data(), tail.size(), footer_at, path);
-  if (crc32c(tail.data(), 28) != get_le(tail, 28, 4)) {
+  if (crc32c(tail.data(), 32) != get_le(tail, 32, 4)) {
     throw bad_snapshot(path, "bad footer checksum at offset " + std::to_string(footer_at));
   }
-  const raft::SnapshotMeta meta{get_le(tail, 0, 8), get_le(tail, 8, 8), get_le(tail, 16, 8)};
-  if (meta.size != footer_at - snapshot_magic.size()) {
-    throw bad_snapshot(path, "truncated: the footer says " + std::to_string(meta.size) +
-                                 " bytes, the file holds " +
-                                 std::to_string(footer_at - snapshot_magic.size()));
+  raft::SnapshotMeta meta{get_le(tail, 0, 8), get_le(tail, 8, 8), get_le(tail, 16, 8), {}};
+  const auto config_bytes = get_le(tail, 24, 4);
+  const auto body = footer_at - snapshot_magic.size();
+  if (meta.size > body || body - meta.size != config_bytes) {
+    throw bad_snapshot(path, "truncated: the footer says " + std::to_string(meta.size) + " + " +
+                                 std::to_string(config_bytes) + " bytes, the file holds " +
+                                 std::to_string(body));
   }
   if (path.filename() != snapshot_path(path.parent_path(), meta.index).filename()) {
     throw bad_snapshot(path, "its footer names index " + std::to_string(meta.index));
@@ -103,7 +108,15 @@ SnapshotFile verify_snapshot_file(const fs::path& path) {
     crc = crc32c(block.data(), want, crc);
     at += want;
   }
-  if (crc != get_le(tail, 24, 4)) throw bad_snapshot(path, "bad checksum of its bytes");
+  std::string config_text(config_bytes, '\0');
+  read_at(fd, config_text.data(), config_text.size(), snapshot_magic.size() + meta.size, path);
+  crc = crc32c(config_text.data(), config_text.size(), crc);
+  if (crc != get_le(tail, 28, 4)) throw bad_snapshot(path, "bad checksum of its bytes");
+  if (config_bytes > 0) {
+    auto config = raft::decode_configuration(config_text);
+    if (!config) throw bad_snapshot(path, "its configuration is unreadable");
+    meta.configuration = std::move(*config);
+  }
   return SnapshotFile{meta, path};
 }
 
@@ -114,14 +127,16 @@ std::string read_snapshot_bytes(int fd, const fs::path& path, std::uint64_t offs
   return out;
 }
 
-SnapshotFileWriter::SnapshotFileWriter(fs::path directory, fs::path temporary, raft::Index index,
-                                       raft::Term term, std::shared_ptr<FileOps> ops, bool durable)
+SnapshotFileWriter::SnapshotFileWriter(fs::path directory, fs::path temporary,
+                                       raft::SnapshotMeta identity, std::shared_ptr<FileOps> ops,
+                                       bool durable)
     : directory_(std::move(directory)),
       temporary_(std::move(temporary)),
-      final_(snapshot_path(directory_, index)),
-      meta_{index, term, 0},
+      final_(snapshot_path(directory_, identity.index)),
+      meta_(std::move(identity)),
       ops_(std::move(ops)),
       durable_(durable) {
+  meta_.size = 0;
   fd_ = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0)
     throw StorageError("cannot create " + temporary_.string() + ": " + std::strerror(errno));
@@ -147,7 +162,11 @@ void SnapshotFileWriter::write(std::string_view bytes) {
 }
 
 raft::SnapshotMeta SnapshotFileWriter::finish() {
-  buffer_ += footer(meta_, crc_);
+  const auto config_text = meta_.configuration.empty() ? std::string()
+                                                        : raft::encode(meta_.configuration);
+  buffer_ += config_text;
+  crc_ = crc32c(config_text.data(), config_text.size(), crc_);
+  buffer_ += footer(meta_, config_text.size(), crc_);
   write_all(*ops_, fd_, buffer_, temporary_);
   buffer_.clear();
   if (durable_ && ops_->fdatasync(fd_) != 0) {

@@ -1,11 +1,13 @@
 #pragma once
 // Snapshot files (docs/storage.md): "snapshot-<index, 20 digits>.snap",
 //
-//   8 bytes  "CFLXSNP1"
+//   8 bytes  "CFLXSNP2"
 //   size     the snapshot's bytes
+//   n bytes  its configuration (raft::encode, membership.hpp; thesis §5.1)
 //   u64 index, u64 term, u64 size   the snapshot's identity
-//   u32      CRC-32C of the snapshot's bytes
-//   u32      CRC-32C of the 28 footer bytes before it
+//   u32      n, the configuration's length
+//   u32      CRC-32C of the snapshot's bytes and the configuration
+//   u32      CRC-32C of the 32 footer bytes before it
 //
 // written to a temporary name, synced, renamed, and the directory synced:
 // a file with the final name is always whole.
@@ -21,8 +23,8 @@
 
 namespace conflux::storage {
 
-inline constexpr std::string_view snapshot_magic = "CFLXSNP1";
-inline constexpr std::size_t snapshot_footer_bytes = 32;
+inline constexpr std::string_view snapshot_magic = "CFLXSNP2";
+inline constexpr std::size_t snapshot_footer_bytes = 36;
 
 struct SnapshotFile {
   raft::SnapshotMeta meta;
@@ -45,9 +47,10 @@ std::string read_snapshot_bytes(int fd, const std::filesystem::path& path, std::
 /// it its final name and syncs the directory.
 class SnapshotFileWriter final : public SnapshotWriter {
  public:
+  /// `identity`: the snapshot's index, term and configuration (its size
+  /// is counted as bytes are written).
   SnapshotFileWriter(std::filesystem::path directory, std::filesystem::path temporary,
-                     raft::Index index, raft::Term term, std::shared_ptr<FileOps> ops,
-                     bool durable);
+                     raft::SnapshotMeta identity, std::shared_ptr<FileOps> ops, bool durable);
   ~SnapshotFileWriter() override;
   void write(std::string_view bytes) override;
   raft::SnapshotMeta finish() override;

@@ -32,8 +32,8 @@ void FileStorage::write_chunk(const raft::SnapshotChunk& chunk) {
   try {
     if (chunk.offset == 0) {
       incoming_ = std::make_unique<SnapshotFileWriter>(
-          options_.directory, options_.directory / "incoming.tmp", chunk.meta.index,
-          chunk.meta.term, ops_, options_.fsync == FsyncPolicy::always);
+          options_.directory, options_.directory / "incoming.tmp", chunk.meta, ops_,
+          options_.fsync == FsyncPolicy::always);
     }
     const auto* received = incoming_ ? &incoming_->meta() : nullptr;
     if (!received || received->index != chunk.meta.index || received->term != chunk.meta.term ||
@@ -75,10 +75,10 @@ void FileStorage::install(const raft::SnapshotMeta& meta) {
   hold(Held{meta, writer->path(), -1});
 }
 
-std::unique_ptr<SnapshotWriter> FileStorage::begin_snapshot(raft::Index index, raft::Term term) {
-  auto temporary = snapshot_path(options_.directory, index);
+std::unique_ptr<SnapshotWriter> FileStorage::begin_snapshot(const raft::SnapshotMeta& identity) {
+  auto temporary = snapshot_path(options_.directory, identity.index);
   temporary.replace_extension(".tmp");
-  return std::make_unique<SnapshotFileWriter>(options_.directory, std::move(temporary), index, term,
+  return std::make_unique<SnapshotFileWriter>(options_.directory, std::move(temporary), identity,
                                               ops_, options_.fsync == FsyncPolicy::always);
 }
 

@@ -316,7 +316,10 @@ TEST_CASE("engine: several snapshots arriving whole in one round restore the las
                                                          .size = text.size(),
                                                          .offset = 0,
                                                          .data = raft::Payload(text),
-                                                         .done = true}});
+                                                         .done = true,
+                                                         .configuration = cluster.engine(0)
+                                                                              .raft()
+                                                                              .configuration()}});
   }
   cluster.round(1);
   CHECK(follower.raft().snapshot().index == 15);

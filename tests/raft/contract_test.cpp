@@ -17,7 +17,7 @@ const std::vector<NodeId> abc{"a", "b", "c"};
 }  // namespace
 
 TEST_CASE(
-    "messages from unknown senders / wrong recipient / malformed entries are refused with a reason "
+    "messages from no sender or itself / wrong recipient / malformed entries are refused with a reason "
     "and change nothing") {
   struct Case {
     std::string what;
@@ -28,7 +28,7 @@ TEST_CASE(
   // it been accepted, b's term at least would have changed.
   const Index too_big = max_wire_integer + 1;
   const Case cases[] = {
-      {"an unknown sender", msg("z", "b", 3, append(2, 1)), StepError::unknown_sender},
+      {"no sender", msg("", "b", 3, append(2, 1)), StepError::unknown_sender},
       {"the node itself as sender", msg("b", "b", 3, append(2, 1)), StepError::unknown_sender},
       {"another addressee", msg("a", "c", 3, append(2, 1)), StepError::wrong_recipient},
       {"a term beyond 2^53-1", msg("a", "b", too_big, append(2, 1)), StepError::malformed},

@@ -392,14 +392,17 @@ TEST_CASE("§5.4.2 the leader never commits a previous-term entry by counting re
   CHECK(s1.commit() == 3);
 }
 
-TEST_CASE("§8 a new leader appends a no-op entry of its term") {
+// The first leader of a cluster makes that entry its bootstrap configuration
+// (thesis §4.1: from then on the log says who the members are); later
+// leaders append a no-op (membership_test.cpp).
+TEST_CASE("§8 a new leader appends an entry of its term") {
   Cluster c(abc);
   for (const NodeId& id : abc)
     c.load(id, HardState{.term = 1, .vote = "", .commit = 0}, entries_with_terms({1}));
   REQUIRE(c.elect("a"));
   const Raft& a = c.raft("a");
   REQUIRE(a.log().last_index() == 2);
-  CHECK(a.log().at(2).type == EntryType::no_op);
+  CHECK(a.log().at(2).type == EntryType::configuration);
   CHECK(a.log().at(2).term == a.term());
   for (const NodeId& id : abc) {
     CAPTURE(id);

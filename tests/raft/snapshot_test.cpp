@@ -32,7 +32,8 @@ std::string state_of(Cluster& c, const NodeId& id) {
 SnapshotMeta compact(Cluster& c, const NodeId& id) {
   auto& raft = c.raft(id);
   const auto state = state_of(c, id);
-  const SnapshotMeta meta{raft.applied(), *raft.log().term_at(raft.applied()), state.size()};
+  const SnapshotMeta meta{raft.applied(), *raft.log().term_at(raft.applied()), state.size(),
+                          raft.configuration_at(raft.applied())};
   c.storage(id).save_snapshot(meta, Payload(state));
   raft.compact(meta);
   return meta;
@@ -50,6 +51,11 @@ Cluster cluster_with_c_behind(int count) {
   return c;
 }
 
+/// The configuration the chunks here carry (thesis §5.1).
+Configuration chunk_members() {
+  return Configuration{.voters = {"a", "b"}, .outgoing = {}, .learners = {}, .addresses = {}};
+}
+
 SnapshotRequest chunk(Index index, Term term, std::uint64_t size, std::uint64_t offset,
                       std::string data) {
   const bool done = offset + data.size() == size;
@@ -58,7 +64,8 @@ SnapshotRequest chunk(Index index, Term term, std::uint64_t size, std::uint64_t 
                          .size = size,
                          .offset = offset,
                          .data = Payload(data),
-                         .done = done};
+                         .done = done,
+                         .configuration = chunk_members()};
 }
 
 }  // namespace
@@ -188,7 +195,7 @@ TEST_CASE("§7 installing keeps the entries after the snapshot when the log matc
   c.load("b", HardState{.term = 2, .vote = "", .commit = 1}, entries_with_terms({1, 2, 2, 2}));
   c.step(msg("a", "b", 2, chunk(3, 2, 4, 0, "abcd")));
 
-  CHECK(c.raft("b").snapshot() == SnapshotMeta{3, 2, 4});
+  CHECK(c.raft("b").snapshot() == SnapshotMeta{3, 2, 4, chunk_members()});
   CHECK(c.raft("b").commit() == 3);
   CHECK(c.raft("b").log().base_index() == 3);
   CHECK(c.raft("b").log().last_index() == 4);  // entry 4 stays
@@ -309,7 +316,8 @@ TEST_CASE("§7 a leader whose storage does not hold its newest snapshot yet send
   // just installed one while its Ready is still being written).
   auto& raft = c.raft("a");
   const auto state = state_of(c, "a");
-  const SnapshotMeta meta{raft.applied(), *raft.log().term_at(raft.applied()), state.size()};
+  const SnapshotMeta meta{raft.applied(), *raft.log().term_at(raft.applied()), state.size(),
+                          raft.configuration_at(raft.applied())};
   raft.compact(meta);
   c.heal();
   CHECK_NOTHROW(c.tick_all(2));

@@ -5,11 +5,11 @@
 
 namespace conflux::sim {
 
-Cluster::Cluster(std::size_t size, std::uint64_t seed, raft::Random& random)
-    : seed_(seed), random_(random), network_(random) {
-  for (std::size_t i = 0; i < size; ++i) ids_.push_back("n" + std::to_string(i + 1));
-  nodes_.resize(size);
-  for (std::size_t i = 0; i < size; ++i) {
+Cluster::Cluster(std::size_t size, std::size_t spares, std::uint64_t seed, raft::Random& random)
+    : seed_(seed), founders_(size), random_(random), network_(random) {
+  for (std::size_t i = 0; i < size + spares; ++i) ids_.push_back("n" + std::to_string(i + 1));
+  nodes_.resize(ids_.size());
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
     nodes_[i].id = ids_[i];
     restart(i);
   }
@@ -18,7 +18,7 @@ Cluster::Cluster(std::size_t size, std::uint64_t seed, raft::Random& random)
 raft::Config Cluster::config_for(std::size_t i) const {
   raft::Config config;
   config.id = ids_[i];
-  config.voters = ids_;
+  if (i < founders_) config.voters.assign(ids_.begin(), ids_.begin() + founders_);
   config.election_ticks_min = 6;
   config.election_ticks_max = 12;
   config.heartbeat_ticks = 1;
@@ -82,7 +82,8 @@ void Cluster::compact(std::size_t i) {
   auto& node = nodes_[i];
   const auto index = node.raft->applied();
   if (index <= node.raft->snapshot().index) return;
-  const raft::SnapshotMeta meta{index, *node.raft->log().term_at(index), node.state.size()};
+  const raft::SnapshotMeta meta{index, *node.raft->log().term_at(index), node.state.size(),
+                                node.raft->configuration_at(index)};
   node.storage.save_snapshot(meta, raft::Payload(node.state));
   node.raft->compact(meta);
 }

@@ -32,9 +32,12 @@ struct SimNode {
 
 class Cluster {
  public:
-  Cluster(std::size_t size, std::uint64_t seed, raft::Random& random);
+  /// `size` founding voters, then `spares` nodes in join mode (no bootstrap
+  /// configuration) that membership changes may add.
+  Cluster(std::size_t size, std::size_t spares, std::uint64_t seed, raft::Random& random);
 
   std::size_t size() const { return nodes_.size(); }
+  std::size_t founders() const { return founders_; }
   const std::vector<raft::NodeId>& ids() const { return ids_; }
   SimNode& node(std::size_t i) { return nodes_[i]; }
   bool alive(std::size_t i) const { return nodes_[i].raft != nullptr; }
@@ -76,6 +79,7 @@ class Cluster {
   raft::Config config_for(std::size_t i) const;
 
   std::uint64_t seed_;
+  std::size_t founders_;
   raft::Random& random_;
   std::vector<raft::NodeId> ids_;
   std::vector<SimNode> nodes_;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <exception>
+#include <functional>
+#include <optional>
 
 #include "sim/cluster.hpp"
 
@@ -11,10 +13,12 @@ namespace {
 constexpr std::size_t cluster_sizes[] = {1, 3, 5, 7};
 constexpr int liveness_tick_limit = 400;
 constexpr int hostile_every = 97;  // steps between two messages with unusable terms
+constexpr std::size_t spares = 2;  // nodes in join mode, for membership changes
 
 class Simulation {
  public:
-  Simulation(std::uint64_t seed, std::size_t size) : random_(seed), cluster_(size, seed, random_) {}
+  Simulation(std::uint64_t seed, std::size_t size)
+      : random_(seed), cluster_(size, spares, seed, random_) {}
 
   SimulationResult run(int steps);
 
@@ -22,6 +26,8 @@ class Simulation {
   void random_step();
   std::string inject_hostile(int count);
   void propose();
+  void change_membership();
+  std::optional<raft::NodeId> pick(const std::function<bool(const raft::NodeId&)>& wanted);
   void fault();
   void partition();
   void restart_one();
@@ -69,6 +75,8 @@ void Simulation::random_step() {
     cluster_.tick(any());
   } else if (roll < 780) {
     cluster_.compact(any());
+  } else if (roll < 795) {
+    change_membership();
   } else if (roll < 900) {
     propose();
   } else {
@@ -104,6 +112,61 @@ void Simulation::propose() {
                           ? static_cast<std::size_t>(leader)
                           : random_.uniform(0, cluster_.size() - 1);
   cluster_.propose(target, "p" + std::to_string(++proposals_));
+}
+
+std::optional<raft::NodeId> Simulation::pick(
+    const std::function<bool(const raft::NodeId&)>& wanted) {
+  std::vector<raft::NodeId> found;
+  for (const auto& id : cluster_.ids()) {
+    if (wanted(id)) found.push_back(id);
+  }
+  if (found.empty()) return std::nullopt;
+  return found[random_.uniform(0, found.size() - 1)];
+}
+
+// Membership changes at the leader (thesis ch. 4): learners added and
+// promoted, voters added, removed and replaced, one or two at a time (two
+// voters at once is where only the joint quorum of §4.3 keeps majorities
+// overlapping), and leadership transfers (§3.10). Refusals are expected.
+void Simulation::change_membership() {
+  const int leader = cluster_.leader();
+  if (leader < 0) return;
+  auto& raft = *cluster_.node(static_cast<std::size_t>(leader)).raft;
+  const raft::Configuration config = raft.configuration();
+  const auto outsider = [&](const raft::NodeId& id) {
+    return !config.is_voter(id) && !config.is_learner(id);
+  };
+  const auto voter = [&](const raft::NodeId& id) { return config.is_voter(id); };
+  using Kind = raft::MembershipChange::Kind;
+  std::vector<raft::MembershipChange> changes;
+  const auto add = [&](Kind kind, const std::function<bool(const raft::NodeId&)>& wanted) {
+    if (auto id = pick(wanted)) changes.push_back({kind, *id, "sim://" + *id});
+  };
+  switch (random_.uniform(0, 5)) {
+    case 0:
+      add(Kind::add_learner, outsider);
+      break;
+    case 1:
+      add(Kind::add_voter, outsider);
+      if (random_.chance(1, 2)) add(Kind::add_voter, [&](const raft::NodeId& id) {
+          return outsider(id) && (changes.empty() || id != changes.front().id);
+        });
+      break;
+    case 2:
+      add(Kind::promote, [&](const raft::NodeId& id) { return config.is_learner(id); });
+      break;
+    case 3:
+      add(Kind::remove, [&](const raft::NodeId& id) { return voter(id) || config.is_learner(id); });
+      break;
+    case 4:  // replace a voter in one step
+      add(Kind::remove, voter);
+      add(Kind::add_voter, outsider);
+      break;
+    default:
+      if (auto target = pick(voter)) raft.transfer_leadership(*target);
+      return;
+  }
+  raft.change_membership(changes);
 }
 
 void Simulation::fault() {
@@ -200,9 +263,15 @@ void Simulation::drain() {
   }
 }
 
+// On every member of the leader's configuration: removed nodes and spares
+// never added do not hear of new entries.
 bool Simulation::committed_everywhere(raft::Index index, raft::Term term) {
+  const int leader = cluster_.leader();
+  if (leader < 0) return false;
+  const auto& members = cluster_.node(static_cast<std::size_t>(leader)).raft->configuration();
   for (std::size_t i = 0; i < cluster_.size(); ++i) {
     const auto& raft = *cluster_.node(i).raft;
+    if (!members.is_voter(raft.id()) && !members.is_learner(raft.id())) continue;
     if (raft.status().applied < index || raft.log().term_at(index) != term) return false;
   }
   return true;

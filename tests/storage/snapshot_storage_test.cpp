@@ -23,9 +23,15 @@ std::string snapshot_bytes(raft::Index index) {
   return bytes;
 }
 
+/// The configuration every snapshot here records (thesis §5.1).
+raft::Configuration members() {
+  return raft::Configuration{.voters = {"a", "b"}, .outgoing = {}, .learners = {"c"},
+                             .addresses = {{"a", "127.0.0.1:1"}, {"c", "127.0.0.1:3"}}};
+}
+
 /// Takes a snapshot at `index` as a node does (written, finished, adopted).
 raft::SnapshotMeta take_snapshot(FileStorage& storage, raft::Index index, raft::Term term) {
-  auto writer = storage.begin_snapshot(index, term);
+  auto writer = storage.begin_snapshot(raft::SnapshotMeta{index, term, 0, members()});
   const auto bytes = snapshot_bytes(index);
   writer->write(std::string_view(bytes).substr(0, bytes.size() / 2));
   writer->write(std::string_view(bytes).substr(bytes.size() / 2));
@@ -49,7 +55,7 @@ std::string read_back(const FileStorage& storage, const raft::SnapshotMeta& meta
 raft::SnapshotMeta receive(FileStorage& storage, raft::Index index, raft::Term term,
                            std::size_t chunk = 5) {
   const auto bytes = snapshot_bytes(index);
-  const raft::SnapshotMeta meta{index, term, bytes.size()};
+  const raft::SnapshotMeta meta{index, term, bytes.size(), members()};
   for (std::size_t at = 0; at < bytes.size(); at += chunk) {
     const auto piece = bytes.substr(at, chunk);
     storage.write_chunk(
@@ -94,6 +100,7 @@ TEST_CASE("a snapshot taken survives reopening, with only the log after it") {
   }
   FileStorage storage(options_for(dir.path()));
   CHECK(storage.snapshot() == meta);
+  CHECK(storage.snapshot().configuration == members());  // kept in the file (thesis §5.1)
   CHECK(indices(storage.entries()) == range(21, 30));
   CHECK(read_back(storage, meta) == snapshot_bytes(20));
   CHECK(storage.last_index() == 30);
@@ -206,7 +213,7 @@ TEST_CASE("a snapshot write that never finished leaves nothing behind") {
     FileStorage storage(options_for(dir.path()));
     storage.append(make_entries(1, 12, 1));
     storage.sync();
-    auto writer = storage.begin_snapshot(12, 1);
+    auto writer = storage.begin_snapshot(raft::SnapshotMeta{12, 1, 0, members()});
     writer->write("half a state");
     // a crash: the temporary file is left as it was
     const auto temporary = fs::path(snapshot_path(dir.path(), 12)).replace_extension(".tmp");
@@ -249,7 +256,7 @@ TEST_CASE("an installed snapshot discards the log when it does not match there")
     storage.sync();
   }
   FileStorage storage(options_for(dir.path()));
-  CHECK(storage.snapshot() == raft::SnapshotMeta{10, 2, snapshot_bytes(10).size()});
+  CHECK(storage.snapshot() == raft::SnapshotMeta{10, 2, snapshot_bytes(10).size(), members()});
   const auto entries = storage.entries();
   CHECK(indices(entries) == range(11, 12));
   CHECK(entries.front().term == 2);
@@ -279,7 +286,8 @@ TEST_CASE("a crash after an install's rename but before its base record is repai
     storage.sync();
     // The snapshot file of an install at (10, term 2), renamed into place,
     // and nothing else: the log still holds 11..15 of another history.
-    SnapshotFileWriter writer(dir.path(), dir.path() / "incoming.tmp", 10, 2,
+    SnapshotFileWriter writer(dir.path(), dir.path() / "incoming.tmp",
+                              raft::SnapshotMeta{10, 2, 0, members()},
                               std::make_shared<FileOps>(), true);
     writer.write(snapshot_bytes(10));
     writer.finish();
@@ -337,7 +345,8 @@ TEST_CASE("a missing base record is written at recovery, whatever the log held a
       FileStorage storage(options_for(dir.path()));
       storage.append(make_entries(1, last, 1));
       storage.sync();
-      SnapshotFileWriter writer(dir.path(), dir.path() / "incoming.tmp", 10, 2,
+      SnapshotFileWriter writer(dir.path(), dir.path() / "incoming.tmp",
+                              raft::SnapshotMeta{10, 2, 0, members()},
                                 std::make_shared<FileOps>(), true);
       writer.write(snapshot_bytes(10));
       writer.finish();

@@ -25,6 +25,11 @@ Entry no_op_entry(Term term, Index index) {
   return Entry{term, index, EntryType::no_op, {}};
 }
 
+Configuration members() {
+  return Configuration{.voters = {"n1", "n2"}, .outgoing = {"n1"}, .learners = {"n3"},
+                       .addresses = {{"n1", "10.0.0.1:7000"}, {"n3", "ws \"3\"\n"}}};
+}
+
 Message round_trip(const Message& message) {
   auto decoded = decode(encode(message));
   REQUIRE_MESSAGE(decoded.ok(), decoded.error().message());
@@ -163,7 +168,8 @@ TEST_CASE("a snapshot chunk round-trips any bytes, carried as base64") {
                                                       .size = 1000,
                                                       .offset = 744,
                                                       .data = Payload(bytes.substr(0, length)),
-                                                      .done = length == 256});
+                                                      .done = length == 256,
+                                                      .configuration = members()});
     CHECK(contains(encode(message), R"("type":"snapshot")"));
     CHECK(round_trip(message) == message);
   }
@@ -172,7 +178,8 @@ TEST_CASE("a snapshot chunk round-trips any bytes, carried as base64") {
                                                      .size = 3,
                                                      .offset = 0,
                                                      .data = Payload("ABC"),
-                                                     .done = true})),
+                                                     .done = true,
+                                                     .configuration = members()})),
                  R"("data":"QUJD")"));
 }
 
@@ -489,7 +496,8 @@ TEST_CASE("a snapshot chunk whose data is not canonical base64 is invalid_value,
     CAPTURE(data);
     const auto error = error_of(
         std::string(R"({"type":"snapshot","from":"n1","to":"n2","term":3,"index":9,)") +
-        R"("snapshot_term":2,"size":3,"offset":0,"done":true,"data":")" + std::string(data) + "\"}");
+        R"("snapshot_term":2,"size":3,"offset":0,"done":true,"configuration":{"voters":["n1"],)"
+        R"("outgoing":[],"learners":[],"addresses":{}},"data":")" + std::string(data) + "\"}");
     CHECK(error.code == CodecErrc::invalid_value);
     CHECK(contains(error.detail, "\"data\""));
   }

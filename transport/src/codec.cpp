@@ -28,6 +28,10 @@ void encode_entry(std::string& out, const raft::Entry& entry) {
     out.push_back(',');
     append_key(out, "action");
     out.append(entry.payload.empty() ? std::string_view("null") : entry.payload.view());
+  } else if (entry.type == raft::EntryType::configuration) {
+    out.push_back(',');
+    append_key(out, "configuration");
+    out.append(entry.payload.view());  // JSON already (raft::encode)
   }
   out.push_back('}');
 }
@@ -35,7 +39,10 @@ void encode_entry(std::string& out, const raft::Entry& entry) {
 void encode_body(std::string& out, const raft::VoteRequest& body) {
   field(out, "last_log_index", body.last_log_index);
   field(out, "last_log_term", body.last_log_term);
+  if (body.transfer) field(out, "transfer", true);
 }
+
+void encode_body(std::string&, const raft::TimeoutNow&) {}
 
 void encode_body(std::string& out, const raft::VoteResponse& body) {
   field(out, "granted", body.granted);
@@ -67,6 +74,9 @@ void encode_body(std::string& out, const raft::SnapshotRequest& body) {
   field(out, "size", body.size);
   field(out, "offset", body.offset);
   field(out, "done", body.done);
+  out.push_back(',');
+  append_key(out, "configuration");
+  out.append(raft::encode(body.configuration));
   out.append(",\"data\":\"");
   detail::append_base64(out, body.data.view());
   out.push_back('"');
@@ -91,8 +101,21 @@ boost::json::value parse(std::string_view json, boost::json::storage_ptr storage
   return value;
 }
 
-/// `action` is the entry's "action" exactly as the sender wrote it.
-raft::Entry decode_entry(const boost::json::value& value, std::string_view action) {
+/// The configuration a sender wrote, which must be raft::encode's text
+/// exactly (replicas must hold identical bytes).
+raft::Configuration read_configuration(std::string_view text) {
+  auto config = raft::decode_configuration(text);
+  if (!config) {
+    fail(CodecErrc::invalid_value,
+         "field \"configuration\": not a valid configuration in canonical form");
+  }
+  return std::move(*config);
+}
+
+/// `action` is the entry's "action" exactly as the sender wrote it, and
+/// `configuration` its "configuration".
+raft::Entry decode_entry(const boost::json::value& value, std::string_view action,
+                         std::string_view configuration) {
   const auto& object = detail::as_object(value, "an entry");
   raft::Entry entry;
   entry.index = detail::read_integer(object, "index");
@@ -103,6 +126,11 @@ raft::Entry decode_entry(const boost::json::value& value, std::string_view actio
     entry.payload = raft::Payload(action);
   } else if (type == "no_op") {
     entry.type = raft::EntryType::no_op;
+  } else if (type == "configuration") {
+    detail::require(object, "configuration");
+    read_configuration(configuration);
+    entry.type = raft::EntryType::configuration;
+    entry.payload = raft::Payload(configuration);
   } else {
     fail(CodecErrc::invalid_value, "unknown entry type \"" + std::string(type) + "\"");
   }
@@ -119,14 +147,20 @@ raft::AppendRequest decode_append(const boost::json::object& object, std::string
   if (!entries.is_array()) fail(CodecErrc::wrong_type, "field \"entries\": expected an array");
   const auto& array = entries.get_array();
   if (array.empty()) return body;
-  const auto actions = detail::action_texts(json);
+  const auto actions = detail::entry_texts(json, "action");
   // The scanner and the parser agree on valid JSON; should they ever not, refuse.
   if (actions.size() != array.size()) {
     fail(CodecErrc::invalid_value, "entries could not be located");
   }
+  // Configuration entries are rare: their texts are looked for only when
+  // some entry has one.
+  std::vector<std::string_view> configurations(array.size());
+  if (json.find("\"configuration\"") != std::string_view::npos) {
+    configurations = detail::entry_texts(json, "configuration");
+  }
   body.entries.reserve(array.size());
   for (std::size_t i = 0; i < array.size(); ++i) {
-    body.entries.push_back(decode_entry(array[i], actions[i]));
+    body.entries.push_back(decode_entry(array[i], actions[i], configurations[i]));
   }
   return body;
 }
@@ -139,22 +173,26 @@ raft::AppendResponse decode_append_response(const boost::json::object& object) {
                               .conflict_term = detail::read_integer(object, "conflict_term")};
 }
 
-raft::SnapshotRequest decode_snapshot(const boost::json::object& object) {
+raft::SnapshotRequest decode_snapshot(const boost::json::object& object, std::string_view json) {
   auto data = detail::decode_base64(detail::read_string(object, "data"));
   if (!data) fail(CodecErrc::invalid_value, "field \"data\": not base64");
+  detail::require(object, "configuration");
   return raft::SnapshotRequest{.index = detail::read_integer(object, "index"),
                                .snapshot_term = detail::read_integer(object, "snapshot_term"),
                                .size = detail::read_integer(object, "size"),
                                .offset = detail::read_integer(object, "offset"),
                                .data = raft::Payload(*data),
-                               .done = detail::read_bool(object, "done")};
+                               .done = detail::read_bool(object, "done"),
+                               .configuration = read_configuration(
+                                   detail::member_text(json, "configuration"))};
 }
 
 raft::MessageBody decode_body(std::string_view type, const boost::json::object& object,
                               std::string_view json) {
   if (type == "append") return decode_append(object, json);
   if (type == "append_response") return decode_append_response(object);
-  if (type == "snapshot") return decode_snapshot(object);
+  if (type == "snapshot") return decode_snapshot(object, json);
+  if (type == "timeout_now") return raft::TimeoutNow{};
   if (type == "snapshot_response") {
     return raft::SnapshotResponse{.index = detail::read_integer(object, "index"),
                                   .offset = detail::read_integer(object, "offset"),
@@ -163,7 +201,9 @@ raft::MessageBody decode_body(std::string_view type, const boost::json::object& 
   if (type == "vote" || type == "pre_vote") {
     return raft::VoteRequest{.pre_vote = type == "pre_vote",
                              .last_log_index = detail::read_integer(object, "last_log_index"),
-                             .last_log_term = detail::read_integer(object, "last_log_term")};
+                             .last_log_term = detail::read_integer(object, "last_log_term"),
+                             .transfer = object.contains("transfer") &&
+                                         detail::read_bool(object, "transfer")};
   }
   if (type == "vote_response" || type == "pre_vote_response") {
     return raft::VoteResponse{.pre_vote = type == "pre_vote_response",

@@ -111,16 +111,17 @@ inline std::string_view member_text(std::string_view object, std::string_view na
   return found;
 }
 
-/// The text of each entry's "action" in an append message, in entry order
-/// (empty for an entry without one). Empty if there is no "entries" array.
-inline std::vector<std::string_view> action_texts(std::string_view message) {
-  std::vector<std::string_view> actions;
+/// The text of each entry's member `name` ("action" or "configuration")
+/// in an append message, in entry order (empty for an entry without one).
+/// Empty if there is no "entries" array.
+inline std::vector<std::string_view> entry_texts(std::string_view message, std::string_view name) {
+  std::vector<std::string_view> texts;
   const auto entries = member_text(message, "entries");
-  if (entries.empty() || entries.front() != '[') return actions;
+  if (entries.empty() || entries.front() != '[') return texts;
   for_each_member(entries, [&](std::string_view, std::string_view entry) {
-    actions.push_back(entry.front() == '{' ? member_text(entry, "action") : std::string_view());
+    texts.push_back(entry.front() == '{' ? member_text(entry, name) : std::string_view());
   });
-  return actions;
+  return texts;
 }
 
 }  // namespace conflux::transport::detail

@@ -66,8 +66,8 @@ std::chrono::milliseconds tick_interval(const Options& options);
 /// The committed state after entry `index` (of term `term`), copied for a
 /// snapshot that the driver writes off the engine's thread.
 struct SnapshotJob {
-  raft::Index index = 0;
-  raft::Term term = 0;
+  /// The snapshot's index, term and configuration (its size is 0 until written).
+  raft::SnapshotMeta identity;
   boost::json::value state;
 };
 

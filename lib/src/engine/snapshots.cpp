@@ -24,7 +24,9 @@ std::optional<SnapshotJob> Engine::take_snapshot_job() {
   snapshot_requested_ = false;
   bytes_since_snapshot_ = 0;
   const auto index = machine_.applied();
-  return SnapshotJob{index, *raft_->log().term_at(index), machine_.committed()};
+  return SnapshotJob{
+      raft::SnapshotMeta{index, *raft_->log().term_at(index), 0, raft_->configuration_at(index)},
+      machine_.committed()};
 }
 
 void Engine::snapshot_taken(const std::optional<raft::SnapshotMeta>& meta, double seconds) {

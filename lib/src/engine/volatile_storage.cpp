@@ -8,7 +8,9 @@ namespace {
 
 class StringWriter final : public storage::SnapshotWriter {
  public:
-  StringWriter(raft::Index index, raft::Term term) : meta_{index, term, 0} {}
+  explicit StringWriter(raft::SnapshotMeta identity) : meta_(std::move(identity)) {
+    meta_.size = 0;
+  }
   void write(std::string_view bytes) override { bytes_.append(bytes); }
   raft::SnapshotMeta finish() override {
     meta_.size = bytes_.size();
@@ -39,9 +41,9 @@ void VolatileStorage::write_chunk(const raft::SnapshotChunk& chunk) {
   if (snapshots_.receive(chunk)) last_index_ = std::max(last_index_, chunk.meta.index);
 }
 
-std::unique_ptr<storage::SnapshotWriter> VolatileStorage::begin_snapshot(raft::Index index,
-                                                                         raft::Term term) {
-  return std::make_unique<StringWriter>(index, term);
+std::unique_ptr<storage::SnapshotWriter> VolatileStorage::begin_snapshot(
+    const raft::SnapshotMeta& identity) {
+  return std::make_unique<StringWriter>(identity);
 }
 
 bool VolatileStorage::adopt_snapshot(storage::SnapshotWriter& writer) {

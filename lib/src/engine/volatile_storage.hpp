@@ -28,8 +28,8 @@ class VolatileStorage final : public storage::NodeStorage {
   void append(std::span<const raft::Entry> entries) override;
   void sync() override {}
   void write_chunk(const raft::SnapshotChunk& chunk) override;
-  std::unique_ptr<storage::SnapshotWriter> begin_snapshot(raft::Index index,
-                                                          raft::Term term) override;
+  std::unique_ptr<storage::SnapshotWriter> begin_snapshot(
+      const raft::SnapshotMeta& identity) override;
   bool adopt_snapshot(storage::SnapshotWriter& writer) override;
 
  private:

@@ -5,17 +5,23 @@
 #include <conflux/raft/types.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 namespace conflux::raft {
 
 struct Config {
-  /// This node's id. Must appear in `voters`.
+  /// This node's id. Must appear in `voters` unless `voters` is empty.
   NodeId id;
-  /// The full cluster membership, this node included. Quorum is
-  /// voters.size() / 2 + 1 (a strict majority).
+  /// The bootstrap configuration: the voters of a new cluster, this node
+  /// included (quorum: a strict majority). It is used only until the log
+  /// or a snapshot records a configuration; the first leader records it
+  /// (membership.hpp). Empty: join mode, for a node that an existing
+  /// cluster will add; it waits, without campaigning, to hear a leader.
   std::vector<NodeId> voters;
+  /// The bootstrap voters' addresses, recorded with them (opaque to the core).
+  std::map<NodeId, std::string> addresses = {};
 
   /// Election timeout, in ticks, drawn uniformly from [min, max] each time it
   /// is reset (Raft §5.2, randomized timeouts). Also the check-quorum period

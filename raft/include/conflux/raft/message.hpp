@@ -14,10 +14,13 @@ namespace conflux::raft {
 /// RequestVote (Raft §5.2). With `pre_vote` set it is the thesis §9.6
 /// pre-vote: `term` is the term the sender *would* campaign in, and neither
 /// side changes its term or vote because of it.
+/// `transfer` marks the election a TimeoutNow started (thesis §3.10): the
+/// leader itself asked for it, so receivers set the leader lease aside.
 struct VoteRequest {
   bool pre_vote = false;
   Index last_log_index = 0;
   Term last_log_term = 0;
+  bool transfer = false;
   friend bool operator==(const VoteRequest&, const VoteRequest&) = default;
 };
 
@@ -64,6 +67,8 @@ struct AppendResponse {
 /// `snapshot_term`), `size` bytes in all. Invariants (checked on receipt):
 /// index >= 1, size >= 1, offset + data.size() <= size, and done exactly
 /// when the chunk ends the snapshot.
+/// Every chunk carries the configuration at `index` (thesis §5.1), so that
+/// a node joining with an empty log learns its cluster from the snapshot.
 struct SnapshotRequest {
   Index index = 0;
   Term snapshot_term = 0;
@@ -71,6 +76,7 @@ struct SnapshotRequest {
   std::uint64_t offset = 0;
   Payload data;
   bool done = false;
+  Configuration configuration = {};
   friend bool operator==(const SnapshotRequest&, const SnapshotRequest&) = default;
 };
 
@@ -88,8 +94,14 @@ struct SnapshotResponse {
   friend bool operator==(const SnapshotResponse&, const SnapshotResponse&) = default;
 };
 
+/// Leadership transfer (thesis §3.10): the leader has brought the receiver's
+/// log up to date and asks it to start an election at once.
+struct TimeoutNow {
+  friend bool operator==(const TimeoutNow&, const TimeoutNow&) = default;
+};
+
 using MessageBody = std::variant<VoteRequest, VoteResponse, AppendRequest, AppendResponse,
-                                 SnapshotRequest, SnapshotResponse>;
+                                 SnapshotRequest, SnapshotResponse, TimeoutNow>;
 
 struct Message {
   NodeId from;
@@ -101,7 +113,7 @@ struct Message {
 
 /// Short name of the message's RPC, for logs: "vote", "pre_vote",
 /// "vote_response", "pre_vote_response", "append", "append_response",
-/// "snapshot", "snapshot_response".
+/// "snapshot", "snapshot_response", "timeout_now".
 std::string_view type_name(const Message& message);
 
 }  // namespace conflux::raft

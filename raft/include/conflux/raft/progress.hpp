@@ -75,9 +75,9 @@ class Progress {
   void on_chunk_sent(std::uint64_t end);
   /// The follower holds `offset` bytes of the snapshot being sent (perhaps
   /// more than sent since the snapshot last started over): sending resumes
-  /// there. An offset of 0 after a larger one means that it lost them (it
-  /// restarted): sending resumes from 0. A smaller nonzero offset is a
-  /// stale, reordered answer.
+  /// there. A smaller offset than it said before means that it lost bytes
+  /// (it restarted), or is an older answer, reordered: sending resumes from
+  /// there too, and later answers move it forward again.
   void on_chunk_ack(std::uint64_t offset);
 
   /// The commit index this follower was last told (etcd's SentCommit):

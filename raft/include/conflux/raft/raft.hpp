@@ -64,6 +64,22 @@ class Raft {
   /// commit index reaches it (leadership can change before that).
   ProposeResult propose(Payload payload);
 
+  /// Appends a configuration entry making `changes` (membership.hpp), in
+  /// effect at once (thesis §4.1); a change of voters goes through a joint
+  /// configuration, which this leader leaves by itself once it commits
+  /// (thesis §4.3). Refused, with a reason, unless this node leads, has
+  /// committed an entry of its term, no other change is in progress, no
+  /// transfer is, every change applies, and every learner to promote has
+  /// caught up (holds every committed entry; thesis §4.2.1).
+  ProposeResult change_membership(const std::vector<MembershipChange>& changes);
+
+  /// Thesis §3.10: hands leadership to voter `target`. This leader stops
+  /// accepting proposals, brings the target's log up to date, then sends it
+  /// TimeoutNow; the transfer is abandoned after an election timeout.
+  /// Refused, with a reason, unless this node leads and `target` is another
+  /// voter of the newest configuration.
+  ProposeResult transfer_leadership(const NodeId& target);
+
   /// The driver has stored `snapshot`, its state machine's state after
   /// applying every entry up to snapshot.index, readable through
   /// Storage::read_snapshot (Raft §7). The core drops its entries up to
@@ -92,6 +108,11 @@ class Raft {
   Index applied() const { return applied_; }
   /// The newest snapshot this node holds (taken, installed or restored).
   const SnapshotMeta& snapshot() const { return snapshot_; }
+  /// The newest configuration in the log, committed or not (thesis §4.1).
+  const Configuration& configuration() const { return configs_.latest(); }
+  /// The configuration in force at `index`, for the driver to store in a
+  /// snapshot taken there. Precondition: snapshot().index <= index.
+  const Configuration& configuration_at(Index index) const { return configs_.at(index); }
 
  private:
   // raft.cpp: term rules and role transitions (Raft §5.1, §5.2)
@@ -101,16 +122,17 @@ class Raft {
   StepResult dispatch(Message& message);
   void become_follower(Term term, const NodeId& leader);
   void become_pre_candidate();
-  void become_candidate();
+  void become_candidate(bool transfer = false);
   void become_leader();
   void reset_election_timer();
   void send(const NodeId& to, MessageBody body);
   void send(const NodeId& to, Term term, MessageBody body);
-  std::size_t quorum() const { return config_.voters.size() / 2 + 1; }
+  std::optional<ProposeResult> refuse_proposal() const;
 
   // election.cpp: elections and votes (Raft §5.2, §5.4.1; thesis §9.6)
+  bool may_campaign() const;
   void tick_election();
-  void campaign(bool pre_vote);
+  void campaign(bool pre_vote, bool transfer);
   bool heard_from_leader_recently() const;
   void handle_vote_request(const Message& message, const VoteRequest& request);
   void handle_vote_response(const Message& message, const VoteResponse& response);
@@ -137,15 +159,30 @@ class Raft {
   void install(const SnapshotMeta& snapshot);
   void handle_snapshot_response(const Message& message, const SnapshotResponse& response);
 
+  // reconfiguration.cpp: configurations and leadership transfer
+  // (thesis §3.10, ch. 4)
+  void restore_configurations();
+  void append_configuration(const Configuration& config);
+  void configuration_changed();
+  void after_commit();
+  std::string refuse_change(const std::vector<MembershipChange>& changes) const;
+  void maybe_send_timeout_now(const NodeId& peer, const Progress& progress);
+  void tick_transfer();
+  void handle_timeout_now(const Message& message);
+
   Config config_;
   const Storage& storage_;     // read only for the chunks of snapshots sent
-  std::vector<NodeId> peers_;  // every voter but this node
+  std::vector<NodeId> peers_;  // every member of configuration() but this node
   Random random_;
 
   // Persistent state (Raft Figure 2); handed to the driver through Ready.
   Term term_ = 0;
   NodeId vote_;  // invariant: empty, or the only vote cast in term_
   Log log_;
+  // The configurations of the log from the snapshot's index on (thesis
+  // §4.1). Invariant: one per configuration entry after the snapshot, the
+  // newest in force.
+  ConfigurationLog configs_;
 
   // The newest snapshot held. Invariant: log_.base_index() <=
   // snapshot_.index <= applied_ (entries up to the base are in it).
@@ -179,6 +216,11 @@ class Raft {
 
   std::map<NodeId, bool> votes_;         // candidate and pre-candidate only
   std::map<NodeId, Progress> progress_;  // leader only: one per peer
+  Index term_start_ = 0;                 // leader only: its first entry of term_
+  // Leader only: a leadership transfer in progress (thesis §3.10).
+  NodeId transfer_target_;
+  int transfer_elapsed_ = 0;
+  bool timeout_now_sent_ = false;
   // Outboxes, emptied by ready(): snapshot chunks to persist, what may leave
   // before this Ready's writes are durable, and what must wait for them
   // (ready.hpp).

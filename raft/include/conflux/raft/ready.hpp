@@ -55,6 +55,7 @@ struct PeerStatus {
   ProgressState state = ProgressState::probe;
   std::size_t inflight = 0;
   bool recent_active = false;
+  bool voter = true;  ///< false for a learner
 };
 
 struct Status {
@@ -75,25 +76,40 @@ struct Status {
   /// leader, since it was built (monitoring only).
   std::uint64_t elections = 0;
   std::uint64_t leaderships = 0;
-  /// Replication progress of every other voter; filled only on the leader.
+  /// The newest configuration in the log (thesis §4.1), the index of its
+  /// entry (0: the bootstrap one), and whether it is committed.
+  Configuration configuration;
+  Index configuration_index = 0;
+  bool configuration_committed = true;
+  /// Leader only: the voter it is handing leadership to (thesis §3.10).
+  NodeId transfer_target;
+  /// Replication progress of every other member; filled only on the leader.
   std::vector<PeerStatus> peers;
 };
 
 /// Result of Raft::propose().
+/// Result of Raft::propose(), Raft::change_membership() and
+/// Raft::transfer_leadership().
 struct ProposeResult {
   bool accepted = false;
   Index index = 0;  ///< where the entry sits in the log, when accepted
   Term term = 0;    ///< the term it was proposed in, when accepted
   NodeId leader;    ///< when refused: the leader this node knows of, or empty
+  /// When refused by a leader: why (a transfer or a membership change in
+  /// progress, an unknown id, ...). Empty when refused for not leading.
+  std::string refusal;
 
-  /// "not leader, leader is <id>" or "not leader, leader unknown"; empty when accepted.
+  /// Empty when accepted; otherwise `refusal`, or "not leader, leader is
+  /// <id>", or "not leader, leader unknown".
   std::string error() const;
+  /// True when refused because this node does not lead.
+  bool not_leader() const { return !accepted && refusal.empty(); }
 };
 
 enum class StepError : std::uint8_t {
   none,
   wrong_recipient,  ///< message addressed to another node
-  unknown_sender,   ///< sender is not a voter of this cluster (or is this node)
+  unknown_sender,  ///< the sender is this node, or empty
   malformed,        ///< contents break the protocol's rules (see reason)
   term_too_large,   ///< term beyond max_term, or more than max_term_jump ahead
   /// A snapshot chunk at an offset this node does not expect, or of a

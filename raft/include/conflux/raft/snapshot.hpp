@@ -5,18 +5,23 @@
 // Storage as it sends it, and a follower hands each chunk it accepts to its
 // driver in a Ready.
 
+#include <conflux/raft/membership.hpp>
 #include <conflux/raft/types.hpp>
 #include <cstdint>
 
 namespace conflux::raft {
 
 /// A snapshot's identity and size: the state machine after applying every
-/// entry up to `index`, whose term is `term`, serialized in `size` bytes.
+/// entry up to `index`, whose term is `term`, serialized in `size` bytes,
+/// and the configuration in force at `index` (thesis §5.1: a snapshot
+/// carries "the latest configuration as of the last included index"; empty
+/// only in snapshots written before membership changes existed).
 /// index 0 means "no snapshot".
 struct SnapshotMeta {
   Index index = 0;
   Term term = 0;
   std::uint64_t size = 0;
+  Configuration configuration = {};
   friend bool operator==(const SnapshotMeta&, const SnapshotMeta&) = default;
 };
 

@@ -45,7 +45,10 @@ std::string_view to_string(Role role);
 enum class EntryType : std::uint8_t {
   normal = 0,  ///< an application action (opaque payload)
   no_op = 1,   ///< appended by a new leader on election (Raft §8)
-  // 2: reserved for configuration changes (thesis §4)
+  /// A cluster configuration (thesis §4): its payload is the canonical
+  /// encoding of a Configuration (membership.hpp). It takes effect as soon
+  /// as it is appended (thesis §4.1).
+  configuration = 2,
 };
 
 std::string_view to_string(EntryType type);

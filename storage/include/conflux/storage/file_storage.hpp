@@ -94,7 +94,7 @@ class FileStorage final : public NodeStorage {
   /// file and writes a base record to the log, each synced (NodeStorage).
   void write_chunk(const raft::SnapshotChunk& chunk) override;
   /// Writes snapshot-<index>.tmp; the writer's finish() syncs and renames it.
-  std::unique_ptr<SnapshotWriter> begin_snapshot(raft::Index index, raft::Term term) override;
+  std::unique_ptr<SnapshotWriter> begin_snapshot(const raft::SnapshotMeta& identity) override;
   bool adopt_snapshot(SnapshotWriter& writer) override;
 
   raft::Index last_index() const { return last_index_; }

@@ -31,8 +31,9 @@ class NodeStorage : public raft::Storage {
   /// the newest, the entries it covers are dropped, and the entries after it
   /// too unless the stored entry at its index has its term (Raft §7).
   virtual void write_chunk(const raft::SnapshotChunk& chunk) = 0;
-  /// Starts a snapshot of the state after entry `index`, whose term is `term`.
-  virtual std::unique_ptr<SnapshotWriter> begin_snapshot(raft::Index index, raft::Term term) = 0;
+  /// Starts a snapshot of the state after entry identity.index, whose term
+  /// is identity.term, with identity.configuration (its size is ignored).
+  virtual std::unique_ptr<SnapshotWriter> begin_snapshot(const raft::SnapshotMeta& identity) = 0;
   /// A finished snapshot becomes the newest, unless a newer one was
   /// installed meanwhile (then it is dropped, and false returned). Older
   /// snapshots but the one before it are deleted, with the log they cover.
