@@ -26,6 +26,10 @@ class Category final : public std::error_category {
         return "the arguments or the action cannot be carried";
       case errc::no_leader:
         return "no leader was known before the timeout";
+      case errc::membership_refused:
+        return "the membership change cannot apply";
+      case errc::change_in_progress:
+        return "another membership change or a transfer is in progress";
     }
     return "unknown conflux error";
   }
@@ -53,6 +57,10 @@ std::string_view to_string(errc code) {
       return "bad_arguments";
     case errc::no_leader:
       return "no_leader";
+    case errc::membership_refused:
+      return "membership_refused";
+    case errc::change_in_progress:
+      return "change_in_progress";
   }
   return "unknown";
 }
@@ -67,7 +75,8 @@ std::error_code make_error_code(errc code) {
 }
 
 bool is_retryable(errc code) {
-  return code == errc::leadership_lost || code == errc::no_leader;
+  return code == errc::leadership_lost || code == errc::no_leader ||
+         code == errc::change_in_progress;
 }
 
 }  // namespace conflux

@@ -88,6 +88,9 @@ std::vector<std::string> Options::validate() const {
   for (const auto& [name, method] : methods) {
     if (name.empty()) errors.push_back("\"methods\" must not contain an empty name");
     if (!method) errors.push_back("\"methods\": \"" + name + "\" has no function");
+    if (name.rfind("conflux.", 0) == 0) {
+      errors.push_back("\"methods\": \"" + name + "\" starts with \"conflux.\", which is reserved");
+    }
   }
   check_timing(*this, errors);
   if (data_dir && data_dir->empty()) errors.push_back("\"data_dir\" must not be empty when set");

@@ -17,8 +17,11 @@ void Raft::tick() {
 ProposeResult Raft::propose(Payload payload) {
   if (auto refused = refuse_proposal()) return *refused;
   append_local(EntryType::normal, std::move(payload));
-  return ProposeResult{
-      .accepted = true, .index = log_.last_index(), .term = term_, .leader = leader_, .refusal = {}};
+  return ProposeResult{.accepted = true,
+                       .index = log_.last_index(),
+                       .term = term_,
+                       .leader = leader_,
+                       .refusal = {}};
 }
 
 bool Raft::has_ready() const {

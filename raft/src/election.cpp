@@ -97,8 +97,7 @@ void Raft::handle_vote_response(const Message& m, const VoteResponse& response) 
     } else {
       become_leader();
     }
-  } else if (!has_quorum(configuration(),
-                         [&](const NodeId& id) { return !answered(false)(id); })) {
+  } else if (!has_quorum(configuration(), [&](const NodeId& id) { return !answered(false)(id); })) {
     become_follower(term_, {});  // lost: wait for a leader or the next timeout
   }
 }

@@ -144,7 +144,9 @@ bool Configuration::is_voter(const NodeId& id) const {
   return contains(voters, id) || contains(outgoing, id);
 }
 
-bool Configuration::is_learner(const NodeId& id) const { return contains(learners, id); }
+bool Configuration::is_learner(const NodeId& id) const {
+  return contains(learners, id);
+}
 
 std::vector<NodeId> Configuration::members() const {
   std::set<NodeId> all(voters.begin(), voters.end());
@@ -192,7 +194,8 @@ bool has_quorum(const Configuration& config, const std::function<bool(const Node
 Index quorum_index(const Configuration& config, const std::function<Index(const NodeId&)>& match) {
   if (config.voters.empty()) return 0;
   Index agreed = std::numeric_limits<Index>::max();
-  for (const auto* voters : halves(config)) agreed = std::min(agreed, majority_index(*voters, match));
+  for (const auto* voters : halves(config))
+    agreed = std::min(agreed, majority_index(*voters, match));
   return agreed;
 }
 
@@ -255,6 +258,7 @@ ChangeOutcome apply_changes(const Configuration& current,
       }
     }
   }
+  if (auto problems = next.validate(); !problems.empty()) out.error = problems.front();
   return out;
 }
 

@@ -84,8 +84,7 @@ StepResult validate_entries(const Message& m, const AppendRequest& request) {
       return malformed("entry index " + std::to_string(entry.index) + " where " +
                        std::to_string(expected) + " was expected");
     }
-    if (entry.type == EntryType::configuration &&
-        !decode_configuration(entry.payload.view())) {
+    if (entry.type == EntryType::configuration && !decode_configuration(entry.payload.view())) {
       return malformed("entry " + std::to_string(entry.index) +
                        " holds no valid configuration (membership.hpp: canonical text only)");
     }

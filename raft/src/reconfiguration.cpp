@@ -85,12 +85,14 @@ std::optional<ProposeResult> Raft::refuse_proposal() const {
   if (!transfer_target_.empty()) {
     return ProposeResult{.leader = leader_,
                          .refusal = "leadership is being transferred to \"" + transfer_target_ +
-                                    "\" (thesis §3.10)"};
+                                    "\" (thesis §3.10)",
+                         .busy = true};
   }
   return std::nullopt;
 }
 
-// Why `changes` cannot start now; empty when they can.
+// Why `changes` cannot start now (empty when they can); each reason but the
+// first is `busy`: it passes.
 std::string Raft::refuse_change(const std::vector<MembershipChange>& changes) const {
   if (changes.empty()) return "no membership change was asked for";
   // Ongaro, raft-dev 2015: a new leader must commit an entry of its own term
@@ -121,10 +123,16 @@ ProposeResult Raft::change_membership(const std::vector<MembershipChange>& chang
     outcome = apply_changes(configuration(), changes);
     refusal = outcome.error;
   }
-  if (!refusal.empty()) return ProposeResult{.leader = leader_, .refusal = std::move(refusal)};
+  if (!refusal.empty()) {
+    const bool busy = !changes.empty() && outcome.error.empty();
+    return ProposeResult{.leader = leader_, .refusal = std::move(refusal), .busy = busy};
+  }
   append_configuration(outcome.next);
-  return ProposeResult{
-      .accepted = true, .index = log_.last_index(), .term = term_, .leader = leader_, .refusal = {}};
+  return ProposeResult{.accepted = true,
+                       .index = log_.last_index(),
+                       .term = term_,
+                       .leader = leader_,
+                       .refusal = {}};
 }
 
 ProposeResult Raft::transfer_leadership(const NodeId& target) {
@@ -141,7 +149,8 @@ ProposeResult Raft::transfer_leadership(const NodeId& target) {
   transfer_elapsed_ = 0;
   timeout_now_sent_ = false;
   maybe_send_timeout_now(target, progress_.at(target));
-  return ProposeResult{.accepted = true, .index = 0, .term = term_, .leader = leader_, .refusal = {}};
+  return ProposeResult{
+      .accepted = true, .index = 0, .term = term_, .leader = leader_, .refusal = {}};
 }
 
 // Thesis §3.10: once the target holds the leader's whole log, it is told to

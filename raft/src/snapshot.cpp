@@ -75,9 +75,8 @@ void Raft::send_chunk(const NodeId& to, Progress& progress) {
                            .offset = offset,
                            .data = std::move(*data),
                            .done = end == meta.size,
-                           .configuration = meta.configuration.empty()
-                                                ? configs_.at(meta.index)
-                                                : meta.configuration});
+                           .configuration = meta.configuration.empty() ? configs_.at(meta.index)
+                                                                       : meta.configuration});
 }
 
 // Follower: Raft §7's receiver, one chunk at a time. A chunk belongs to

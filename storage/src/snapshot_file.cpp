@@ -162,8 +162,8 @@ void SnapshotFileWriter::write(std::string_view bytes) {
 }
 
 raft::SnapshotMeta SnapshotFileWriter::finish() {
-  const auto config_text = meta_.configuration.empty() ? std::string()
-                                                        : raft::encode(meta_.configuration);
+  const auto config_text =
+      meta_.configuration.empty() ? std::string() : raft::encode(meta_.configuration);
   buffer_ += config_text;
   crc_ = crc32c(config_text.data(), config_text.size(), crc_);
   buffer_ += footer(meta_, config_text.size(), crc_);

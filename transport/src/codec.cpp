@@ -177,14 +177,14 @@ raft::SnapshotRequest decode_snapshot(const boost::json::object& object, std::st
   auto data = detail::decode_base64(detail::read_string(object, "data"));
   if (!data) fail(CodecErrc::invalid_value, "field \"data\": not base64");
   detail::require(object, "configuration");
-  return raft::SnapshotRequest{.index = detail::read_integer(object, "index"),
-                               .snapshot_term = detail::read_integer(object, "snapshot_term"),
-                               .size = detail::read_integer(object, "size"),
-                               .offset = detail::read_integer(object, "offset"),
-                               .data = raft::Payload(*data),
-                               .done = detail::read_bool(object, "done"),
-                               .configuration = read_configuration(
-                                   detail::member_text(json, "configuration"))};
+  return raft::SnapshotRequest{
+      .index = detail::read_integer(object, "index"),
+      .snapshot_term = detail::read_integer(object, "snapshot_term"),
+      .size = detail::read_integer(object, "size"),
+      .offset = detail::read_integer(object, "offset"),
+      .data = raft::Payload(*data),
+      .done = detail::read_bool(object, "done"),
+      .configuration = read_configuration(detail::member_text(json, "configuration"))};
 }
 
 raft::MessageBody decode_body(std::string_view type, const boost::json::object& object,
@@ -199,11 +199,11 @@ raft::MessageBody decode_body(std::string_view type, const boost::json::object& 
                                   .match = detail::read_integer(object, "match")};
   }
   if (type == "vote" || type == "pre_vote") {
-    return raft::VoteRequest{.pre_vote = type == "pre_vote",
-                             .last_log_index = detail::read_integer(object, "last_log_index"),
-                             .last_log_term = detail::read_integer(object, "last_log_term"),
-                             .transfer = object.contains("transfer") &&
-                                         detail::read_bool(object, "transfer")};
+    return raft::VoteRequest{
+        .pre_vote = type == "pre_vote",
+        .last_log_index = detail::read_integer(object, "last_log_index"),
+        .last_log_term = detail::read_integer(object, "last_log_term"),
+        .transfer = object.contains("transfer") && detail::read_bool(object, "transfer")};
   }
   if (type == "vote_response" || type == "pre_vote_response") {
     return raft::VoteResponse{.pre_vote = type == "pre_vote_response",

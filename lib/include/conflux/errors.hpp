@@ -20,6 +20,13 @@ enum class errc {
   closed,              ///< the node was closed
   bad_arguments,       ///< arguments or action could not be carried (not JSON, too large)
   no_leader,           ///< no reachable leader before the timeout; nothing was proposed: retry
+  /// A membership change or transfer that cannot apply: an unknown id, an
+  /// id already a member, removing the last voter (the message says which).
+  membership_refused,
+  /// Another membership change or a leadership transfer is in progress, or
+  /// the learner to promote has not caught up: nothing was proposed; the
+  /// membership calls retry by themselves until their timeout.
+  change_in_progress,
 };
 
 /// The code's name, as in the enum ("unknown_method", ...): used on the wire.

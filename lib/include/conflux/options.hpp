@@ -83,8 +83,16 @@ using ChannelOptions = std::variant<std::monostate, InProcessChannelOptions, Tcp
 
 struct Options {
   std::string id;
-  /// Every node of the cluster, this one included.
+  /// The bootstrap configuration: every node of a new cluster, this one
+  /// included. Used only until the log records a configuration (the first
+  /// leader does); after that the log says who the members are, and a
+  /// restart with another list follows the log (thesis §4.1).
   std::vector<Peer> peers;
+  /// Join mode: this node starts with no configuration, never campaigns,
+  /// and waits for an existing cluster to add it (Node::add_member on any
+  /// member). `peers` then lists this node (its address is the one it
+  /// listens on) and may list members to reach; they bootstrap nothing.
+  bool join = false;
   /// Must be set: options.channel = TcpChannelOptions{"0.0.0.0:7001", "prod"};
   ChannelOptions channel;
 

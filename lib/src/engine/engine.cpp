@@ -20,7 +20,11 @@ int ticks(std::chrono::milliseconds span, std::chrono::milliseconds tick) {
 raft::Config raft_config(const Options& options, std::chrono::milliseconds tick) {
   raft::Config config;
   config.id = options.id;
-  for (const auto& peer : options.peers) config.voters.push_back(peer.id);
+  for (const auto& peer : options.peers) {
+    if (options.join) continue;  // raft::Config: empty voters is join mode
+    config.voters.push_back(peer.id);
+    if (!peer.address.empty()) config.addresses[peer.id] = peer.address;
+  }
   config.heartbeat_ticks = ticks_per_heartbeat;
   config.election_ticks_min =
       std::max(ticks(options.election_timeout.min, tick), ticks_per_heartbeat + 1);
@@ -109,6 +113,7 @@ void Engine::persisted(const raft::Ready& ready) {
 void Engine::settle() {
   dispatch_waiting();
   check_forwarded();
+  settle_transfers();
   machine_.sync(raft_->log());
 }
 

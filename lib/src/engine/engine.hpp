@@ -65,6 +65,15 @@ std::chrono::milliseconds tick_interval(const Options& options);
 
 /// The committed state after entry `index` (of term `term`), copied for a
 /// snapshot that the driver writes off the engine's thread.
+/// The reserved methods behind Node's membership calls (membership.cpp):
+/// [id, address, as_learner], [id], [id] and [id]. No user method may
+/// start with "conflux." (options.cpp).
+inline constexpr std::string_view method_add_member = "conflux.add_member";
+inline constexpr std::string_view method_remove_member = "conflux.remove_member";
+inline constexpr std::string_view method_promote = "conflux.promote";
+inline constexpr std::string_view method_transfer_leadership = "conflux.transfer_leadership";
+bool is_membership_method(std::string_view name);
+
 struct SnapshotJob {
   /// The snapshot's index, term and configuration (its size is 0 until written).
   raft::SnapshotMeta identity;
@@ -144,7 +153,10 @@ class Engine {
   /// A perform's life: waiting for a leader, forwarded to one, or proposed
   /// at (index, term) and waiting to be applied here.
   struct Pending {
-    enum class Stage { waiting_leader, forwarded, proposed } stage = Stage::waiting_leader;
+    /// transferring: a leadership transfer the leader accepted, waiting
+    /// for this node to hear of the new leader (membership.cpp).
+    enum class Stage { waiting_leader, forwarded, proposed, transferring };
+    Stage stage = Stage::waiting_leader;
     std::string method;
     boost::json::array args;
     Clock::time_point started;
@@ -175,6 +187,12 @@ class Engine {
   bool snapshot_due() const;
   void count_sent_snapshots(const raft::Ready& ready);
   void send(transport::Packet packet) { sends_.push_back(std::move(packet)); }
+
+  // membership.cpp: membership changes and transfers, run as reserved methods
+  MethodResult run_membership(const std::string& method, const boost::json::array& args);
+  bool retry_later(std::uint64_t id, errc code);
+  bool continue_membership(std::uint64_t id);
+  void settle_transfers();
 
   // performs.cpp: the life of a perform
   void dispatch_waiting();

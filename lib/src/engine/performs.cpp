@@ -17,7 +17,7 @@ using Outcome = transport::PerformReply::Outcome;
 namespace {
 
 errc code_named(const std::string& name) {
-  for (int i = static_cast<int>(errc::unknown_method); i <= static_cast<int>(errc::no_leader);
+  for (int i = static_cast<int>(errc::unknown_method); i <= static_cast<int>(errc::change_in_progress);
        ++i) {
     if (name == to_string(static_cast<errc>(i))) return static_cast<errc>(i);
   }
@@ -63,9 +63,10 @@ void Engine::dispatch_waiting() {
   // whichever leader is reachable next.
   const bool leader_reachable = leader != id_ && hooks_.reachable(leader);
   for (const auto id : waiting) {
+    if (pending_.at(id).refused_by == leader) continue;  // asked this tick already
     if (leader == id_) {
       run_on_leader(id);
-    } else if (pending_.at(id).refused_by != leader && leader_reachable) {
+    } else if (leader_reachable) {
       forward(id, leader);
     }
   }
@@ -77,6 +78,7 @@ void Engine::dispatch_waiting() {
 // the action first, so an action it would refuse is never appended.
 Engine::MethodResult Engine::run_method(const std::string& name, const boost::json::array& args) {
   if (raft_->role() != raft::Role::leader) return MethodResult{Outcome::not_leader, 0, 0, {}, {}};
+  if (is_membership_method(name)) return run_membership(name, args);
   const auto method = methods_.find(name);
   if (method == methods_.end()) {
     return MethodResult{Outcome::failed, 0, 0, errc::unknown_method,
@@ -269,7 +271,7 @@ bool Engine::take(std::uint64_t id) {
 
 void Engine::complete(std::uint64_t id, boost::json::value result) {
   const auto it = pending_.find(id);
-  if (it == pending_.end()) return;
+  if (it == pending_.end() || continue_membership(id)) return;
   const std::chrono::duration<double> took = hooks_.now() - it->second.started;
   counters_.perform_latency.observe(took.count());
   ++counters_.performs_succeeded;
@@ -278,7 +280,7 @@ void Engine::complete(std::uint64_t id, boost::json::value result) {
 }
 
 void Engine::fail(std::uint64_t id, errc code, const std::string& message) {
-  if (!take(id)) return;
+  if (retry_later(id, code) || !take(id)) return;
   ++counters_.performs_failed[std::string(to_string(code))];
   completions_.push_back(
       Completion{id, std::make_exception_ptr(Error(code, message)), boost::json::value()});

@@ -107,7 +107,9 @@ class ConfigurationLog {
   /// false while a cluster still runs on its bootstrap configuration.
   bool logged() const { return logged_ || !entries_.empty(); }
 
-  void append(Index index, Configuration config) { entries_.emplace_back(index, std::move(config)); }
+  void append(Index index, Configuration config) {
+    entries_.emplace_back(index, std::move(config));
+  }
   /// A follower removed the log's entries from `index` on (Raft §5.3): the
   /// configurations they held are undone (thesis §4.1).
   void truncate_from(Index index);

@@ -98,6 +98,10 @@ struct ProposeResult {
   /// When refused by a leader: why (a transfer or a membership change in
   /// progress, an unknown id, ...). Empty when refused for not leading.
   std::string refusal;
+  /// Refused for now only: a membership change or a transfer is in
+  /// progress, this leader has not committed an entry of its term yet, or
+  /// a learner to promote has not caught up. Asking again later may work.
+  bool busy = false;
 
   /// Empty when accepted; otherwise `refusal`, or "not leader, leader is
   /// <id>", or "not leader, leader unknown".
@@ -109,7 +113,7 @@ struct ProposeResult {
 enum class StepError : std::uint8_t {
   none,
   wrong_recipient,  ///< message addressed to another node
-  unknown_sender,  ///< the sender is this node, or empty
+  unknown_sender,   ///< the sender is this node, or empty
   malformed,        ///< contents break the protocol's rules (see reason)
   term_too_large,   ///< term beyond max_term, or more than max_term_jump ahead
   /// A snapshot chunk at an offset this node does not expect, or of a
