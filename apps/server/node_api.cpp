@@ -107,7 +107,10 @@ unsigned http_status_for(errc code) {
     case errc::reducer_failed:
       return 409;
     case errc::bad_arguments:
+    case errc::membership_refused:
       return 400;
+    case errc::change_in_progress:
+      return 409;
     case errc::leadership_lost:
     case errc::no_leader:
     case errc::closed:

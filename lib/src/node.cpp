@@ -175,9 +175,26 @@ void Node::Impl::round(std::deque<detail::Event>& batch) {
     batch.pop_front();
     handle(event);
   }
+  follow_configuration();
   drain_ready();
   engine->settle();
+  follow_configuration();
   drain_ready();
+}
+
+// Thesis §4.1: the channel links to the members of the newest configuration
+// in the log, committed or not, at the addresses it records; until the log
+// records one, to the bootstrap peers (or, in join mode, to whoever calls).
+void Node::Impl::follow_configuration() {
+  const auto& config = engine->raft().configuration();
+  if (config == followed || config.empty()) return;
+  followed = config;
+  std::map<raft::NodeId, std::string> members;
+  for (const auto& id : config.members()) {
+    const auto address = config.addresses.find(id);
+    members[id] = address == config.addresses.end() ? std::string() : address->second;
+  }
+  channel->set_peers(members);
 }
 
 void Node::Impl::handle(detail::Event& event) {
@@ -502,6 +519,21 @@ NodeStatus Node::status() const {
     status.peers.push_back(std::move(peer));
   }
   return status;
+}
+
+Members Node::members() const {
+  const auto& raft = impl_->engine->raft();
+  const auto& config = raft.configuration();
+  const auto peer = [&](const std::string& id) {
+    const auto address = config.addresses.find(id);
+    return Peer{id, address == config.addresses.end() ? std::string() : address->second};
+  };
+  Members out;
+  for (const auto& id : config.voters) out.voters.push_back(peer(id));
+  for (const auto& id : config.learners) out.learners.push_back(peer(id));
+  out.outgoing = config.outgoing;
+  out.committed = raft.status().configuration_committed;
+  return out;
 }
 
 std::vector<LogEntryView> Node::log_tail(std::size_t count) const {

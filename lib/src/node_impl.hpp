@@ -90,6 +90,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   void fail_calls(std::deque<detail::Event>& queued, const std::string& why);
   void refuse(detail::PerformCall& call, const std::string& why);
   void report_role_change();
+  void follow_configuration();
   void finish_close();
   void release_close_waiters();
 
@@ -99,6 +100,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   bool durable = false;  // store is a FileStorage: fdatasync on the worker
   std::unique_ptr<detail::Engine> engine;
   std::unique_ptr<transport::Channel> channel;
+  raft::Configuration followed;  // the configuration the channel was last given
   std::optional<raft::Ready> syncing;               // written, waiting for the worker's fdatasync
   std::optional<detail::SnapshotDone> adopt_later;  // a snapshot written while syncing
   std::string storage_error;  // set once storage failed: nothing more is acknowledged

@@ -83,10 +83,10 @@ void Raft::after_commit() {
 std::optional<ProposeResult> Raft::refuse_proposal() const {
   if (role_ != Role::leader) return ProposeResult{.leader = leader_, .refusal = {}};
   if (!transfer_target_.empty()) {
-    return ProposeResult{.leader = leader_,
-                         .refusal = "leadership is being transferred to \"" + transfer_target_ +
-                                    "\" (thesis §3.10)",
-                         .busy = true};
+    return ProposeResult{
+        .leader = leader_,
+        .refusal = "leadership is being transferred to \"" + transfer_target_ + "\" (thesis §3.10)",
+        .busy = true};
   }
   return std::nullopt;
 }

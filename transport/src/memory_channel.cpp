@@ -157,4 +157,14 @@ std::vector<PeerStatus> InProcessChannel::status() const {
   return out;
 }
 
+void InProcessChannel::set_peers(const std::map<raft::NodeId, std::string>& peers) {
+  auto& known = endpoint_->peers;
+  for (auto it = known.begin(); it != known.end();) {
+    it = peers.count(it->first) ? std::next(it) : known.erase(it);
+  }
+  for (const auto& [id, address] : peers) {
+    if (id != id_) known[id].id = id;
+  }
+}
+
 }  // namespace conflux::transport

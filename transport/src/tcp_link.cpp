@@ -30,9 +30,15 @@ class IdleWriter {
 
 }  // namespace
 
+// Ends once the peer is stopped (close(), or no longer a member).
 asio::awaitable<void> TcpMesh::Impl::link(OutboundPeer& peer) {
+  struct Linking {
+    OutboundPeer& peer;
+    ~Linking() { peer.linking = false; }
+  } linking{peer};
   asio::steady_timer pause(executor);  // cancelled with this coroutine by close()
-  co_await redial(config, random, pause, closed, [this, &peer] { return connect_once(peer); });
+  co_await redial(config, random, pause, peer.stopped,
+                  [this, &peer] { return connect_once(peer); });
 }
 
 // One connection: dial, handshake, then write until it fails. True if it
@@ -113,7 +119,7 @@ asio::awaitable<bool> TcpMesh::Impl::offer_handshake(OutboundPeer& peer, tcp::so
 asio::awaitable<void> TcpMesh::Impl::write_frames(OutboundPeer& peer, tcp::socket& socket) {
   std::vector<std::string> batch;
   std::vector<asio::const_buffer> buffers;
-  while (!closed) {
+  while (!peer.stopped) {
     if (peer.queue.empty()) {
       peer.wake.expires_at(asio::steady_timer::time_point::max());
       IdleWriter idle(peer, socket);

@@ -47,6 +47,7 @@ TcpMesh::Impl::Impl(asio::any_io_executor ex, TcpMeshConfig cfg, InboxHandler ha
   for (const auto& [id, address] : config.peers) {
     if (id != config.id) peers.try_emplace(id, ex, id, address);
   }
+  open = peers.empty();
   const auto endpoint = resolve_listen(ex, config.listen);
   acceptor.open(endpoint.protocol());
   acceptor.set_option(tcp::acceptor::reuse_address(true));
@@ -112,7 +113,33 @@ void TcpMesh::send(Packet message) {
   }
   auto it = impl_->peers.find(to);
   if (it == impl_->peers.end()) return;  // not a peer of this node: nothing to count against
+  if (it->second.stopped) return it->second.status.count_drop(DropReason::unknown_peer);
   impl_->enqueue(it->second, message);
+}
+
+void TcpMesh::set_peers(const std::map<raft::NodeId, std::string>& members) {
+  auto& impl = *impl_;
+  impl.open = false;
+  for (auto& [id, peer] : impl.peers) {
+    if (members.count(id)) continue;
+    peer.stopped = true;  // its link ends: the writer wakes and sees it
+    peer.wake.cancel();
+  }
+  for (const auto& [id, address] : members) {
+    if (id == impl.config.id) continue;
+    auto [it, added] = impl.peers.try_emplace(id, impl.executor, id, address);
+    auto& peer = it->second;
+    if (!address.empty()) peer.address = address;
+    if (!added && !peer.stopped) continue;
+    peer.stopped = impl.closed;
+    impl.start_link(peer);
+  }
+}
+
+void TcpMesh::Impl::start_link(OutboundPeer& peer) {
+  if (!running || closed || peer.linking) return;
+  peer.linking = true;
+  spawn(link(peer), "link to " + peer.status.id);
 }
 
 void TcpMesh::Impl::enqueue(OutboundPeer& peer, const Packet& message) {
@@ -155,7 +182,7 @@ asio::awaitable<void> TcpMesh::run() {
   if (impl->running || impl->closed) co_return;
   impl->running = true;
   impl->spawn(impl->accept_loop(), "listener");
-  for (auto& [id, peer] : impl->peers) impl->spawn(impl->link(peer), "link to " + id);
+  for (auto& [id, peer] : impl->peers) impl->start_link(peer);
   co_await impl->all_done.async_wait(as_tuple_awaitable);
 }
 
@@ -166,6 +193,7 @@ void TcpMesh::close() {
   boost::system::error_code ignored;
   impl.acceptor.close(ignored);
   for (auto& [id, peer] : impl.peers) {
+    peer.stopped = true;
     peer.wake.cancel();
     peer.status.connected = false;
   }
@@ -177,7 +205,9 @@ void TcpMesh::close() {
 
 std::vector<PeerStatus> TcpMesh::status() const {
   std::vector<PeerStatus> out;
-  for (const auto& [id, peer] : impl_->peers) out.push_back(peer.status);
+  for (const auto& [id, peer] : impl_->peers) {
+    if (!peer.stopped || impl_->closed) out.push_back(peer.status);
+  }
   return out;
 }
 

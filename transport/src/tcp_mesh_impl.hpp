@@ -50,6 +50,10 @@ struct OutboundPeer {
   /// Set while the link is connected and its writer waits for work: then
   /// enqueue() may write straight to the socket (no write is in progress).
   tcp::socket* idle_socket = nullptr;
+  /// No longer a member (set_peers), or the mesh closed: the link ends and
+  /// nothing is sent to or accepted from it. A link task runs while `linking`.
+  bool stopped = false;
+  bool linking = false;
 };
 
 struct TcpMesh::Impl : std::enable_shared_from_this<TcpMesh::Impl> {
@@ -59,6 +63,7 @@ struct TcpMesh::Impl : std::enable_shared_from_this<TcpMesh::Impl> {
   void log_failure(const std::string& task, std::exception_ptr error) const;
   void spawn(asio::awaitable<void> task, std::string name);
   void enqueue(OutboundPeer& peer, const Packet& packet);
+  void start_link(OutboundPeer& peer);
   bool write_now(OutboundPeer& peer, std::string& frame);
 
   // tcp_mesh.cpp: the listener; tcp_session.cpp: handshake and inbound reader
@@ -66,7 +71,7 @@ struct TcpMesh::Impl : std::enable_shared_from_this<TcpMesh::Impl> {
   asio::awaitable<void> session(tcp::socket socket);
   asio::awaitable<std::optional<raft::NodeId>> accept_handshake(tcp::socket& socket,
                                                                 FrameDecoder& decoder);
-  std::string refusal_reason(const Hello& hello) const;
+  std::string refusal_reason(const Hello& hello);
   asio::awaitable<FrameRead> read_frame(tcp::socket& socket, FrameDecoder& decoder);
   asio::awaitable<FrameRead> read_frame_within(tcp::socket& socket, FrameDecoder& decoder,
                                                std::chrono::milliseconds timeout);
@@ -90,6 +95,9 @@ struct TcpMesh::Impl : std::enable_shared_from_this<TcpMesh::Impl> {
   raft::Random random;
   bool closed = false;
   bool running = false;
+  /// Built with no peer (join mode): any node of the cluster may connect,
+  /// until set_peers() says who the members are.
+  bool open = false;
   std::size_t tasks = 0;  // spawned coroutines still running
   /// A spawned task's cancellation signal. `finished` is set as soon as the
   /// task ends: close() must not emit then, for the hop co_spawn would queue

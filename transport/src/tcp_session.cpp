@@ -48,9 +48,14 @@ asio::awaitable<FrameRead> TcpMesh::Impl::read_frame_within(tcp::socket& socket,
   co_return std::get<0>(std::move(result));
 }
 
-std::string TcpMesh::Impl::refusal_reason(const Hello& hello) const {
+std::string TcpMesh::Impl::refusal_reason(const Hello& hello) {
   if (auto reason = hello_refusal(hello, config.cluster, config.id); !reason.empty()) return reason;
-  if (!peers.count(hello.from)) return "\"" + hello.from + "\" is not a member of this cluster";
+  auto peer = peers.find(hello.from);
+  if (peer != peers.end() && !peer->second.stopped) return {};
+  if (!open) return "\"" + hello.from + "\" is not a member of this cluster";
+  // Join mode: a member of the cluster is adding this node (set_peers will
+  // give its address); its messages need a status to count against.
+  if (peer == peers.end()) peers.try_emplace(hello.from, executor, hello.from, std::string());
   return {};
 }
 

@@ -68,7 +68,8 @@ NotAPacket read_not_a_packet(std::string_view text) {
 struct WsChannel::Impl : std::enable_shared_from_this<WsChannel::Impl> {
   struct Peer {
     PeerStatus status;
-    QueueBound bound;  // its share of the outbox
+    QueueBound bound;      // its share of the outbox
+    bool removed = false;  // no longer a member (set_peers); kept: the outbox points here
   };
   struct Outgoing {
     Peer* peer;
@@ -87,6 +88,7 @@ struct WsChannel::Impl : std::enable_shared_from_this<WsChannel::Impl> {
     if (config.id.empty()) throw std::invalid_argument("\"id\" must not be empty");
     validate(static_cast<const LinkSettings&>(config));
     for (const auto& id : config.peers) peers[id].status.id = id;
+    open = peers.empty();
   }
 
   void log(const std::string& line) const {
@@ -113,6 +115,7 @@ struct WsChannel::Impl : std::enable_shared_from_this<WsChannel::Impl> {
   std::set<raft::NodeId> present;  // as the hub last said
   bool linked = false;
   bool closed = false;
+  bool open = false;         // built with no peer (join mode): any sender, until set_peers()
   WsStream* live = nullptr;  // the stream while linked, for close()
   tcp::resolver resolver;
   asio::steady_timer wake;   // the writer waits here
@@ -214,7 +217,11 @@ void WsChannel::Impl::deliver(const std::string& text) {
     from = std::move(other.from);
   }
   auto peer = peers.find(from);
-  if (peer == peers.end()) {
+  if (peer == peers.end() && open) {
+    peer = peers.try_emplace(from).first;
+    peer->second.status.id = from;
+  }
+  if (peer == peers.end() || peer->second.removed) {
     log("dropped a message from \"" + from + "\", not a peer: " +
         (decoded.ok() ? std::string("unknown sender") : decoded.error().message()));
     return;
@@ -266,6 +273,7 @@ void WsChannel::send(Packet packet) {
   if (it == impl.peers.end()) return;
   auto& peer = it->second;
   if (impl.closed) return peer.status.count_drop(DropReason::closed);
+  if (peer.removed) return peer.status.count_drop(DropReason::unknown_peer);
   auto text = encode(packet);
   if (!peer.bound.admit(text.size(), impl.config.max_message_bytes, impl.config, peer.status)) {
     return;
@@ -292,10 +300,20 @@ void WsChannel::close() {
 std::vector<PeerStatus> WsChannel::status() const {
   std::vector<PeerStatus> all;
   for (const auto& [id, peer] : impl_->peers) {
+    if (peer.removed) continue;
     all.push_back(peer.status);
     all.back().connected = impl_->linked && impl_->present.count(id) > 0;
   }
   return all;
+}
+
+void WsChannel::set_peers(const std::map<raft::NodeId, std::string>& members) {
+  auto& known = impl_->peers;
+  impl_->open = false;
+  for (auto& [id, peer] : known) peer.removed = !members.count(id);
+  for (const auto& [id, address] : members) {
+    if (id != impl_->config.id) known[id].status.id = id;
+  }
 }
 
 }  // namespace conflux::transport

@@ -63,6 +63,16 @@ struct NodeStatus {
   bool isolated = false;
 };
 
+/// The newest configuration in this node's log (thesis §4.1), committed or
+/// not. While a change of voters is under way it is joint: `outgoing` then
+/// lists the voters being left (thesis §4.3).
+struct Members {
+  std::vector<Peer> voters;
+  std::vector<Peer> learners;
+  std::vector<std::string> outgoing;
+  bool committed = true;
+};
+
 /// One entry of this node's log, for display.
 struct LogEntryView {
   std::uint64_t index = 0;
@@ -132,6 +142,50 @@ class Node {
     return perform(std::move(method), std::move(args), default_timeout(),
                    std::forward<Token>(token));
   }
+
+  /// Membership changes (thesis ch. 4; docs/api.md "Membership"). Each runs
+  /// on the leader like a perform (forwarded from a follower), with the
+  /// same completion tokens and Options::perform_timeout, and completes
+  /// once the change is committed. A change of voters goes through a joint
+  /// configuration (thesis §4.3). While another change or a transfer is in
+  /// progress a call waits and asks again, until its timeout; one that can
+  /// never apply fails with errc::membership_refused naming why (an unknown
+  /// id, an id already a member, the last voter).
+  ///
+  /// add_member: `peer` joins as a learner (it receives the log but does
+  /// not vote); unless `as_learner`, it is then promoted to voter once it
+  /// has caught up (thesis §4.2.1). Its address reaches every member through
+  /// the configuration entry.
+  template <class Token>
+  auto add_member(Peer peer, bool as_learner, Token&& token) {
+    return perform(std::string(reserved::method_add_member),
+                   boost::json::array{boost::json::string(peer.id),
+                                      boost::json::string(peer.address), as_learner},
+                   std::forward<Token>(token));
+  }
+  /// Removes a voter or a learner. A leader that removes itself leads until
+  /// the change commits, then steps down (thesis §4.2.2).
+  template <class Token>
+  auto remove_member(std::string id, Token&& token) {
+    return perform(std::string(reserved::method_remove_member),
+                   boost::json::array{boost::json::string(id)}, std::forward<Token>(token));
+  }
+  /// Makes a learner a voter, once it has caught up (thesis §4.2.1).
+  template <class Token>
+  auto promote(std::string id, Token&& token) {
+    return perform(std::string(reserved::method_promote),
+                   boost::json::array{boost::json::string(id)}, std::forward<Token>(token));
+  }
+  /// Hands leadership to voter `id` (thesis §3.10): the leader stops taking
+  /// performs, brings `id` up to date and tells it to campaign at once.
+  /// Completes when this node hears of `id` as leader.
+  template <class Token>
+  auto transfer_leadership(std::string id, Token&& token) {
+    return perform(std::string(reserved::method_transfer_leadership),
+                   boost::json::array{boost::json::string(id)}, std::forward<Token>(token));
+  }
+  /// The newest configuration in this node's log.
+  Members members() const;
 
   /// The committed state: every committed action, reduced in order.
   const boost::json::value& state() const;

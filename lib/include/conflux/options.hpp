@@ -81,6 +81,17 @@ struct WebSocketChannelOptions {
 using ChannelOptions = std::variant<std::monostate, InProcessChannelOptions, TcpChannelOptions,
                                     WebSocketChannelOptions>;
 
+namespace reserved {
+/// The methods behind Node's membership calls, run by the leader's engine
+/// (lib/src/engine/membership.cpp); their arguments are [id, address,
+/// as_learner], [id], [id] and [id]. No user method may start with
+/// "conflux.".
+inline constexpr std::string_view method_add_member = "conflux.add_member";
+inline constexpr std::string_view method_remove_member = "conflux.remove_member";
+inline constexpr std::string_view method_promote = "conflux.promote";
+inline constexpr std::string_view method_transfer_leadership = "conflux.transfer_leadership";
+}  // namespace reserved
+
 struct Options {
   std::string id;
   /// The bootstrap configuration: every node of a new cluster, this one

@@ -65,13 +65,10 @@ std::chrono::milliseconds tick_interval(const Options& options);
 
 /// The committed state after entry `index` (of term `term`), copied for a
 /// snapshot that the driver writes off the engine's thread.
-/// The reserved methods behind Node's membership calls (membership.cpp):
-/// [id, address, as_learner], [id], [id] and [id]. No user method may
-/// start with "conflux." (options.cpp).
-inline constexpr std::string_view method_add_member = "conflux.add_member";
-inline constexpr std::string_view method_remove_member = "conflux.remove_member";
-inline constexpr std::string_view method_promote = "conflux.promote";
-inline constexpr std::string_view method_transfer_leadership = "conflux.transfer_leadership";
+using reserved::method_add_member;
+using reserved::method_promote;
+using reserved::method_remove_member;
+using reserved::method_transfer_leadership;
 bool is_membership_method(std::string_view name);
 
 struct SnapshotJob {

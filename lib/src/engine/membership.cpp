@@ -5,6 +5,8 @@
 // its configuration entry is applied here. A change refused for now (another
 // in progress, a learner not caught up) is asked again at each tick until
 // the perform's deadline.
+#include <boost/json/serialize.hpp>
+
 #include "engine.hpp"
 
 namespace conflux::detail {
@@ -52,13 +54,13 @@ Engine::MethodResult Engine::run_membership(const std::string& method,
     // Thesis §4.2.1: a voter joins as a learner and is promoted once it
     // has caught up (continue_membership() asks again for the promotion).
     if (change && change->kind == Kind::add_voter) {
-      change->kind = raft_->configuration().is_learner(change->id) ? Kind::promote : Kind::add_learner;
+      change->kind =
+          raft_->configuration().is_learner(change->id) ? Kind::promote : Kind::add_learner;
     }
     if (!change) {
       return MethodResult{Outcome::failed, 0, 0, errc::bad_arguments,
-                          method + (method == method_add_member
-                                        ? " takes [id, address, as_learner]"
-                                        : " takes [id]")};
+                          method + (method == method_add_member ? " takes [id, address, as_learner]"
+                                                                : " takes [id]")};
     }
     result = raft_->change_membership({*change});
   }

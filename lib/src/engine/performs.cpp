@@ -17,8 +17,8 @@ using Outcome = transport::PerformReply::Outcome;
 namespace {
 
 errc code_named(const std::string& name) {
-  for (int i = static_cast<int>(errc::unknown_method); i <= static_cast<int>(errc::change_in_progress);
-       ++i) {
+  for (int i = static_cast<int>(errc::unknown_method);
+       i <= static_cast<int>(errc::change_in_progress); ++i) {
     if (name == to_string(static_cast<errc>(i))) return static_cast<errc>(i);
   }
   return errc::method_failed;

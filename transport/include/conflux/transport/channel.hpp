@@ -12,6 +12,7 @@
 #include <conflux/transport/packet.hpp>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,6 +72,14 @@ class Channel {
 
   /// One entry per peer (this node excluded), in id order.
   virtual std::vector<PeerStatus> status() const = 0;
+
+  /// The cluster's membership changed (thesis §4.1): from now on the peers
+  /// are exactly `peers` (id -> address; an empty address keeps the one
+  /// known). Links to new peers open, links to peers gone close, and
+  /// packets to or from a peer gone are dropped (DropReason::unknown_peer).
+  /// A channel built with no peer at all (a node in join mode) accepts any
+  /// sender of its cluster until the first call.
+  virtual void set_peers(const std::map<raft::NodeId, std::string>& peers) = 0;
 };
 
 }  // namespace conflux::transport

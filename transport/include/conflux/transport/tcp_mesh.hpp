@@ -47,6 +47,7 @@ class TcpMesh final : public Channel {
   boost::asio::awaitable<void> run() override;
   void close() override;
   std::vector<PeerStatus> status() const override;
+  void set_peers(const std::map<raft::NodeId, std::string>& peers) override;
 
   struct Impl;
 

@@ -40,6 +40,7 @@ class WsChannel final : public Channel {
   /// A peer counts as connected while this node's hub link is up and the
   /// hub lists the peer as present.
   std::vector<PeerStatus> status() const override;
+  void set_peers(const std::map<raft::NodeId, std::string>& peers) override;
 
   struct Impl;
 
