@@ -143,6 +143,9 @@ asio::awaitable<HttpResponse> NodeApi::operator()(HttpRequest request) {
     co_return get ? json_response(200, status_json(node_.status()))
                   : method_not_allowed(path, "GET");
   if (path == "/metrics") co_return get ? metrics() : method_not_allowed(path, "GET");
+  if (path == "/members" || path.starts_with("/members/") || path == "/leader/transfer") {
+    co_return co_await membership(request.method, path, request.body);
+  }
   if (path == "/admin/snapshot") {
     if (request.method != "POST") co_return method_not_allowed(path, "POST");
     node_.request_snapshot();
@@ -157,7 +160,10 @@ asio::awaitable<HttpResponse> NodeApi::perform(const std::string& method, const 
   if (method.empty()) co_return error(404, "unknown_method", "no method named in the path");
   auto parsed = arguments_in(body);
   if (auto* refusal = std::get_if<HttpResponse>(&parsed)) co_return std::move(*refusal);
-  auto args = std::move(std::get<json::array>(parsed));
+  co_return co_await run(method, std::move(std::get<json::array>(parsed)));
+}
+
+asio::awaitable<HttpResponse> NodeApi::run(const std::string& method, json::array args) {
   auto [failure, result] =
       co_await node_.perform(method, std::move(args), asio::as_tuple(asio::use_awaitable));
   if (!failure) {
@@ -170,6 +176,70 @@ asio::awaitable<HttpResponse> NodeApi::perform(const std::string& method, const 
   } catch (const Error& e) {
     co_return error(http_status_for(e.code()), to_string(e.code()), e.what(), e.retryable());
   }
+}
+
+json::value members_json(const Members& members) {
+  const auto list = [](const std::vector<Peer>& peers) {
+    json::array out;
+    for (const auto& peer : peers) out.push_back({{"id", peer.id}, {"address", peer.address}});
+    return out;
+  };
+  json::array outgoing;
+  for (const auto& id : members.outgoing) outgoing.push_back(json::string(id));
+  return {{"voters", list(members.voters)},
+          {"learners", list(members.learners)},
+          {"outgoing", std::move(outgoing)},
+          {"joint", !members.outgoing.empty()},
+          {"committed", members.committed}};
+}
+
+// Membership (thesis ch. 4, §3.10), each a reserved perform run on the
+// leader (Node::add_member and the others):
+//   GET    /members
+//   POST   /members              {"id", "address", "learner": false}
+//   DELETE /members/<id>
+//   POST   /members/<id>/promote
+//   POST   /leader/transfer      {"id"}
+asio::awaitable<HttpResponse> NodeApi::membership(const std::string& verb, const std::string& path,
+                                                  const std::string& body) {
+  if (path == "/members" && verb == "GET")
+    co_return json_response(200, members_json(node_.members()));
+  if (path.starts_with("/members/")) {
+    auto id = path.substr(9);
+    const bool promote = id.ends_with("/promote");
+    if (promote) id.resize(id.size() - 8);
+    if (id.empty() || id.find('/') != std::string::npos) {
+      co_return error(404, "not_found", "no route " + verb + " " + path);
+    }
+    // Named locals, not temporaries, across co_await (g++ 12).
+    const std::string wanted = promote ? "POST" : "DELETE";
+    if (verb != wanted) co_return method_not_allowed(path, wanted);
+    std::string method(promote ? reserved::method_promote : reserved::method_remove_member);
+    json::array args{json::string(id)};
+    co_return co_await run(method, std::move(args));
+  }
+  if (verb != "POST") co_return method_not_allowed(path, path == "/members" ? "GET, POST" : "POST");
+  boost::system::error_code ec;
+  const auto parsed = json::parse(body, ec);
+  const auto* object = ec ? nullptr : parsed.if_object();
+  const auto* id = object ? object->if_contains("id") : nullptr;
+  if (!id || !id->is_string()) {
+    co_return error(400, "bad_arguments", "the body must be a JSON object with a string \"id\"");
+  }
+  if (path == "/leader/transfer") {
+    std::string method(reserved::method_transfer_leadership);
+    json::array args{*id};
+    co_return co_await run(method, std::move(args));
+  }
+  const auto* address = object->if_contains("address");
+  const auto* learner = object->if_contains("learner");
+  if ((address && !address->is_string()) || (learner && !learner->is_bool())) {
+    co_return error(400, "bad_arguments", "\"address\" must be a string, \"learner\" a boolean");
+  }
+  std::string method(reserved::method_add_member);
+  json::array args{*id, address ? *address : json::value(json::string()),
+                   learner ? learner->get_bool() : false};
+  co_return co_await run(method, std::move(args));
 }
 
 // A read served from this node's committed state: nothing is appended,

@@ -8,6 +8,8 @@
 //   GET  /state[?provisional=true]
 //   GET  /status
 //   GET  /metrics            Prometheus text format
+//   GET  /members, POST /members, DELETE /members/<id>,
+//   POST /members/<id>/promote, POST /leader/transfer   (membership)
 //
 // Errors are {"error": message, "code": name, "retryable": bool}.
 
@@ -26,6 +28,9 @@ namespace conflux::server {
 /// /status as JSON: id, role, term, leader, commit, applied, last_index,
 /// error, and per peer: connected and match.
 boost::json::value status_json(const NodeStatus& status);
+/// /members as JSON: voters and learners ({id, address}), outgoing (the
+/// voters being left while joint), joint, committed.
+boost::json::value members_json(const Members& members);
 
 /// The HTTP status a failed perform maps to (404, 409, 400, 503 or 504).
 unsigned http_status_for(errc code);
@@ -41,6 +46,9 @@ class NodeApi {
 
  private:
   boost::asio::awaitable<HttpResponse> perform(const std::string& method, const std::string& body);
+  boost::asio::awaitable<HttpResponse> run(const std::string& method, boost::json::array args);
+  boost::asio::awaitable<HttpResponse> membership(const std::string& verb, const std::string& path,
+                                                  const std::string& body);
   HttpResponse query(const std::string& name, const std::string& body) const;
   HttpResponse state(const std::string& query) const;
   HttpResponse metrics() const;
