@@ -70,9 +70,35 @@ std::unique_ptr<transport::WsHub> start_hub(asio::io_context& io, const daemon::
   return hub;
 }
 
-// SIGINT/SIGTERM: stop the HTTP server (in-flight requests finish), then
-// close the node (and the hub, if this process runs one); io.run() returns
-// once all are done. A second signal exits at once.
+// A leader that stops hands leadership to its most up-to-date voter first
+// (thesis §3.10), so that a rolling restart costs no election timeout; then
+// `done` runs, whether the transfer succeeded, failed or timed out.
+void hand_over_then(Node& node, const LogSink& log, std::function<void()> done) {
+  const auto status = node.status();
+  std::string target;
+  std::uint64_t best = 0;
+  for (const auto& voter : node.members().voters) {
+    for (const auto& peer : status.peers) {
+      if (peer.id == voter.id && peer.connected && peer.match && *peer.match >= best) {
+        target = peer.id;
+        best = *peer.match;
+      }
+    }
+  }
+  if (status.role != "leader" || target.empty()) return done();
+  log(LogLevel::info, "transferring leadership to " + target + " before stopping");
+  node.perform(std::string(reserved::method_transfer_leadership),
+               boost::json::array{boost::json::string(target)}, std::chrono::seconds(2),
+               [log, done = std::move(done)](std::exception_ptr error, boost::json::value) {
+                 if (error) log(LogLevel::warning, "leadership transfer did not complete");
+                 done();
+               });
+}
+
+// SIGINT/SIGTERM: stop the HTTP server (in-flight requests finish), hand
+// leadership over if this node leads, then close the node (and the hub, if
+// this process runs one); io.run() returns once all are done. A second
+// signal exits at once.
 void stop_on_signal(asio::signal_set& signals, server::HttpServer& http, Node& node,
                     transport::WsHub* hub, server::Dashboard* dashboard, const LogSink& log) {
   // Everything captured outlives io.run(): it all belongs to run().
@@ -88,10 +114,12 @@ void stop_on_signal(asio::signal_set& signals, server::HttpServer& http, Node& n
     });
     if (dashboard) dashboard->stop();
     h->stop([s, n, hub, log] {
-      n->close([s, hub, log] {
-        if (hub) hub->close();
-        log(LogLevel::info, "stopped");
-        s->cancel();
+      hand_over_then(*n, log, [s, n, hub, log] {
+        n->close([s, hub, log] {
+          if (hub) hub->close();
+          log(LogLevel::info, "stopped");
+          s->cancel();
+        });
       });
     });
   });
