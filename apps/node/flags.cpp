@@ -126,6 +126,7 @@ const std::map<std::string, Setter>& valued_flags() {
       {"--dashboard", address("--dashboard", &Flags::dashboard)},
       {"--ws-hub", address("--ws-hub", &Flags::ws_hub)},
       {"--cluster", text(&Flags::cluster)},
+      {"--join", address("--join", &Flags::join)},
       {"--app", text(&Flags::app)},
       {"--data-dir", [](Flags& f, const std::string& v) { f.data_dir = v; }},
       {"--fsync", parse_fsync},
@@ -217,6 +218,9 @@ Runs one replica of a Conflux cluster, serving its HTTP API.
   --peer ID=HOST:PORT      a member of the cluster (repeat for each; this node is
                            added with its --listen address when not listed)
   --cluster NAME           cluster id, must match on every node (default conflux)
+  --join HOST:PORT         start with no membership and ask the member whose HTTP API
+                           is there to add this node (as a voter, once caught up);
+                           --listen must be an address the members can reach
   --app NAME               the built-in app: kv (default), counter, list, or
                            bench-noop / bench-counter (for conflux-bench)
   --data-dir DIR           durable storage (default ./ID.conflux)

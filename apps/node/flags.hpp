@@ -22,6 +22,7 @@ struct Flags {
   std::string http;             ///< the HTTP API
   std::string dashboard;        ///< host:port of the live dashboard, if wanted
   std::vector<Peer> peers;
+  std::string join;  ///< host:port of a member's HTTP API: start in join mode and ask it
   std::string cluster = "conflux";
   std::string app = "kv";
   std::filesystem::path data_dir;  ///< default ./<id>.conflux

@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <conflux/conflux.hpp>
+#include <conflux/transport/awaitable.hpp>
 #include <conflux/transport/ws_hub.hpp>
 #include <csignal>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include "console_log.hpp"
 #include "dashboard.hpp"
 #include "flags.hpp"
+#include "join.hpp"
 #include "node_api.hpp"
 
 namespace asio = boost::asio;
@@ -27,6 +29,7 @@ Options node_options(const daemon::Flags& flags, const LogSink& log) {
   Options options;
   options.id = flags.id;
   options.peers = flags.peers;
+  options.join = !flags.join.empty();
   if (flags.channel == "ws") {
     options.channel = WebSocketChannelOptions{.hub = flags.hub};
   } else {
@@ -164,6 +167,11 @@ int run(const daemon::Flags& flags) {
                                                     server::DashboardOptions{flags.dashboard, log});
     dashboard->start();
     log(LogLevel::info, "dashboard on " + dashboard->url());
+  }
+  if (!flags.join.empty()) {
+    asio::co_spawn(io, daemon::ask_to_join(flags.join, flags.id, flags.listen, log),
+                   transport::log_escaped(
+                       "--join", [log](std::string_view line) { log(LogLevel::warning, line); }));
   }
   asio::signal_set signals(io, SIGINT, SIGTERM);
   stop_on_signal(signals, http, *node, hub.get(), dashboard.get(), log);

@@ -344,6 +344,7 @@ std::string encode(const Hello& hello) {
   field(out, "cluster", hello.cluster);
   field(out, "from", hello.from);
   field(out, "to", hello.to);
+  if (!hello.listen.empty()) field(out, "listen", hello.listen);
   out.push_back('}');
   return out;
 }
@@ -364,7 +365,10 @@ Decoded<Hello> decode_hello(std::string_view json) {
     return Hello{.version = static_cast<std::int64_t>(detail::read_integer(object, "version")),
                  .cluster = std::string(detail::read_string(object, "cluster")),
                  .from = detail::read_id(object, "from"),
-                 .to = detail::read_id(object, "to")};
+                 .to = detail::read_id(object, "to"),
+                 .listen = object.contains("listen")
+                               ? std::string(detail::read_string(object, "listen"))
+                               : std::string()};
   });
 }
 

@@ -91,7 +91,8 @@ asio::awaitable<bool> TcpMesh::Impl::offer_handshake(OutboundPeer& peer, tcp::so
   append_frame(frame, encode(Hello{.version = protocol_version,
                                    .cluster = config.cluster,
                                    .from = config.id,
-                                   .to = peer.status.id}));
+                                   .to = peer.status.id,
+                                   .listen = config.listen}));
   auto [write_error, written] =
       co_await asio::async_write(socket, asio::buffer(frame), as_tuple_awaitable);
   if (write_error) {

@@ -53,9 +53,12 @@ std::string TcpMesh::Impl::refusal_reason(const Hello& hello) {
   auto peer = peers.find(hello.from);
   if (peer != peers.end() && !peer->second.stopped) return {};
   if (!open) return "\"" + hello.from + "\" is not a member of this cluster";
-  // Join mode: a member of the cluster is adding this node (set_peers will
-  // give its address); its messages need a status to count against.
-  if (peer == peers.end()) peers.try_emplace(hello.from, executor, hello.from, std::string());
+  // Join mode: a member of the cluster is adding this node. Until the log
+  // gives the configuration (set_peers), it is answered at the address its
+  // hello gives.
+  if (peer == peers.end()) peer = peers.try_emplace(hello.from, executor, hello.from, "").first;
+  if (peer->second.address.empty()) peer->second.address = hello.listen;
+  start_link(peer->second);
   return {};
 }
 

@@ -76,6 +76,10 @@ struct Hello {
   std::string cluster;
   raft::NodeId from;
   raft::NodeId to;
+  /// Where the sender listens (TCP): a node in join mode, which knows no
+  /// address yet, answers there until the log gives it the configuration.
+  /// Empty: not given.
+  std::string listen = {};
   friend bool operator==(const Hello&, const Hello&) = default;
 };
 
