@@ -77,13 +77,16 @@ double longest_gap(Cluster& c, std::size_t observer, int concurrency,
     });
   };
   for (int i = 0; i < concurrency; ++i) issue();
-  run_until(c.io, [] { return false; }, std::chrono::seconds(1));  // steady load
+  run_until(
+      c.io, [] { return false; }, std::chrono::seconds(1));  // steady load
   last = Clock::now();
   measuring = true;
   event();
-  run_until(c.io, [] { return false; }, std::chrono::seconds(2));
+  run_until(
+      c.io, [] { return false; }, std::chrono::seconds(2));
   stop = true;
-  run_until(c.io, [&] { return in_flight == 0; }, std::chrono::seconds(15));
+  run_until(
+      c.io, [&] { return in_flight == 0; }, std::chrono::seconds(15));
   return worst * 1000;
 }
 
@@ -101,7 +104,8 @@ int main(int argc, char** argv) {
   for (const bool transfer : {true, false}) {
     for (int round = 1; round <= rounds; ++round) {
       Cluster c;
-      if (!run_until(c.io, [&] { return leader_index(c.nodes) >= 0; }, std::chrono::seconds(10))) {
+      if (!run_until(
+              c.io, [&] { return leader_index(c.nodes) >= 0; }, std::chrono::seconds(10))) {
         std::fprintf(stderr, "no leader\n");
         return 1;
       }
@@ -118,8 +122,8 @@ int main(int argc, char** argv) {
       });
       // The measurement counts only if leadership did move.
       const auto now = leader_index(c.nodes);
-      const bool moved = transfer ? now == static_cast<int>(target)
-                                  : now >= 0 && now != static_cast<int>(leader);
+      const bool moved =
+          transfer ? now == static_cast<int>(target) : now >= 0 && now != static_cast<int>(leader);
       std::printf("%-9s %5d  %8.1f%s\n", transfer ? "transfer" : "crash", round, gap,
                   moved ? "" : "  (leadership did not move: not counted)");
       if (!moved) return 1;
