@@ -166,9 +166,19 @@ TEST_CASE("configurations round-trip through their canonical text, escapes inclu
 
 TEST_CASE("thesis §4.2.2: a removed leader leads until C_new commits, then steps down") {
   auto c = led_by_a();
+  // Acknowledgements of C_new = {b, c} are held back, so it stays uncommitted.
+  const Index c_new = c.raft("a").status().last_index + 2;  // after C_old,new
+  c.drop_if([&](const Message& m) {
+    const auto* ack = std::get_if<AppendResponse>(&m.body);
+    return ack != nullptr && ack->match_index >= c_new;
+  });
   REQUIRE(c.raft("a").change_membership({change(Kind::remove, "a")}).accepted);
   c.tick_all(1);
-  // Joint left, C_new = {b, c} appended; a still replicates it as leader.
+  // Joint left, C_new appended: a still leads, and replicates it.
+  REQUIRE(c.raft("a").configuration() == simple({"b", "c"}));
+  REQUIRE_FALSE(c.raft("a").status().configuration_committed);
+  CHECK(c.raft("a").role() == Role::leader);
+  c.heal();
   c.tick_all(4);
   CHECK(c.raft("a").role() == Role::follower);
   CHECK(c.raft("b").configuration() == simple({"b", "c"}));
