@@ -16,11 +16,15 @@ namespace {
 
 namespace json = boost::json;
 
-/// Distinct free ports: the kernel may hand the same ephemeral port out
-/// twice in a row once it is released.
-std::vector<std::uint16_t> distinct_free_ports(std::size_t count) {
+/// Free ports distinct from each other and from `taken`: the kernel may hand
+/// the same ephemeral port out twice in a row once it is released.
+std::vector<std::uint16_t> distinct_free_ports(std::size_t count,
+                                               const std::set<std::uint16_t>& taken = {}) {
   std::set<std::uint16_t> ports;
-  while (ports.size() < count) ports.insert(free_port());
+  while (ports.size() < count) {
+    const auto port = free_port();
+    if (!taken.count(port)) ports.insert(port);
+  }
   return {ports.begin(), ports.end()};
 }
 
@@ -71,9 +75,20 @@ DaemonCluster::DaemonCluster(std::size_t size, std::vector<std::string> flags)
   const auto ports = distinct_free_ports(2 * size);
   for (std::size_t i = 0; i < size; ++i) {
     members_.push_back(
-        Member{"n" + std::to_string(i + 1), ports[2 * i], ports[2 * i + 1], nullptr});
+        Member{"n" + std::to_string(i + 1), ports[2 * i], ports[2 * i + 1], nullptr, {}});
   }
   for (std::size_t i = 0; i < size; ++i) start(i);
+}
+
+std::size_t DaemonCluster::join(std::size_t via) {
+  std::set<std::uint16_t> taken;
+  for (const auto& member : members_) taken.insert({member.peer_port, member.http_port});
+  const auto ports = distinct_free_ports(2, taken);
+  const auto i = members_.size();
+  members_.push_back(
+      Member{"n" + std::to_string(i + 1), ports[0], ports[1], nullptr, loopback(http_port(via))});
+  start(i);
+  return i;
 }
 
 std::vector<std::string> DaemonCluster::command_line(std::size_t i) const {
@@ -92,9 +107,14 @@ std::vector<std::string> DaemonCluster::command_line(std::size_t i) const {
                                 "30",
                                 "--perform-timeout",
                                 "2000"};
-  for (const auto& member : members_) {
-    args.push_back("--peer");
-    args.push_back(member.id + "=" + loopback(member.peer_port));
+  if (!self.join.empty()) {
+    args.insert(args.end(), {"--join", self.join});
+  } else {
+    for (const auto& member : members_) {
+      if (!member.join.empty()) continue;
+      args.push_back("--peer");
+      args.push_back(member.id + "=" + loopback(member.peer_port));
+    }
   }
   args.insert(args.end(), flags_.begin(), flags_.end());
   return args;

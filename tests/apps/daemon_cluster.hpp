@@ -56,6 +56,10 @@ class DaemonCluster {
   /// Starts node i again on its ports and data directory. Precondition: its
   /// previous process has exited (kill() or wait_for_exit()).
   void start(std::size_t i);
+  /// Starts a new node, n<size()+1>, with an empty data directory in join
+  /// mode: no --peer, and --join naming node `via`'s HTTP address, which it
+  /// asks to add it (thesis ch. 4). Its index.
+  std::size_t join(std::size_t via);
   /// Running and not paused: expected to answer.
   bool live(std::size_t i) const;
 
@@ -83,6 +87,7 @@ class DaemonCluster {
     std::uint16_t peer_port = 0;
     std::uint16_t http_port = 0;
     std::unique_ptr<ChildProcess> process;
+    std::string join;  ///< the --join address; empty for a founding member
   };
   std::vector<std::string> command_line(std::size_t i) const;
   std::optional<std::size_t> agreed_leader() const;

@@ -1,28 +1,27 @@
-// conflux-node membership as processes: a node started with --join asks a
-// member to add it, catches up and becomes a voter; it is then removed over
-// HTTP (thesis ch. 4).
+// conflux-node membership as processes (thesis ch. 4): a cluster grows from
+// three voters to five and back under writes, through a kill -9; a dead
+// node is replaced by a new one with an empty disk; and every member is
+// restarted in turn, leaders handing over on SIGTERM, without one perform
+// failing.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 
 #include "apps/daemon_cluster.hpp"
 #include "apps/http_client.hpp"
+#include "apps/kv_workload.hpp"
 #include "apps/poll_until.hpp"
 #include "apps/process.hpp"
-#include "support/free_port.hpp"
 
 namespace conflux::test {
 namespace {
 
 namespace json = boost::json;
 
-std::string at(std::uint16_t port) {
-  return "127.0.0.1:" + std::to_string(port);
-}
-
-/// The voters' ids in GET /members of the node at `port`, or empty.
-std::vector<std::string> voters(std::uint16_t port) {
-  const auto reply = http_request(port, "GET", "/members");
+/// The voters' ids in GET /members of node i, or empty.
+std::vector<std::string> voters(const DaemonCluster& cluster, std::size_t i) {
+  const auto reply = http_request(cluster.http_port(i), "GET", "/members");
   std::vector<std::string> ids;
   if (reply.status != 200) return ids;
   const auto members = json::parse(reply.body);  // named: the loop reads into it
@@ -32,34 +31,128 @@ std::vector<std::string> voters(std::uint16_t port) {
   return ids;
 }
 
+bool voters_become(const DaemonCluster& cluster, std::size_t i,
+                   const std::vector<std::string>& expected) {
+  return poll_until([&] { return voters(cluster, i) == expected; }, std::chrono::seconds(30));
+}
+
+/// DELETE /members/<id of node `removed`> on node `via`; it answers once
+/// C_new is committed.
+HttpReply remove(const DaemonCluster& cluster, std::size_t via, std::size_t removed) {
+  return http_request(cluster.http_port(via), "DELETE", "/members/" + cluster.id(removed), "",
+                      std::chrono::seconds(10));
+}
+
+/// Waits until node i has applied what the leader had committed when asked.
+bool caught_up(const DaemonCluster& cluster, std::size_t i) {
+  const auto leader = cluster.wait_for_leader();
+  const auto target = leader ? cluster.status(*leader) : std::nullopt;
+  if (!target) return false;
+  return poll_until(
+      [&] {
+        const auto s = cluster.status(i);
+        return s && s->applied >= target->commit;
+      },
+      std::chrono::seconds(10));
+}
+
 }  // namespace
 
-TEST_CASE("conflux-node --join: a new node is added, catches up as a voter, and is removed") {
+TEST_CASE("3 -> 5 -> 3 voters under writes, with a kill -9 in the middle: no write is lost") {
+  const auto seed = test_seed();
+  MESSAGE("seed ", seed, " (replay with CONFLUX_TEST_SEED)");
   DaemonCluster cluster(3);
   INFO(cluster.logs());
   REQUIRE(cluster.wait_for_leader());
-  REQUIRE(cluster.perform(0, "put", json::array{"k", 1}).status == 200);
+  KvWorkload workload(cluster.http_ports(), 3, seed);  // on the founders
+  REQUIRE(workload.wait_for_progress(15, 10s));
 
-  const auto peer_port = free_port();
-  const auto http_port = free_port();
-  ChildProcess joiner(
-      node_binary(),
-      {"--id", "n4", "--listen", at(peer_port), "--http", at(http_port), "--data-dir",
-       (cluster.directory() / "n4.data").string(), "--election-timeout", "150-300", "--heartbeat",
-       "30", "--join", at(cluster.http_port(1))},
-      cluster.directory() / "n4.log");
-  const std::vector<std::string> four{"n1", "n2", "n3", "n4"};
-  CHECK(poll_until([&] { return voters(cluster.http_port(0)) == four; }, std::chrono::seconds(20)));
-  CHECK(poll_until([&] { return http_request(http_port, "GET", "/state").body == R"({"k":1})"; },
-                   std::chrono::seconds(10)));
-  CHECK(voters(http_port) == four);  // it learned the configuration from the log
+  const auto n4 = cluster.join(0);
+  REQUIRE(voters_become(cluster, 0, {"n1", "n2", "n3", "n4"}));
+  // The leader dies while n5 joins: n5 asks again, of whichever leads next.
+  const auto leader = cluster.wait_for_leader();
+  REQUIRE(leader);
+  const auto n5 = cluster.join(*leader);
+  REQUIRE(poll_until([&] { return cluster.status(n5).has_value(); }, 10s));
+  workload.avoid(*leader);
+  cluster.process(*leader).kill();
+  REQUIRE(workload.wait_for_progress(15, 10s));
+  cluster.start(*leader);  // on its disk: it follows its log, not its --peer list
+  REQUIRE(caught_up(cluster, *leader));
+  workload.allow(*leader);
+  REQUIRE(voters_become(cluster, 0, {"n1", "n2", "n3", "n4", "n5"}));
+  REQUIRE(workload.wait_for_progress(15, 10s));
 
-  const auto removed = http_request(cluster.http_port(2), "DELETE", "/members/n4");
-  CHECK_MESSAGE(removed.status == 200, removed.body);
+  for (const auto removed : {n4, n5}) {
+    const auto via = cluster.wait_for_leader();
+    REQUIRE(via);
+    const auto reply = remove(cluster, *via == removed ? 0 : *via, removed);
+    CHECK_MESSAGE(reply.status == 200, reply);
+  }
   const std::vector<std::string> three{"n1", "n2", "n3"};
-  CHECK(
-      poll_until([&] { return voters(cluster.http_port(0)) == three; }, std::chrono::seconds(10)));
-  CHECK(cluster.perform(1, "put", json::array{"k", 2}).status == 200);
+  REQUIRE(voters_become(cluster, 0, three));
+  cluster.process(n4).kill();  // removed: their operator stops them
+  cluster.process(n5).kill();
+  REQUIRE(workload.wait_for_progress(15, 10s));
+  workload.stop();
+
+  const auto state = cluster.wait_for_same_state();  // on every member
+  REQUIRE(state);
+  check_every_write(workload, *state);
+}
+
+TEST_CASE("a dead node is replaced: removed, then a new one joins with an empty disk") {
+  DaemonCluster cluster(3);
+  INFO(cluster.logs());
+  const auto leader = cluster.wait_for_leader();
+  REQUIRE(leader);
+  REQUIRE(cluster.perform(*leader, "put", json::array{"k", 1}).status == 200);
+
+  const auto dead = (*leader + 1) % 3;
+  cluster.process(dead).kill();
+  const auto removed = remove(cluster, *leader, dead);
+  CHECK_MESSAGE(removed.status == 200, removed);
+  const auto n4 = cluster.join(*leader);
+  std::vector<std::string> expected{cluster.id(*leader), cluster.id(3 - *leader - dead), "n4"};
+  std::sort(expected.begin(), expected.end());
+  CHECK(voters_become(cluster, *leader, expected));
+  CHECK(voters(cluster, n4) == expected);  // it learned the configuration from the log
+  const auto written = cluster.perform(n4, "put", json::array{"k", 2});
+  CHECK_MESSAGE(written.status == 200, written);
+  const auto state = cluster.wait_for_same_state();
+  REQUIRE(state);
+  CHECK(*state == json::parse(R"({"k":2})"));
+}
+
+TEST_CASE("a rolling restart with leadership transfer fails no perform") {
+  const auto seed = test_seed();
+  MESSAGE("seed ", seed, " (replay with CONFLUX_TEST_SEED)");
+  DaemonCluster cluster(3);
+  INFO(cluster.logs());
+  REQUIRE(cluster.wait_for_leader());
+  KvWorkload workload(cluster.http_ports(), 3, seed);
+  REQUIRE(workload.wait_for_progress(15, 10s));
+
+  for (std::size_t i = 0; i < cluster.size(); ++i) {
+    REQUIRE(workload.drain(i, 10s));  // its clients' requests are answered
+    cluster.process(i).terminate();
+    const auto exit = cluster.process(i).wait_for_exit(10s);
+    REQUIRE(exit);
+    CHECK_MESSAGE(exit_code(*exit) == 0, describe_status(*exit));
+    REQUIRE(workload.wait_for_progress(15, 10s));
+    cluster.start(i);
+    REQUIRE(caught_up(cluster, i));
+    workload.allow(i);
+    REQUIRE(workload.wait_for_progress(15, 10s));
+  }
+  workload.stop();
+
+  const auto state = cluster.wait_for_same_state();
+  REQUIRE(state);
+  check_every_write(workload, *state);
+  for (const auto& failed : workload.unacknowledged()) {
+    FAIL_CHECK("write ", failed.seq, " was not acknowledged: ", failed.detail);
+  }
 }
 
 }  // namespace conflux::test

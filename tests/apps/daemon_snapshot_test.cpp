@@ -33,12 +33,6 @@ double metric(const DaemonCluster& cluster, std::size_t i, const std::string& na
   return found == families.end() ? -1 : found->second.value(name);
 }
 
-void check_every_write(const KvWorkload& workload, const json::value& state) {
-  INFO(workload.summary());
-  for (const auto& problem : workload.problems(state)) FAIL_CHECK(problem);
-  CHECK_FALSE(workload.problems(json::object{}).empty());  // the checker can fail
-}
-
 /// Stops follower `down` (killed, or killed and wiped), writes while the
 /// others compact past it, and brings it back: it must catch up by snapshot.
 void catch_up_by_snapshot(bool wipe) {

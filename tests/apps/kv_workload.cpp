@@ -1,8 +1,11 @@
 #include "apps/kv_workload.hpp"
 
+#include <doctest/doctest.h>
+
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cstdlib>
 #include <map>
 #include <sstream>
 
@@ -92,26 +95,38 @@ Outcome classify(const HttpReply& reply) {
 
 KvWorkload::KvWorkload(std::vector<std::uint16_t> http_ports, std::size_t clients,
                        std::uint64_t seed)
-    : ports_(std::move(http_ports)), seed_(seed), writes_(clients) {
+    : ports_(std::move(http_ports)), seed_(seed), in_flight_(ports_.size()), writes_(clients) {
   for (std::size_t k = 0; k < clients; ++k) {
     threads_.emplace_back([this, k](std::stop_token stop) { run(k, stop); });
   }
 }
 
-std::size_t KvWorkload::pick(std::mt19937_64& random) const {
-  std::vector<std::size_t> allowed;
-  const auto avoided = avoided_.load();
-  for (std::size_t i = 0; i < ports_.size(); ++i) {
-    if (!(avoided & (1U << i))) allowed.push_back(i);
+std::size_t KvWorkload::pick(std::mt19937_64& random) {
+  for (;;) {
+    std::vector<std::size_t> allowed;
+    const auto avoided = avoided_.load();
+    for (std::size_t i = 0; i < ports_.size(); ++i) {
+      if (!(avoided & (1U << i))) allowed.push_back(i);
+    }
+    const auto i = allowed.empty() ? random() % ports_.size() : allowed[random() % allowed.size()];
+    // Counted first, then checked again: drain() either sees this request
+    // in flight or this client sees the node avoided.
+    ++in_flight_[i];
+    if (allowed.empty() || !(avoided_.load() & (1U << i))) return i;
+    --in_flight_[i];
   }
-  if (allowed.empty()) return random() % ports_.size();
-  return allowed[random() % allowed.size()];
+}
+
+bool KvWorkload::drain(std::size_t i, std::chrono::milliseconds timeout) {
+  avoid(i);
+  return poll_until([&] { return in_flight_[i].load() == 0; }, timeout);
 }
 
 void KvWorkload::run(std::size_t client, std::stop_token stop) {
   std::mt19937_64 random(seed_ + client);
   for (std::uint64_t seq = 0; !stop.stop_requested(); ++seq) {
-    const auto port = ports_[pick(random)];
+    const auto node = pick(random);
+    const auto port = ports_[node];
     json::array args;
     if (seq % 2 == 0) {
       args = {json::value(put_key(client, seq)), json::value(seq)};
@@ -120,6 +135,7 @@ void KvWorkload::run(std::size_t client, std::stop_token stop) {
     }
     const std::string target = seq % 2 == 0 ? "/perform/put" : "/perform/append";
     const auto reply = http_request(port, "POST", target, json::serialize(args), request_timeout);
+    --in_flight_[node];
     std::ostringstream detail;
     detail << reply << " from port " << port;
     const auto outcome = classify(reply);
@@ -146,6 +162,16 @@ std::vector<std::string> KvWorkload::problems(const json::value& state) const {
   return found;
 }
 
+std::vector<Write> KvWorkload::unacknowledged() const {
+  std::vector<Write> failed;
+  for (const auto& writes : writes_) {
+    for (const auto& write : writes) {
+      if (write.outcome != Outcome::acknowledged) failed.push_back(write);
+    }
+  }
+  return failed;
+}
+
 std::vector<KvWorkload::Failures> KvWorkload::failures_per_client() const {
   std::vector<Failures> counts;
   for (const auto& writes : writes_) {
@@ -170,6 +196,17 @@ std::string KvWorkload::summary() const {
     out << '\n';
   }
   return out.str();
+}
+
+std::uint64_t test_seed() {
+  if (const char* text = std::getenv("CONFLUX_TEST_SEED")) return std::stoull(text);
+  return std::random_device{}();
+}
+
+void check_every_write(const KvWorkload& workload, const json::value& state) {
+  INFO(workload.summary());
+  for (const auto& problem : workload.problems(state)) FAIL_CHECK(problem);
+  CHECK_FALSE(workload.problems(json::object{}).empty());  // the checker can fail
 }
 
 }  // namespace conflux::test

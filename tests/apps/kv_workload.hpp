@@ -51,6 +51,9 @@ class KvWorkload {
   /// or stopped); requests already sent to it run their course.
   void avoid(std::size_t i) { avoided_ |= 1U << i; }
   void allow(std::size_t i) { avoided_ &= ~(1U << i); }
+  /// avoid(i), then waits until no request to node `i` is in flight; false
+  /// if one still is at the deadline.
+  bool drain(std::size_t i, std::chrono::milliseconds timeout);
 
   std::uint64_t acknowledged() const { return acknowledged_; }
   /// Waits until `count` more writes than now are acknowledged.
@@ -60,6 +63,9 @@ class KvWorkload {
 
   /// After stop(): every disagreement between `state` and the answers.
   std::vector<std::string> problems(const boost::json::value& state) const;
+  /// After stop(): the writes that were not acknowledged, for a test in
+  /// which none may fail.
+  std::vector<Write> unacknowledged() const;
   /// A client's failed writes, by how they failed.
   struct Failures {
     std::size_t answered = 0;  ///< a 503 (retryable) or 504 answer
@@ -71,14 +77,25 @@ class KvWorkload {
 
  private:
   void run(std::size_t client, std::stop_token stop);
-  std::size_t pick(std::mt19937_64& random) const;
+  /// A node that is not avoided, counted in flight until the caller's
+  /// request is answered (see drain()).
+  std::size_t pick(std::mt19937_64& random);
 
   std::vector<std::uint16_t> ports_;
   std::uint64_t seed_;
   std::atomic<std::uint32_t> avoided_{0};
+  std::vector<std::atomic<int>> in_flight_;  // [i]: requests to node i not yet answered
   std::atomic<std::uint64_t> acknowledged_{0};
   std::vector<std::vector<Write>> writes_;  // [k] is written by client k alone until stop()
   std::vector<std::jthread> threads_;
 };
+
+/// $CONFLUX_TEST_SEED if set (to replay a failure), else a fresh one; the
+/// caller prints it.
+std::uint64_t test_seed();
+
+/// Fails the running doctest case for each disagreement between `state` and
+/// the workload's answers, and checks that the checker can fail at all.
+void check_every_write(const KvWorkload& workload, const boost::json::value& state);
 
 }  // namespace conflux::test

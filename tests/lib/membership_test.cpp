@@ -68,6 +68,16 @@ void grow_transfer_and_shrink(Wire wire) {
   CHECK_FALSE(voter.error);
   CHECK(ids_of(c.node(founder_leader).members().voters) ==
         std::vector<std::string>{"n1", "n2", "n3", "n4"});
+  // Asked again (its answer lost, say): done, nothing appended.
+  const auto last = c.node(founder_leader).status().last_index;
+  auto again = wait(c, [&](auto h) {
+    c.node(follower).add_member(Peer{"n4", addresses.at("n4")}, false, h);
+  });
+  CHECK_FALSE(again.error);
+  CHECK(c.node(founder_leader).status().last_index == last);
+  auto moved = wait(c, [&](auto h) { c.node(0).add_member(Peer{"n4", "elsewhere:1"}, false, h); });
+  CHECK(moved.code() == errc::membership_refused);
+  CHECK(moved.message().find("already a member") != std::string::npos);
   auto learner = wait(c, [&](auto h) {
     c.node(0).add_member(Peer{"n5", addresses.at("n5")}, true, h);
   });

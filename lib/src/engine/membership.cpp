@@ -34,6 +34,16 @@ std::optional<raft::MembershipChange> read_change(const std::string& method,
   return change;
 }
 
+/// Whether `change` adds a member that `config` already holds in the same
+/// role at the same address: a join asked again after its answer was lost.
+bool already_added(const raft::Configuration& config, const raft::MembershipChange& change) {
+  const bool in_role = change.kind == Kind::add_voter     ? config.is_voter(change.id)
+                       : change.kind == Kind::add_learner ? config.is_learner(change.id)
+                                                          : false;
+  const auto address = config.addresses.find(change.id);
+  return in_role && address != config.addresses.end() && address->second == change.address;
+}
+
 }  // namespace
 
 bool is_membership_method(std::string_view name) {
@@ -51,6 +61,14 @@ Engine::MethodResult Engine::run_membership(const std::string& method,
     result = raft_->transfer_leadership(std::string(args[0].get_string()));
   } else {
     auto change = read_change(method, args);
+    // Idempotent: done once the configuration that added it is committed.
+    if (change && already_added(raft_->configuration(), *change)) {
+      if (raft_->status().configuration_committed) {
+        return MethodResult{Outcome::null_result, 0, 0, {}, {}};
+      }
+      return MethodResult{Outcome::failed, 0, 0, errc::change_in_progress,
+                          "the change that adds \"" + change->id + "\" is not yet committed"};
+    }
     // Thesis §4.2.1: a voter joins as a learner and is promoted once it
     // has caught up (continue_membership() asks again for the promotion).
     if (change && change->kind == Kind::add_voter) {
