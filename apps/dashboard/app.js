@@ -2,11 +2,15 @@
 // WebSocket whenever something changes ({"type":"snapshot", nodes: [...]});
 // the page sends commands ({id, op: "perform"|"kill"|"restart"|"isolate"|
 // "heal", node, ...}) and gets {"type":"reply", id, ok, ...} back.
+// Membership changes are performs of the reserved methods (api.md), sent to
+// the leader.
 
 const $ = (selector) => document.querySelector(selector);
 let socket = null;
 let nextId = 1;
 const pending = new Map();  // command id -> resolve
+const addresses = new Map();  // member id -> the last address seen for it
+let latest = { nodes: [] };   // the last snapshot
 
 function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -76,13 +80,89 @@ function logView(entries, status) {
   }
   if (entries.length === 0) log.append(element("span", { class: "muted" }, "empty log"));
   for (const entry of entries) {
-    const text = entry.action === null ? "no-op" : JSON.stringify(entry.action);
+    const text = entry.configuration ? `configuration ${configurationText(entry.configuration)}`
+      : entry.action === null ? "no-op" : JSON.stringify(entry.action);
     log.append(element("span", {
       class: `entry ${entry.committed ? "committed" : "pending"}`,
       title: `index ${entry.index}, term ${entry.term}${entry.committed ? "" : " (uncommitted)"}\n${text}`,
     }, `${entry.index}·${entry.term} ${text}`));
   }
   return log;
+}
+
+function configurationText(config) {
+  const voters = `{${config.voters.join(", ")}}`;
+  const learners = config.learners.length ? ` + learners {${config.learners.join(", ")}}` : "";
+  return config.outgoing.length ? `joint {${config.outgoing.join(", ")}} → ${voters}${learners}`
+    : `${voters}${learners}`;
+}
+
+// Where membership calls go: the leader if one is running, else any node
+// that runs (it forwards to the leader once it knows one).
+function coordinator() {
+  const running = latest.nodes.filter((n) => n.running);
+  return (running.find((n) => n.status.role === "leader") ?? running[0])?.id;
+}
+
+async function changeMembers(method, args) {
+  const node = coordinator();
+  if (!node) return showResult({ ok: false, code: "not_running", error: "no node is running" });
+  $("#perform-result").className = "";
+  $("#perform-result").textContent = `${method} ${JSON.stringify(args)}…`;
+  const reply = await send({ op: "perform", node, method, args });
+  if (!reply.ok) return showResult(reply);
+  $("#perform-result").className = "ok";
+  $("#perform-result").textContent = `committed: ${method} ${JSON.stringify(args)}`;
+}
+
+function memberButton(label, action, member, method, args) {
+  const b = element("button", { type: "button", "data-member-action": action, "data-member": member },
+    label);
+  b.onclick = () => changeMembers(method, args);
+  return b;
+}
+
+// The configuration as the coordinator sees it: voters, learners, and the
+// old voters while a joint configuration lasts (thesis §4.3).
+function membersView() {
+  const box = $("#members-list");
+  const shown = latest.nodes.find((n) => n.id === coordinator());
+  if (!shown || !shown.members) {
+    box.replaceChildren(element("p", { class: "muted" }, "no running node"));
+    return;
+  }
+  const m = shown.members;
+  const leader = shown.status.role === "leader" ? shown.id : shown.status.leader;
+  for (const peer of [...m.voters, ...m.learners]) addresses.set(peer.id, peer.address);
+  const row = (peer, kind) => element("li", { "data-member-row": peer.id, "data-kind": kind },
+    element("strong", {}, peer.id), ` ${kind} `, element("span", { class: "muted" }, peer.address),
+    memberButton("remove", "remove", peer.id, "conflux.remove_member", [peer.id]),
+    kind === "learner"
+      ? memberButton("promote", "promote", peer.id, "conflux.promote", [peer.id])
+      : peer.id !== leader
+        ? memberButton("make leader", "transfer", peer.id, "conflux.transfer_leadership", [peer.id])
+        : "");
+  const rows = [...m.voters.map((p) => row(p, "voter")), ...m.learners.map((p) => row(p, "learner"))];
+  const notes = [];
+  if (m.joint) notes.push(element("p", { class: "tag", "data-joint": "true" },
+    `joint configuration: leaving {${m.outgoing.join(", ")}}`));
+  if (!m.committed) notes.push(element("p", { class: "muted" }, "latest configuration not yet committed"));
+  box.replaceChildren(element("ul", {}, ...rows), ...notes);
+}
+
+// A node shown here that its own configuration does not hold: removed, or
+// waiting to be added. It can be added back at the address last seen.
+function membership(node) {
+  const m = node.members;
+  if (!m) return "";
+  if (m.learners.some((p) => p.id === node.id)) return element("span", { class: "tag" }, "learner");
+  if (m.voters.some((p) => p.id === node.id)) return "";
+  const address = addresses.get(node.id);
+  const tag = element("span", { class: "tag", "data-member": "none" }, "not a member");
+  if (!address) return tag;
+  return element("span", {}, tag,
+    memberButton("add as learner", "add-learner", node.id, "conflux.add_member", [node.id, address, true]),
+    memberButton("add as voter", "add-voter", node.id, "conflux.add_member", [node.id, address, false]));
 }
 
 function controls(node, withControls) {
@@ -111,6 +191,7 @@ function card(node, withControls) {
     element("h3", {}, node.id),
     element("span", { class: `role ${role}` }, role.replace("_", "-")),
     node.running && node.status.isolated ? element("span", { class: "tag" }, "isolated") : "",
+    node.running ? membership(node) : "",
     controls(node, withControls));
   const box = element("article", {
     class: `node ${role}`, "data-node": node.id, "data-role": role,
@@ -139,6 +220,8 @@ function card(node, withControls) {
 }
 
 function render(snapshot) {
+  latest = snapshot;
+  membersView();
   document.title = `Conflux · ${summary(snapshot.nodes)}`;
   $("#summary").textContent = summary(snapshot.nodes);
   $("#nodes").replaceChildren(...snapshot.nodes.map((n) => card(n, snapshot.controls)));
@@ -174,6 +257,12 @@ $("#perform-form").addEventListener("submit", async (event) => {
   showResult(await send({
     op: "perform", node: $("#perform-node").value, method: $("#perform-method").value, args,
   }));
+});
+
+$("#member-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  changeMembers("conflux.add_member",
+    [$("#member-id").value, $("#member-address").value, $("#member-learner").checked]);
 });
 
 connect();

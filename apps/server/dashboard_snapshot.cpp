@@ -13,19 +13,22 @@ namespace {
 
 constexpr std::size_t log_entries_shown = 12;
 
+/// The JSON in `text`, or the text itself as a string if it does not parse.
+json::value parsed(const std::string& text) {
+  boost::system::error_code ec;
+  auto value = json::parse(text, ec);
+  return ec ? json::value(text) : value;
+}
+
 json::array log_json(const Node& node) {
   json::array entries;
   for (const auto& entry : node.log_tail(log_entries_shown)) {
-    json::value action = nullptr;  // the no-op
-    if (!entry.action.empty()) {
-      boost::system::error_code ec;
-      action = json::parse(entry.action, ec);
-      if (ec) action = entry.action;  // shown as text
-    }
-    entries.push_back({{"index", entry.index},
+    json::object shown{{"index", entry.index},
                        {"term", entry.term},
                        {"committed", entry.committed},
-                       {"action", std::move(action)}});
+                       {"action", entry.action.empty() ? json::value() : parsed(entry.action)}};
+    if (!entry.configuration.empty()) shown["configuration"] = parsed(entry.configuration);
+    entries.push_back(std::move(shown));
   }
   return entries;
 }
@@ -37,6 +40,7 @@ json::object node_json(const DashboardNode& shown) {
   out["log"] = log_json(*shown.node);
   out["state"] = shown.node->state();
   out["provisional"] = shown.node->provisional_state();
+  out["members"] = members_json(shown.node->members());
   return out;
 }
 

@@ -12,7 +12,8 @@
 namespace conflux::server {
 
 /// {"type":"snapshot","controls":bool,"nodes":[{id, http, running, status,
-/// log: [{index, term, committed, action}], state, provisional}]}
+/// log: [{index, term, committed, action, configuration?}], state,
+/// provisional, members (as GET /members)}]}
 std::string snapshot_json(DashboardSource& source);
 
 /// {"type":"reply","id":id,"ok":true,"result":result}

@@ -550,7 +550,10 @@ std::vector<LogEntryView> Node::log_tail(std::size_t count) const {
                                 .committed = entry.index <= commit,
                                 .action = entry.type == raft::EntryType::normal
                                               ? std::string(entry.payload.view())
-                                              : std::string()});
+                                              : std::string(),
+                                .configuration = entry.type == raft::EntryType::configuration
+                                                     ? std::string(entry.payload.view())
+                                                     : std::string()});
   }
   return tail;
 }

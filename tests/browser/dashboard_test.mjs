@@ -4,7 +4,9 @@
 //   node dashboard_test.mjs <conflux-demo> <playwright-core dir> <screenshot.png>
 //
 // It sees five nodes and exactly one leader, performs an action through the
-// form and sees it reach every node, kills the leader with its button and
+// form and sees it reach every node, removes a follower, adds it back as a
+// learner, promotes it and transfers leadership to it with the Members
+// buttons, kills the leader with its button and
 // sees another node take over, then saves a screenshot. Every wait has a
 // deadline; the demo and the browser are stopped however the test ends.
 
@@ -41,6 +43,31 @@ async function leaderOf(page) {
   return page.$eval("[data-role=leader]", (card) => card.dataset.node);
 }
 
+// Thesis ch. 4 from the Members section: remove a follower, add it back as a
+// learner from its card, promote it, then hand leadership to it (§3.10).
+async function membership(page, leader, follower) {
+  await page.click(`[data-member-row="${follower}"] button[data-member-action=remove]`);
+  await page.waitForFunction((id) => document.querySelectorAll("[data-member-row][data-kind=voter]").length === 4 &&
+    document.querySelector(`[data-node="${id}"] [data-member=none]`) !== null, follower, { timeout: 10000 });
+  console.log(`removed ${follower}: 4 voters, and its card says it is not a member`);
+
+  await page.click(`[data-node="${follower}"] button[data-member-action=add-learner]`);
+  await page.waitForFunction((id) =>
+    document.querySelector(`[data-member-row="${id}"]`)?.dataset.kind === "learner", follower, { timeout: 10000 });
+  await page.click(`[data-member-row="${follower}"] button[data-member-action=promote]`);
+  await page.waitForFunction((id) =>
+    document.querySelector(`[data-member-row="${id}"]`)?.dataset.kind === "voter" &&
+    document.querySelectorAll("[data-member-row][data-kind=voter]").length === 5, follower, { timeout: 10000 });
+  console.log(`added ${follower} back as a learner, then promoted it: 5 voters`);
+
+  await page.click(`[data-member-row="${follower}"] button[data-member-action=transfer]`);
+  await page.waitForFunction((id) => {
+    const leaders = document.querySelectorAll("[data-role=leader]");
+    return leaders.length === 1 && leaders[0].dataset.node === id;
+  }, follower, { timeout: 10000 });
+  console.log(`leadership moved from ${leader} to ${follower}`);
+}
+
 async function run(page, url) {
   await page.goto(url);
   await page.waitForFunction(() => document.querySelectorAll("[data-node]").length === 5 &&
@@ -58,6 +85,8 @@ async function run(page, url) {
   await page.waitForFunction(() => [...document.querySelectorAll("pre[data-state=committed]")]
     .filter((pre) => pre.textContent.includes("hello from chromium")).length === 5, null, { timeout: 10000 });
   console.log(`put through ${follower}: committed, and every node shows it`);
+
+  await membership(page, leader, follower);
 
   await page.click(`[data-node="${leader}"] button[data-action=kill]`);
   await page.waitForFunction((old) => {

@@ -78,8 +78,12 @@ struct LogEntryView {
   std::uint64_t index = 0;
   std::uint64_t term = 0;
   bool committed = false;
-  /// The action's JSON text; empty for the no-op a new leader appends.
+  /// The action's JSON text; empty for the no-op a new leader appends and
+  /// for a configuration entry.
   std::string action;
+  /// A configuration entry's JSON (thesis §4.1: voters, outgoing while
+  /// joint, learners, addresses); empty for any other entry.
+  std::string configuration;
 };
 
 /// Called after each committed action (never for no-ops), in commit order.
