@@ -11,6 +11,10 @@
 //     On the TCP mesh: a follower cut off while the state grows, the leader
 //     compacts, the link heals; the follower receives the snapshot (MB/s).
 //     Then a durable node holding the state restarts: the time to open it.
+//   snapshot_bench join    [--state-mb 1024]
+//     On the TCP mesh: a new node in join mode is added to the cluster as a
+//     learner (thesis §4.2.1), receives the snapshot, then is promoted: the
+//     time each step takes.
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -184,13 +188,14 @@ int stall(const Settings& settings) {
   return 0;
 }
 
+/// Snapshots only on request; `trailing` entries are kept before one.
 Options tcp_options(const std::vector<Peer>& peers, std::size_t i,
-                    const std::filesystem::path& root) {
+                    const std::filesystem::path& root, std::uint64_t trailing = 1024) {
   Options options;
   options.id = peers[i].id;
   options.peers = peers;
   options.channel = TcpChannelOptions{.listen = peers[i].address, .cluster = "snapshot-bench"};
-  options.snapshot = {0, 0, 1024};
+  options.snapshot = {0, 0, trailing};
   options.data_dir = root / peers[i].id;
   options.fsync = storage::FsyncPolicy::never;  // the fill is not what is measured
   options.election_timeout = {std::chrono::milliseconds(2000), std::chrono::milliseconds(3000)};
@@ -198,29 +203,51 @@ Options tcp_options(const std::vector<Peer>& peers, std::size_t i,
   return options;
 }
 
-int catchup(const Settings& settings) {
-  test::TempDir root("conflux-snapshot-bench");  // first: removed after the nodes are gone
-  asio::io_context io(1);
+/// n1, n2 and n3 on loopback ports of their own.
+std::vector<Peer> loopback_peers(int count) {
   std::vector<Peer> peers;
-  for (int i = 1; i <= 3; ++i)
+  for (int i = 1; i <= count; ++i)
     peers.push_back({"n" + std::to_string(i), "127.0.0.1:" + std::to_string(test::free_port())});
-  std::vector<std::unique_ptr<Node>> nodes;
-  for (std::size_t i = 0; i < peers.size(); ++i)
-    nodes.push_back(std::make_unique<Node>(io.get_executor(), tcp_options(peers, i, root.path())));
+  return peers;
+}
+
+/// Starts a node for each of `peers` and waits for a leader; its index.
+std::size_t start_tcp(asio::io_context& io, const std::vector<Peer>& peers,
+                      const std::filesystem::path& root, std::vector<std::unique_ptr<Node>>& nodes,
+                      std::uint64_t trailing = 1024) {
+  for (std::size_t i = 0; i < peers.size(); ++i) {
+    nodes.push_back(
+        std::make_unique<Node>(io.get_executor(), tcp_options(peers, i, root, trailing)));
+  }
   if (!run_until(
           io, [&] { return leader_index(nodes) >= 0; }, std::chrono::seconds(30)))
     throw std::runtime_error("no leader elected");
-  const auto leader_at = static_cast<std::size_t>(leader_index(nodes));
-  auto& leader = *nodes[leader_at];
-  const auto behind_at = (leader_at + 1) % 3;
-  auto& behind = *nodes[behind_at];
-  behind.set_isolated(true);
-  fill(io, leader, settings.state_mb);
+  return static_cast<std::size_t>(leader_index(nodes));
+}
+
+/// Grows the state to `megabytes` through `leader`, which then snapshots
+/// it; the index the snapshot covers.
+std::uint64_t fill_and_snapshot(asio::io_context& io, Node& leader, std::uint64_t megabytes) {
+  fill(io, leader, megabytes);
   leader.request_snapshot();
   const auto target = leader.status().applied;
   if (!run_until(
           io, [&] { return leader.status().snapshot_index >= target; }, std::chrono::seconds(600)))
     throw std::runtime_error("the leader did not snapshot");
+  return target;
+}
+
+int catchup(const Settings& settings) {
+  test::TempDir root("conflux-snapshot-bench");  // first: removed after the nodes are gone
+  asio::io_context io(1);
+  const auto peers = loopback_peers(3);
+  std::vector<std::unique_ptr<Node>> nodes;
+  const auto leader_at = start_tcp(io, peers, root.path(), nodes);
+  auto& leader = *nodes[leader_at];
+  const auto behind_at = (leader_at + 1) % 3;
+  auto& behind = *nodes[behind_at];
+  behind.set_isolated(true);
+  const auto target = fill_and_snapshot(io, leader, settings.state_mb);
   const auto bytes = leader.status().snapshot_bytes;
 
   const auto start = Clock::now();
@@ -253,8 +280,63 @@ int catchup(const Settings& settings) {
   return 0;
 }
 
+/// Runs `call` (a membership call on a node, given its completion handler)
+/// to completion; the seconds it took.
+double timed(
+    asio::io_context& io, const char* what,
+    const std::function<void(std::function<void(std::exception_ptr, json::value)>)>& call) {
+  bool done = false;
+  std::exception_ptr failure;
+  const auto start = Clock::now();
+  call([&](std::exception_ptr error, json::value) {
+    failure = error;
+    done = true;
+  });
+  if (!run_until(
+          io, [&] { return done; }, std::chrono::seconds(1200)))
+    throw std::runtime_error(std::string(what) + " did not complete");
+  if (failure) std::rethrow_exception(failure);
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+int join(const Settings& settings) {
+  test::TempDir root("conflux-snapshot-bench");  // first: removed after the nodes are gone
+  asio::io_context io(1);
+  auto peers = loopback_peers(4);
+  const auto joiner = peers.back();
+  peers.pop_back();
+  std::vector<std::unique_ptr<Node>> nodes;
+  // No entries kept behind the snapshot: the learner must be sent it.
+  auto& leader = *nodes[start_tcp(io, peers, root.path(), nodes, 0)];
+  const auto target = fill_and_snapshot(io, leader, settings.state_mb);
+  const auto bytes = leader.status().snapshot_bytes;
+
+  auto options = tcp_options({joiner}, 0, root.path(), 0);
+  options.join = true;
+  nodes.push_back(std::make_unique<Node>(io.get_executor(), std::move(options)));
+  auto& learner = *nodes.back();
+  const auto start = Clock::now();
+  const auto added =
+      timed(io, "add_member", [&](auto done) { leader.add_member(joiner, true, std::move(done)); });
+  if (!run_until(
+          io, [&] { return learner.status().applied >= target; }, std::chrono::seconds(1200)))
+    throw std::runtime_error("the learner did not catch up");
+  const std::chrono::duration<double> caught_up = Clock::now() - start;
+  const auto promoted = timed(io, "promote", [&](auto done) { leader.promote(joiner.id, done); });
+  std::printf("a learner joins a cluster holding a %.1f MB snapshot (TCP loopback, one process)\n",
+              static_cast<double>(bytes) / 1e6);
+  std::printf("  added as a learner (its configuration committed) in %.3f s\n", added);
+  std::printf("  caught up (%llu snapshot installed, %.0f MB/s) %.2f s after the call\n",
+              static_cast<unsigned long long>(learner.metrics().snapshots_installed),
+              static_cast<double>(bytes) / 1e6 / caught_up.count(), caught_up.count());
+  std::printf("  promoted to voter (C_old,new and C_new committed) in %.3f s\n", promoted);
+  for (auto& node : nodes) node->close([] {});
+  io.run_for(std::chrono::seconds(30));
+  return 0;
+}
+
 Settings parse(int argc, char** argv) {
-  if (argc < 2) throw std::invalid_argument("which measure: stall or catchup");
+  if (argc < 2) throw std::invalid_argument("which measure: stall, catchup or join");
   Settings settings;
   settings.measure = argv[1];
   settings.state_mb = settings.measure == "stall" ? 100 : 1024;
@@ -271,7 +353,7 @@ Settings parse(int argc, char** argv) {
       throw std::invalid_argument("unknown flag " + name);
   }
   if (argc % 2 == 1) throw std::invalid_argument("a flag without a value");
-  if (settings.measure != "stall" && settings.measure != "catchup")
+  if (settings.measure != "stall" && settings.measure != "catchup" && settings.measure != "join")
     throw std::invalid_argument("unknown measure " + settings.measure);
   return settings;
 }
@@ -281,10 +363,11 @@ Settings parse(int argc, char** argv) {
 int main(int argc, char** argv) {
   try {
     const auto settings = parse(argc, argv);
-    return settings.measure == "stall" ? stall(settings) : catchup(settings);
+    if (settings.measure == "stall") return stall(settings);
+    return settings.measure == "catchup" ? catchup(settings) : join(settings);
   } catch (const std::invalid_argument& error) {
     std::cerr << "snapshot_bench: " << error.what()
-              << "\nusage: snapshot_bench stall|catchup [--state-mb N] [--seconds S] "
+              << "\nusage: snapshot_bench stall|catchup|join [--state-mb N] [--seconds S] "
                  "[--concurrency C]\n";
     return 2;
   } catch (const std::exception& error) {
