@@ -41,6 +41,9 @@ asio::awaitable<void> use(conflux::Node& node) {
   } catch (const conflux::Error& error) {
     std::cout << "refused: " << error.what() << '\n';  // "already in the list"
   }
+  // Linearizable (thesis §6.4): every action committed before the call, on any node.
+  json::value latest = co_await node.linearizable_state(asio::use_awaitable);
+  std::cout << "read " << latest << '\n';
 }
 // [quickstart-perform]
 

@@ -34,6 +34,33 @@ std::pair<std::string, std::string> split_target(const std::string& target) {
   return {target.substr(0, mark), target.substr(mark + 1)};
 }
 
+/// A query string's parameters ("a=1&b=2"); a name without '=' maps to "".
+std::map<std::string, std::string> parameters(const std::string& query) {
+  std::map<std::string, std::string> out;
+  std::size_t start = 0;
+  while (start < query.size()) {
+    auto end = query.find('&', start);
+    if (end == std::string::npos) end = query.size();
+    const auto pair = query.substr(start, end - start);
+    const auto equals = pair.find('=');
+    if (!pair.empty()) {
+      out[pair.substr(0, equals)] = equals == std::string::npos ? "" : pair.substr(equals + 1);
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+/// `consistency` in `params`: true for "linearizable", false for "local"
+/// or absent; an error response for anything else.
+std::variant<bool, HttpResponse> linearizable_in(const std::map<std::string, std::string>& params) {
+  const auto found = params.find("consistency");
+  if (found == params.end() || found->second == "local") return false;
+  if (found->second == "linearizable") return true;
+  return error(400, "bad_query",
+               "consistency=" + found->second + " is unknown; use linearizable or local");
+}
+
 HttpResponse method_not_allowed(const std::string& path, std::string_view allowed) {
   auto response = error(405, "method_not_allowed", path + " accepts " + std::string(allowed));
   response.headers.emplace_back("Allow", std::string(allowed));
@@ -135,10 +162,14 @@ asio::awaitable<HttpResponse> NodeApi::operator()(HttpRequest request) {
     co_return co_await perform(method, request.body);
   }
   if (path.starts_with("/query/")) {
-    co_return request.method == "POST" ? this->query(path.substr(7), request.body)
-                                       : method_not_allowed(path, "POST");
+    if (request.method != "POST") co_return method_not_allowed(path, "POST");
+    const auto name = path.substr(7);
+    co_return co_await this->query(name, query, request.body);
   }
-  if (path == "/state") co_return get ? state(query) : method_not_allowed(path, "GET");
+  if (path == "/state") {
+    if (!get) co_return method_not_allowed(path, "GET");
+    co_return co_await state(query);
+  }
   if (path == "/status")
     co_return get ? json_response(200, status_json(node_.status()))
                   : method_not_allowed(path, "GET");
@@ -247,23 +278,41 @@ asio::awaitable<HttpResponse> NodeApi::membership(const std::string& verb, const
 // it is: it includes every action up to "applied"; on a follower, or on a
 // leader that was deposed without knowing it yet, later actions may already
 // be committed elsewhere.
-HttpResponse NodeApi::query(const std::string& name, const std::string& body) const {
+// The committed state to read: this node's as it stands, or (linearizable)
+// a copy once a read index is confirmed and applied (thesis §6.4).
+asio::awaitable<std::variant<json::value, HttpResponse>> NodeApi::read_state(bool linearizable) {
+  if (!linearizable) co_return node_.state();
+  auto [failure, state] = co_await node_.linearizable_state(asio::as_tuple(asio::use_awaitable));
+  if (!failure) co_return std::move(state);
+  try {
+    std::rethrow_exception(failure);
+  } catch (const Error& e) {
+    co_return error(http_status_for(e.code()), to_string(e.code()), e.what(), e.retryable());
+  }
+}
+
+asio::awaitable<HttpResponse> NodeApi::query(const std::string& name, const std::string& query,
+                                             const std::string& body) {
   const auto found = queries_.find(name);
   if (found == queries_.end()) {
-    return error(404, "unknown_query", name + " is not a registered query");
+    co_return error(404, "unknown_query", name + " is not a registered query");
   }
   auto parsed = arguments_in(body);
-  if (auto* refusal = std::get_if<HttpResponse>(&parsed)) return std::move(*refusal);
+  if (auto* refusal = std::get_if<HttpResponse>(&parsed)) co_return std::move(*refusal);
+  const auto linearizable = linearizable_in(parameters(query));
+  if (auto* refusal = std::get_if<HttpResponse>(&linearizable)) co_return *refusal;
+  auto read = co_await read_state(std::get<bool>(linearizable));
+  if (auto* refusal = std::get_if<HttpResponse>(&read)) co_return std::move(*refusal);
   json::value result;
   try {
-    result = found->second(node_.state(), std::get<json::array>(parsed));
+    result = found->second(std::get<json::value>(read), std::get<json::array>(parsed));
   } catch (const std::exception& e) {
-    return error(409, "query_failed", e.what());
+    co_return error(409, "query_failed", e.what());
   } catch (...) {
-    return error(409, "query_failed", "the query threw a non-standard exception");
+    co_return error(409, "query_failed", "the query threw a non-standard exception");
   }
   const auto status = node_.status();
-  return json_response(
+  co_return json_response(
       200, {{"result", std::move(result)},
             {"applied", status.applied},
             {"commit", status.commit},
@@ -271,14 +320,36 @@ HttpResponse NodeApi::query(const std::string& name, const std::string& body) co
             {"leader", status.leader.empty() ? json::value(nullptr) : json::value(status.leader)}});
 }
 
-HttpResponse NodeApi::state(const std::string& query) const {
-  bool provisional = false;
-  if (query == "provisional=true" || query == "provisional=1") {
-    provisional = true;
-  } else if (!query.empty() && query != "provisional=false" && query != "provisional=0") {
-    return error(400, "bad_query", "unknown query \"" + query + "\"; use provisional=true");
+// ?provisional=true: the provisional state; ?consistency=linearizable: the
+// committed state read linearizably; neither: this node's committed state.
+asio::awaitable<HttpResponse> NodeApi::state(const std::string& query) {
+  auto params = parameters(query);
+  const auto linearizable = linearizable_in(params);
+  if (auto* refusal = std::get_if<HttpResponse>(&linearizable)) co_return *refusal;
+  params.erase("consistency");
+  const auto provisional = params.find("provisional");
+  const bool wants_provisional =
+      provisional != params.end() && (provisional->second == "true" || provisional->second == "1");
+  if (provisional != params.end()) {
+    if (!wants_provisional && provisional->second != "false" && provisional->second != "0") {
+      co_return error(400, "bad_query", "provisional=" + provisional->second + " is not a boolean");
+    }
+    params.erase(provisional);
   }
-  return json_response(200, provisional ? node_.provisional_state() : node_.state());
+  if (!params.empty()) {
+    co_return error(400, "bad_query",
+                    "unknown parameter \"" + params.begin()->first +
+                        "\"; use provisional=true or consistency=linearizable");
+  }
+  if (wants_provisional) {
+    if (std::get<bool>(linearizable)) {
+      co_return error(400, "bad_query", "a provisional state cannot be read linearizably");
+    }
+    co_return json_response(200, node_.provisional_state());
+  }
+  auto read = co_await read_state(std::get<bool>(linearizable));
+  if (auto* refusal = std::get_if<HttpResponse>(&read)) co_return std::move(*refusal);
+  co_return json_response(200, std::get<json::value>(read));
 }
 
 HttpResponse NodeApi::metrics() const {

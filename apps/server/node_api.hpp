@@ -2,10 +2,11 @@
 // The HTTP/JSON API of one node (docs/operations.md):
 //
 //   POST /perform/<method>   body: JSON array of arguments -> {"result": action}
-//   POST /query/<name>       body: JSON array of arguments -> {"result": value,
-//                            "applied": index, ...}: a read of this node's
-//                            committed state, never appended to the log
-//   GET  /state[?provisional=true]
+//   POST /query/<name>[?consistency=linearizable]
+//                            body: JSON array of arguments -> {"result": value,
+//                            "applied": index, ...}: a read of the committed
+//                            state, never appended to the log
+//   GET  /state[?provisional=true | ?consistency=linearizable]
 //   GET  /status
 //   GET  /metrics            Prometheus text format
 //   GET  /members, POST /members, DELETE /members/<id>,
@@ -49,8 +50,11 @@ class NodeApi {
   boost::asio::awaitable<HttpResponse> run(const std::string& method, boost::json::array args);
   boost::asio::awaitable<HttpResponse> membership(const std::string& verb, const std::string& path,
                                                   const std::string& body);
-  HttpResponse query(const std::string& name, const std::string& body) const;
-  HttpResponse state(const std::string& query) const;
+  boost::asio::awaitable<HttpResponse> query(const std::string& name, const std::string& query,
+                                             const std::string& body);
+  boost::asio::awaitable<HttpResponse> state(const std::string& query);
+  boost::asio::awaitable<std::variant<boost::json::value, HttpResponse>> read_state(
+      bool linearizable);
   HttpResponse metrics() const;
 
   Node& node_;

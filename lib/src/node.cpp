@@ -201,8 +201,9 @@ void Node::Impl::handle(detail::Event& event) {
   if (std::holds_alternative<detail::Tick>(event)) {
     engine->tick();
   } else if (auto* call = std::get_if<detail::PerformCall>(&event)) {
-    const auto id = engine->perform(std::move(call->method), std::move(call->args), call->started,
-                                    call->deadline);
+    const auto id = call->read ? engine->read(call->deadline)
+                               : engine->perform(std::move(call->method), std::move(call->args),
+                                                 call->started, call->deadline);
     handlers.put(id, std::move(call->handler));
   } else if (auto* done = std::get_if<detail::SyncDone>(&event)) {
     on_sync_done(*done);
@@ -457,6 +458,14 @@ void Node::start_perform(const std::shared_ptr<Impl>& impl, std::string method,
   const auto now = Clock::now();
   detail::PerformCall call{std::move(method), std::move(args), now, now + timeout,
                            std::move(handler)};
+  asio::dispatch(impl->executor,
+                 [impl, c = std::move(call)]() mutable { impl->post_event(std::move(c)); });
+}
+
+void Node::start_read(const std::shared_ptr<Impl>& impl, std::chrono::milliseconds timeout,
+                      PerformHandler handler) {
+  const auto now = Clock::now();
+  detail::PerformCall call{{}, {}, now, now + timeout, std::move(handler), true};
   asio::dispatch(impl->executor,
                  [impl, c = std::move(call)]() mutable { impl->post_event(std::move(c)); });
 }

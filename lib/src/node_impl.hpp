@@ -25,12 +25,14 @@ using detail::Clock;
 
 namespace detail {
 
+/// A perform, or with `read` a linearizable read of the state (no method).
 struct PerformCall {
   std::string method;
   boost::json::array args;
   Clock::time_point started;
   Clock::time_point deadline;
   PerformHandler handler;
+  bool read = false;
 };
 
 struct Tick {};

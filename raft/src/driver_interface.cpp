@@ -27,6 +27,7 @@ ProposeResult Raft::propose(Payload payload) {
 bool Raft::has_ready() const {
   if (ready_outstanding_) return false;
   if (!early_messages_.empty() || !messages_.empty() || !chunks_.empty()) return true;
+  if (round_wanted_ || !read_states_.empty()) return true;
   if (stable_ < log_.last_index() || applied_ < commit_) return true;
   if (HardState{term_, vote_, commit_} != saved_hard_state_) return true;
   for (const auto& [peer, progress] : progress_) {
@@ -38,6 +39,7 @@ bool Raft::has_ready() const {
 Ready Raft::ready() {
   if (ready_outstanding_) throw std::logic_error("Raft::ready() called before advance()");
   ready_outstanding_ = true;
+  if (round_wanted_) broadcast_read_round();
   flush_appends();
   Ready ready;
   ready.snapshot_chunks = std::move(chunks_);
@@ -57,6 +59,8 @@ Ready Raft::ready() {
   if (applied_ < commit_) {
     ready.committed = log_.slice(applied_ + 1, commit_, config_.max_committed_bytes_per_ready);
   }
+  ready.reads = std::move(read_states_);
+  read_states_.clear();
   return ready;
 }
 

@@ -58,6 +58,8 @@ std::string_view type_name(const Message& message) {
   if (std::holds_alternative<AppendResponse>(message.body)) return "append_response";
   if (std::holds_alternative<SnapshotRequest>(message.body)) return "snapshot";
   if (std::holds_alternative<SnapshotResponse>(message.body)) return "snapshot_response";
+  if (std::holds_alternative<ReadIndexRequest>(message.body)) return "read_index";
+  if (std::holds_alternative<ReadIndexResponse>(message.body)) return "read_index_response";
   return "timeout_now";
 }
 

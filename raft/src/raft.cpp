@@ -37,12 +37,15 @@ bool exceeds_wire_integer(const Message& m) {
     return big(r->last_log_index) || big(r->last_log_term);
   }
   if (auto* r = std::get_if<AppendRequest>(&m.body)) {
-    return big(r->prev_log_index) || big(r->prev_log_term) || big(r->leader_commit);
+    return big(r->prev_log_index) || big(r->prev_log_term) || big(r->leader_commit) ||
+           big(r->round);
   }
   if (auto* r = std::get_if<AppendResponse>(&m.body)) {
     return big(r->match_index) || big(r->rejected_index) || big(r->conflict_index) ||
-           big(r->conflict_term);
+           big(r->conflict_term) || big(r->round);
   }
+  if (auto* r = std::get_if<ReadIndexRequest>(&m.body)) return big(r->id);
+  if (auto* r = std::get_if<ReadIndexResponse>(&m.body)) return big(r->id) || big(r->index);
   if (auto* r = std::get_if<SnapshotRequest>(&m.body)) {
     return big(r->index) || big(r->snapshot_term) || big(r->size) || big(r->offset);
   }
@@ -257,6 +260,10 @@ StepResult Raft::dispatch(Message& m) {
           return handle_snapshot_request(m, body);
         } else if constexpr (std::is_same_v<Body, SnapshotResponse>) {
           handle_snapshot_response(m, body);
+        } else if constexpr (std::is_same_v<Body, ReadIndexRequest>) {
+          handle_read_index(m, body);
+        } else if constexpr (std::is_same_v<Body, ReadIndexResponse>) {
+          handle_read_index_response(m, body);
         } else {
           handle_timeout_now(m);
         }
@@ -266,6 +273,7 @@ StepResult Raft::dispatch(Message& m) {
 }
 
 void Raft::become_follower(Term term, const NodeId& leader) {
+  if (role_ != Role::follower || term != term_ || leader != leader_) abandon_reads();
   if (term != term_) {
     term_ = term;
     vote_.clear();
@@ -279,6 +287,7 @@ void Raft::become_follower(Term term, const NodeId& leader) {
 }
 
 void Raft::become_pre_candidate() {
+  abandon_reads();
   role_ = Role::pre_candidate;
   leader_.clear();
   reset_election_timer();
@@ -286,6 +295,7 @@ void Raft::become_pre_candidate() {
 }
 
 void Raft::become_candidate(bool transfer) {
+  abandon_reads();
   role_ = Role::candidate;
   leader_.clear();
   ++term_;

@@ -26,10 +26,8 @@ namespace {
 void Raft::tick_heartbeat() {
   if (++heartbeat_elapsed_ >= config_.heartbeat_ticks) {
     heartbeat_elapsed_ = 0;
-    for (auto& [peer, progress] : progress_) {
-      progress.on_heartbeat();
-      send_append(peer, progress, true);
-    }
+    for (auto& [peer, progress] : progress_) progress.on_heartbeat();
+    broadcast_read_round();
   }
   tick_transfer();
   if (++election_elapsed_ >= config_.election_ticks_min) {
@@ -63,7 +61,9 @@ void Raft::handle_append_request(const Message& m, AppendRequest request) {
   election_elapsed_ = 0;
   if (request.prev_log_index < log_.base_index()) skip_compacted(m, request);
   if (!log_.matches(request.prev_log_index, request.prev_log_term)) {
-    send(m.from, reject_append(request.prev_log_index));
+    auto rejection = reject_append(request.prev_log_index);
+    rejection.round = request.round;
+    send(m.from, rejection);
     return;
   }
   bool reconfigured = false;
@@ -96,7 +96,8 @@ void Raft::handle_append_request(const Message& m, AppendRequest request) {
                               .match_index = last_new,
                               .rejected_index = 0,
                               .conflict_index = 0,
-                              .conflict_term = 0});
+                              .conflict_term = 0,
+                              .round = request.round});
 }
 
 // The request starts inside what this node compacted into a snapshot. Those
@@ -137,6 +138,14 @@ void Raft::handle_append_response(const Message& m, const AppendResponse& respon
   if (found == progress_.end()) return;  // no longer a member
   Progress& progress = found->second;
   progress.set_recent_active(true);
+  // Any answer in this term, a rejection too, acknowledges this leader.
+  // A round not yet sent cannot be answered: a peer that claims one is
+  // ignored on that point rather than allowed to confirm reads.
+  if (response.round <= round_) {
+    auto& answered = answered_[m.from];
+    answered = std::max(answered, response.round);
+    confirm_reads();
+  }
   if (response.success) {
     if (response.match_index > log_.last_index()) return;  // cannot be ours: ignore
     // maybe_commit() may change the configuration, and with it progress_.
@@ -177,6 +186,7 @@ void Raft::maybe_commit() {
   if (candidate > commit_ && log_.term_at(candidate) == term_) {
     commit_ = candidate;
     after_commit();
+    start_read_rounds();  // the first commit of the term makes reads possible
   }
 }
 
@@ -217,8 +227,11 @@ void Raft::send_append(const NodeId& to, Progress& progress, bool heartbeat) {
   const Index prev = probe || entries ? progress.next() - 1 : progress.match();
   const auto prev_term = log_.term_at(prev);
   if (!prev_term) return progress.become_snapshot(snapshot_);
-  AppendRequest request{
-      .prev_log_index = prev, .prev_log_term = *prev_term, .entries = {}, .leader_commit = commit_};
+  AppendRequest request{.prev_log_index = prev,
+                        .prev_log_term = *prev_term,
+                        .entries = {},
+                        .leader_commit = commit_,
+                        .round = round_};
   if (entries) {
     request.entries = log_.slice(prev + 1, log_.last_index(), config_.max_bytes_per_message,
                                  config_.max_entries_per_message);

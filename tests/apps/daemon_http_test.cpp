@@ -96,6 +96,34 @@ TEST_CASE("bad requests get 400, 404, 405 or 409 with an error code, and the nod
   check_still_serving(cluster);
 }
 
+TEST_CASE(
+    "reads: /state and /query/get take consistency=linearizable, and refuse what they cannot") {
+  DaemonCluster cluster(3);
+  INFO(cluster.logs());
+  const auto leader = cluster.wait_for_leader();
+  REQUIRE(leader);
+  REQUIRE(cluster.perform(*leader, "put", boost::json::array{"k", 7}).status == 200);
+  for (std::size_t i = 0; i < 3; ++i) {  // a follower's read waits until it has applied the put
+    auto reply = http_request(cluster.http_port(i), "GET", "/state?consistency=linearizable");
+    CHECK_MESSAGE(reply.status == 200, reply);
+    CHECK(reply.body == R"({"k":7})");
+    reply = http_request(cluster.http_port(i), "POST", "/query/get?consistency=linearizable",
+                         R"(["k"])");
+    CHECK_MESSAGE(reply.status == 200, reply);
+    CHECK(body_of(reply).at("result") == 7);
+  }
+  const auto port = cluster.http_port(0);
+  auto reply = http_request(port, "GET", "/state?consistency=eventual");
+  CHECK(reply.status == 400);
+  CHECK(code_of(reply) == "bad_query");
+  reply = http_request(port, "GET", "/state?provisional=true&consistency=linearizable");
+  CHECK(reply.status == 400);
+  reply = http_request(port, "GET", "/state?colour=blue");
+  CHECK(reply.status == 400);
+  CHECK(http_request(port, "GET", "/state?consistency=local").status == 200);
+  CHECK(http_request(port, "GET", "/state?provisional=true").status == 200);
+}
+
 TEST_CASE("a half-sent request gets 408 after --http-timeout; a garbage request line gets 400") {
   DaemonCluster cluster(1, small_limits);  // --http-timeout 500
   INFO(cluster.logs());

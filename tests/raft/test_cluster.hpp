@@ -113,6 +113,9 @@ class Cluster {
   /// Every committed entry handed to the node's application, no-ops included.
   const std::vector<Entry>& applied(const NodeId& id) { return node(id).applied; }
 
+  /// Every read state the node's Ready has carried (Raft::read_index).
+  const std::vector<ReadState>& reads(const NodeId& id) { return node(id).reads; }
+
   /// The payloads of the normal entries the node has applied, in order.
   std::vector<std::string> applied_payloads(const NodeId& id) {
     std::vector<std::string> out;
@@ -152,6 +155,7 @@ class Cluster {
       n.storage.append(ready.entries);
       queue_.insert(queue_.end(), ready.messages.begin(), ready.messages.end());
       n.applied.insert(n.applied.end(), ready.committed.begin(), ready.committed.end());
+      n.reads.insert(n.reads.end(), ready.reads.begin(), ready.reads.end());
       n.raft->advance(ready);
     }
   }
@@ -265,6 +269,7 @@ class Cluster {
     MemoryStorage storage;  // durable: survives restart()
     std::unique_ptr<Raft> raft;
     std::vector<Entry> applied;
+    std::vector<ReadState> reads;
   };
 
   Node& node(const NodeId& id) {

@@ -77,6 +77,22 @@ bool Cluster::propose(std::size_t i, std::string payload) {
   return alive(i) && nodes_[i].raft->propose(raft::Payload(std::move(payload))).accepted;
 }
 
+void Cluster::read(std::size_t i) {
+  if (!alive(i)) return;
+  committed_before_read_[++reads_asked_] = checker_.committed();
+  nodes_[i].raft->read_index(reads_asked_);
+}
+
+// Refused reads (index 0) are asked no more; the others must be linearizable.
+void Cluster::check_reads(std::size_t i, const std::vector<raft::ReadState>& reads) {
+  for (const auto& read : reads) {
+    auto asked = committed_before_read_.find(read.id);
+    if (asked == committed_before_read_.end()) continue;  // asked in an earlier life
+    if (read.index != 0) checker_.on_read(nodes_[i].id, asked->second, read.index);
+    committed_before_read_.erase(asked);
+  }
+}
+
 void Cluster::compact(std::size_t i) {
   if (!alive(i)) return;
   auto& node = nodes_[i];
@@ -130,6 +146,7 @@ void Cluster::handle_ready(std::size_t i, std::uint64_t crash_per_mille) {
   SimNode& node = nodes_[i];
   raft::Ready ready = node.raft->ready();
   const auto role = node.raft->role();
+  check_reads(i, ready.reads);
   for (auto& message : ready.early_messages) network_.send(std::move(message));
   ready.early_messages.clear();
   if (ready.hard_state || !ready.entries.empty() || !ready.snapshot_chunks.empty()) {

@@ -5,6 +5,7 @@
 // crash a node between persisting and sending.
 
 #include <conflux/raft/raft.hpp>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,6 +55,9 @@ class Cluster {
   /// went wrong, or an empty string.
   std::string deliver_hostile(raft::Message message);
   bool propose(std::size_t i, std::string payload);
+  /// Asks node i for a linearizable read (Raft::read_index); its read index,
+  /// when it comes, is checked against what was committed by then.
+  void read(std::size_t i);
   /// The node snapshots its state machine at its applied index and tells
   /// its core to compact (Raft §7), as lib/'s driver does.
   void compact(std::size_t i);
@@ -77,6 +81,7 @@ class Cluster {
   void finish_ready(std::size_t i, raft::Ready& ready, raft::Role role,
                     std::uint64_t crash_per_mille);
   raft::Config config_for(std::size_t i) const;
+  void check_reads(std::size_t i, const std::vector<raft::ReadState>& reads);
 
   std::uint64_t seed_;
   std::size_t founders_;
@@ -85,6 +90,8 @@ class Cluster {
   std::vector<SimNode> nodes_;
   Network network_;
   InvariantChecker checker_;
+  std::uint64_t reads_asked_ = 0;
+  std::map<std::uint64_t, raft::Index> committed_before_read_;  // by read id
 };
 
 }  // namespace conflux::sim

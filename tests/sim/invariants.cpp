@@ -23,6 +23,16 @@ void InvariantChecker::fail(std::string what) {
   if (!failure_) failure_ = std::move(what);
 }
 
+void InvariantChecker::on_read(const raft::NodeId& node, raft::Index committed_before,
+                               raft::Index index) {
+  ++reads_;
+  if (index < committed_before) {
+    fail("stale read: " + node + " was given read index " + std::to_string(index) +
+         " although entries up to " + std::to_string(committed_before) +
+         " were committed before the read was asked");
+  }
+}
+
 void InvariantChecker::on_persist(const raft::NodeId& node, raft::Role role,
                                   const raft::MemoryStorage& storage, const raft::Ready& ready) {
   if (ready.hard_state) {

@@ -7,7 +7,10 @@
 //   leader completeness   a leader holds every entry committed before it;
 //   state machine safety  no two nodes apply different entries at an index.
 // Also: one vote per term (durably), term and commit never decrease within a
-// node's life, persisted term never decreases across restarts.
+// node's life, persisted term never decreases across restarts; and reads are
+// linearizable (thesis §6.4): a read index covers every entry committed
+// before the read was asked (that it is itself committed follows from the
+// leader's commit index being so, which the properties above check).
 
 #include <conflux/raft/raft.hpp>
 #include <map>
@@ -43,6 +46,9 @@ class InvariantChecker {
     ++installs_;
     on_install(node, snapshot, state);
   }
+  /// A read asked of `node` when entries up to `committed_before` were
+  /// committed anywhere was given read index `index` (nonzero).
+  void on_read(const raft::NodeId& node, raft::Index committed_before, raft::Index index);
   /// After a step: checks every live node's volatile state.
   void after_step(const std::vector<const raft::Raft*>& live);
 
@@ -50,6 +56,7 @@ class InvariantChecker {
   const std::string& failure() const { return *failure_; }
   std::size_t committed() const { return committed_.size(); }
   std::size_t installs() const { return installs_; }
+  std::size_t reads() const { return reads_; }
 
  private:
   struct Identity {
@@ -83,6 +90,7 @@ class InvariantChecker {
 
   std::optional<std::string> failure_;
   std::size_t installs_ = 0;
+  std::size_t reads_ = 0;
   std::map<raft::Term, raft::NodeId> leaders_;                         // election safety
   std::map<std::pair<raft::Index, raft::Term>, Identity> entries_;     // log matching
   std::map<std::pair<raft::NodeId, raft::Term>, raft::NodeId> votes_;  // one vote per term

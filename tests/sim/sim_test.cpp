@@ -34,6 +34,7 @@ TEST_CASE("simulation: Raft safety holds after every step, and a healed cluster 
   std::size_t committed = 0;
   std::uint64_t terms = 0;
   std::size_t installs = 0;
+  std::size_t reads = 0;
   std::size_t failed = 0;
   const bool fail_fast = std::getenv("SIM_FAIL_FAST") != nullptr;
   for (std::uint64_t seed = first; seed < first + count; ++seed) {
@@ -42,6 +43,7 @@ TEST_CASE("simulation: Raft safety holds after every step, and a healed cluster 
     committed += result.committed;
     terms += result.max_term;
     installs += result.installs;
+    reads += result.reads;
     if (result.ok) continue;
     if (++failed <= 10) {
       FAIL_CHECK("replay with SIM_SEED=" << seed << " (" << result.nodes
@@ -50,6 +52,7 @@ TEST_CASE("simulation: Raft safety holds after every step, and a healed cluster 
     if (fail_fast) break;
   }
   MESSAGE(count, " seeds x ", steps, " steps: ", failed, " failed, ", committed,
-          " entries committed, ", installs, " snapshots installed, ", terms, " terms in all");
+          " entries committed, ", installs, " snapshots installed, ", reads, " reads served, ",
+          terms, " terms in all");
   CHECK(failed == 0);
 }

@@ -64,6 +64,7 @@ SimulationResult Simulation::run(int steps) {
   }
   result_.committed = cluster_.checker().committed();
   result_.installs = cluster_.checker().installs();
+  result_.reads = cluster_.checker().reads();
   return result_;
 }
 
@@ -78,8 +79,11 @@ void Simulation::random_step() {
     cluster_.compact(any());
   } else if (roll < 795) {
     change_membership();
-  } else if (roll < 900) {
+  } else if (roll < 850) {
     propose();
+  } else if (roll < 900) {
+    const int leader = cluster_.leader();
+    cluster_.read(leader >= 0 && random_.chance(1, 2) ? static_cast<std::size_t>(leader) : any());
   } else {
     fault();
   }

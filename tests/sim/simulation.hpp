@@ -19,6 +19,7 @@ struct SimulationResult {
   int liveness_ticks = 0;      ///< ticks the healed cluster needed to commit
   std::uint64_t max_term = 0;  ///< highest term reached (a measure of churn)
   std::size_t installs = 0;    ///< snapshots installed from a leader (restarts not counted)
+  std::size_t reads = 0;       ///< reads given an index (and checked)
 };
 
 /// Runs seed `seed` for `steps` random steps. Deterministic: the same seed

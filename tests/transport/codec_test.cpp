@@ -26,7 +26,9 @@ Entry no_op_entry(Term term, Index index) {
 }
 
 Configuration members() {
-  return Configuration{.voters = {"n1", "n2"}, .outgoing = {"n1"}, .learners = {"n3"},
+  return Configuration{.voters = {"n1", "n2"},
+                       .outgoing = {"n1"},
+                       .learners = {"n3"},
                        .addresses = {{"n1", "10.0.0.1:7000"}, {"n3", "ws \"3\"\n"}}};
 }
 
@@ -147,6 +149,33 @@ TEST_CASE("a successful append response round-trips its match index") {
 
   CHECK(contains(encode(message), R"("type":"append_response")"));
   CHECK(round_trip(message) == message);
+}
+
+TEST_CASE("an append's heartbeat round round-trips, and an absent one reads as 0") {
+  AppendRequest request{
+      .prev_log_index = 4, .prev_log_term = 2, .entries = {}, .leader_commit = 4, .round = 9};
+  const auto append = message_with(request);
+  CHECK(contains(encode(append), R"("round":9)"));
+  CHECK(round_trip(append) == append);
+  request.round = 0;
+  CHECK_FALSE(contains(encode(message_with(request)), "round"));
+  CHECK(round_trip(message_with(request)) == message_with(request));
+  const auto answer = message_with(AppendResponse{.success = true,
+                                                  .match_index = 4,
+                                                  .rejected_index = 0,
+                                                  .conflict_index = 0,
+                                                  .conflict_term = 0,
+                                                  .round = 9});
+  CHECK(round_trip(answer) == answer);
+}
+
+TEST_CASE("read_index and read_index_response round-trip") {
+  const auto asked = message_with(ReadIndexRequest{42});
+  CHECK(contains(encode(asked), R"("type":"read_index")"));
+  CHECK(round_trip(asked) == asked);
+  const auto answered = message_with(ReadIndexResponse{42, 17});
+  CHECK(contains(encode(answered), R"("type":"read_index_response")"));
+  CHECK(round_trip(answered) == answered);
 }
 
 TEST_CASE("a rejecting append response round-trips its conflict hint") {
@@ -497,7 +526,8 @@ TEST_CASE("a snapshot chunk whose data is not canonical base64 is invalid_value,
     const auto error = error_of(
         std::string(R"({"type":"snapshot","from":"n1","to":"n2","term":3,"index":9,)") +
         R"("snapshot_term":2,"size":3,"offset":0,"done":true,"configuration":{"voters":["n1"],)"
-        R"("outgoing":[],"learners":[],"addresses":{}},"data":")" + std::string(data) + "\"}");
+        R"("outgoing":[],"learners":[],"addresses":{}},"data":")" +
+        std::string(data) + "\"}");
     CHECK(error.code == CodecErrc::invalid_value);
     CHECK(contains(error.detail, "\"data\""));
   }

@@ -44,6 +44,15 @@ void encode_body(std::string& out, const raft::VoteRequest& body) {
 
 void encode_body(std::string&, const raft::TimeoutNow&) {}
 
+void encode_body(std::string& out, const raft::ReadIndexRequest& body) {
+  field(out, "id", body.id);
+}
+
+void encode_body(std::string& out, const raft::ReadIndexResponse& body) {
+  field(out, "id", body.id);
+  field(out, "index", body.index);
+}
+
 void encode_body(std::string& out, const raft::VoteResponse& body) {
   field(out, "granted", body.granted);
 }
@@ -52,6 +61,7 @@ void encode_body(std::string& out, const raft::AppendRequest& body) {
   field(out, "prev_log_index", body.prev_log_index);
   field(out, "prev_log_term", body.prev_log_term);
   field(out, "leader_commit", body.leader_commit);
+  if (body.round != 0) field(out, "round", body.round);
   out.append(",\"entries\":[");
   for (std::size_t i = 0; i < body.entries.size(); ++i) {
     if (i > 0) out.push_back(',');
@@ -66,6 +76,7 @@ void encode_body(std::string& out, const raft::AppendResponse& body) {
   field(out, "rejected_index", body.rejected_index);
   field(out, "conflict_index", body.conflict_index);
   field(out, "conflict_term", body.conflict_term);
+  if (body.round != 0) field(out, "round", body.round);
 }
 
 void encode_body(std::string& out, const raft::SnapshotRequest& body) {
@@ -89,6 +100,11 @@ void encode_body(std::string& out, const raft::SnapshotResponse& body) {
 }
 
 // ---------------------------------------------------------------- decoding
+
+/// An integer field that may be absent (0 then).
+std::uint64_t optional_integer(const boost::json::object& object, std::string_view key) {
+  return object.contains(key) ? detail::read_integer(object, key) : 0;
+}
 
 /// Parses one JSON text, refusing nesting deeper than max_json_depth.
 boost::json::value parse(std::string_view json, boost::json::storage_ptr storage) {
@@ -143,6 +159,7 @@ raft::AppendRequest decode_append(const boost::json::object& object, std::string
   body.prev_log_index = detail::read_integer(object, "prev_log_index");
   body.prev_log_term = detail::read_integer(object, "prev_log_term");
   body.leader_commit = detail::read_integer(object, "leader_commit");
+  body.round = optional_integer(object, "round");
   const auto& entries = detail::require(object, "entries");
   if (!entries.is_array()) fail(CodecErrc::wrong_type, "field \"entries\": expected an array");
   const auto& array = entries.get_array();
@@ -170,7 +187,8 @@ raft::AppendResponse decode_append_response(const boost::json::object& object) {
                               .match_index = detail::read_integer(object, "match_index"),
                               .rejected_index = detail::read_integer(object, "rejected_index"),
                               .conflict_index = detail::read_integer(object, "conflict_index"),
-                              .conflict_term = detail::read_integer(object, "conflict_term")};
+                              .conflict_term = detail::read_integer(object, "conflict_term"),
+                              .round = optional_integer(object, "round")};
 }
 
 raft::SnapshotRequest decode_snapshot(const boost::json::object& object, std::string_view json) {
@@ -193,6 +211,11 @@ raft::MessageBody decode_body(std::string_view type, const boost::json::object& 
   if (type == "append_response") return decode_append_response(object);
   if (type == "snapshot") return decode_snapshot(object, json);
   if (type == "timeout_now") return raft::TimeoutNow{};
+  if (type == "read_index") return raft::ReadIndexRequest{detail::read_integer(object, "id")};
+  if (type == "read_index_response") {
+    return raft::ReadIndexResponse{detail::read_integer(object, "id"),
+                                   detail::read_integer(object, "index")};
+  }
   if (type == "snapshot_response") {
     return raft::SnapshotResponse{.index = detail::read_integer(object, "index"),
                                   .offset = detail::read_integer(object, "offset"),

@@ -55,6 +55,10 @@ struct NodeMetrics {
   std::uint64_t performs_succeeded = 0;
   /// Performs started on this node that failed, by error code name.
   std::map<std::string, std::uint64_t> performs_failed;
+  /// Linearizable reads (Node::linearizable_state) served, and failed by
+  /// error code name.
+  std::uint64_t reads_served = 0;
+  std::map<std::string, std::uint64_t> reads_failed;
   /// Raft messages that the core refused, by reason ("term_too_large",
   /// "malformed", ...); each refusal is also logged with its sender.
   std::map<std::string, std::uint64_t> refused_messages;

@@ -191,8 +191,31 @@ class Node {
   /// The newest configuration in this node's log.
   Members members() const;
 
-  /// The committed state: every committed action, reduced in order.
+  /// The committed state: every committed action, reduced in order. It may
+  /// lag the cluster (a follower behind, a deposed leader that does not
+  /// know it yet); linearizable_state() does not.
   const boost::json::value& state() const;
+  /// The committed state, read linearizably (thesis §6.4, ReadIndex): it
+  /// reflects every action committed before the call, on any node. The
+  /// leader confirms that it still leads with one heartbeat round, which
+  /// concurrent reads share; a follower asks the leader for the index, then
+  /// completes once it has applied that far. Writes nothing to the log or
+  /// the disk. Fails with errc::no_leader when no leader confirms a read
+  /// index within `timeout`, errc::timeout when this node does not apply up
+  /// to it in time, and errc::closed. Tokens as for perform().
+  template <class Token>
+  auto linearizable_state(std::chrono::milliseconds timeout, Token&& token) {
+    return boost::asio::async_initiate<Token, PerformSignature>(
+        [impl = impl_](auto handler, std::chrono::milliseconds t) {
+          start_read(impl, t, PerformHandler(std::move(handler)));
+        },
+        token, timeout);
+  }
+  /// As above, with Options::perform_timeout.
+  template <class Token>
+  auto linearizable_state(Token&& token) {
+    return linearizable_state(default_timeout(), std::forward<Token>(token));
+  }
   /// The committed state with every action still in the log on top.
   const boost::json::value& provisional_state() const;
   Subscription subscribe(Subscriber callback);
@@ -231,6 +254,8 @@ class Node {
   static void start_perform(const std::shared_ptr<Impl>& impl, std::string method,
                             boost::json::array args, std::chrono::milliseconds timeout,
                             PerformHandler handler);
+  static void start_read(const std::shared_ptr<Impl>& impl, std::chrono::milliseconds timeout,
+                         PerformHandler handler);
   static void start_close(const std::shared_ptr<Impl>& impl,
                           boost::asio::any_completion_handler<CloseSignature> handler);
 

@@ -61,6 +61,7 @@ Engine::Engine(const Options& options, std::chrono::milliseconds tick, const raf
 void Engine::tick() {
   raft_->tick();
   expire(hooks_.now());
+  tick_reads(hooks_.now());
   for (auto& [id, p] : pending_) p.refused_by.clear();
 }
 
@@ -85,6 +86,7 @@ std::optional<raft::Ready> Engine::next_ready() {
   if (!raft_->has_ready()) return std::nullopt;
   auto ready = raft_->ready();
   count_sent_snapshots(ready);
+  on_read_states(ready.reads);
   return ready;
 }
 
@@ -108,6 +110,7 @@ void Engine::persisted(const raft::Ready& ready) {
   }
   counters_.entries_applied += ready.committed.size();
   raft_->advance(ready);
+  serve_reads();
 }
 
 void Engine::settle() {
@@ -121,6 +124,7 @@ void Engine::fail_all(errc code, const std::string& message) {
   std::vector<std::uint64_t> ids;
   for (const auto& [id, p] : pending_) ids.push_back(id);
   for (const auto id : ids) fail(id, code, message);
+  fail_reads(code, message);
 }
 
 std::vector<transport::Packet> Engine::take_sends() {

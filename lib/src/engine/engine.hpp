@@ -103,6 +103,9 @@ class Engine {
   /// Starts a perform; its Completion carries the returned id.
   std::uint64_t perform(std::string method, boost::json::array args, Clock::time_point started,
                         Clock::time_point deadline);
+  /// Starts a linearizable read of the committed state (reads.cpp, thesis
+  /// §6.4); its Completion, by the returned id, carries the state.
+  std::uint64_t read(Clock::time_point deadline);
 
   // ----- the Ready pipeline (raft.hpp's contract)
   /// The core's next Ready, or nullopt; at most one is outstanding until
@@ -185,6 +188,20 @@ class Engine {
   void count_sent_snapshots(const raft::Ready& ready);
   void send(transport::Packet packet) { sends_.push_back(std::move(packet)); }
 
+  // reads.cpp: linearizable reads
+  /// A read: its deadline, its read index once known (0 until then, or
+  /// after a refusal), and whether the core is being asked for one.
+  struct PendingRead {
+    Clock::time_point deadline;
+    raft::Index index = 0;
+    bool asked = false;
+  };
+  void on_read_states(const std::vector<raft::ReadState>& states);
+  void serve_reads();
+  void tick_reads(Clock::time_point now);
+  void fail_read(std::uint64_t id, errc code, const std::string& message);
+  void fail_reads(errc code, const std::string& message);
+
   // membership.cpp: membership changes and transfers, run as reserved methods
   MethodResult run_membership(const std::string& method, const boost::json::array& args);
   bool retry_later(std::uint64_t id, errc code);
@@ -218,7 +235,8 @@ class Engine {
   std::uint64_t next_id_;
   std::map<std::uint64_t, Pending> pending_;
   std::multimap<raft::Index, std::uint64_t> by_index_;  // proposed performs
-  std::map<raft::Index, std::string> reducer_errors_;   // recent entries the reducer refused
+  std::map<std::uint64_t, PendingRead> reads_;
+  std::map<raft::Index, std::string> reducer_errors_;  // recent entries the reducer refused
   bool snapshot_requested_ = false;
   bool snapshot_writing_ = false;
   std::uint64_t bytes_since_snapshot_ = 0;  // of actions applied since the last job

@@ -33,11 +33,15 @@ struct VoteResponse {
 /// AppendEntries (Raft §5.3). Heartbeats are AppendEntries without entries;
 /// the receiver checks prev_log_index/prev_log_term on every one of them.
 /// Invariant (checked on receipt): entries[i].index == prev_log_index + 1 + i.
+/// `round` is the leader's heartbeat round when it sent the request; the
+/// reply echoes it, so that the leader knows which of its rounds a follower
+/// has answered (ReadIndex, thesis §6.4).
 struct AppendRequest {
   Index prev_log_index = 0;
   Term prev_log_term = 0;
   std::vector<Entry> entries;
   Index leader_commit = 0;
+  std::uint64_t round = 0;
   friend bool operator==(const AppendRequest&, const AppendRequest&) = default;
 };
 
@@ -58,6 +62,7 @@ struct AppendResponse {
   Index rejected_index = 0;
   Index conflict_index = 0;
   Term conflict_term = 0;
+  std::uint64_t round = 0;  ///< the request's round, echoed
   friend bool operator==(const AppendResponse&, const AppendResponse&) = default;
 };
 
@@ -100,8 +105,25 @@ struct TimeoutNow {
   friend bool operator==(const TimeoutNow&, const TimeoutNow&) = default;
 };
 
-using MessageBody = std::variant<VoteRequest, VoteResponse, AppendRequest, AppendResponse,
-                                 SnapshotRequest, SnapshotResponse, TimeoutNow>;
+/// ReadIndex from a follower (thesis §6.4): it asks its leader for a read
+/// index on behalf of its read `id` (the follower's own number for it).
+struct ReadIndexRequest {
+  std::uint64_t id = 0;
+  friend bool operator==(const ReadIndexRequest&, const ReadIndexRequest&) = default;
+};
+
+/// The leader's answer: `index` is its commit index when the request
+/// arrived, confirmed since by a quorum answering a heartbeat round; 0 when
+/// it can no longer serve the read (it stopped leading).
+struct ReadIndexResponse {
+  std::uint64_t id = 0;
+  Index index = 0;
+  friend bool operator==(const ReadIndexResponse&, const ReadIndexResponse&) = default;
+};
+
+using MessageBody =
+    std::variant<VoteRequest, VoteResponse, AppendRequest, AppendResponse, SnapshotRequest,
+                 SnapshotResponse, TimeoutNow, ReadIndexRequest, ReadIndexResponse>;
 
 struct Message {
   NodeId from;
@@ -113,7 +135,8 @@ struct Message {
 
 /// Short name of the message's RPC, for logs: "vote", "pre_vote",
 /// "vote_response", "pre_vote_response", "append", "append_response",
-/// "snapshot", "snapshot_response", "timeout_now".
+/// "snapshot", "snapshot_response", "timeout_now", "read_index",
+/// "read_index_response".
 std::string_view type_name(const Message& message);
 
 }  // namespace conflux::raft

@@ -80,6 +80,15 @@ class Raft {
   /// voter of the newest configuration.
   ProposeResult transfer_leadership(const NodeId& target);
 
+  /// Thesis §6.4 (ReadIndex): asks for the index at which read `id` (the
+  /// driver's number for it) may be served linearizably. A leader takes its
+  /// commit index once it has committed an entry of its term, then confirms
+  /// that it still leads by a heartbeat round that a quorum answers;
+  /// concurrent reads share a round. A follower asks its leader. The answer
+  /// comes in a later Ready's `reads`, index 0 if refused: no leader known,
+  /// or leadership lost first (a deposed leader never answers a read).
+  void read_index(std::uint64_t id);
+
   /// The driver has stored `snapshot`, its state machine's state after
   /// applying every entry up to snapshot.index, readable through
   /// Storage::read_snapshot (Raft §7). The core drops its entries up to
@@ -159,6 +168,16 @@ class Raft {
   void install(const SnapshotMeta& snapshot);
   void handle_snapshot_response(const Message& message, const SnapshotResponse& response);
 
+  // reads.cpp: linearizable reads (thesis §6.4)
+  void queue_read(std::uint64_t id, const NodeId& from);
+  void start_read_rounds();
+  void broadcast_read_round();
+  void confirm_reads();
+  void release_read(std::uint64_t id, const NodeId& from, Index index);
+  void abandon_reads();
+  void handle_read_index(const Message& message, const ReadIndexRequest& request);
+  void handle_read_index_response(const Message& message, const ReadIndexResponse& response);
+
   // reconfiguration.cpp: configurations and leadership transfer
   // (thesis §3.10, ch. 4)
   void restore_configurations();
@@ -221,6 +240,23 @@ class Raft {
   NodeId transfer_target_;
   int transfer_elapsed_ = 0;
   bool timeout_now_sent_ = false;
+  // Leader only: reads waiting for a quorum to answer round `round` (0: not
+  // yet given an index, until an entry of term_ commits, thesis §6.4), in
+  // the order they arrived, so rounds never decrease along the queue.
+  // `from` is the follower that asked, empty for this node's own.
+  struct PendingRead {
+    std::uint64_t id = 0;
+    NodeId from;
+    Index index = 0;
+    std::uint64_t round = 0;
+  };
+  std::vector<PendingRead> reads_;
+  std::uint64_t round_ = 0;                   // leader only: its last heartbeat round
+  bool round_wanted_ = false;                 // leader only: a read waits for a new round
+  std::map<NodeId, std::uint64_t> answered_;  // leader only: each peer's last round answered
+  // Follower: reads asked of leader_, by id.
+  std::map<std::uint64_t, NodeId> forwarded_reads_;
+  std::vector<ReadState> read_states_;  // outbox for Ready::reads
   // Outboxes, emptied by ready(): snapshot chunks to persist, what may leave
   // before this Ready's writes are durable, and what must wait for them
   // (ready.hpp).

@@ -25,6 +25,16 @@ namespace conflux::raft {
 /// from the snapshot, and `committed` then holds only entries after it.
 /// The core decides which messages are early; the driver never looks at
 /// their types.
+/// A read's index (thesis §6.4): the read `id` given to Raft::read_index()
+/// may be served from the state machine once it has applied `index`. Index
+/// 0: refused (no leader known, or leadership changed before the read was
+/// confirmed); the driver may ask again.
+struct ReadState {
+  std::uint64_t id = 0;
+  Index index = 0;
+  friend bool operator==(const ReadState&, const ReadState&) = default;
+};
+
 struct Ready {
   std::vector<SnapshotChunk> snapshot_chunks;
   std::optional<HardState> hard_state;
@@ -41,10 +51,13 @@ struct Ready {
   /// "updated on stable storage before responding to RPCs").
   std::vector<Message> messages;
   std::vector<Entry> committed;
+  /// Reads whose index is known (or that were refused); these depend on no
+  /// write of this Ready and may be handled at any step.
+  std::vector<ReadState> reads;
 
   bool empty() const {
     return snapshot_chunks.empty() && !hard_state && entries.empty() && early_messages.empty() &&
-           messages.empty() && committed.empty();
+           messages.empty() && committed.empty() && reads.empty();
   }
 };
 

@@ -1,0 +1,106 @@
+// Linearizable reads without a log entry: ReadIndex (thesis §6.4).
+//
+// The leader serves a read at its commit index, but only once it knows
+// that index is current and that it still leads:
+//   1. it has committed an entry of its own term (thesis §6.4 step 1: until
+//      then its commit index may lag the previous leader's);
+//   2. it records its commit index as the read index;
+//   3. it sends a heartbeat round and waits for a quorum to answer that
+//      round or a later one (step 3): no other leader can have committed
+//      anything before the read arrived that this index lacks;
+//   4. the state machine serves the read once it has applied the index
+//      (step 4, the driver's part).
+// Every AppendEntries carries the leader's current round and every answer
+// echoes it, so a read waits for answers to messages sent after it arrived,
+// never before. Reads that arrive before a round is sent share it. A
+// follower asks the leader for the index (ReadIndexRequest) and serves the
+// read itself once it has applied that far.
+#include <conflux/raft/raft.hpp>
+
+namespace conflux::raft {
+
+void Raft::read_index(std::uint64_t id) {
+  if (role_ == Role::leader) return queue_read(id, {});
+  if (leader_.empty() || role_ != Role::follower) {
+    read_states_.push_back(ReadState{id, 0});
+    return;
+  }
+  forwarded_reads_[id] = leader_;
+  send(leader_, ReadIndexRequest{id});
+}
+
+void Raft::queue_read(std::uint64_t id, const NodeId& from) {
+  reads_.push_back(PendingRead{id, from, 0, 0});
+  start_read_rounds();
+}
+
+// Gives every read still without an index the commit index, and the next
+// round to confirm it, once the commit index is known to be current.
+void Raft::start_read_rounds() {
+  if (role_ != Role::leader || commit_ < term_start_) return;
+  for (auto& read : reads_) {
+    if (read.round != 0) continue;
+    read.index = commit_;
+    read.round = round_ + 1;
+    round_wanted_ = true;
+  }
+  confirm_reads();  // a lone voter is its own quorum
+}
+
+// A new round: every peer gets an AppendEntries carrying it, at once.
+void Raft::broadcast_read_round() {
+  ++round_;
+  round_wanted_ = false;
+  for (auto& [peer, progress] : progress_) send_append(peer, progress, true);
+}
+
+// Releases, in order, every read whose round a quorum has answered; a
+// leader counts itself where it is a voter (thesis §4.3 for joint ones).
+void Raft::confirm_reads() {
+  std::size_t done = 0;
+  for (; done < reads_.size() && reads_[done].round != 0; ++done) {
+    const auto round = reads_[done].round;
+    const bool confirmed = has_quorum(configuration(), [&](const NodeId& id) {
+      auto answered = answered_.find(id);
+      return id == config_.id || (answered != answered_.end() && answered->second >= round);
+    });
+    if (!confirmed) break;
+    release_read(reads_[done].id, reads_[done].from, reads_[done].index);
+  }
+  reads_.erase(reads_.begin(), reads_.begin() + static_cast<std::ptrdiff_t>(done));
+}
+
+void Raft::release_read(std::uint64_t id, const NodeId& from, Index index) {
+  if (from.empty()) {
+    read_states_.push_back(ReadState{id, index});
+  } else {
+    send(from, ReadIndexResponse{id, index});
+  }
+}
+
+// Leadership changed: no pending read can be confirmed any more. Each is
+// refused, so that its reader asks again, of whoever leads next.
+void Raft::abandon_reads() {
+  for (const auto& read : reads_) release_read(read.id, read.from, 0);
+  reads_.clear();
+  round_wanted_ = false;
+  answered_.clear();
+  for (const auto& [id, leader] : forwarded_reads_) read_states_.push_back(ReadState{id, 0});
+  forwarded_reads_.clear();
+}
+
+void Raft::handle_read_index(const Message& m, const ReadIndexRequest& request) {
+  if (role_ != Role::leader) return send(m.from, ReadIndexResponse{request.id, 0});
+  queue_read(request.id, m.from);
+}
+
+// Only the leader the read was asked of answers it; anything else is late
+// or meant for an earlier life of this node.
+void Raft::handle_read_index_response(const Message& m, const ReadIndexResponse& response) {
+  auto read = forwarded_reads_.find(response.id);
+  if (read == forwarded_reads_.end() || read->second != m.from) return;
+  forwarded_reads_.erase(read);
+  read_states_.push_back(ReadState{response.id, response.index});
+}
+
+}  // namespace conflux::raft

@@ -1,0 +1,139 @@
+// Linearizable reads by ReadIndex (thesis §6.4), one rule per test.
+#include <doctest/doctest.h>
+
+#include "raft/test_cluster.hpp"
+
+using namespace conflux::raft;
+using namespace conflux::raft::testing;
+
+namespace {
+
+/// "a" leads a, b, c and has committed its first entry and one more.
+Cluster led_by_a() {
+  Cluster c({"a", "b", "c"});
+  REQUIRE(c.elect("a"));
+  REQUIRE(c.propose("a", "x").accepted);
+  c.deliver();
+  REQUIRE(c.raft("a").commit() == 2);
+  return c;
+}
+
+std::size_t count_appends(const std::vector<Message>& messages) {
+  return bodies_of<AppendRequest>(messages).size();
+}
+
+}  // namespace
+
+TEST_CASE("thesis §6.4: a leader serves a read at its commit index once a quorum answers a round") {
+  auto c = led_by_a();
+  c.raft("a").read_index(7);
+  c.process("a");
+  CHECK(c.reads("a").empty());  // not before the round is answered
+  const auto sent = c.queued();
+  CHECK(count_appends(sent) == 2);  // one heartbeat per follower, at once
+  for (const auto& request : bodies_of<AppendRequest>(sent)) CHECK(request.round >= 1);
+  c.deliver();
+  REQUIRE(c.reads("a").size() == 1);
+  CHECK(c.reads("a")[0] == ReadState{7, 2});
+}
+
+TEST_CASE("thesis §6.4: reads that arrive together share one round") {
+  auto c = led_by_a();
+  for (std::uint64_t id = 1; id <= 5; ++id) c.raft("a").read_index(id);
+  c.process("a");
+  CHECK(count_appends(c.queued()) == 2);
+  c.deliver();
+  CHECK(c.reads("a").size() == 5);
+}
+
+TEST_CASE("thesis §6.4: an answer to a message sent before the read confirms nothing") {
+  auto c = led_by_a();
+  std::vector<Message> before;
+  for (int i = 0; i < 10 && before.empty(); ++i) {
+    c.tick("a");  // a heartbeat round goes out...
+    before = c.take_sent();
+  }
+  REQUIRE(count_appends(before) == 2);
+  c.raft("a").read_index(1);  // ...then the read arrives
+  c.process("a");
+  c.take_sent();  // the read's own round is lost
+  for (const auto& m : before) c.step(m);
+  for (const auto& m : c.take_sent()) c.step(m);  // the followers' answers to the old round
+  CHECK(c.reads("a").empty());
+}
+
+TEST_CASE("thesis §6.4: an answer claiming a round never sent confirms nothing") {
+  auto c = led_by_a();
+  c.raft("a").read_index(1);
+  c.process("a");
+  c.take_sent();
+  auto forged = ack(2);
+  forged.round = max_wire_integer;
+  c.step(msg("b", "a", c.raft("a").term(), forged));
+  CHECK(c.reads("a").empty());
+}
+
+TEST_CASE("thesis §6.4: a new leader serves no read before it commits an entry of its term") {
+  Cluster c({"a", "b", "c"});
+  REQUIRE(c.elect_by_hand("a"));  // its first AppendEntries were dropped
+  REQUIRE(c.raft("a").commit() == 0);
+  c.raft("a").read_index(1);
+  c.process("a");
+  CHECK(c.reads("a").empty());
+  c.tick_all(1);  // its entry commits, then the read's round runs
+  REQUIRE(c.reads("a").size() == 1);
+  CHECK(c.reads("a")[0].index == c.raft("a").commit());
+  CHECK(c.reads("a")[0].index >= 1);
+}
+
+TEST_CASE("thesis §6.4: a leader cut off from the quorum never answers a read") {
+  auto c = led_by_a();
+  c.isolate("a");
+  c.raft("a").read_index(1);
+  c.process("a");
+  for (int i = 0; i < 40 && c.raft("a").role() == Role::leader; ++i) c.tick_all(1);
+  CHECK(c.raft("a").role() == Role::follower);  // check-quorum deposed it
+  REQUIRE(c.reads("a").size() == 1);
+  CHECK(c.reads("a")[0] == ReadState{1, 0});  // refused, never served
+}
+
+TEST_CASE("thesis §6.4: on a follower, the read index comes from the leader") {
+  auto c = led_by_a();
+  c.raft("b").read_index(3);
+  c.process("b");
+  const auto asked = bodies_of<ReadIndexRequest>(c.queued(), "a");
+  REQUIRE(asked.size() == 1);
+  CHECK(asked[0].id == 3);
+  c.deliver();
+  REQUIRE(c.reads("b").size() == 1);
+  CHECK(c.reads("b")[0] == ReadState{3, c.raft("a").commit()});
+  CHECK(c.reads("a").empty());  // the leader's own reads are apart
+}
+
+TEST_CASE("a follower's read is refused when its leader changes before answering") {
+  auto c = led_by_a();
+  c.drop_if([](const Message& m) { return std::holds_alternative<ReadIndexResponse>(m.body); });
+  c.raft("b").read_index(3);
+  c.deliver();
+  CHECK(c.reads("b").empty());
+  c.isolate("a");
+  for (int i = 0; i < 60 && c.raft("b").leader() == "a"; ++i) c.tick_all(1);
+  REQUIRE(c.reads("b").size() == 1);
+  CHECK(c.reads("b")[0] == ReadState{3, 0});
+}
+
+TEST_CASE("a read with no leader known is refused at once; a lone voter confirms alone") {
+  Cluster c({"a", "b", "c"});
+  c.raft("a").read_index(1);
+  c.process("a");
+  REQUIRE(c.reads("a").size() == 1);
+  CHECK(c.reads("a")[0] == ReadState{1, 0});
+
+  Cluster alone({"a"});
+  alone.process_all();  // a lone voter leads at once; its entry commits
+  REQUIRE(alone.raft("a").role() == Role::leader);
+  alone.raft("a").read_index(2);
+  alone.process("a");
+  REQUIRE(alone.reads("a").size() == 1);
+  CHECK(alone.reads("a")[0] == ReadState{2, alone.raft("a").commit()});
+}
