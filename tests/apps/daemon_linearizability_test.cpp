@@ -1,0 +1,217 @@
+// Linearizability of conflux-node under faults, checked by our own checker
+// (tests/support/linearizability.hpp): concurrent clients put, append, cas
+// and read (POST /query/get?consistency=linearizable) a few keys on random
+// nodes of a 3-node cluster while a nemesis kills (-9), pauses and restarts
+// nodes. The history must be linearizable, final reads included, so no
+// acknowledged write may be missing.
+//
+// CONFLUX_NEMESIS_SECONDS sets how long the faults last (30 by default);
+// CONFLUX_TEST_SEED replays a run's choices.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <conflux/raft/random.hpp>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+
+#include "apps/daemon_cluster.hpp"
+#include "apps/http_client.hpp"
+#include "apps/kv_workload.hpp"
+#include "apps/poll_until.hpp"
+#include "support/linearizability.hpp"
+
+namespace conflux::test {
+namespace {
+
+namespace json = boost::json;
+using Kind = KvOperation::Kind;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t keys = 4;
+constexpr auto request_timeout = std::chrono::milliseconds(4000);  // above --perform-timeout
+
+std::chrono::seconds nemesis_seconds() {
+  const char* text = std::getenv("CONFLUX_NEMESIS_SECONDS");
+  return std::chrono::seconds(text ? std::stoll(text) : 30);
+}
+
+/// The history, shared by the clients; times in microseconds since start.
+class Recorder {
+ public:
+  std::uint64_t now() const {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start_).count());
+  }
+  void add(KvOperation op) {
+    std::lock_guard lock(mutex_);
+    history_.push_back(std::move(op));
+  }
+  std::vector<KvOperation> history() const {
+    std::lock_guard lock(mutex_);
+    return history_;
+  }
+
+ private:
+  Clock::time_point start_ = Clock::now();
+  mutable std::mutex mutex_;
+  std::vector<KvOperation> history_;
+};
+
+/// What a perform's answer says: done, certainly not done (a refusal, or
+/// 503 retryable: nothing was proposed), or unknown.
+enum class Answer { done, not_done, unknown };
+
+Answer answer_of(const HttpReply& reply) {
+  if (reply.status == 200) return Answer::done;
+  if (reply.status == 0) {
+    return reply.failure == HttpFailure::connect ? Answer::not_done : Answer::unknown;
+  }
+  if (reply.status == 504) return Answer::unknown;
+  return Answer::not_done;  // 4xx refusals and 503 retryable: nothing appended
+}
+
+std::optional<std::string> as_value(const json::value& value) {
+  if (value.is_null()) return std::nullopt;
+  return std::string(value.as_string());
+}
+
+json::value as_json(const std::optional<std::string>& value) {
+  return value ? json::value(*value) : json::value(nullptr);
+}
+
+/// One client: one request at a time to a random node.
+void run_client(std::size_t client, const std::vector<std::uint16_t>& ports, std::uint64_t seed,
+                Recorder& recorder, const std::atomic<bool>& stop) {
+  raft::Random random(seed + client);
+  std::vector<std::optional<std::string>> last_read(keys);
+  for (std::uint64_t seq = 0; !stop; ++seq) {
+    const auto port = ports[random.uniform(0, ports.size() - 1)];
+    const auto k = random.uniform(0, keys - 1);
+    KvOperation op;
+    op.key = "k" + std::to_string(k);
+    op.client = client;
+    const auto value = "c" + std::to_string(client) + "." + std::to_string(seq) + ";";
+    std::string target;
+    json::array args{json::value(op.key)};
+    switch (random.uniform(0, 3)) {
+      case 0:
+        op.kind = Kind::put;
+        op.input = value;
+        target = "/perform/put";
+        args.push_back(json::value(value));
+        break;
+      case 1:
+        op.kind = Kind::append;
+        op.input = value;
+        target = "/perform/append";
+        args.push_back(json::value(value));
+        break;
+      case 2:
+        op.kind = Kind::cas;
+        op.expected = last_read[k];
+        op.input = value;
+        target = "/perform/cas";
+        args.push_back(as_json(op.expected));
+        args.push_back(json::value(value));
+        break;
+      default:
+        op.kind = Kind::get;
+        target = "/query/get?consistency=linearizable";
+        break;
+    }
+    op.call = recorder.now();
+    const auto reply = http_request(port, "POST", target, json::serialize(args), request_timeout);
+    op.ret = recorder.now();
+    const auto answer = answer_of(reply);
+    if (op.kind == Kind::get) {
+      if (answer != Answer::done) continue;  // a failed read changes nothing
+      op.output = as_value(json::parse(reply.body).at("result"));
+      last_read[k] = op.output;
+    } else if (answer == Answer::not_done) {
+      // Nothing was appended. A refused cas observed the leader's
+      // provisional state, which is not a linearizable read: left out.
+      continue;
+    } else if (answer == Answer::unknown) {
+      op.ret = KvOperation::open;
+    }
+    recorder.add(std::move(op));
+  }
+}
+
+/// The nemesis: every second or so one fault on one node, never two nodes
+/// down at once, each healed before the next.
+void run_nemesis(DaemonCluster& cluster, std::uint64_t seed, std::chrono::seconds duration) {
+  raft::Random random(seed);
+  const auto end = Clock::now() + duration;
+  while (Clock::now() < end) {
+    const auto victim = random.uniform(0, cluster.size() - 1);
+    const auto outage = std::chrono::milliseconds(200 + random.uniform(0, 1200));
+    switch (random.uniform(0, 2)) {
+      case 0:
+        cluster.process(victim).kill();
+        std::this_thread::sleep_for(outage);  // the fault's length, not a synchronisation
+        cluster.start(victim);
+        break;
+      case 1:
+        cluster.process(victim).pause();
+        std::this_thread::sleep_for(outage);
+        cluster.process(victim).resume();
+        break;
+      default:
+        std::this_thread::sleep_for(outage);  // a quiet spell
+        break;
+    }
+    REQUIRE(cluster.wait_for_leader(std::chrono::seconds(15)));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("linearizable under kill -9 and pauses: puts, appends, cas and linearizable reads") {
+  const auto seed = test_seed();
+  MESSAGE("seed ", seed, " (replay with CONFLUX_TEST_SEED)");
+  DaemonCluster cluster(3);
+  INFO(cluster.logs());
+  REQUIRE(cluster.wait_for_leader());
+  Recorder recorder;
+  std::atomic<bool> stop{false};
+  std::vector<std::jthread> clients;
+  const auto ports = cluster.http_ports();
+  for (std::size_t c = 0; c < 6; ++c) {
+    clients.emplace_back([&, c] { run_client(c, ports, seed, recorder, stop); });
+  }
+  run_nemesis(cluster, seed, nemesis_seconds());
+  stop = true;
+  clients.clear();  // joined
+
+  // Final reads, after every fault: each acknowledged write must show.
+  REQUIRE(cluster.wait_for_same_state(std::chrono::seconds(20)));
+  for (std::size_t k = 0; k < keys; ++k) {
+    KvOperation op{Kind::get, "k" + std::to_string(k), {}, {}, {}, true, recorder.now(), 0, 99};
+    const auto reply =
+        http_request(cluster.http_port(k % 3), "POST", "/query/get?consistency=linearizable",
+                     json::serialize(json::array{json::value(op.key)}));
+    REQUIRE_MESSAGE(reply.status == 200, reply);
+    op.output = as_value(json::parse(reply.body).at("result"));
+    op.ret = recorder.now();
+    recorder.add(std::move(op));
+  }
+  const auto history = recorder.history();
+  std::size_t acknowledged = 0, reads = 0;
+  for (const auto& op : history) {
+    acknowledged += op.kind != Kind::get && op.ret != KvOperation::open;
+    reads += op.kind == Kind::get;
+  }
+  MESSAGE(history.size(), " operations: ", acknowledged, " acknowledged writes, ", reads,
+          " linearizable reads");
+  CHECK(acknowledged > 100);
+  CHECK(reads > 100);
+  const auto result = check_linearizable(history);
+  CHECK_MESSAGE(result.linearizable, "key " << result.key << " is not linearizable:\n"
+                                            << result.explanation);
+}
+
+}  // namespace conflux::test
