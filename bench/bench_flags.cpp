@@ -43,6 +43,10 @@ std::string_view to_string(Target target) {
   return target == Target::leader ? "leader" : "all";
 }
 
+std::string_view to_string(Op op) {
+  return op == Op::write ? "write" : "read";
+}
+
 namespace {
 
 std::uint64_t whole_number(const std::string& flag, const std::string& text, std::uint64_t min,
@@ -129,6 +133,10 @@ const std::map<std::string, Setter>& valued_flags() {
        [](F& f, S v) {
          f.target = one_of("--target", v, {Target::leader, Target::all});
        }},
+      {"--op",
+       [](F& f, S v) {
+         f.op = one_of("--op", v, {Op::write, Op::read});
+       }},
       {"--node-binary", [](F& f, S v) { f.node_binary = v; }},
       {"--hub-binary", [](F& f, S v) { f.hub_binary = v; }},
       {"--connect", [](F& f, S v) { f.connect = split_list(v); }},
@@ -158,6 +166,8 @@ void check_combination(BenchFlags& flags, bool nodes_given, bool fsync_given) {
         "websocket, embedded)");
   if (!flags.hub_binary.empty() && flags.mode != Mode::websocket)
     throw FlagError("--hub-binary applies to --mode websocket only");
+  if (flags.op == Op::read && flags.mode != Mode::inprocess && flags.mode != Mode::embedded)
+    throw FlagError("--op read: with --mode inprocess or embedded only (the clients call the API)");
   if (flags.mode == Mode::embedded && flags.target == Target::all)
     throw FlagError("--target all: with --mode embedded the clients perform on n1, the leader");
   if (flags.connect.empty()) return;
@@ -220,6 +230,8 @@ one `write(payload)` perform in flight and sends the next when it completes.
   --nodes N            cluster size: 1, 3 (default), 5 or 7
   --concurrency C      clients (HTTP connections), 1..1024 (default 16)
   --payload BYTES      characters in each action's payload string, 16..65536 (default 256)
+  --op write|read      what each client does: perform write(payload) (default), or read
+                       the state with linearizable_state() (inprocess and embedded modes)
   --duration SECONDS   how long to measure (default 5) ...
   --count N            ... or how many actions to measure
   --warmup SECONDS     load before measuring, excluded from the figures (default 1)

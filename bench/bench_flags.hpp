@@ -19,11 +19,15 @@ enum class Reducer { noop, counter, map, map_copy };
 /// Where the clients send their performs: all to the leader, or spread
 /// round-robin over every node (followers forward to the leader).
 enum class Target { leader, all };
+/// What each client does: perform write(payload), or read the state
+/// linearizably (Node::linearizable_state, thesis §6.4).
+enum class Op { write, read };
 
 std::string_view to_string(Mode mode);
 std::string_view to_string(Storage storage);
 std::string_view to_string(Reducer reducer);
 std::string_view to_string(Target target);
+std::string_view to_string(Op op);
 
 struct BenchFlags {
   Mode mode = Mode::inprocess;
@@ -41,6 +45,7 @@ struct BenchFlags {
   /// off. Unset: the library's defaults (Options::snapshot).
   std::optional<std::uint64_t> snapshot_entries;
   Target target = Target::leader;
+  Op op = Op::write;
   std::string node_binary;  ///< empty: next to conflux-bench, then the build tree
   std::string hub_binary;
   std::vector<std::string> connect;  ///< HTTP "host:port" of existing nodes (tcp mode)

@@ -54,14 +54,22 @@ std::string kind_of(const std::exception_ptr& error, bool& closed) {
   }
 }
 
-/// One closed-loop client: a perform, then the next once it completes.
-asio::awaitable<void> client(std::shared_ptr<LoadRecorder> recorder, Node* node, json::array args) {
+/// One closed-loop client: a perform (or a linearizable read), then the
+/// next once it completes.
+asio::awaitable<void> client(std::shared_ptr<LoadRecorder> recorder, Node* node, json::array args,
+                             Op op) {
   const std::string method = "write";
   for (bool more = true; more;) {
-    // g++ 12: the call is built outside the co_await expression.
-    auto perform = node->perform(method, args, asio::as_tuple(asio::use_awaitable));
     const auto sent = Clock::now();
-    auto [error, action] = co_await std::move(perform);
+    std::exception_ptr error;
+    // g++ 12: each call is built outside the co_await expression.
+    if (op == Op::read) {
+      auto read = node->linearizable_state(asio::as_tuple(asio::use_awaitable));
+      error = std::get<0>(co_await std::move(read));
+    } else {
+      auto perform = node->perform(method, args, asio::as_tuple(asio::use_awaitable));
+      error = std::get<0>(co_await std::move(perform));
+    }
     const auto done = Clock::now();
     bool closed = false;
     more = error ? recorder->on_error(kind_of(error, closed), done) && !closed
@@ -111,6 +119,7 @@ class InProcessTarget final : public LoadTarget {
   explicit InProcessTarget(const BenchFlags& flags)
       : concurrency_(flags.concurrency),
         spread_(flags.target == Target::all),
+        op_(flags.op),
         args_(json::parse(write_arguments(flags.payload)).as_array()) {
     if (flags.storage == Storage::file) dir_.emplace("conflux-bench");
     if (flags.mode == Mode::embedded) {
@@ -134,7 +143,7 @@ class InProcessTarget final : public LoadTarget {
     asio::post(io_, [this, recorder] {
       for (int i = 0; i < concurrency_; ++i) {
         const auto node = spread_ ? static_cast<std::size_t>(i) % nodes_.size() : leader_;
-        asio::co_spawn(io_, client(recorder, nodes_[node].get(), args_), log_unexpected);
+        asio::co_spawn(io_, client(recorder, nodes_[node].get(), args_, op_), log_unexpected);
       }
     });
   }
@@ -161,6 +170,7 @@ class InProcessTarget final : public LoadTarget {
 
   const int concurrency_;
   const bool spread_;
+  const Op op_;
   const json::array args_;
   std::optional<TempDir> dir_;              // outlives the nodes' files
   std::unique_ptr<NodeProcesses> cluster_;  // --mode embedded: n2..nN

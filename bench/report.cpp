@@ -104,12 +104,12 @@ void print_header(const RunReport& r, std::FILE* out) {
   const auto started = f.connect.empty() ? ", storage " + storage_text(f) + ", reducer " +
                                                std::string(to_string(f.reducer))
                                          : std::string(", existing nodes");
-  std::fprintf(out,
-               "conflux-bench: %s, %d node%s (leader %s), %d client%s to %s, payload %zu B%s%s%s\n",
-               std::string(to_string(f.mode)).c_str(), f.nodes, f.nodes == 1 ? "" : "s",
-               r.leader.c_str(), f.concurrency, f.concurrency == 1 ? "" : "s",
-               f.target == Target::leader ? "the leader" : "every node", f.payload, started.c_str(),
-               f.label.empty() ? "" : ", label ", f.label.c_str());
+  std::fprintf(
+      out, "conflux-bench: %s%s, %d node%s (leader %s), %d client%s to %s, payload %zu B%s%s%s\n",
+      std::string(to_string(f.mode)).c_str(), f.op == Op::read ? ", linearizable reads" : "",
+      f.nodes, f.nodes == 1 ? "" : "s", r.leader.c_str(), f.concurrency,
+      f.concurrency == 1 ? "" : "s", f.target == Target::leader ? "the leader" : "every node",
+      f.payload, started.c_str(), f.label.empty() ? "" : ", label ", f.label.c_str());
 }
 
 /// A row of the table: the label, then cells in columns 11 characters wide
@@ -209,6 +209,7 @@ std::string report_json(const RunReport& r) {
   o["label"] = f.label;
   o["started_at"] = r.started_at;
   o["mode"] = to_string(f.mode);
+  o["op"] = to_string(f.op);
   o["nodes"] = f.nodes;
   o["concurrency"] = f.concurrency;
   o["payload_bytes"] = f.payload;
