@@ -1,6 +1,7 @@
 // Linearizable reads through the Node API (thesis §6.4): a read on any node
 // reflects every action committed before it, on any node, and a leader cut
-// off from its quorum never answers one.
+// off from its quorum never answers one. A method's answer that appends
+// nothing (null, a refusal) is a read too, and held to the same rule.
 
 #include <doctest/doctest.h>
 
@@ -107,4 +108,36 @@ TEST_CASE("linearizable_state: with no leader it fails after its timeout; close(
   c.node(1).close([] {});
   REQUIRE(run_until(c.io, [&] { return closing.done; }));
   CHECK(closing.code() == errc::closed);
+}
+
+TEST_CASE("a refusal read from a deposed leader's uncommitted log is never given") {
+  NodeCluster c(3, Wire::in_process, false, [](Options& options) {
+    options.methods["add_once"] = [](const value& state, const array& args) -> value {
+      for (const auto& item : state.as_array()) {
+        if (item == args.at(0)) throw Rejection("already there");
+      }
+      return boost::json::object{{"append", args.at(0)}};
+    };
+  });
+  REQUIRE(c.wait_for_leader());
+  const auto old_leader = static_cast<std::size_t>(c.leader());
+  c.network.isolate(c.ids[old_leader]);
+  Result doomed;  // appended on the isolated leader only, never committed
+  c.node(old_leader).perform("append", {"y"}, std::chrono::seconds(10), doomed.handler());
+  Result refused_or_not;  // its method sees "y" in the provisional state
+  c.node(old_leader).perform("add_once", {"y"}, std::chrono::seconds(10), refused_or_not.handler());
+  const auto other = (old_leader + 1) % 3;
+  REQUIRE(run_until(c.io, [&] {
+    const auto s = c.node(other).status();
+    return !s.leader.empty() && s.leader != c.ids[old_leader];
+  }));
+  REQUIRE(wait(c, [&](Result& r) { c.node(other).perform("append", {"z"}, r.handler()); }).error ==
+          nullptr);
+  c.network.heal_all();
+  REQUIRE(run_until(c.io, [&] { return doomed.done && refused_or_not.done; }));
+  CHECK(doomed.code() == errc::leadership_lost);
+  // Not "already there": that answer was never confirmed, so add_once ran
+  // again on the new leader, where "y" is absent.
+  CHECK_MESSAGE(refused_or_not.error == nullptr, refused_or_not.message());
+  CHECK(run_until(c.io, [&] { return c.converged(array{"z", "y"}); }));
 }

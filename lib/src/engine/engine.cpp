@@ -111,6 +111,7 @@ void Engine::persisted(const raft::Ready& ready) {
   counters_.entries_applied += ready.committed.size();
   raft_->advance(ready);
   serve_reads();
+  settle_observations();
 }
 
 void Engine::settle() {
@@ -125,6 +126,7 @@ void Engine::fail_all(errc code, const std::string& message) {
   for (const auto& [id, p] : pending_) ids.push_back(id);
   for (const auto id : ids) fail(id, code, message);
   fail_reads(code, message);
+  observations_.clear();  // their performs failed above; forwarders hear nothing
 }
 
 std::vector<transport::Packet> Engine::take_sends() {

@@ -155,7 +155,9 @@ class Engine {
   struct Pending {
     /// transferring: a leadership transfer the leader accepted, waiting
     /// for this node to hear of the new leader (membership.cpp).
-    enum class Stage { waiting_leader, forwarded, proposed, transferring };
+    /// observing: on the leader, a null result or a refusal waiting to be
+    /// confirmed (observations.cpp).
+    enum class Stage { waiting_leader, forwarded, proposed, transferring, observing };
     Stage stage = Stage::waiting_leader;
     std::string method;
     boost::json::array args;
@@ -187,6 +189,29 @@ class Engine {
   bool snapshot_due() const;
   void count_sent_snapshots(const raft::Ready& ready);
   void send(transport::Packet packet) { sends_.push_back(std::move(packet)); }
+
+  // observations.cpp: null results and refusals, answered linearizably
+  /// Who waits for an observation: a local perform, or (perform 0) the
+  /// follower `from` that forwarded request `request`.
+  struct Observer {
+    std::uint64_t perform = 0;
+    raft::NodeId from;
+    std::uint64_t request = 0;
+  };
+  /// A method's answer read from this leader's log up to (index, term).
+  struct Observation {
+    Observer observer;
+    MethodResult result;
+    raft::Index index = 0;
+    raft::Term term = 0;
+    bool confirmed = false;  // a heartbeat round after it was answered
+  };
+  static bool observes_state(const std::string& method, const MethodResult& result);
+  void observe(Observer observer, MethodResult result);
+  bool on_observation_read(std::uint64_t read, raft::Index index);
+  void settle_observations();
+  void answer(const Observer& observer, const MethodResult& result);
+  void rerun(const Observer& observer);
 
   // reads.cpp: linearizable reads
   /// A read: its deadline, its read index once known (0 until then, or
@@ -236,6 +261,7 @@ class Engine {
   std::map<std::uint64_t, Pending> pending_;
   std::multimap<raft::Index, std::uint64_t> by_index_;  // proposed performs
   std::map<std::uint64_t, PendingRead> reads_;
+  std::map<std::uint64_t, Observation> observations_;  // by the read id that confirms each
   std::map<raft::Index, std::string> reducer_errors_;  // recent entries the reducer refused
   bool snapshot_requested_ = false;
   bool snapshot_writing_ = false;

@@ -124,6 +124,7 @@ void Engine::run_on_leader(std::uint64_t id) {
   // User code ran: with a driver that let it re-enter the engine (it must
   // not), the perform could be gone.
   if (!pending_.count(id)) return;
+  if (observes_state(p.method, result)) return observe(Observer{id, {}, 0}, result);
   switch (result.outcome) {
     case Outcome::proposed:
       return await_apply(id, result.index, result.term);
@@ -164,7 +165,10 @@ void Engine::serve_forwarded(const raft::NodeId& from, const transport::PerformR
     reply.message = ec ? "the forwarded arguments are not valid JSON (" + ec.message() + ")"
                        : "the forwarded arguments are not a JSON array";
   } else {
-    const auto result = run_method(request.method, args.get_array());
+    auto result = run_method(request.method, args.get_array());
+    if (observes_state(request.method, result)) {
+      return observe(Observer{0, from, request.id}, std::move(result));
+    }
     reply.outcome = result.outcome;
     reply.index = result.index;
     reply.term = result.term;

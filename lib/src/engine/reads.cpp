@@ -18,12 +18,14 @@ std::uint64_t Engine::read(Clock::time_point deadline) {
 // From a Ready: each read's index, or its refusal.
 void Engine::on_read_states(const std::vector<raft::ReadState>& states) {
   for (const auto& state : states) {
+    if (on_observation_read(state.id, state.index)) continue;
     auto read = reads_.find(state.id);
     if (read == reads_.end()) continue;
     read->second.asked = false;  // a refusal is asked again at the next tick
     read->second.index = state.index;
   }
   serve_reads();
+  settle_observations();
 }
 
 // Thesis §6.4 step 4: the state machine serves a read once it has applied

@@ -1,0 +1,95 @@
+// Answers that append nothing, made linearizable. A method runs against the
+// leader's provisional state: every entry of its log, committed or not. When
+// it returns null or refuses, nothing is appended, yet its answer reveals
+// that state, which may never commit (this leader is deposed and its tail
+// replaced) or may be stale (another leader has already committed more).
+// Such an answer is held back until, as for a read (thesis §6.4), a
+// heartbeat round confirms that this node still led after the method ran,
+// and the log it read, up to (index, term), is committed and applied. If
+// either fails, nothing was done, so the perform simply runs again on the
+// next leader: locally it waits for a leader once more; forwarded, the
+// follower hears not_leader and forwards it again.
+#include "engine.hpp"
+
+namespace conflux::detail {
+
+using Outcome = transport::PerformReply::Outcome;
+
+// What depends on the state: a null result, or the method's or the
+// reducer's refusal. Unknown methods and bad arguments do not; membership
+// calls are decided by the core's configuration, not the state.
+bool Engine::observes_state(const std::string& method, const MethodResult& result) {
+  if (is_membership_method(method)) return false;
+  return result.outcome == Outcome::null_result ||
+         (result.outcome == Outcome::failed &&
+          (result.code == errc::method_failed || result.code == errc::reducer_failed));
+}
+
+void Engine::observe(Observer observer, MethodResult result) {
+  const auto index = raft_->log().last_index();
+  const auto read = next_id_++;
+  if (observer.perform != 0) pending_.at(observer.perform).stage = Stage::observing;
+  observations_.emplace(read, Observation{std::move(observer), std::move(result), index,
+                                          raft_->log().term_at(index).value_or(0), false});
+  raft_->read_index(read);
+}
+
+bool Engine::on_observation_read(std::uint64_t read, raft::Index index) {
+  auto found = observations_.find(read);
+  if (found == observations_.end()) return false;
+  if (index == 0) {  // leadership lost before the round was answered
+    rerun(found->second.observer);
+    observations_.erase(found);
+  } else {
+    found->second.confirmed = true;
+  }
+  return true;
+}
+
+// Once confirmed, an observation waits for the log it read to be applied
+// here; it stands if that log is still the one committed.
+void Engine::settle_observations() {
+  for (auto it = observations_.begin(); it != observations_.end();) {
+    auto& o = it->second;
+    if (!o.confirmed || o.index > machine_.applied()) {
+      ++it;
+      continue;
+    }
+    if (raft_->log().term_at(o.index) == o.term) {
+      answer(o.observer, o.result);
+    } else {
+      rerun(o.observer);
+    }
+    it = observations_.erase(it);
+  }
+}
+
+void Engine::answer(const Observer& observer, const MethodResult& result) {
+  if (observer.perform == 0) {
+    transport::PerformReply reply;
+    reply.id = observer.request;
+    reply.outcome = result.outcome;
+    reply.code = result.outcome == Outcome::failed ? std::string(to_string(result.code)) : "";
+    reply.message = result.message;
+    return send(transport::ClientMessage{id_, observer.from, std::move(reply)});
+  }
+  auto p = pending_.find(observer.perform);
+  if (p == pending_.end() || p->second.stage != Stage::observing) return;  // expired
+  if (result.outcome == Outcome::null_result) return complete(observer.perform, nullptr);
+  fail(observer.perform, result.code, result.message);
+}
+
+void Engine::rerun(const Observer& observer) {
+  if (observer.perform == 0) {
+    transport::PerformReply reply;
+    reply.id = observer.request;
+    reply.outcome = Outcome::not_leader;
+    return send(transport::ClientMessage{id_, observer.from, std::move(reply)});
+  }
+  auto p = pending_.find(observer.perform);
+  if (p != pending_.end() && p->second.stage == Stage::observing) {
+    p->second.stage = Stage::waiting_leader;
+  }
+}
+
+}  // namespace conflux::detail
