@@ -15,6 +15,7 @@
 // never before. Reads that arrive before a round is sent share it. A
 // follower asks the leader for the index (ReadIndexRequest) and serves the
 // read itself once it has applied that far.
+#include <algorithm>
 #include <conflux/raft/raft.hpp>
 
 namespace conflux::raft {
@@ -38,11 +39,16 @@ void Raft::queue_read(std::uint64_t id, const NodeId& from) {
 // round to confirm it, once the commit index is known to be current.
 void Raft::start_read_rounds() {
   if (role_ != Role::leader || commit_ < term_start_) return;
+  // While a round is out, new reads wait for the next one, sent once it is
+  // answered: a burst of reads costs one round, not one each.
+  const bool outstanding = std::any_of(reads_.begin(), reads_.end(), [this](const PendingRead& r) {
+    return r.round != 0 && r.round == round_;
+  });
   for (auto& read : reads_) {
     if (read.round != 0) continue;
     read.index = commit_;
     read.round = round_ + 1;
-    round_wanted_ = true;
+    round_wanted_ = round_wanted_ || !outstanding;
   }
   confirm_reads();  // a lone voter is its own quorum
 }
@@ -68,6 +74,7 @@ void Raft::confirm_reads() {
     release_read(reads_[done].id, reads_[done].from, reads_[done].index);
   }
   reads_.erase(reads_.begin(), reads_.begin() + static_cast<std::ptrdiff_t>(done));
+  if (done > 0 && !reads_.empty() && reads_.front().round > round_) round_wanted_ = true;
 }
 
 void Raft::release_read(std::uint64_t id, const NodeId& from, Index index) {

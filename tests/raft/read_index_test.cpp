@@ -46,6 +46,25 @@ TEST_CASE("thesis §6.4: reads that arrive together share one round") {
   CHECK(c.reads("a").size() == 5);
 }
 
+TEST_CASE("reads that arrive while a round is out wait for the next, sent once it is answered") {
+  auto c = led_by_a();
+  c.raft("a").read_index(1);
+  c.process("a");
+  const auto first_round = c.take_sent();
+  REQUIRE(count_appends(first_round) == 2);
+  c.raft("a").read_index(2);
+  c.raft("a").read_index(3);
+  c.process("a");
+  CHECK(count_appends(c.queued()) == 0);  // no round of their own yet
+  for (const auto& m : first_round) c.step(m);
+  for (const auto& m : c.take_sent()) c.step(m);  // the answers: read 1 is served...
+  REQUIRE(c.reads("a").size() == 1);
+  CHECK(c.reads("a")[0].id == 1);
+  CHECK(count_appends(c.queued()) == 2);  // ...and one round goes out for 2 and 3
+  c.deliver();
+  CHECK(c.reads("a").size() == 3);
+}
+
 TEST_CASE("thesis §6.4: an answer to a message sent before the read confirms nothing") {
   auto c = led_by_a();
   std::vector<Message> before;
