@@ -7,9 +7,11 @@
 namespace conflux::raft {
 
 void Raft::tick() {
+  ++ticks_;
   if (role_ == Role::leader) {
     tick_heartbeat();
   } else {
+    expire_forwarded_reads();
     tick_election();
   }
 }

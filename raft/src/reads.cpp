@@ -26,7 +26,7 @@ void Raft::read_index(std::uint64_t id) {
     read_states_.push_back(ReadState{id, 0});
     return;
   }
-  forwarded_reads_[id] = leader_;
+  forwarded_reads_[id] = ForwardedRead{leader_, ticks_};
   send(leader_, ReadIndexRequest{id});
 }
 
@@ -92,8 +92,23 @@ void Raft::abandon_reads() {
   reads_.clear();
   round_wanted_ = false;
   answered_.clear();
-  for (const auto& [id, leader] : forwarded_reads_) read_states_.push_back(ReadState{id, 0});
+  for (const auto& [id, read] : forwarded_reads_) read_states_.push_back(ReadState{id, 0});
   forwarded_reads_.clear();
+}
+
+// A request or its answer can be lost (the transport drops what it cannot
+// queue; Raft retransmits, but reads are not retransmitted): refused after
+// an election timeout, the read is asked again by the driver.
+void Raft::expire_forwarded_reads() {
+  const auto patience = static_cast<std::uint64_t>(config_.election_ticks_min);
+  for (auto it = forwarded_reads_.begin(); it != forwarded_reads_.end();) {
+    if (ticks_ - it->second.asked_at < patience) {
+      ++it;
+      continue;
+    }
+    read_states_.push_back(ReadState{it->first, 0});
+    it = forwarded_reads_.erase(it);
+  }
 }
 
 void Raft::handle_read_index(const Message& m, const ReadIndexRequest& request) {
@@ -105,7 +120,7 @@ void Raft::handle_read_index(const Message& m, const ReadIndexRequest& request) 
 // or meant for an earlier life of this node.
 void Raft::handle_read_index_response(const Message& m, const ReadIndexResponse& response) {
   auto read = forwarded_reads_.find(response.id);
-  if (read == forwarded_reads_.end() || read->second != m.from) return;
+  if (read == forwarded_reads_.end() || read->second.leader != m.from) return;
   forwarded_reads_.erase(read);
   read_states_.push_back(ReadState{response.id, response.index});
 }

@@ -141,6 +141,20 @@ TEST_CASE("a follower's read is refused when its leader changes before answering
   CHECK(c.reads("b")[0] == ReadState{3, 0});
 }
 
+TEST_CASE("a follower's read whose answer is lost is refused after an election timeout") {
+  auto c = led_by_a();
+  c.drop_if([](const Message& m) { return std::holds_alternative<ReadIndexResponse>(m.body); });
+  c.raft("b").read_index(3);
+  c.deliver();
+  const int timeout = c.raft("b").config().election_ticks_min;
+  c.tick_all(timeout - 1);
+  CHECK(c.reads("b").empty());
+  c.tick_all(1);
+  REQUIRE(c.reads("b").size() == 1);
+  CHECK(c.reads("b")[0] == ReadState{3, 0});  // asked again by the driver
+  CHECK(c.raft("b").leader() == "a");         // the leader never changed
+}
+
 TEST_CASE("a read with no leader known is refused at once; a lone voter confirms alone") {
   Cluster c({"a", "b", "c"});
   c.raft("a").read_index(1);

@@ -15,14 +15,19 @@ namespace conflux::detail {
 
 using Outcome = transport::PerformReply::Outcome;
 
-// What depends on the state: a null result, or the method's or the
-// reducer's refusal. Unknown methods and bad arguments do not; membership
-// calls are decided by the core's configuration, not the state.
+// What depends on what the leader's log holds: a null result; the method's
+// or the reducer's refusal, or an action refused as too large (all three
+// computed from the state); and an add_member found already done (from the
+// configuration). An unknown method does not; nor do the other membership
+// answers, which the core decides or which append a configuration entry.
 bool Engine::observes_state(const std::string& method, const MethodResult& result) {
-  if (is_membership_method(method)) return false;
+  if (is_membership_method(method)) {
+    return method == method_add_member && result.outcome == Outcome::null_result;
+  }
   return result.outcome == Outcome::null_result ||
          (result.outcome == Outcome::failed &&
-          (result.code == errc::method_failed || result.code == errc::reducer_failed));
+          (result.code == errc::method_failed || result.code == errc::reducer_failed ||
+           result.code == errc::bad_arguments));
 }
 
 void Engine::observe(Observer observer, MethodResult result) {

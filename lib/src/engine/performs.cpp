@@ -249,8 +249,12 @@ void Engine::expire(Clock::time_point now) {
     if (p.deadline <= now) expired.push_back(id);
   }
   for (const auto id : expired) {
-    if (pending_.at(id).stage == Stage::waiting_leader) {
+    const auto stage = pending_.at(id).stage;
+    if (stage == Stage::waiting_leader) {
       fail(id, errc::no_leader, "no reachable leader before the timeout; nothing was proposed");
+    } else if (stage == Stage::observing) {
+      fail(id, errc::timeout,
+           "timed out before the leader confirmed its answer; nothing was appended");
     } else {
       fail(id, errc::timeout, "timed out before the action was committed");
     }

@@ -175,6 +175,7 @@ class Raft {
   void confirm_reads();
   void release_read(std::uint64_t id, const NodeId& from, Index index);
   void abandon_reads();
+  void expire_forwarded_reads();
   void handle_read_index(const Message& message, const ReadIndexRequest& request);
   void handle_read_index_response(const Message& message, const ReadIndexResponse& response);
 
@@ -254,8 +255,15 @@ class Raft {
   std::uint64_t round_ = 0;                   // leader only: its last heartbeat round
   bool round_wanted_ = false;                 // leader only: a read waits for a new round
   std::map<NodeId, std::uint64_t> answered_;  // leader only: each peer's last round answered
-  // Follower: reads asked of leader_, by id.
-  std::map<std::uint64_t, NodeId> forwarded_reads_;
+  // Follower: reads asked of leader_, by id, with the tick they were asked
+  // at: one unanswered for an election timeout (a message lost) is refused,
+  // so that the driver asks again.
+  struct ForwardedRead {
+    NodeId leader;
+    std::uint64_t asked_at = 0;
+  };
+  std::map<std::uint64_t, ForwardedRead> forwarded_reads_;
+  std::uint64_t ticks_ = 0;             // ticks since construction
   std::vector<ReadState> read_states_;  // outbox for Ready::reads
   // Outboxes, emptied by ready(): snapshot chunks to persist, what may leave
   // before this Ready's writes are durable, and what must wait for them
