@@ -204,7 +204,8 @@ class Engine {
     MethodResult result;
     raft::Index index = 0;
     raft::Term term = 0;
-    bool confirmed = false;  // a heartbeat round after it was answered
+    bool confirmed = false;        // a heartbeat round after it was answered
+    std::optional<bool> log_held;  // once applied: whether the entry at index had term
   };
   static bool observes_state(const std::string& method, const MethodResult& result);
   void observe(Observer observer, MethodResult result);

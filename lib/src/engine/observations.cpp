@@ -34,8 +34,12 @@ void Engine::observe(Observer observer, MethodResult result) {
   const auto index = raft_->log().last_index();
   const auto read = next_id_++;
   if (observer.perform != 0) pending_.at(observer.perform).stage = Stage::observing;
-  observations_.emplace(read, Observation{std::move(observer), std::move(result), index,
-                                          raft_->log().term_at(index).value_or(0), false});
+  observations_.emplace(read, Observation{std::move(observer),
+                                          std::move(result),
+                                          index,
+                                          raft_->log().term_at(index).value_or(0),
+                                          false,
+                                          {}});
   raft_->read_index(read);
 }
 
@@ -51,16 +55,20 @@ bool Engine::on_observation_read(std::uint64_t read, raft::Index index) {
   return true;
 }
 
-// Once confirmed, an observation waits for the log it read to be applied
-// here; it stands if that log is still the one committed.
+// An observation stands once confirmed, if the log it read is the one
+// committed: the entry at its index, when applied here, has its term. That
+// is noted as soon as it is applied (before a snapshot can compact it away),
+// confirmed or not.
 void Engine::settle_observations() {
+  const auto applied = machine_.applied();
   for (auto it = observations_.begin(); it != observations_.end();) {
     auto& o = it->second;
-    if (!o.confirmed || o.index > machine_.applied()) {
+    if (!o.log_held && o.index <= applied) o.log_held = raft_->log().term_at(o.index) == o.term;
+    if (!o.confirmed || !o.log_held) {
       ++it;
       continue;
     }
-    if (raft_->log().term_at(o.index) == o.term) {
+    if (*o.log_held) {
       answer(o.observer, o.result);
     } else {
       rerun(o.observer);
