@@ -50,6 +50,10 @@ class Recorder {
     std::lock_guard lock(mutex_);
     history_.push_back(std::move(op));
   }
+  std::size_t size() const {
+    std::lock_guard lock(mutex_);
+    return history_.size();
+  }
   std::vector<KvOperation> history() const {
     std::lock_guard lock(mutex_);
     return history_;
@@ -97,17 +101,12 @@ void run_client(std::size_t client, const std::vector<std::uint16_t>& ports, std
     const auto value = "c" + std::to_string(client) + "." + std::to_string(seq) + ";";
     std::string target;
     json::array args{json::value(op.key)};
-    switch (random.uniform(0, 3)) {
+    switch (const auto choice = random.uniform(0, 3)) {
       case 0:
-        op.kind = Kind::put;
-        op.input = value;
-        target = "/perform/put";
-        args.push_back(json::value(value));
-        break;
       case 1:
-        op.kind = Kind::append;
+        op.kind = choice == 0 ? Kind::put : Kind::append;
         op.input = value;
-        target = "/perform/append";
+        target = choice == 0 ? "/perform/put" : "/perform/append";
         args.push_back(json::value(value));
         break;
       case 2:
@@ -142,27 +141,32 @@ void run_client(std::size_t client, const std::vector<std::uint16_t>& ports, std
   }
 }
 
-/// The nemesis: every second or so one fault on one node, never two nodes
-/// down at once, each healed before the next.
-void run_nemesis(DaemonCluster& cluster, std::uint64_t seed, std::chrono::seconds duration) {
+/// The nemesis: one fault at a time on one node, never two nodes down at
+/// once, each lasting until the clients have recorded a few hundred more
+/// operations (or 3 s, when the fault stalls them), then healed.
+void run_nemesis(DaemonCluster& cluster, const Recorder& recorder, std::uint64_t seed,
+                 std::chrono::seconds duration) {
   raft::Random random(seed);
   const auto end = Clock::now() + duration;
   while (Clock::now() < end) {
     const auto victim = random.uniform(0, cluster.size() - 1);
-    const auto outage = std::chrono::milliseconds(200 + random.uniform(0, 1200));
+    const auto until = recorder.size() + 100 + random.uniform(0, 900);
+    const auto last = [&] {
+      poll_until([&] { return recorder.size() >= until; }, std::chrono::seconds(3));
+    };
     switch (random.uniform(0, 2)) {
       case 0:
         cluster.process(victim).kill();
-        std::this_thread::sleep_for(outage);  // the fault's length, not a synchronisation
+        last();
         cluster.start(victim);
         break;
       case 1:
         cluster.process(victim).pause();
-        std::this_thread::sleep_for(outage);
+        last();
         cluster.process(victim).resume();
         break;
       default:
-        std::this_thread::sleep_for(outage);  // a quiet spell
+        last();  // a quiet spell
         break;
     }
     REQUIRE(cluster.wait_for_leader(std::chrono::seconds(15)));
@@ -184,7 +188,7 @@ TEST_CASE("linearizable under kill -9 and pauses: puts, appends, cas and lineari
   for (std::size_t c = 0; c < 6; ++c) {
     clients.emplace_back([&, c] { run_client(c, ports, seed, recorder, stop); });
   }
-  run_nemesis(cluster, seed, nemesis_seconds());
+  run_nemesis(cluster, recorder, seed, nemesis_seconds());
   stop = true;
   clients.clear();  // joined
 

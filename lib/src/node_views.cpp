@@ -1,0 +1,96 @@
+// conflux::Node's read-only views of the node: status, members, the log's
+// tail and metrics, read on the node's executor from the engine and the
+// channel.
+#include <algorithm>
+
+#include "node_impl.hpp"
+
+namespace conflux {
+
+NodeStatus Node::status() const {
+  const auto s = impl_->engine->raft().status();
+  NodeStatus status{.id = s.id,
+                    .role = std::string(raft::to_string(s.role)),
+                    .term = s.term,
+                    .leader = s.leader,
+                    .commit = s.commit,
+                    .applied = s.applied,
+                    .last_index = s.last_index,
+                    .snapshot_index = s.snapshot.index,
+                    .snapshot_term = s.snapshot.term,
+                    .snapshot_bytes = s.snapshot.size,
+                    .first_index = s.first_index,
+                    .error = impl_->storage_error,
+                    .peers = {},
+                    .isolated = impl_->isolated};
+  for (const auto& traffic : impl_->channel->status()) {
+    PeerProgress peer{.id = traffic.id, .connected = traffic.connected, .match = std::nullopt};
+    for (const auto& progress : s.peers) {
+      if (progress.id == traffic.id) peer.match = progress.match;
+    }
+    status.peers.push_back(std::move(peer));
+  }
+  return status;
+}
+
+Members Node::members() const {
+  const auto& raft = impl_->engine->raft();
+  const auto& config = raft.configuration();
+  const auto peer = [&](const std::string& id) {
+    const auto address = config.addresses.find(id);
+    return Peer{id, address == config.addresses.end() ? std::string() : address->second};
+  };
+  Members out;
+  for (const auto& id : config.voters) out.voters.push_back(peer(id));
+  for (const auto& id : config.learners) out.learners.push_back(peer(id));
+  out.outgoing = config.outgoing;
+  out.committed = raft.status().configuration_committed;
+  return out;
+}
+
+std::vector<LogEntryView> Node::log_tail(std::size_t count) const {
+  const auto& raft = impl_->engine->raft();
+  const auto& log = raft.log();
+  const auto commit = raft.commit();
+  const auto last = log.last_index();
+  const auto first = std::max(log.first_index(), last >= count ? last - count + 1 : 1);
+  std::vector<LogEntryView> tail;
+  for (auto index = first; index <= last; ++index) {
+    const auto& entry = log.at(index);
+    tail.push_back(LogEntryView{.index = entry.index,
+                                .term = entry.term,
+                                .committed = entry.index <= commit,
+                                .action = entry.type == raft::EntryType::normal
+                                              ? std::string(entry.payload.view())
+                                              : std::string(),
+                                .configuration = entry.type == raft::EntryType::configuration
+                                                     ? std::string(entry.payload.view())
+                                                     : std::string()});
+  }
+  return tail;
+}
+
+NodeMetrics Node::metrics() const {
+  const auto s = impl_->engine->raft().status();
+  NodeMetrics metrics = impl_->engine->counters();
+  metrics.fsync_latency = impl_->fsync_latency;
+  metrics.elections = s.elections;
+  metrics.leaderships = s.leaderships;
+  for (const auto& traffic : impl_->channel->status()) {
+    PeerTraffic peer{.id = traffic.id,
+                     .connected = traffic.connected,
+                     .bytes_in = traffic.bytes_in,
+                     .bytes_out = traffic.bytes_out,
+                     .frames_in = traffic.frames_in,
+                     .frames_out = traffic.frames_out,
+                     .dropped = {}};
+    for (std::size_t i = 0; i < transport::drop_reason_count; ++i) {
+      const auto reason = static_cast<transport::DropReason>(i);
+      peer.dropped[std::string(transport::to_string(reason))] = traffic.dropped_for(reason);
+    }
+    metrics.peers.push_back(std::move(peer));
+  }
+  return metrics;
+}
+
+}  // namespace conflux
