@@ -179,30 +179,32 @@ TEST_CASE("linearizable under kill -9 and pauses: puts, appends, cas and lineari
   const auto seed = test_seed();
   MESSAGE("seed ", seed, " (replay with CONFLUX_TEST_SEED)");
   DaemonCluster cluster(3);
-  INFO(cluster.logs());
-  REQUIRE(cluster.wait_for_leader());
   Recorder recorder;
-  std::atomic<bool> stop{false};
-  std::vector<std::jthread> clients;
-  const auto ports = cluster.http_ports();
-  for (std::size_t c = 0; c < 6; ++c) {
-    clients.emplace_back([&, c] { run_client(c, ports, seed, recorder, stop); });
-  }
-  run_nemesis(cluster, recorder, seed, nemesis_seconds());
-  stop = true;
-  clients.clear();  // joined
+  {
+    INFO(cluster.logs());  // for a failure in this block only: MESSAGE would print it too
+    REQUIRE(cluster.wait_for_leader());
+    std::atomic<bool> stop{false};
+    std::vector<std::jthread> clients;
+    const auto ports = cluster.http_ports();
+    for (std::size_t c = 0; c < 6; ++c) {
+      clients.emplace_back([&, c] { run_client(c, ports, seed, recorder, stop); });
+    }
+    run_nemesis(cluster, recorder, seed, nemesis_seconds());
+    stop = true;
+    clients.clear();  // joined
 
-  // Final reads, after every fault: each acknowledged write must show.
-  REQUIRE(cluster.wait_for_same_state(std::chrono::seconds(20)));
-  for (std::size_t k = 0; k < keys; ++k) {
-    KvOperation op{Kind::get, "k" + std::to_string(k), {}, {}, {}, true, recorder.now(), 0, 99};
-    const auto reply =
-        http_request(cluster.http_port(k % 3), "POST", "/query/get?consistency=linearizable",
-                     json::serialize(json::array{json::value(op.key)}));
-    REQUIRE_MESSAGE(reply.status == 200, reply);
-    op.output = as_value(json::parse(reply.body).at("result"));
-    op.ret = recorder.now();
-    recorder.add(std::move(op));
+    // Final reads, after every fault: each acknowledged write must show.
+    REQUIRE(cluster.wait_for_same_state(std::chrono::seconds(20)));
+    for (std::size_t k = 0; k < keys; ++k) {
+      KvOperation op{Kind::get, "k" + std::to_string(k), {}, {}, {}, true, recorder.now(), 0, 99};
+      const auto reply =
+          http_request(cluster.http_port(k % 3), "POST", "/query/get?consistency=linearizable",
+                       json::serialize(json::array{json::value(op.key)}));
+      REQUIRE_MESSAGE(reply.status == 200, reply);
+      op.output = as_value(json::parse(reply.body).at("result"));
+      op.ret = recorder.now();
+      recorder.add(std::move(op));
+    }
   }
   const auto history = recorder.history();
   std::size_t acknowledged = 0, reads = 0;

@@ -33,7 +33,7 @@ std::vector<std::string> voters(const DaemonCluster& cluster, std::size_t i) {
 
 bool voters_become(const DaemonCluster& cluster, std::size_t i,
                    const std::vector<std::string>& expected) {
-  return poll_until([&] { return voters(cluster, i) == expected; }, std::chrono::seconds(30));
+  return poll_until([&] { return voters(cluster, i) == expected; }, std::chrono::seconds(60));
 }
 
 /// DELETE /members/<id of node `removed`> on node `via`; it answers once
@@ -53,7 +53,7 @@ bool removed_in_the_end(const DaemonCluster& cluster, std::size_t via, std::size
         const auto ids = voters(cluster, via);
         return !ids.empty() && std::find(ids.begin(), ids.end(), cluster.id(removed)) == ids.end();
       },
-      std::chrono::seconds(30));
+      std::chrono::seconds(60));
 }
 
 /// Waits until node i has applied what the leader had committed when asked.
@@ -66,7 +66,7 @@ bool caught_up(const DaemonCluster& cluster, std::size_t i) {
         const auto s = cluster.status(i);
         return s && s->applied >= target->commit;
       },
-      std::chrono::seconds(10));
+      std::chrono::seconds(30));
 }
 
 }  // namespace
