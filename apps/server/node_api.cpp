@@ -137,7 +137,10 @@ unsigned http_status_for(errc code) {
     case errc::membership_refused:
       return 400;
     case errc::change_in_progress:
+    case errc::stale_sequence:
       return 409;
+    case errc::session_expired:
+      return 410;
     case errc::leadership_lost:
     case errc::no_leader:
     case errc::closed:

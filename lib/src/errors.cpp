@@ -30,6 +30,10 @@ class Category final : public std::error_category {
         return "the membership change cannot apply";
       case errc::change_in_progress:
         return "another membership change or a transfer is in progress";
+      case errc::session_expired:
+        return "the client session expired; the action was not applied";
+      case errc::stale_sequence:
+        return "the sequence number is older than the session remembers";
     }
     return "unknown conflux error";
   }
@@ -61,6 +65,10 @@ std::string_view to_string(errc code) {
       return "membership_refused";
     case errc::change_in_progress:
       return "change_in_progress";
+    case errc::session_expired:
+      return "session_expired";
+    case errc::stale_sequence:
+      return "stale_sequence";
   }
   return "unknown";
 }

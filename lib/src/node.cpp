@@ -79,6 +79,12 @@ std::uint64_t random_first_id() {
   return ((std::uint64_t{entropy()} << 20) ^ entropy()) % (raft::max_wire_integer / 2) + 1;
 }
 
+std::uint64_t wall_clock_ms() {
+  const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count();
+  return ms > 0 ? static_cast<std::uint64_t>(ms) : 0;  // a clock set before 1970 says 0
+}
+
 }  // namespace
 
 // Handlers move in and out by swap(): Boost 1.81's move assignment of
@@ -127,7 +133,8 @@ Node::Impl::Impl(asio::any_io_executor ex, Options opts, std::uint64_t first_id)
   engine = std::make_unique<detail::Engine>(
       options, tick_interval, *store, first_id,
       detail::EngineHooks{.reachable = [this](const raft::NodeId& peer) { return reachable(peer); },
-                          .now = [] { return Clock::now(); }});
+                          .now = [] { return Clock::now(); },
+                          .wall_clock = [] { return wall_clock_ms(); }});
 }
 
 void Node::Impl::post_event(detail::Event event) {
@@ -203,7 +210,7 @@ void Node::Impl::handle(detail::Event& event) {
   } else if (auto* call = std::get_if<detail::PerformCall>(&event)) {
     const auto id = call->read ? engine->read(call->deadline)
                                : engine->perform(std::move(call->method), std::move(call->args),
-                                                 call->started, call->deadline);
+                                                 call->started, call->deadline, call->session);
     handlers.put(id, std::move(call->handler));
   } else if (auto* done = std::get_if<detail::SyncDone>(&event)) {
     on_sync_done(*done);
@@ -295,12 +302,12 @@ void Node::Impl::start_snapshot() {
     options.log(LogLevel::warning, std::string("cannot start a snapshot: ") + error.what());
     return engine->snapshot_taken(std::nullopt, 0);
   }
-  auto state = std::make_shared<boost::json::value>(std::move(job->state));
-  snapshot_worker.submit([writer, state, start, ex = executor, weak = weak_from_this()] {
+  auto content = std::make_shared<detail::SnapshotContent>(std::move(job->content));
+  snapshot_worker.submit([writer, content, start, ex = executor, weak = weak_from_this()] {
     std::exception_ptr error;
     raft::SnapshotMeta meta;
     try {
-      detail::write_snapshot(*state, *writer);
+      detail::write_snapshot(*content, *writer);
       meta = writer->finish();
     } catch (...) {
       error = std::current_exception();
@@ -453,11 +460,11 @@ std::chrono::milliseconds Node::default_timeout() const {
 }
 
 void Node::start_perform(const std::shared_ptr<Impl>& impl, std::string method,
-                         boost::json::array args, std::chrono::milliseconds timeout,
-                         PerformHandler handler) {
+                         boost::json::array args, std::optional<SessionCall> session,
+                         std::chrono::milliseconds timeout, PerformHandler handler) {
   const auto now = Clock::now();
-  detail::PerformCall call{std::move(method), std::move(args), now, now + timeout,
-                           std::move(handler)};
+  detail::PerformCall call{std::move(method),  std::move(args), now,    now + timeout,
+                           std::move(handler), false,           session};
   asio::dispatch(impl->executor,
                  [impl, c = std::move(call)]() mutable { impl->post_event(std::move(c)); });
 }
@@ -465,7 +472,7 @@ void Node::start_perform(const std::shared_ptr<Impl>& impl, std::string method,
 void Node::start_read(const std::shared_ptr<Impl>& impl, std::chrono::milliseconds timeout,
                       PerformHandler handler) {
   const auto now = Clock::now();
-  detail::PerformCall call{{}, {}, now, now + timeout, std::move(handler), true};
+  detail::PerformCall call{{}, {}, now, now + timeout, std::move(handler), true, std::nullopt};
   asio::dispatch(impl->executor,
                  [impl, c = std::move(call)]() mutable { impl->post_event(std::move(c)); });
 }

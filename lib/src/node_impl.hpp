@@ -33,6 +33,7 @@ struct PerformCall {
   Clock::time_point deadline;
   PerformHandler handler;
   bool read = false;
+  std::optional<SessionCall> session;
 };
 
 struct Tick {};

@@ -57,15 +57,24 @@ std::vector<LogEntryView> Node::log_tail(std::size_t count) const {
   std::vector<LogEntryView> tail;
   for (auto index = first; index <= last; ++index) {
     const auto& entry = log.at(index);
-    tail.push_back(LogEntryView{.index = entry.index,
-                                .term = entry.term,
-                                .committed = entry.index <= commit,
-                                .action = entry.type == raft::EntryType::normal
-                                              ? std::string(entry.payload.view())
-                                              : std::string(),
-                                .configuration = entry.type == raft::EntryType::configuration
-                                                     ? std::string(entry.payload.view())
-                                                     : std::string()});
+    LogEntryView view{.index = entry.index,
+                      .term = entry.term,
+                      .committed = entry.index <= commit,
+                      .action = {},
+                      .configuration = {},
+                      .session = {}};
+    const auto text = std::string(entry.payload.view());
+    if (entry.type == raft::EntryType::normal) view.action = text;
+    if (entry.type == raft::EntryType::configuration) view.configuration = text;
+    if (entry.type == raft::EntryType::session) {
+      view.session = text;
+      try {
+        view.action = detail::decode_session_entry(text).action;
+      } catch (const std::invalid_argument&) {
+        // not a valid session entry: it applies as nothing, and shows as such
+      }
+    }
+    tail.push_back(std::move(view));
   }
   return tail;
 }

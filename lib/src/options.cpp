@@ -58,6 +58,8 @@ void check_timing(const Options& options, std::vector<std::string>& errors) {
   }
   if (options.perform_timeout.count() < 0)
     errors.push_back("\"perform_timeout\" must not be negative");
+  if (options.session_timeout < std::chrono::seconds(1))
+    errors.push_back("\"session_timeout\" must be at least 1 s");
 }
 
 }  // namespace

@@ -16,9 +16,12 @@ void Raft::tick() {
   }
 }
 
-ProposeResult Raft::propose(Payload payload) {
+ProposeResult Raft::propose(Payload payload, EntryType type) {
+  if (type != EntryType::normal && type != EntryType::session) {
+    throw std::invalid_argument("propose: only normal and session entries are the application's");
+  }
   if (auto refused = refuse_proposal()) return *refused;
-  append_local(EntryType::normal, std::move(payload));
+  append_local(type, std::move(payload));
   return ProposeResult{.accepted = true,
                        .index = log_.last_index(),
                        .term = term_,

@@ -27,6 +27,8 @@ std::string_view to_string(EntryType type) {
       return "no_op";
     case EntryType::configuration:
       return "configuration";
+    case EntryType::session:
+      return "session";
   }
   return "unknown";
 }

@@ -98,7 +98,9 @@ TEST_CASE("log sink: role changes are logged at info") {
   io.run_for(std::chrono::seconds(1));
 }
 
-TEST_CASE("log_tail: the last entries, committed ones marked, the no-op without an action") {
+TEST_CASE(
+    "log_tail: the last entries, committed ones marked, the no-op without an action, session "
+    "entries with theirs") {
   NodeCluster c(3, Wire::in_process);
   REQUIRE(c.wait_for_leader());
   const auto leader = static_cast<std::size_t>(c.leader());
@@ -108,13 +110,17 @@ TEST_CASE("log_tail: the last entries, committed ones marked, the no-op without 
     REQUIRE(run_until(c.io, [&] { return r.done; }));
   }
   const auto tail = c.node(leader).log_tail(10);
-  REQUIRE(tail.size() == 3);
+  REQUIRE(tail.size() == 4);
   CHECK(tail[0].action.empty());  // the leader's no-op
-  CHECK(tail[1].action == "{\"append\":\"a\"}");
-  CHECK(tail[2].index == 3);
-  CHECK(tail[2].committed);
+  CHECK(tail[0].session.empty());
+  CHECK(tail[1].action.empty());  // the leader's client session opened
+  CHECK(boost::json::parse(tail[1].session).as_object().contains("open"));
+  CHECK(tail[2].action == "{\"append\":\"a\"}");
+  CHECK(boost::json::parse(tail[2].session).at("seq") == 1);
+  CHECK(tail[3].index == 4);
+  CHECK(tail[3].committed);
   CHECK(c.node(leader).log_tail(1).size() == 1);
-  CHECK(c.node(leader).log_tail(1)[0].index == 3);
+  CHECK(c.node(leader).log_tail(1)[0].index == 4);
 }
 
 TEST_CASE("set_isolated: an isolated leader loses its leadership, and rejoins once healed") {

@@ -131,7 +131,7 @@ TEST_CASE("state machine: a log that starts after applied() waits for restore()"
   raft::Log compacted(5, 2, {entry(6, 2, "f")});
   machine.sync(compacted);  // no entry below 6 is read
   CHECK(machine.provisional() == machine.committed());
-  machine.restore(list({"a", "b", "c", "d", "e"}), 5);
+  machine.restore(list({"a", "b", "c", "d", "e"}), {}, 5);
   machine.sync(compacted);
   CHECK(machine.provisional() == list({"a", "b", "c", "d", "e", "f"}));
   const auto applied = machine.apply(compacted.at(6));

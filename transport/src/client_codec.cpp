@@ -38,6 +38,11 @@ Outcome read_outcome(const boost::json::object& object) {
 void encode_body(std::string& out, const PerformRequest& request) {
   field(out, "id", request.id);
   field(out, "method", request.method);
+  if (request.client != 0) {
+    field(out, "client", request.client);
+    field(out, "seq", request.seq);
+    field(out, "ack", request.ack);
+  }
   out.push_back(',');
   append_key(out, "args");
   out.append(request.args.empty() ? std::string_view("[]") : std::string_view(request.args));
@@ -59,6 +64,11 @@ PerformRequest decode_request(const boost::json::object& object, std::string_vie
   if (!require(object, "args").is_array())
     fail(CodecErrc::wrong_type, "field \"args\": expected an array");
   request.args = std::string(member_text(json, "args"));
+  if (object.contains("client")) {
+    request.client = read_integer(object, "client");
+    request.seq = read_integer(object, "seq");
+    request.ack = read_integer(object, "ack");
+  }
   return request;
 }
 

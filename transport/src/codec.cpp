@@ -32,6 +32,10 @@ void encode_entry(std::string& out, const raft::Entry& entry) {
     out.push_back(',');
     append_key(out, "configuration");
     out.append(entry.payload.view());  // JSON already (raft::encode)
+  } else if (entry.type == raft::EntryType::session) {
+    out.push_back(',');
+    append_key(out, "session");
+    out.append(entry.payload.view());  // a JSON object already (lib's sessions.hpp)
   }
   out.push_back('}');
 }
@@ -128,10 +132,12 @@ raft::Configuration read_configuration(std::string_view text) {
   return std::move(*config);
 }
 
-/// `action` is the entry's "action" exactly as the sender wrote it, and
-/// `configuration` its "configuration".
-raft::Entry decode_entry(const boost::json::value& value, std::string_view action,
-                         std::string_view configuration) {
+/// The texts of an entry's members, exactly as the sender wrote them.
+struct EntryTexts {
+  std::string_view action, configuration, session;
+};
+
+raft::Entry decode_entry(const boost::json::value& value, const EntryTexts& texts) {
   const auto& object = detail::as_object(value, "an entry");
   raft::Entry entry;
   entry.index = detail::read_integer(object, "index");
@@ -139,14 +145,22 @@ raft::Entry decode_entry(const boost::json::value& value, std::string_view actio
   const auto type = detail::read_string(object, "type");
   if (type == "normal") {
     detail::require(object, "action");
-    entry.payload = raft::Payload(action);
+    entry.payload = raft::Payload(texts.action);
   } else if (type == "no_op") {
     entry.type = raft::EntryType::no_op;
   } else if (type == "configuration") {
     detail::require(object, "configuration");
-    read_configuration(configuration);
+    read_configuration(texts.configuration);
     entry.type = raft::EntryType::configuration;
-    entry.payload = raft::Payload(configuration);
+    entry.payload = raft::Payload(texts.configuration);
+  } else if (type == "session") {
+    // Its members are the application's (docs/protocol.md §4.4): the state
+    // machine checks them when it applies the entry, as it does an action.
+    if (!detail::require(object, "session").is_object()) {
+      fail(CodecErrc::wrong_type, "field \"session\": expected an object");
+    }
+    entry.type = raft::EntryType::session;
+    entry.payload = raft::Payload(texts.session);
   } else {
     fail(CodecErrc::invalid_value, "unknown entry type \"" + std::string(type) + "\"");
   }
@@ -175,9 +189,13 @@ raft::AppendRequest decode_append(const boost::json::object& object, std::string
   if (json.find("\"configuration\"") != std::string_view::npos) {
     configurations = detail::entry_texts(json, "configuration");
   }
+  std::vector<std::string_view> sessions(array.size());
+  if (json.find("\"session\"") != std::string_view::npos) {
+    sessions = detail::entry_texts(json, "session");
+  }
   body.entries.reserve(array.size());
   for (std::size_t i = 0; i < array.size(); ++i) {
-    body.entries.push_back(decode_entry(array[i], actions[i], configurations[i]));
+    body.entries.push_back(decode_entry(array[i], {actions[i], configurations[i], sessions[i]}));
   }
   return body;
 }

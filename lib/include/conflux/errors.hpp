@@ -27,7 +27,17 @@ enum class errc {
   /// the learner to promote has not caught up: nothing was proposed; the
   /// membership calls retry by themselves until their timeout.
   change_in_progress,
+  /// The client session (thesis §6.3) is unknown: it expired (it stayed
+  /// idle longer than its timeout, by the leaders' clocks) or was never
+  /// opened. The action was not applied, and never will be.
+  session_expired,
+  /// The sequence number is below what the session still remembers: its
+  /// answer was acknowledged or forgotten, or its client gave up on it. It
+  /// is not applied again.
+  stale_sequence,
 };
+/// The last code, for iterating over them all.
+inline constexpr errc last_errc = errc::stale_sequence;
 
 /// The code's name, as in the enum ("unknown_method", ...): used on the wire.
 std::string_view to_string(errc code);

@@ -78,12 +78,16 @@ struct LogEntryView {
   std::uint64_t index = 0;
   std::uint64_t term = 0;
   bool committed = false;
-  /// The action's JSON text; empty for the no-op a new leader appends and
-  /// for a configuration entry.
+  /// The action's JSON text; empty for the no-op a new leader appends, for
+  /// a configuration entry, and for a session entry without an action.
   std::string action;
   /// A configuration entry's JSON (thesis §4.1: voters, outgoing while
   /// joint, learners, addresses); empty for any other entry.
   std::string configuration;
+  /// A session entry's JSON (docs/protocol.md §4.4: a session opened, or a
+  /// perform's (client, seq) with its action or its recorded result);
+  /// empty for any other entry.
+  std::string session;
 };
 
 /// Called after each committed action (never for no-ops), in commit order.
@@ -128,17 +132,44 @@ class Node {
   /// resulting action is committed and applied on this node. Completion
   /// tokens: use_awaitable, use_future, deferred, a callback taking
   /// (std::exception_ptr, boost::json::value), ...
+  ///
+  /// Exactly once (thesis §6.3): the perform runs in this node's client
+  /// session, and when its leader changes or its forward is lost it is
+  /// sent again under the same sequence number, so a failover costs time,
+  /// not an error, and never a second application. A timeout says whether
+  /// the action may still be applied (errc::timeout) or certainly was not
+  /// (errc::no_leader).
   template <class Token>
   auto perform(std::string method, boost::json::array args, std::chrono::milliseconds timeout,
                Token&& token) {
+    return perform(std::move(method), std::move(args), std::optional<SessionCall>(), timeout,
+                   std::forward<Token>(token));
+  }
+  /// As above, in the caller's own session (open_session()) at `session`:
+  /// every node answers the same (client, seq) with the outcome of its one
+  /// application, so a caller may send it again, to any node, after a lost
+  /// answer. Fails with errc::session_expired once the session expired (the
+  /// action was not applied), errc::stale_sequence below its `ack`.
+  template <class Token>
+  auto perform(std::string method, boost::json::array args, std::optional<SessionCall> session,
+               std::chrono::milliseconds timeout, Token&& token) {
     // The initiation may run later (deferred, use_awaitable): it holds the
     // node's state, not `this`.
     return boost::asio::async_initiate<Token, PerformSignature>(
         [impl = impl_](auto handler, std::string m, boost::json::array a,
-                       std::chrono::milliseconds t) {
-          start_perform(impl, std::move(m), std::move(a), t, PerformHandler(std::move(handler)));
+                       std::optional<SessionCall> s, std::chrono::milliseconds t) {
+          start_perform(impl, std::move(m), std::move(a), s, t, PerformHandler(std::move(handler)));
         },
-        token, std::move(method), std::move(args), timeout);
+        token, std::move(method), std::move(args), session, timeout);
+  }
+  /// Opens a client session of the caller's own, for perform() with a
+  /// SessionCall; it is forgotten once idle for `idle_timeout` by the
+  /// leaders' clocks. Completes with its client id (a JSON number).
+  template <class Token>
+  auto open_session(std::chrono::milliseconds idle_timeout, Token&& token) {
+    return perform(std::string(reserved::method_open_session),
+                   boost::json::array{static_cast<std::uint64_t>(idle_timeout.count())},
+                   std::forward<Token>(token));
   }
   /// As above, with Options::perform_timeout.
   template <class Token>
@@ -252,8 +283,8 @@ class Node {
  private:
   std::chrono::milliseconds default_timeout() const;
   static void start_perform(const std::shared_ptr<Impl>& impl, std::string method,
-                            boost::json::array args, std::chrono::milliseconds timeout,
-                            PerformHandler handler);
+                            boost::json::array args, std::optional<SessionCall> session,
+                            std::chrono::milliseconds timeout, PerformHandler handler);
   static void start_read(const std::shared_ptr<Impl>& impl, std::chrono::milliseconds timeout,
                          PerformHandler handler);
   static void start_close(const std::shared_ptr<Impl>& impl,

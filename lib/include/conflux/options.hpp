@@ -90,7 +90,22 @@ inline constexpr std::string_view method_add_member = "conflux.add_member";
 inline constexpr std::string_view method_remove_member = "conflux.remove_member";
 inline constexpr std::string_view method_promote = "conflux.promote";
 inline constexpr std::string_view method_transfer_leadership = "conflux.transfer_leadership";
+/// Opens a client session (thesis §6.3; lib/src/engine/sessions.hpp) that
+/// stays open while idle for at most [timeout_ms]; completes with its id.
+inline constexpr std::string_view method_open_session = "conflux.open_session";
 }  // namespace reserved
+
+/// A perform's place in a client session of the caller's own (Node::
+/// open_session), for a caller that may send one request to several nodes,
+/// such as an HTTP client retrying after a lost reply: every node answers
+/// (client, seq) with the outcome of its one application. `ack` is the
+/// lowest sequence number whose answer the caller has not yet received
+/// (0: none acknowledged); answers below it are forgotten.
+struct SessionCall {
+  std::uint64_t client = 0;
+  std::uint64_t seq = 0;
+  std::uint64_t ack = 0;
+};
 
 struct Options {
   std::string id;
@@ -119,6 +134,10 @@ struct Options {
   std::chrono::milliseconds heartbeat_interval{50};
   /// Default timeout of perform(); a perform may pass its own.
   std::chrono::milliseconds perform_timeout{10000};
+  /// How long this node's client session (thesis §6.3) may stay idle
+  /// before the cluster forgets it, by the leaders' clocks. An idle node's
+  /// session expiring costs nothing: its next perform opens another.
+  std::chrono::milliseconds session_timeout{std::chrono::hours(1)};
   /// Seeds the election-timeout draws; 0 derives one from the id.
   std::uint64_t seed = 0;
 

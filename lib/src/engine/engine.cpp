@@ -51,14 +51,14 @@ Engine::Engine(const Options& options, std::chrono::milliseconds tick, const raf
       hooks_(std::move(hooks)),
       raft_(std::make_unique<raft::Raft>(raft_config(options, tick), storage)),
       machine_(in_place(options)),
-      next_id_(first_id) {
-  if (const auto snapshot = raft_->snapshot(); snapshot.index > 0) {
-    machine_.restore(read_snapshot(storage_, snapshot), snapshot.index);
-  }
+      next_id_(first_id),
+      session_timeout_(options.session_timeout) {
+  if (const auto snapshot = raft_->snapshot(); snapshot.index > 0) restore(snapshot);
   machine_.sync(raft_->log());
 }
 
 void Engine::tick() {
+  ++ticks_;
   raft_->tick();
   expire(hooks_.now());
   tick_reads(hooks_.now());
@@ -115,6 +115,7 @@ void Engine::persisted(const raft::Ready& ready) {
 }
 
 void Engine::settle() {
+  requeue_orphans();
   dispatch_waiting();
   check_forwarded();
   settle_transfers();
@@ -141,14 +142,18 @@ void Engine::on_applied(AppliedAction applied) {
   if (!applied.no_op && applied.reducer_error.empty() && !applied.action.is_null())
     notify(applied.action);
   remember_reducer_error(applied);
+  on_session_applied(applied);
   const auto [first, last] = by_index_.equal_range(applied.index);
   boost::container::small_vector<std::uint64_t, 4> ids;  // usually one waiter, or none
   for (auto it = first; it != last; ++it) ids.push_back(it->second);
   by_index_.erase(first, last);
   for (std::size_t i = 0; i < ids.size(); ++i) {
     const auto id = ids[i];
+    if (!pending_.count(id)) continue;  // answered by its session
     const auto& waiting = pending_.at(id);
-    if (waiting.term != applied.term) {
+    if (waiting.seq != 0) {
+      settle_from_sessions(id);  // another entry took its place: sent again
+    } else if (waiting.term != applied.term) {
       fail(id, errc::leadership_lost,
            "leadership changed before the action was committed, and it was lost; retry");
     } else if (!applied.reducer_error.empty()) {

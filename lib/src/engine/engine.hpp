@@ -39,9 +39,11 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "snapshot_codec.hpp"
 #include "state_machine.hpp"
 
 namespace conflux::detail {
@@ -66,15 +68,18 @@ std::chrono::milliseconds tick_interval(const Options& options);
 /// The committed state after entry `index` (of term `term`), copied for a
 /// snapshot that the driver writes off the engine's thread.
 using reserved::method_add_member;
+using reserved::method_open_session;
 using reserved::method_promote;
 using reserved::method_remove_member;
 using reserved::method_transfer_leadership;
 bool is_membership_method(std::string_view name);
+/// The errc named `name` (errors.hpp's to_string), or method_failed.
+errc code_named(std::string_view name);
 
 struct SnapshotJob {
   /// The snapshot's index, term and configuration (its size is 0 until written).
   raft::SnapshotMeta identity;
-  boost::json::value state;
+  SnapshotContent content;
 };
 
 /// What the engine asks of its environment, synchronously.
@@ -84,6 +89,9 @@ struct EngineHooks {
   std::function<bool(const raft::NodeId& peer)> reachable;
   /// The time, for deadlines and latency.
   std::function<Clock::time_point()> now;
+  /// The calendar time in ms since the epoch, which a leader writes into
+  /// session entries (sessions.hpp: sessions expire by it).
+  std::function<std::uint64_t()> wall_clock;
 };
 
 class Engine {
@@ -100,9 +108,11 @@ class Engine {
   // ----- events
   void tick();
   void receive(transport::Packet packet);
-  /// Starts a perform; its Completion carries the returned id.
+  /// Starts a perform; its Completion carries the returned id. A user
+  /// method runs in this node's client session (client_sessions.cpp), or in
+  /// the caller's own `session`.
   std::uint64_t perform(std::string method, boost::json::array args, Clock::time_point started,
-                        Clock::time_point deadline);
+                        Clock::time_point deadline, std::optional<SessionCall> session = {});
   /// Starts a linearizable read of the committed state (reads.cpp, thesis
   /// §6.4); its Completion, by the returned id, carries the state.
   std::uint64_t read(Clock::time_point deadline);
@@ -167,6 +177,15 @@ class Engine {
     raft::NodeId refused_by;  // said "not leader": not asked again before the next tick
     raft::Index index = 0;
     raft::Term term = 0;
+    /// In a client session: (client, seq), 0 until assigned; whether the
+    /// caller chose them (SessionCall); whether a leader was ever asked to
+    /// run it, and at which tick it last was.
+    std::uint64_t client = 0;
+    std::uint64_t seq = 0;
+    std::uint64_t ack = 0;
+    bool own_session = true;
+    bool sent = false;
+    std::uint64_t sent_tick = 0;
   };
   using Stage = Pending::Stage;
   /// What running a method on this leader gave: an action proposed at
@@ -186,6 +205,7 @@ class Engine {
   void remember_reducer_error(const AppliedAction& applied);
   // snapshots.cpp
   void install(const raft::SnapshotMeta& meta);
+  void restore(const raft::SnapshotMeta& meta);
   bool snapshot_due() const;
   void count_sent_snapshots(const raft::Ready& ready);
   void send(transport::Packet packet) { sends_.push_back(std::move(packet)); }
@@ -234,12 +254,32 @@ class Engine {
   bool continue_membership(std::uint64_t id);
   void settle_transfers();
 
+  // client_sessions.cpp: exactly-once performs (thesis §6.3)
+  bool in_session(const Pending& p) const;
+  bool ready_to_send(std::uint64_t id);
+  void open_own_session();
+  MethodResult run_open_session(const boost::json::array& args);
+  bool adopt_session(std::uint64_t id, raft::Index index);
+  MethodResult run_in_session(std::uint64_t client, std::uint64_t seq, std::uint64_t ack,
+                              const std::string& method, const boost::json::array& args);
+  MethodResult propose_session_entry(SessionEntry entry, boost::json::value action, bool reduced);
+  void on_session_applied(const AppliedAction& applied);
+  void on_sessions_expired(const std::vector<std::uint64_t>& expired);
+  void settle_from_sessions(std::uint64_t id);
+  void finish(std::uint64_t id, const SessionOutcome& outcome);
+  void requeue(std::uint64_t id);
+  void requeue_orphans();
+  bool held_until_expiry(std::uint64_t id, errc code);
+  std::uint64_t own_ack() const;
+
   // performs.cpp: the life of a perform
   void dispatch_waiting();
   void check_forwarded();
   void expire(Clock::time_point now);
   void run_on_leader(std::uint64_t id);
   MethodResult run_method(const std::string& method, const boost::json::array& args);
+  MethodResult evaluate(const std::string& method, const boost::json::array& args,
+                        boost::json::value& action, std::string& payload);
   void forward(std::uint64_t id, const raft::NodeId& leader);
   void serve_forwarded(const raft::NodeId& from, const transport::PerformRequest& request);
   void on_reply(const raft::NodeId& from, const transport::PerformReply& reply);
@@ -259,6 +299,13 @@ class Engine {
   StateMachine machine_;  // invariant after settle(): synced with raft_->log()
 
   std::uint64_t next_id_;
+  std::uint64_t ticks_ = 0;
+  std::chrono::milliseconds session_timeout_;
+  std::uint64_t client_ = 0;             // this node's session, once its open entry is applied here
+  std::uint64_t next_seq_ = 1;           // in client_
+  std::uint64_t opening_ = 0;            // the perform opening client_, if one is
+  std::set<std::uint64_t> outstanding_;  // seqs of client_ not yet answered
+  std::multimap<std::pair<std::uint64_t, std::uint64_t>, std::uint64_t> by_key_;  // (client, seq)
   std::map<std::uint64_t, Pending> pending_;
   std::multimap<raft::Index, std::uint64_t> by_index_;  // proposed performs
   std::map<std::uint64_t, PendingRead> reads_;

@@ -14,34 +14,37 @@ namespace conflux::detail {
 
 using Outcome = transport::PerformReply::Outcome;
 
-namespace {
-
-errc code_named(const std::string& name) {
-  for (int i = static_cast<int>(errc::unknown_method);
-       i <= static_cast<int>(errc::change_in_progress); ++i) {
+errc code_named(std::string_view name) {
+  for (int i = static_cast<int>(errc::unknown_method); i <= static_cast<int>(last_errc); ++i) {
     if (name == to_string(static_cast<errc>(i))) return static_cast<errc>(i);
   }
   return errc::method_failed;
 }
 
-}  // namespace
-
 std::uint64_t Engine::perform(std::string method, boost::json::array args,
-                              Clock::time_point started, Clock::time_point deadline) {
+                              Clock::time_point started, Clock::time_point deadline,
+                              std::optional<SessionCall> session) {
   const auto id = next_id_++;
   // Checked here, on every node alike: arguments that could not be forwarded
   // are refused the same way whether this node leads or not.
   auto problem = arguments_problem(args);
-  pending_.emplace(id, Pending{.stage = Stage::waiting_leader,
-                               .method = std::move(method),
-                               .args = std::move(args),
-                               .started = started,
-                               .deadline = deadline,
-                               .forwarded_to = {},
-                               .refused_by = {},
-                               .index = 0,
-                               .term = 0});
-  if (problem) {
+  Pending p;
+  p.method = std::move(method);
+  p.args = std::move(args);
+  p.started = started;
+  p.deadline = deadline;
+  if (session && in_session(p)) {
+    p.client = session->client;
+    p.seq = session->seq;
+    p.ack = session->ack;
+    p.own_session = false;
+    by_key_.emplace(std::pair{p.client, p.seq}, id);
+  }
+  pending_.emplace(id, std::move(p));
+  if (session && (session->client == 0 || session->seq == 0)) {
+    fail(id, errc::bad_arguments,
+         "a session perform needs a client id and a sequence number above 0");
+  } else if (problem) {
     fail(id, errc::bad_arguments, *problem);
   } else if (deadline <= started) {  // a timeout of zero fails at once; others each tick
     fail(id, errc::timeout, "timed out before the action was committed");
@@ -63,7 +66,7 @@ void Engine::dispatch_waiting() {
   // whichever leader is reachable next.
   const bool leader_reachable = leader != id_ && hooks_.reachable(leader);
   for (const auto id : waiting) {
-    if (pending_.at(id).refused_by == leader) continue;  // asked this tick already
+    if (pending_.at(id).refused_by == leader || !ready_to_send(id)) continue;
     if (leader == id_) {
       run_on_leader(id);
     } else if (leader_reachable) {
@@ -79,13 +82,32 @@ void Engine::dispatch_waiting() {
 Engine::MethodResult Engine::run_method(const std::string& name, const boost::json::array& args) {
   if (raft_->role() != raft::Role::leader) return MethodResult{Outcome::not_leader, 0, 0, {}, {}};
   if (is_membership_method(name)) return run_membership(name, args);
+  if (name == method_open_session) return run_open_session(args);
+  boost::json::value action;
+  std::string payload;
+  auto result = evaluate(name, args, action, payload);
+  if (result.outcome != Outcome::proposed) return result;
+  const auto proposal = raft_->propose(raft::Payload(payload));
+  if (!proposal.accepted) {       // cannot happen after the role check; if it did:
+    machine_.sync(raft_->log());  // rebuilt without the action
+    return MethodResult{Outcome::not_leader, 0, 0, {}, {}};
+  }
+  machine_.proposed(proposal.index, proposal.term, std::move(action));
+  return MethodResult{Outcome::proposed, proposal.index, proposal.term, {}, {}};
+}
+
+// Runs method `name` against the provisional state: `proposed` (with no
+// index yet) leaves in `action` the action to append, reduced into the
+// provisional state already, and in `payload` its text.
+Engine::MethodResult Engine::evaluate(const std::string& name, const boost::json::array& args,
+                                      boost::json::value& action, std::string& payload) {
+  if (raft_->role() != raft::Role::leader) return MethodResult{Outcome::not_leader, 0, 0, {}, {}};
   const auto method = methods_.find(name);
   if (method == methods_.end()) {
     return MethodResult{Outcome::failed, 0, 0, errc::unknown_method,
                         name + " is not a registered method"};
   }
   machine_.sync(raft_->log());
-  boost::json::value action;
   try {
     action = method->second(machine_.provisional(), args);
     if (action.is_null()) return MethodResult{Outcome::null_result, 0, 0, {}, {}};
@@ -98,7 +120,7 @@ Engine::MethodResult Engine::run_method(const std::string& name, const boost::js
   // Every replica applies the action parsed from these bytes, so the leader
   // does too; an action that does not survive the trip (NaN, too deep, too
   // large) is refused here instead of jamming replication.
-  std::string payload = boost::json::serialize(action);
+  payload = boost::json::serialize(action);
   if (auto problem = action_problem(payload, action))
     return MethodResult{Outcome::failed, 0, 0, errc::bad_arguments, *problem};
   try {
@@ -109,43 +131,46 @@ Engine::MethodResult Engine::run_method(const std::string& name, const boost::js
     return MethodResult{Outcome::failed, 0, 0, errc::reducer_failed,
                         "the reducer threw a non-standard exception"};
   }
-  const auto proposal = raft_->propose(raft::Payload(payload));
-  if (!proposal.accepted) {       // cannot happen after the role check; if it did:
-    machine_.sync(raft_->log());  // rebuilt without the action
-    return MethodResult{Outcome::not_leader, 0, 0, {}, {}};
-  }
-  machine_.proposed(proposal.index, proposal.term, std::move(action));
-  return MethodResult{Outcome::proposed, proposal.index, proposal.term, {}, {}};
+  return MethodResult{Outcome::proposed, 0, 0, {}, {}};
 }
 
 void Engine::run_on_leader(std::uint64_t id) {
-  const auto& p = pending_.at(id);
-  const auto result = run_method(p.method, p.args);
+  auto& p = pending_.at(id);
+  const auto result = p.seq != 0 ? run_in_session(p.client, p.seq, p.ack, p.method, p.args)
+                                 : run_method(p.method, p.args);
   // User code ran: with a driver that let it re-enter the engine (it must
   // not), the perform could be gone.
   if (!pending_.count(id)) return;
-  if (observes_state(p.method, result)) return observe(Observer{id, {}, 0}, result);
+  p.sent = true;
+  p.forwarded_to = id_;
+  if (p.seq == 0 && observes_state(p.method, result)) return observe(Observer{id, {}, 0}, result);
   switch (result.outcome) {
     case Outcome::proposed:
       return await_apply(id, result.index, result.term);
     case Outcome::null_result:
       return complete(id, nullptr);
     case Outcome::failed:
+      if (held_until_expiry(id, result.code)) return;
       return fail(id, result.code, result.message);
     case Outcome::not_leader:
-      return;  // stays waiting for the next leader
+      p.stage = Stage::waiting_leader;
+      p.refused_by = id_;  // not asked again before the next tick
+      return;
   }
 }
 
 void Engine::forward(std::uint64_t id, const raft::NodeId& leader) {
   auto& p = pending_.at(id);
-  transport::PerformRequest request{id, p.method, boost::json::serialize(p.args)};
+  transport::PerformRequest request{id,       p.method, boost::json::serialize(p.args),
+                                    p.client, p.seq,    p.ack};
   if (request.args.size() > detail::max_action_bytes) {
     return fail(id, errc::bad_arguments,
                 "the arguments are larger than 8 MiB; nothing was proposed");
   }
   p.stage = Stage::forwarded;
   p.forwarded_to = leader;
+  p.sent = true;
+  p.sent_tick = ticks_;
   send(transport::ClientMessage{id_, leader, std::move(request)});
 }
 
@@ -165,8 +190,10 @@ void Engine::serve_forwarded(const raft::NodeId& from, const transport::PerformR
     reply.message = ec ? "the forwarded arguments are not valid JSON (" + ec.message() + ")"
                        : "the forwarded arguments are not a JSON array";
   } else {
-    auto result = run_method(request.method, args.get_array());
-    if (observes_state(request.method, result)) {
+    auto result = request.seq != 0 ? run_in_session(request.client, request.seq, request.ack,
+                                                    request.method, args.get_array())
+                                   : run_method(request.method, args.get_array());
+    if (request.seq == 0 && observes_state(request.method, result)) {
       return observe(Observer{0, from, request.id}, std::move(result));
     }
     reply.outcome = result.outcome;
@@ -193,12 +220,24 @@ void Engine::on_reply(const raft::NodeId& from, const transport::PerformReply& r
     case Outcome::null_result:
       return complete(reply.id, nullptr);
     case Outcome::failed:
+      if (held_until_expiry(reply.id, code_named(reply.code))) return;
       return fail(reply.id, code_named(reply.code), reply.message);
     case Outcome::not_leader:
       p.stage = Stage::waiting_leader;
       p.refused_by = from;  // not asked again before the next tick
       return;
   }
+}
+
+// The leader found this node's own session expired before this node saw
+// it: the perform waits (asked again each tick) until the expiry is
+// applied here, which tells whether an earlier attempt was applied first.
+bool Engine::held_until_expiry(std::uint64_t id, errc code) {
+  auto& p = pending_.at(id);
+  if (code != errc::session_expired || p.seq == 0 || !p.own_session) return false;
+  p.stage = Stage::waiting_leader;
+  p.refused_by = raft_->leader();
+  return true;
 }
 
 // The perform's action sits at (index, term): it completes when this node
@@ -208,7 +247,9 @@ void Engine::await_apply(std::uint64_t id, raft::Index index, raft::Term term) {
   p.stage = Stage::proposed;
   p.index = index;
   p.term = term;
-  if (index <= machine_.applied()) return settle_applied_early(id);
+  if (index <= machine_.applied()) {
+    return p.seq != 0 ? settle_from_sessions(id) : settle_applied_early(id);
+  }
   by_index_.emplace(index, id);
 }
 
@@ -235,7 +276,10 @@ void Engine::check_forwarded() {
   if (leader.empty()) return;
   std::vector<std::uint64_t> orphaned;
   for (const auto& [id, p] : pending_) {
-    if (p.stage == Stage::forwarded && p.forwarded_to != leader) orphaned.push_back(id);
+    // One in a session is sent again instead (requeue_orphans()).
+    if (p.stage == Stage::forwarded && p.forwarded_to != leader && p.seq == 0) {
+      orphaned.push_back(id);
+    }
   }
   for (const auto id : orphaned) {
     fail(id, errc::outcome_unknown,
@@ -250,8 +294,12 @@ void Engine::expire(Clock::time_point now) {
   }
   for (const auto id : expired) {
     const auto stage = pending_.at(id).stage;
-    if (stage == Stage::waiting_leader) {
+    if (stage == Stage::waiting_leader && !pending_.at(id).sent) {
       fail(id, errc::no_leader, "no reachable leader before the timeout; nothing was proposed");
+    } else if (pending_.at(id).seq != 0) {
+      fail(id, errc::timeout,
+           "timed out before the action was committed; it may still be applied, once, but "
+           "never twice");
     } else if (stage == Stage::observing) {
       fail(id, errc::timeout,
            "timed out before the leader confirmed its answer; nothing was appended");
@@ -266,6 +314,15 @@ bool Engine::take(std::uint64_t id) {
   auto node = pending_.extract(id);
   if (node.empty()) return false;
   const auto& p = node.mapped();
+  if (p.seq != 0) {
+    for (auto [it, end] = by_key_.equal_range({p.client, p.seq}); it != end; ++it) {
+      if (it->second == id) {
+        by_key_.erase(it);
+        break;
+      }
+    }
+    if (p.own_session && p.client == client_) outstanding_.erase(p.seq);
+  }
   if (p.stage == Stage::proposed) {
     for (auto [it, end] = by_index_.equal_range(p.index); it != end; ++it) {
       if (it->second == id) {
@@ -280,6 +337,10 @@ bool Engine::take(std::uint64_t id) {
 void Engine::complete(std::uint64_t id, boost::json::value result) {
   const auto it = pending_.find(id);
   if (it == pending_.end() || continue_membership(id)) return;
+  if (it->second.method == method_open_session) {
+    if (adopt_session(id, it->second.index)) return;
+    result = it->second.index;  // a caller's own session: its id
+  }
   const std::chrono::duration<double> took = hooks_.now() - it->second.started;
   counters_.perform_latency.observe(took.count());
   ++counters_.performs_succeeded;
@@ -288,6 +349,11 @@ void Engine::complete(std::uint64_t id, boost::json::value result) {
 }
 
 void Engine::fail(std::uint64_t id, errc code, const std::string& message) {
+  if (id == opening_) {  // opened again when a perform next needs it
+    opening_ = 0;
+    take(id);
+    return;
+  }
   if (retry_later(id, code) || !take(id)) return;
   ++counters_.performs_failed[std::string(to_string(code))];
   completions_.push_back(

@@ -20,16 +20,19 @@ std::runtime_error unreadable(const raft::SnapshotMeta& meta, const std::string&
 
 }  // namespace
 
-void write_snapshot(const boost::json::value& state, storage::SnapshotWriter& writer) {
+void write_snapshot(const SnapshotContent& content, storage::SnapshotWriter& writer) {
   writer.write(prefix);
   boost::json::serializer serializer;
-  serializer.reset(&state);
   char buffer[piece_bytes];
+  serializer.reset(&content.state);
+  while (!serializer.done()) writer.write(serializer.read(buffer, sizeof buffer));
+  writer.write(",\"sessions\":");
+  serializer.reset(&content.sessions);
   while (!serializer.done()) writer.write(serializer.read(buffer, sizeof buffer));
   writer.write("}");
 }
 
-boost::json::value read_snapshot(const raft::Storage& storage, const raft::SnapshotMeta& meta) {
+SnapshotContent read_snapshot(const raft::Storage& storage, const raft::SnapshotMeta& meta) {
   boost::json::parse_options options;
   options.max_depth = 4096;  // a state may nest deeper than an action may
   boost::json::stream_parser parser({}, options);
@@ -49,7 +52,9 @@ boost::json::value read_snapshot(const raft::Storage& storage, const raft::Snaps
   if (!format || *format != 1 || !object->contains("state")) {
     throw unreadable(meta, "not a Conflux snapshot of format 1");
   }
-  return std::move(object->at("state"));
+  SnapshotContent content{std::move(object->at("state")), nullptr};
+  if (auto* sessions = object->if_contains("sessions")) content.sessions = std::move(*sessions);
+  return content;
 }
 
 }  // namespace conflux::detail

@@ -1,7 +1,7 @@
 #pragma once
 // What a snapshot holds (docs/storage.md, "Snapshot contents"): one JSON
-// object, {"conflux_snapshot": 1, "state": <the committed state>}, room for
-// what else the replicated state machine will keep (client sessions).
+// object, {"conflux_snapshot": 1, "state": <the committed state>,
+// "sessions": <the client sessions>}: the whole replicated state machine.
 // Written piece by piece and read back piece by piece, so that neither side
 // holds the text whole.
 
@@ -11,12 +11,18 @@
 
 namespace conflux::detail {
 
-/// Serializes `state` into `writer` in pieces of at most 64 KiB. Runs on a
-/// worker thread: it touches nothing but its arguments.
-void write_snapshot(const boost::json::value& state, storage::SnapshotWriter& writer);
+/// The replicated state machine at a snapshot's index.
+struct SnapshotContent {
+  boost::json::value state;
+  boost::json::value sessions;  ///< SessionTable::to_json(); null in snapshots older than sessions
+};
 
-/// Reads snapshot `meta` from `storage` and returns its state. Throws
-/// std::runtime_error naming what is wrong (not JSON, not a snapshot, gone).
-boost::json::value read_snapshot(const raft::Storage& storage, const raft::SnapshotMeta& meta);
+/// Serializes `content` into `writer` in pieces of at most 64 KiB. Runs on a
+/// worker thread: it touches nothing but its arguments.
+void write_snapshot(const SnapshotContent& content, storage::SnapshotWriter& writer);
+
+/// Reads snapshot `meta` from `storage`. Throws std::runtime_error naming
+/// what is wrong (not JSON, not a snapshot, gone).
+SnapshotContent read_snapshot(const raft::Storage& storage, const raft::SnapshotMeta& meta);
 
 }  // namespace conflux::detail

@@ -26,7 +26,7 @@ std::optional<SnapshotJob> Engine::take_snapshot_job() {
   const auto index = machine_.applied();
   return SnapshotJob{
       raft::SnapshotMeta{index, *raft_->log().term_at(index), 0, raft_->configuration_at(index)},
-      machine_.committed()};
+      SnapshotContent{machine_.committed(), machine_.sessions().to_json()}};
 }
 
 void Engine::snapshot_taken(const std::optional<raft::SnapshotMeta>& meta, double seconds) {
@@ -38,13 +38,38 @@ void Engine::snapshot_taken(const std::optional<raft::SnapshotMeta>& meta, doubl
   raft_->compact(*meta);
 }
 
+// The state machine, sessions included, as snapshot `meta` holds it.
+void Engine::restore(const raft::SnapshotMeta& meta) {
+  auto content = read_snapshot(storage_, meta);
+  SessionTable sessions;
+  try {
+    if (!content.sessions.is_null()) sessions = SessionTable::from_json(content.sessions);
+  } catch (const std::invalid_argument& error) {
+    throw std::runtime_error("the snapshot at " + std::to_string(meta.index) +
+                             " holds unreadable sessions: " + error.what());
+  }
+  machine_.restore(std::move(content.state), std::move(sessions), meta.index);
+}
+
 // The storage installed the snapshot (the driver persisted its last chunk):
-// the state machine restarts from it. Performs proposed at an index it
-// covers will never be applied here; whether their entry committed in
-// their term is unknown, so they fail as outcome_unknown.
+// the state machine restarts from it. A session perform whose outcome it
+// records is answered; one it shows never applied is asked again. Other
+// performs proposed at an index it covers will never be applied here;
+// whether their entry committed in their term is unknown, so they fail as
+// outcome_unknown.
 void Engine::install(const raft::SnapshotMeta& meta) {
-  machine_.restore(read_snapshot(storage_, meta), meta.index);
+  restore(meta);
   bytes_since_snapshot_ = 0;
+  // Its expiry may be among the entries the snapshot covers.
+  if (client_ != 0 && client_ <= meta.index && !machine_.sessions().contains(client_)) {
+    on_sessions_expired({client_});
+  }
+  std::vector<std::uint64_t> in_sessions;
+  for (const auto& [id, p] : pending_) {
+    const bool sent = p.stage == Stage::proposed || p.stage == Stage::forwarded;
+    if (p.seq != 0 && sent) in_sessions.push_back(id);
+  }
+  for (const auto id : in_sessions) settle_from_sessions(id);
   boost::container::small_vector<std::uint64_t, 8> covered;
   for (auto it = by_index_.begin(); it != by_index_.end() && it->first <= meta.index; ++it) {
     covered.push_back(it->second);

@@ -6,6 +6,11 @@
 namespace conflux::detail {
 
 boost::json::value parse_action(const raft::Entry& entry) {
+  if (entry.type == raft::EntryType::session) {
+    const auto session = decode_session_entry(entry.payload.view());
+    if (session.kind != SessionEntry::Kind::action) return nullptr;
+    return boost::json::parse(session.action);
+  }
   if (entry.type != raft::EntryType::normal || entry.payload.empty()) return nullptr;
   return boost::json::parse(entry.payload.view());
 }
@@ -53,12 +58,35 @@ void StateMachine::reduce_provisional(const boost::json::value& action) {
   }
 }
 
-void StateMachine::proposed(raft::Index index, raft::Term term, boost::json::value action) {
+void StateMachine::proposed(raft::Index index, raft::Term term, boost::json::value action,
+                            std::optional<Key> key, bool reduced) {
   // Right after a sync() the proposal is the next entry; if it ever is not,
   // the state stays stale and sync() rebuilds from the log.
   if (index != applied_ + pending_.size() + 1) return;
-  pending_.push_back(Pending{term, std::move(action)});
+  if (key) pending_keys_[*key] = index;
+  pending_.push_back(Pending{term, std::move(action), key, reduced});
   stale_ = false;
+}
+
+SessionStanding StateMachine::standing(std::uint64_t client, std::uint64_t seq) const {
+  using Kind = SessionStanding::Kind;
+  if (const auto found = pending_keys_.find({client, seq}); found != pending_keys_.end()) {
+    return {Kind::in_log, found->second, pending_.at(found->second - applied_ - 1).term, nullptr};
+  }
+  const auto admission = sessions_.admit(client, seq);
+  switch (admission.verdict) {
+    case SessionTable::Verdict::fresh:
+      return {Kind::fresh, 0, 0, nullptr};
+    case SessionTable::Verdict::duplicate:
+      return {Kind::applied, admission.result->index, 0, admission.result};
+    case SessionTable::Verdict::stale:
+      return {Kind::stale, 0, 0, nullptr};
+    case SessionTable::Verdict::unknown:
+      break;
+  }
+  // A session is opened by the entry at its id: until that is applied, it
+  // may be about to exist.
+  return {client > applied_ ? Kind::not_yet : Kind::unknown, 0, 0, nullptr};
 }
 
 // By the Log Matching Property, if the last reflected entry still has the
@@ -69,7 +97,7 @@ void StateMachine::sync(const raft::Log& log) {
     // (its Ready is still being written): the entries in between are gone
     // from the log, and the provisional state waits for the snapshot.
     stale_ = true;
-    pending_.clear();
+    forget_pending();
     return;
   }
   const raft::Index reflected = applied_ + pending_.size();
@@ -79,55 +107,164 @@ void StateMachine::sync(const raft::Log& log) {
 }
 
 void StateMachine::extend(const raft::Entry& entry) {
-  boost::json::value action;
+  Pending pending{entry.term, nullptr, std::nullopt, true};
+  stale_ = true;  // until the action is both reduced and recorded
+  if (entry.type == raft::EntryType::session) {
+    extend_session(entry, pending);
+  } else {
+    try {
+      pending.action = parse_action(entry);
+    } catch (const std::bad_alloc&) {
+      throw;
+    } catch (const std::exception&) {
+      pending.action = nullptr;  // not JSON: a null action changes nothing
+    }
+    if (!pending.action.is_null()) reduce_quietly(provisional_, pending.action, nullptr);
+  }
+  if (pending.key) pending_keys_[*pending.key] = entry.index;
+  pending_.push_back(std::move(pending));
+  stale_ = false;
+}
+
+// The provisional state guesses what apply_session() will decide: a
+// perform is reduced unless it is already in the log or applied, or its
+// session is unknown. Expiry is not foreseen: when the guess is wrong,
+// apply() marks the state stale and it is rebuilt.
+void StateMachine::extend_session(const raft::Entry& entry, Pending& pending) {
+  pending.reduced = false;
+  SessionEntry session;
   try {
-    action = parse_action(entry);
+    session = decode_session_entry(entry.payload.view());
+    if (session.kind == SessionEntry::Kind::open) return;
+    const Key key{session.client, session.seq};
+    const bool fresh = provisionally_fresh(key);
+    pending.key = key;
+    if (!fresh || session.kind != SessionEntry::Kind::action) return;
+    pending.action = boost::json::parse(session.action);
   } catch (const std::bad_alloc&) {
     throw;
   } catch (const std::exception&) {
-    action = nullptr;  // not JSON: a null action changes nothing
+    return;  // not a valid session entry: it will change nothing
   }
-  stale_ = true;  // until the action is both reduced and recorded
-  if (!action.is_null()) reduce_quietly(provisional_, action, nullptr);
-  pending_.push_back(Pending{entry.term, std::move(action)});
-  stale_ = false;
+  pending.reduced = true;
+  reduce_quietly(provisional_, pending.action, nullptr);
+}
+
+bool StateMachine::provisionally_fresh(const Key& key) const {
+  if (pending_keys_.count(key)) return false;
+  const auto verdict = sessions_.admit(key.first, key.second).verdict;
+  return verdict == SessionTable::Verdict::fresh ||
+         (verdict == SessionTable::Verdict::unknown && key.first > applied_);
+}
+
+void StateMachine::forget_pending() {
+  pending_.clear();
+  pending_keys_.clear();
 }
 
 // The only place the state is copied: after the log's uncommitted tail was
 // replaced, an action was reduced but not proposed, or an exception.
 void StateMachine::rebuild(const raft::Log& log) {
   stale_ = true;
-  pending_.clear();
+  forget_pending();
   provisional_ = committed_;
   stale_ = false;
   for (raft::Index i = applied_ + 1; i <= log.last_index(); ++i) extend(log.at(i));
 }
 
 AppliedAction StateMachine::apply(const raft::Entry& entry) {
-  AppliedAction applied{
-      entry.index, entry.term, nullptr, entry.type != raft::EntryType::normal, {}};
+  AppliedAction applied;
+  applied.index = entry.index;
+  applied.term = entry.term;
+  applied.no_op = entry.type != raft::EntryType::normal && entry.type != raft::EntryType::session;
+  std::optional<Pending> reflected;  // the entry as the provisional state holds it
   if (!stale_ && !pending_.empty() && pending_.front().term == entry.term) {
-    applied.action = std::move(pending_.front().action);
+    reflected = std::move(pending_.front());
     pending_.pop_front();
+    if (reflected->key) pending_keys_.erase(*reflected->key);
   } else {
     stale_ = true;  // applied out of step with the provisional state: sync() rebuilds it
-    pending_.clear();
-    try {
-      applied.action = parse_action(entry);
-    } catch (const std::bad_alloc&) {
-      throw;
-    } catch (const std::exception& e) {
-      applied.reducer_error = std::string("the action is not JSON: ") + e.what();
-    }
+    forget_pending();
   }
   applied_ = entry.index;
+  if (entry.type == raft::EntryType::session) {
+    apply_session(entry, reflected, applied);
+    return applied;
+  }
+  try {
+    applied.action = reflected ? std::move(reflected->action) : parse_action(entry);
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const std::exception& e) {
+    applied.reducer_error = std::string("the action is not JSON: ") + e.what();
+  }
   if (!applied.action.is_null()) reduce_quietly(committed_, applied.action, &applied.reducer_error);
   return applied;
 }
 
-void StateMachine::restore(boost::json::value state, raft::Index index) {
+// sessions.hpp: the entry's time expires idle sessions first; then an open
+// entry opens one, and a perform is reduced only if it is fresh.
+void StateMachine::apply_session(const raft::Entry& entry, std::optional<Pending>& reflected,
+                                 AppliedAction& applied) {
+  SessionEntry session;
+  try {
+    session = decode_session_entry(entry.payload.view());
+  } catch (const std::invalid_argument& e) {
+    applied.no_op = true;  // changes nothing, on every replica alike
+    applied.reducer_error = e.what();
+    if (reflected && reflected->reduced) stale_ = true;
+    return;
+  }
+  applied.expired = sessions_.advance(session.time);
+  if (session.kind == SessionEntry::Kind::open) {
+    sessions_.open(entry.index, session.timeout);
+    applied.opened = true;
+    applied.no_op = true;
+    return;
+  }
+  apply_perform(entry, session, reflected, applied);
+}
+
+void StateMachine::apply_perform(const raft::Entry& entry, SessionEntry& session,
+                                 std::optional<Pending>& reflected, AppliedAction& applied) {
+  using Verdict = SessionTable::Verdict;
+  const auto admission = sessions_.admit(session.client, session.seq);
+  SessionOutcome outcome{session.client, session.seq, admission.verdict, {}};
+  const bool reduce =
+      admission.verdict == Verdict::fresh && session.kind == SessionEntry::Kind::action;
+  if (reflected && reflected->reduced != reduce) stale_ = true;  // the guess was wrong: rebuild
+  if (admission.verdict == Verdict::duplicate) outcome.result = *admission.result;
+  if (admission.verdict == Verdict::fresh) {
+    SessionResult result{entry.index, nullptr, std::move(session.code), std::move(session.message)};
+    if (reduce) {
+      try {
+        applied.action = reflected && reflected->reduced ? std::move(reflected->action)
+                                                         : boost::json::parse(session.action);
+        reduce_quietly(committed_, applied.action, &applied.reducer_error);
+      } catch (const std::bad_alloc&) {
+        throw;
+      } catch (const std::exception& e) {
+        applied.reducer_error = std::string("the action is not JSON: ") + e.what();
+      }
+      if (applied.reducer_error.empty()) {
+        result.action = applied.action;
+      } else {
+        applied.action = nullptr;
+        result.code = "reducer_failed";
+        result.message = applied.reducer_error;
+      }
+    }
+    outcome.result = result;
+    sessions_.record(session.client, session.seq, std::move(result));
+  }
+  if (admission.verdict != Verdict::unknown) sessions_.touch(session.client, session.ack);
+  applied.session = std::move(outcome);
+}
+
+void StateMachine::restore(boost::json::value state, SessionTable sessions, raft::Index index) {
   stale_ = true;
-  pending_.clear();
+  forget_pending();
+  sessions_ = std::move(sessions);
   committed_ = std::move(state);
   applied_ = index;
   provisional_ = committed_;

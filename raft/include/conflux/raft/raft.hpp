@@ -58,11 +58,13 @@ class Raft {
   /// must then stop the node.
   StepResult step(Message message);
 
-  /// Appends `payload` as a normal entry when this node leads; otherwise
-  /// refuses, naming the leader if known. An accepted entry is committed
-  /// only if the entry at result.index still has result.term once the
-  /// commit index reaches it (leadership can change before that).
-  ProposeResult propose(Payload payload);
+  /// Appends `payload` as an entry of `type` (normal or session: the
+  /// application's) when this node leads; otherwise refuses, naming the
+  /// leader if known. An accepted entry is committed only if the entry at
+  /// result.index still has result.term once the commit index reaches it
+  /// (leadership can change before that). Throws std::invalid_argument for
+  /// the core's own types.
+  ProposeResult propose(Payload payload, EntryType type = EntryType::normal);
 
   /// Appends a configuration entry making `changes` (membership.hpp), in
   /// effect at once (thesis §4.1); a change of voters goes through a joint

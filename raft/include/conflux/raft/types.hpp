@@ -40,8 +40,8 @@ enum class Role : std::uint8_t { follower, pre_candidate, candidate, leader };
 
 std::string_view to_string(Role role);
 
-/// What an entry means to the core. Only `normal` entries reach the
-/// application; the others are Raft's own bookkeeping.
+/// What an entry means to the core. Only `normal` and `session` entries
+/// reach the application; the others are Raft's own bookkeeping.
 enum class EntryType : std::uint8_t {
   normal = 0,  ///< an application action (opaque payload)
   no_op = 1,   ///< appended by a new leader on election (Raft §8)
@@ -49,7 +49,11 @@ enum class EntryType : std::uint8_t {
   /// encoding of a Configuration (membership.hpp). It takes effect as soon
   /// as it is appended (thesis §4.1).
   configuration = 2,
+  /// An application entry within a client session (thesis §6.3): to the
+  /// core exactly like `normal`; the application reads its payload.
+  session = 3,
 };
+inline constexpr EntryType last_entry_type = EntryType::session;
 
 std::string_view to_string(EntryType type);
 

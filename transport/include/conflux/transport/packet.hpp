@@ -14,6 +14,12 @@ struct PerformRequest {
   std::uint64_t id = 0;  ///< chosen by the sender; echoed in the reply
   std::string method;
   std::string args;  ///< the arguments: one JSON array, as text
+  /// The client session it belongs to (thesis §6.3), or 0 for none; its
+  /// sequence number in that session, and the lowest sequence number whose
+  /// answer the client has not received yet.
+  std::uint64_t client = 0;
+  std::uint64_t seq = 0;
+  std::uint64_t ack = 0;
   friend bool operator==(const PerformRequest&, const PerformRequest&) = default;
 };
 

@@ -1,0 +1,197 @@
+#include "sessions.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <stdexcept>
+
+namespace conflux::detail {
+namespace {
+
+using raft::max_wire_integer;
+
+void put(std::string& out, std::string_view key, std::uint64_t value) {
+  out += out.size() > 1 ? ",\"" : "\"";
+  out += key;
+  out += "\":";
+  out += std::to_string(value);
+}
+
+std::uint64_t integer(const boost::json::object& object, std::string_view key) {
+  const auto* value = object.if_contains(key);
+  if (!value) throw std::invalid_argument("a session entry lacks \"" + std::string(key) + "\"");
+  const auto* number = value->if_uint64();
+  const auto* signed_number = value->if_int64();
+  if (number && *number <= max_wire_integer) return *number;
+  if (signed_number && *signed_number >= 0) return static_cast<std::uint64_t>(*signed_number);
+  throw std::invalid_argument("a session entry's \"" + std::string(key) +
+                              "\" is not an integer from 0 to 2^53-1");
+}
+
+std::string text(const boost::json::object& object, std::string_view key) {
+  const auto* value = object.if_contains(key);
+  if (!value || !value->is_string()) {
+    throw std::invalid_argument("a session entry's \"" + std::string(key) + "\" is not a string");
+  }
+  return std::string(value->get_string());
+}
+
+}  // namespace
+
+std::string encode(const SessionEntry& entry) {
+  std::string out = "{";
+  if (entry.kind == SessionEntry::Kind::open) {
+    out += "\"open\":true";
+    put(out, "time", entry.time);
+    put(out, "timeout", entry.timeout);
+    return out + "}";
+  }
+  put(out, "client", entry.client);
+  put(out, "seq", entry.seq);
+  put(out, "ack", entry.ack);
+  put(out, "time", entry.time);
+  if (entry.kind == SessionEntry::Kind::action) return out + ",\"action\":" + entry.action + "}";
+  if (entry.code.empty()) return out + ",\"result\":null}";
+  boost::json::object refusal{{"code", entry.code}, {"message", entry.message}};
+  return out + ",\"result\":" + boost::json::serialize(refusal) + "}";
+}
+
+SessionEntry decode_session_entry(std::string_view payload) {
+  boost::system::error_code ec;
+  const auto json = boost::json::parse(payload, ec);
+  if (ec) throw std::invalid_argument("a session entry is not JSON: " + ec.message());
+  if (!json.is_object()) throw std::invalid_argument("a session entry is not a JSON object");
+  const auto& object = json.get_object();
+  SessionEntry entry;
+  entry.time = integer(object, "time");
+  if (object.contains("open")) {
+    entry.kind = SessionEntry::Kind::open;
+    entry.timeout = integer(object, "timeout");
+    return entry;
+  }
+  entry.client = integer(object, "client");
+  entry.seq = integer(object, "seq");
+  entry.ack = integer(object, "ack");
+  if (const auto* action = object.if_contains("action")) {
+    entry.action = boost::json::serialize(*action);
+    return entry;
+  }
+  const auto* result = object.if_contains("result");
+  if (!result) throw std::invalid_argument("a session entry has neither an action nor a result");
+  entry.kind = SessionEntry::Kind::result;
+  if (result->is_null()) return entry;
+  if (!result->is_object())
+    throw std::invalid_argument("a session entry's result is not an object");
+  entry.code = text(result->get_object(), "code");
+  entry.message = text(result->get_object(), "message");
+  return entry;
+}
+
+SessionTable::Admission SessionTable::admit(std::uint64_t client, std::uint64_t seq) const {
+  const auto session = sessions_.find(client);
+  if (session == sessions_.end()) return {Verdict::unknown, nullptr};
+  if (seq < session->second.floor) return {Verdict::stale, nullptr};
+  const auto result = session->second.results.find(seq);
+  if (result != session->second.results.end()) return {Verdict::duplicate, &result->second};
+  return {Verdict::fresh, nullptr};
+}
+
+std::vector<std::uint64_t> SessionTable::advance(std::uint64_t time) {
+  now_ = std::max(now_, time);
+  std::vector<std::uint64_t> expired;
+  // A session expires once it has been idle for longer than its timeout.
+  while (!deadlines_.empty() && deadlines_.begin()->first < now_) {
+    const auto client = deadlines_.begin()->second;
+    deadlines_.erase(deadlines_.begin());
+    sessions_.erase(client);
+    expired.push_back(client);
+  }
+  return expired;
+}
+
+void SessionTable::open(std::uint64_t client, std::uint64_t timeout) {
+  Session session{std::min(timeout, max_wire_integer), now_, 0, {}};
+  schedule(client, session);
+  sessions_[client] = std::move(session);
+}
+
+void SessionTable::touch(std::uint64_t client, std::uint64_t ack) {
+  auto& session = sessions_.at(client);
+  unschedule(client, session);
+  session.active = now_;
+  schedule(client, session);
+  if (ack <= session.floor) return;
+  session.floor = ack;
+  session.results.erase(session.results.begin(), session.results.lower_bound(ack));
+}
+
+void SessionTable::record(std::uint64_t client, std::uint64_t seq, SessionResult result) {
+  auto& session = sessions_.at(client);
+  session.results.emplace(seq, std::move(result));
+  if (session.results.size() <= max_results_per_session) return;
+  session.floor = session.results.begin()->first + 1;
+  session.results.erase(session.results.begin());
+}
+
+void SessionTable::schedule(std::uint64_t client, const Session& session) {
+  // Both are at most 2^53 (max_wire_integer): the sum cannot wrap.
+  deadlines_.emplace(session.active + session.timeout, client);
+}
+
+void SessionTable::unschedule(std::uint64_t client, const Session& session) {
+  deadlines_.erase({session.active + session.timeout, client});
+}
+
+boost::json::value SessionTable::to_json() const {
+  boost::json::array sessions;
+  for (const auto& [client, session] : sessions_) {
+    boost::json::array results;
+    for (const auto& [seq, result] : session.results) {
+      boost::json::object item{{"seq", seq}, {"index", result.index}, {"action", result.action}};
+      if (!result.code.empty()) {
+        item["code"] = result.code;
+        item["message"] = result.message;
+      }
+      results.push_back(std::move(item));
+    }
+    sessions.push_back(boost::json::object{{"client", client},
+                                           {"timeout", session.timeout},
+                                           {"active", session.active},
+                                           {"floor", session.floor},
+                                           {"results", std::move(results)}});
+  }
+  return boost::json::object{{"now", now_}, {"sessions", std::move(sessions)}};
+}
+
+SessionTable SessionTable::from_json(const boost::json::value& json) {
+  if (!json.is_object()) throw std::invalid_argument("the sessions are not a JSON object");
+  SessionTable table;
+  table.now_ = integer(json.get_object(), "now");
+  const auto* sessions = json.get_object().if_contains("sessions");
+  if (!sessions || !sessions->is_array()) throw std::invalid_argument("no \"sessions\" array");
+  for (const auto& item : sessions->get_array()) {
+    if (!item.is_object()) throw std::invalid_argument("a session is not a JSON object");
+    const auto& object = item.get_object();
+    Session session{
+        integer(object, "timeout"), integer(object, "active"), integer(object, "floor"), {}};
+    const auto* results = object.if_contains("results");
+    if (!results || !results->is_array()) throw std::invalid_argument("a session lacks results");
+    for (const auto& r : results->get_array()) {
+      if (!r.is_object()) throw std::invalid_argument("a session result is not a JSON object");
+      const auto& fields = r.get_object();
+      SessionResult result{integer(fields, "index"), {}, {}, {}};
+      if (const auto* action = fields.if_contains("action")) result.action = *action;
+      if (fields.contains("code")) {
+        result.code = text(fields, "code");
+        result.message = text(fields, "message");
+      }
+      session.results.emplace(integer(fields, "seq"), std::move(result));
+    }
+    const auto client = integer(object, "client");
+    if (table.sessions_.count(client)) throw std::invalid_argument("a session is listed twice");
+    table.schedule(client, session);
+    table.sessions_[client] = std::move(session);
+  }
+  return table;
+}
+
+}  // namespace conflux::detail

@@ -1,0 +1,118 @@
+#pragma once
+// Client sessions (thesis §6.3): what makes a perform exactly-once.
+//
+// A client registers a session through the log; the index of its `open`
+// entry is its client id. Each of its performs carries (client, seq), and
+// the leader appends the method's outcome, whatever it is, as one session
+// entry: the action, a null result, or a refusal. Every replica keeps, in
+// its replicated state, the outcome of each (client, seq) it applied, so a
+// duplicate entry (a retry that reached a leader which did not know of the
+// first) is never reduced twice: it is answered with the first outcome.
+//
+// Sessions expire by the time the leader writes into each entry, never by
+// a replica's own clock: replicas drop the same sessions at the same entry.
+// An entry of an expired session changes nothing, so once a client sees
+// its session expire in the log it knows that none of its unanswered
+// performs was applied, or ever will be.
+//
+// Invariant: a sequence number that was applied is either in its session's
+// results or below its floor. So `fresh` (at or above the floor, no result)
+// means never applied.
+
+#include <boost/json/value.hpp>
+#include <conflux/raft/types.hpp>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace conflux::detail {
+
+/// Results kept per session beyond its acknowledgement: the oldest are
+/// forgotten past this, and their sequence numbers become stale.
+inline constexpr std::size_t max_results_per_session = 1024;
+
+/// What a session entry carries (the payload of an EntryType::session entry,
+/// docs/protocol.md §4.4).
+struct SessionEntry {
+  enum class Kind { open, action, result };
+  Kind kind = Kind::action;
+  std::uint64_t time = 0;     ///< the leader's clock when it appended it, ms since the epoch
+  std::uint64_t timeout = 0;  ///< open: how long the session may stay idle, ms
+  std::uint64_t client = 0;
+  std::uint64_t seq = 0;
+  std::uint64_t ack = 0;  ///< the client's lowest unanswered sequence number
+  std::string action;     ///< action: the action's JSON text
+  std::string code;       ///< result: a refusal's errc name; empty for a null result
+  std::string message;    ///< result: the refusal's message
+};
+
+/// The entry's payload: one JSON object (see protocol.md §4.4).
+std::string encode(const SessionEntry& entry);
+/// Reads a payload; throws std::invalid_argument naming what is wrong.
+SessionEntry decode_session_entry(std::string_view payload);
+
+/// The outcome recorded for one (client, seq).
+struct SessionResult {
+  raft::Index index = 0;      ///< the entry that carried it
+  boost::json::value action;  ///< the action applied; null for a null result or a refusal
+  std::string code;           ///< non-empty: refused, with this errc name
+  std::string message;
+};
+
+class SessionTable {
+ public:
+  enum class Verdict {
+    fresh,      ///< never applied: run it
+    duplicate,  ///< applied: `result` is its outcome
+    unknown,    ///< no such session (expired, or never opened)
+    stale,      ///< below the floor: answered and forgotten, or given up
+  };
+  struct Admission {
+    Verdict verdict = Verdict::fresh;
+    const SessionResult* result = nullptr;  ///< for a duplicate
+  };
+
+  Admission admit(std::uint64_t client, std::uint64_t seq) const;
+  bool contains(std::uint64_t client) const { return sessions_.count(client) != 0; }
+  std::size_t size() const { return sessions_.size(); }
+  /// The leader's clock as the log last said (ms since the epoch).
+  std::uint64_t now() const { return now_; }
+
+  /// The clock reaches `time` (it never goes back: a new leader's clock
+  /// may be behind): sessions idle for longer than their timeout are
+  /// dropped. Returns their ids.
+  std::vector<std::uint64_t> advance(std::uint64_t time);
+  /// Opens session `client` (the index of its open entry), idle since now().
+  void open(std::uint64_t client, std::uint64_t timeout);
+  /// An entry of `client` was applied: it is active now, and every result
+  /// below `ack` is forgotten.
+  void touch(std::uint64_t client, std::uint64_t ack);
+  /// Records the outcome of a fresh (client, seq).
+  void record(std::uint64_t client, std::uint64_t seq, SessionResult result);
+
+  /// For snapshots: {"now":...,
+  /// "sessions":[{"client","timeout","active","floor","results":[...]}]}.
+  boost::json::value to_json() const;
+  /// Throws std::invalid_argument naming what is wrong.
+  static SessionTable from_json(const boost::json::value& json);
+
+ private:
+  struct Session {
+    std::uint64_t timeout = 0;
+    std::uint64_t active = 0;  ///< now() when an entry of it was last applied
+    std::uint64_t floor = 0;   ///< sequence numbers below it are stale
+    std::map<std::uint64_t, SessionResult> results;
+  };
+  void schedule(std::uint64_t client, const Session& session);
+  void unschedule(std::uint64_t client, const Session& session);
+
+  std::map<std::uint64_t, Session> sessions_;
+  std::set<std::pair<std::uint64_t, std::uint64_t>> deadlines_;  // (active + timeout, client)
+  std::uint64_t now_ = 0;
+};
+
+}  // namespace conflux::detail
