@@ -12,6 +12,7 @@
 
 #include "engine.hpp"
 #include "lib/list_app.hpp"
+#include "snapshot_codec.hpp"
 #include "volatile_storage.hpp"
 
 namespace conflux::test {
@@ -23,8 +24,8 @@ inline constexpr std::chrono::milliseconds tick{10};
 /// N engines n1..nN, a wire in between (FIFO), and a clock moved by tick().
 class EngineCluster {
  public:
-  explicit EngineCluster(std::size_t size,
-                         std::chrono::milliseconds session_timeout = std::chrono::hours(1)) {
+  /// `tweak` may change any engine's options before it is built.
+  explicit EngineCluster(std::size_t size, const std::function<void(Options&)>& tweak = {}) {
     std::vector<Peer> peers;
     for (std::size_t i = 1; i <= size; ++i) peers.push_back(Peer{"n" + std::to_string(i), ""});
     for (std::size_t i = 0; i < size; ++i) {
@@ -35,8 +36,8 @@ class EngineCluster {
       options.reduce = test::list_reduce;
       options.election_timeout = {std::chrono::milliseconds(100), std::chrono::milliseconds(200)};
       options.heartbeat_interval = std::chrono::milliseconds(50);
-      options.session_timeout = session_timeout;
       options.log = [](LogLevel, std::string_view) {};
+      if (tweak) tweak(options);
       const auto id = options.id;
       stores_.push_back(std::make_unique<VolatileStorage>());
       engines_.push_back(std::make_unique<Engine>(
@@ -118,6 +119,21 @@ class EngineCluster {
     }
     FAIL("no leader within 200 ticks");
     return 0;
+  }
+
+  /// Node i snapshots its committed state and compacts its log, as the
+  /// Asio driver does (node.cpp), on the spot.
+  void snapshot(std::size_t i) {
+    auto& e = engine(i);
+    e.request_snapshot();
+    auto job = e.take_snapshot_job();
+    REQUIRE(job);
+    auto writer = stores_[i]->begin_snapshot(job->identity);
+    write_snapshot(job->content, *writer);
+    const auto meta = writer->finish();
+    REQUIRE(stores_[i]->adopt_snapshot(*writer));
+    e.snapshot_taken(meta, 0);
+    round(i);
   }
 
   /// Starts a perform on node i (timeout 1 s); its id.

@@ -138,3 +138,88 @@ TEST_CASE("state machine: a log that starts after applied() waits for restore()"
   CHECK(applied.index == 6);
   CHECK(machine.committed() == list({"a", "b", "c", "d", "e", "f"}));
 }
+
+namespace {
+
+using conflux::detail::SessionEntry;
+using conflux::detail::SessionTable;
+
+raft::Entry session_entry(raft::Index index, raft::Term term, SessionEntry session) {
+  return raft::Entry{term, index, raft::EntryType::session,
+                     raft::Payload(conflux::detail::encode(session))};
+}
+
+SessionEntry open_session(std::uint64_t time, std::uint64_t timeout) {
+  SessionEntry session;
+  session.kind = SessionEntry::Kind::open;
+  session.time = time;
+  session.timeout = timeout;
+  return session;
+}
+
+SessionEntry in_session(std::uint64_t client, std::uint64_t seq, std::uint64_t time,
+                        const std::string& thing) {
+  SessionEntry session;
+  session.client = client;
+  session.seq = seq;
+  session.ack = 1;
+  session.time = time;
+  session.action = R"({"append":")" + thing + R"("})";
+  return session;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "state machine: a (client, seq) carried by two entries is applied once; the second is "
+    "answered with the first's outcome, in both states") {
+  detail::StateMachine machine(append_reducer);
+  raft::Log log(0, 0,
+                {session_entry(1, 1, open_session(1000, 60'000)),
+                 session_entry(2, 1, in_session(1, 1, 1001, "x")),
+                 session_entry(3, 2, in_session(1, 1, 1002, "x")),
+                 session_entry(4, 2, in_session(1, 2, 1003, "y"))});
+  machine.sync(log);
+  CHECK(machine.provisional() == list({"x", "y"}));
+  CHECK(machine.standing(1, 1).kind == conflux::detail::SessionStanding::Kind::in_log);
+  CHECK(machine.apply(log.at(1)).opened);
+  const auto first = machine.apply(log.at(2));
+  REQUIRE(first.session);
+  CHECK(first.session->verdict == SessionTable::Verdict::fresh);
+  const auto second = machine.apply(log.at(3));
+  REQUIRE(second.session);
+  CHECK(second.session->verdict == SessionTable::Verdict::duplicate);
+  CHECK(second.session->result.index == 2);
+  CHECK(second.session->result.action == boost::json::parse(R"({"append":"x"})"));
+  CHECK(second.action.is_null());  // nothing to reduce, nothing for subscribers
+  machine.apply(log.at(4));
+  CHECK(machine.committed() == list({"x", "y"}));
+  CHECK(machine.standing(1, 1).kind == conflux::detail::SessionStanding::Kind::applied);
+}
+
+TEST_CASE(
+    "state machine: sessions expire by the time entries carry, never going back; an expired "
+    "session's entries change nothing; sessions survive a restore") {
+  detail::StateMachine machine(append_reducer);
+  raft::Log log(0, 0,
+                {session_entry(1, 1, open_session(1000, 500)),
+                 session_entry(2, 1, in_session(1, 1, 1400, "kept")),
+                 session_entry(3, 1, in_session(1, 2, 100, "clock went back")),
+                 session_entry(4, 1, in_session(1, 3, 2000, "late"))});
+  machine.sync(log);
+  for (raft::Index i = 1; i <= 3; ++i) machine.apply(log.at(i));
+  CHECK(machine.sessions().now() == 1400);
+  const auto sessions = machine.sessions().to_json();
+  const auto late = machine.apply(log.at(4));  // idle since 1400: expired at 2000
+  CHECK(late.expired == std::vector<std::uint64_t>{1});
+  REQUIRE(late.session);
+  CHECK(late.session->verdict == SessionTable::Verdict::unknown);
+  CHECK(machine.committed() == list({"kept", "clock went back"}));
+
+  // Restored as of entry 3, the session is back, with its results.
+  machine.restore(list({"kept", "clock went back"}), SessionTable::from_json(sessions), 3);
+  CHECK(machine.standing(1, 1).kind == conflux::detail::SessionStanding::Kind::applied);
+  CHECK(machine.standing(1, 3).kind == conflux::detail::SessionStanding::Kind::fresh);
+  CHECK_THROWS_AS(SessionTable::from_json(boost::json::parse(R"({"now":1})")),
+                  std::invalid_argument);
+}

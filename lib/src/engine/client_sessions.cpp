@@ -90,6 +90,20 @@ bool Engine::adopt_session(std::uint64_t id, raft::Index index) {
   return true;
 }
 
+// Whether the entry at index `client` opens a session that this leader has
+// not applied yet: the client, which applied it, is then asked to try again.
+bool Engine::opens_session(std::uint64_t client) const {
+  const auto& log = raft_->log();
+  if (client < log.first_index() || client > log.last_index()) return false;
+  const auto& entry = log.at(client);
+  if (entry.type != raft::EntryType::session) return false;
+  try {
+    return decode_session_entry(entry.payload.view()).kind == SessionEntry::Kind::open;
+  } catch (const std::invalid_argument&) {
+    return false;
+  }
+}
+
 // On the leader, for (client, seq): the entry that carries it, or a refusal.
 Engine::MethodResult Engine::run_in_session(std::uint64_t client, std::uint64_t seq,
                                             std::uint64_t ack, const std::string& method,
@@ -102,7 +116,8 @@ Engine::MethodResult Engine::run_in_session(std::uint64_t client, std::uint64_t 
     case Standing::applied:
       return MethodResult{Outcome::proposed, standing.index, standing.term, {}, {}};
     case Standing::not_yet:
-      return MethodResult{Outcome::not_leader, 0, 0, {}, {}};  // asked again next tick
+      if (opens_session(client)) return MethodResult{Outcome::not_leader, 0, 0, {}, {}};
+      [[fallthrough]];  // no open entry there: a client id that never was
     case Standing::unknown:
       return MethodResult{Outcome::failed, 0, 0, errc::session_expired,
                           "client session " + std::to_string(client) +

@@ -260,6 +260,7 @@ class Engine {
   void open_own_session();
   MethodResult run_open_session(const boost::json::array& args);
   bool adopt_session(std::uint64_t id, raft::Index index);
+  bool opens_session(std::uint64_t client) const;
   MethodResult run_in_session(std::uint64_t client, std::uint64_t seq, std::uint64_t ack,
                               const std::string& method, const boost::json::array& args);
   MethodResult propose_session_entry(SessionEntry entry, boost::json::value action, bool reduced);

@@ -1,0 +1,285 @@
+// Exactly-once performs (thesis §6.3; lib/src/engine/client_sessions.cpp),
+// on engines joined by a hand-driven wire: the leader is lost at every point
+// of a forwarded perform's life (the forward lost, after the append, after
+// the commit but before the reply), and each time the perform succeeds and
+// its action is applied exactly once. Sessions expire by the leaders' clock
+// in the log, and a caller's own session answers one (client, seq) alike on
+// every node.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "lib/engine_cluster.hpp"
+
+using namespace conflux;
+using namespace conflux::test;
+using boost::json::array;
+using boost::json::value;
+
+namespace {
+
+bool is_request(const transport::Packet& packet) {
+  const auto* client = std::get_if<transport::ClientMessage>(&packet);
+  return client && std::holds_alternative<transport::PerformRequest>(client->body);
+}
+
+/// Raft messages from `from` to `to` (either may be empty: any).
+bool raft_between(const transport::Packet& packet, const std::string& from, const std::string& to) {
+  const auto* message = std::get_if<raft::Message>(&packet);
+  return message && (from.empty() || message->from == from) && (to.empty() || message->to == to);
+}
+
+/// Performs "append" [item] on node i and waits for it; the node's session
+/// is open afterwards.
+void append_and_wait(EngineCluster& c, std::size_t i, const char* item) {
+  const auto id = c.perform(i, "append", {item});
+  c.tick_all(5);
+  REQUIRE(c.done(id));
+  REQUIRE_FALSE(c.done(id)->error);
+}
+
+/// How many times `item` is in node i's committed list.
+long count(EngineCluster& c, std::size_t i, const char* item) {
+  const auto& list = c.engine(i).state().as_array();
+  return std::count(list.begin(), list.end(), value(item));
+}
+
+/// Cuts node `down` off and ticks until another node leads; its index.
+std::size_t elect_without(EngineCluster& c, std::size_t down) {
+  c.isolate(down);
+  const auto next = c.elect();
+  REQUIRE(next != down);
+  return next;
+}
+
+}  // namespace
+
+TEST_CASE("sessions: a lost forward is sent again after an election timeout and applied once") {
+  EngineCluster c(3);
+  const auto leader = c.elect();
+  const auto follower = (leader + 1) % 3;
+  append_and_wait(c, follower, "warm");
+  c.drop_if(is_request);
+  const auto id = c.perform(follower, "append", {"x"});
+  c.tick_all(5);
+  CHECK_FALSE(c.done(id));
+  c.drop_if(nullptr);
+  c.tick_all(30);  // the election timeout is 10-20 ticks
+  REQUIRE(c.done(id));
+  CHECK_FALSE(c.done(id)->error);
+  CHECK(c.done(id)->result == value({{"append", "x"}}));
+  CHECK(count(c, follower, "x") == 1);
+}
+
+TEST_CASE("sessions: the leader dies before the forward reaches it; the next leader runs it once") {
+  EngineCluster c(3);
+  const auto leader = c.elect();
+  const auto follower = (leader + 1) % 3;
+  append_and_wait(c, follower, "warm");
+  c.drop_if(is_request);
+  const auto id = c.perform(follower, "append", {"x"});
+  elect_without(c, leader);
+  c.drop_if(nullptr);
+  c.tick_all(10);
+  REQUIRE(c.done(id));
+  CHECK_FALSE(c.done(id)->error);
+  c.isolate(leader, false);
+  c.tick_all(30);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(count(c, i, "x") == 1);
+}
+
+TEST_CASE(
+    "sessions: the leader dies after appending, before replicating; the next leader runs it "
+    "once") {
+  EngineCluster c(3);
+  const auto leader = c.elect();
+  const auto follower = (leader + 1) % 3;
+  append_and_wait(c, follower, "warm");
+  const auto leader_id = c.id(leader);
+  c.drop_if([&](const transport::Packet& p) { return raft_between(p, leader_id, ""); });
+  const auto id = c.perform(follower, "append", {"x"});
+  CHECK(c.engine(leader).provisional_state().as_array().back() == value("x"));  // appended
+  elect_without(c, leader);
+  c.drop_if(nullptr);
+  c.tick_all(10);
+  REQUIRE(c.done(id));
+  CHECK_FALSE(c.done(id)->error);
+  c.isolate(leader, false);
+  c.tick_all(30);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(count(c, i, "x") == 1);
+}
+
+TEST_CASE(
+    "sessions: the leader dies after the commit, before its reply and before the follower hears "
+    "of the commit; the next leader answers from its log, and nothing is applied twice") {
+  EngineCluster c(3);
+  const auto leader = c.elect();
+  const auto follower = (leader + 1) % 3;
+  const auto third = (leader + 2) % 3;
+  append_and_wait(c, follower, "warm");
+  const auto leader_id = c.id(leader);
+  const auto follower_id = c.id(follower);
+  c.drop_if([&](const transport::Packet& p) {
+    return is_reply(p) || raft_between(p, leader_id, follower_id);
+  });
+  const auto id = c.perform(follower, "append", {"x"});
+  c.tick_all(3);
+  REQUIRE(count(c, leader, "x") == 1);  // committed with the third node
+  CHECK(count(c, follower, "x") == 0);
+  CHECK_FALSE(c.done(id));
+  const auto next = elect_without(c, leader);
+  CHECK(next == third);  // the follower lacks the entry: it cannot win
+  c.drop_if(nullptr);
+  c.tick_all(10);
+  REQUIRE(c.done(id));
+  CHECK_FALSE(c.done(id)->error);
+  CHECK(c.done(id)->result == value({{"append", "x"}}));
+  c.isolate(leader, false);
+  c.tick_all(30);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(count(c, i, "x") == 1);
+}
+
+TEST_CASE(
+    "sessions: a leader that loses its leadership sends its own perform again, applied once") {
+  EngineCluster c(3);
+  const auto leader = c.elect();
+  append_and_wait(c, leader, "warm");
+  c.isolate(leader);
+  const auto lost = c.perform(leader, "append", {"again"});  // appended, never replicated
+  const auto next = c.elect();
+  const auto kept = c.perform(next, "append", {"kept"});
+  c.tick_all(3);
+  REQUIRE(c.done(kept));
+  c.isolate(leader, false);
+  c.tick_all(50);
+  REQUIRE(c.done(lost));
+  CHECK_FALSE(c.done(lost)->error);
+  CHECK(c.engine(leader).state() == value(array{"warm", "kept", "again"}));
+}
+
+TEST_CASE("sessions: an idle node's session expires by the leader's clock; it opens another") {
+  EngineCluster c(3, [](Options& options) { options.session_timeout = std::chrono::seconds(5); });
+  const auto leader = c.elect();
+  const auto follower = (leader + 1) % 3;
+  append_and_wait(c, follower, "before");
+  const auto opened = c.engine(leader).raft().log().last_index() - 1;  // the follower's session
+  REQUIRE(c.engine(follower).state() == value(array{"before"}));
+  c.jump_wall_clock(60'000);
+  // The leader writes the new time into the next entry, which expires the
+  // session first: the perform in it is not applied, and runs again in a
+  // new session.
+  const auto id = c.perform(follower, "append", {"after"});
+  c.tick_all(10);
+  REQUIRE(c.done(id));
+  CHECK_FALSE(c.done(id)->error);
+  CHECK(c.engine(follower).state() == value(array{"before", "after"}));
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK_FALSE(c.engine(i).state().as_array().empty());
+  }
+  CHECK(c.engine(leader).raft().log().last_index() > opened + 3);
+}
+
+TEST_CASE("sessions: a caller's own session is answered alike on every node, applied once") {
+  EngineCluster c(3);
+  const auto leader = c.elect();
+  const auto open = c.perform(leader, std::string(reserved::method_open_session), {60'000});
+  c.tick_all(5);
+  REQUIRE(c.done(open));
+  REQUIRE_FALSE(c.done(open)->error);
+  const auto client = c.done(open)->result.as_uint64();
+  CHECK(client > 0);
+
+  std::vector<std::uint64_t> ids;
+  for (std::size_t i = 0; i < 3; ++i) {
+    ids.push_back(
+        c.perform(i, "append", {"once"}, std::chrono::seconds(1), SessionCall{client, 1, 0}));
+    c.tick_all(5);
+  }
+  for (const auto id : ids) {
+    REQUIRE(c.done(id));
+    CHECK_FALSE(c.done(id)->error);
+    CHECK(c.done(id)->result == value({{"append", "once"}}));
+  }
+  for (std::size_t i = 0; i < 3; ++i) CHECK(count(c, i, "once") == 1);
+
+  SUBCASE("a refusal is recorded too") {
+    const auto first =
+        c.perform(1, "refuse", {}, std::chrono::seconds(1), SessionCall{client, 2, 2});
+    c.tick_all(5);
+    const auto again =
+        c.perform(2, "refuse", {}, std::chrono::seconds(1), SessionCall{client, 2, 2});
+    c.tick_all(5);
+    REQUIRE(c.done(first));
+    REQUIRE(c.done(again));
+    CHECK(c.error_of(first) == errc::method_failed);
+    CHECK(c.error_of(again) == errc::method_failed);
+  }
+  SUBCASE("below the acknowledged sequence number, a request is stale") {
+    const auto acked =
+        c.perform(1, "append", {"two"}, std::chrono::seconds(1), SessionCall{client, 2, 2});
+    c.tick_all(5);
+    REQUIRE(c.done(acked));
+    const auto stale =
+        c.perform(2, "append", {"once"}, std::chrono::seconds(1), SessionCall{client, 1, 0});
+    c.tick_all(5);
+    REQUIRE(c.done(stale));
+    CHECK(c.error_of(stale) == errc::stale_sequence);
+    CHECK(count(c, 2, "once") == 1);
+  }
+  SUBCASE("an expired session is refused, and nothing is applied") {
+    c.jump_wall_clock(120'000);
+    append_and_wait(c, 0, "tick");  // an entry carries the new time
+    const auto late =
+        c.perform(1, "append", {"late"}, std::chrono::seconds(1), SessionCall{client, 2, 2});
+    c.tick_all(5);
+    REQUIRE(c.done(late));
+    CHECK(c.error_of(late) == errc::session_expired);
+    CHECK(count(c, 1, "late") == 0);
+  }
+  SUBCASE("a session that was never opened is refused, even one far ahead of the log") {
+    for (const std::uint64_t bogus : {client + 1, raft::max_wire_integer}) {
+      const auto id =
+          c.perform(1, "append", {"x"}, std::chrono::seconds(1), SessionCall{bogus, 1, 0});
+      c.tick_all(5);
+      REQUIRE(c.done(id));
+      CHECK(c.error_of(id) == errc::session_expired);
+    }
+    CHECK(count(c, 1, "x") == 0);
+  }
+}
+
+TEST_CASE(
+    "sessions: they live in snapshots; a leader that installed one answers a retry from them") {
+  EngineCluster c(3, [](Options& options) { options.snapshot.trailing_entries = 0; });
+  const auto leader = c.elect();
+  const auto behind = (leader + 1) % 3;
+  const auto open = c.perform(leader, std::string(reserved::method_open_session), {60'000});
+  c.tick_all(5);
+  REQUIRE(c.done(open));
+  const auto client = c.done(open)->result.as_uint64();
+  c.isolate(behind);
+  const auto first =
+      c.perform(leader, "append", {"once"}, std::chrono::seconds(1), SessionCall{client, 1, 0});
+  c.tick_all(5);
+  REQUIRE(c.done(first));
+  REQUIRE_FALSE(c.done(first)->error);
+  c.snapshot(leader);  // the entry is compacted away: `behind` gets the snapshot
+  c.isolate(behind, false);
+  c.tick_all(30);
+  REQUIRE(c.engine(behind).raft().snapshot().index > 0);
+  REQUIRE(count(c, behind, "once") == 1);
+
+  const auto transfer =
+      c.perform(leader, std::string(reserved::method_transfer_leadership), {c.id(behind)});
+  c.tick_all(30);
+  REQUIRE(c.done(transfer));
+  REQUIRE(c.engine(behind).raft().role() == raft::Role::leader);
+  const auto retry =
+      c.perform(behind, "append", {"once"}, std::chrono::seconds(1), SessionCall{client, 1, 0});
+  c.tick_all(5);
+  REQUIRE(c.done(retry));
+  CHECK_MESSAGE(!c.done(retry)->error, "the retry was not answered from the snapshot's sessions");
+  CHECK(c.done(retry)->result == value({{"append", "once"}}));
+  c.tick_all(5);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(count(c, i, "once") == 1);
+}
