@@ -36,7 +36,10 @@ struct FailureSummary : doctest::IReporter {
   void test_case_start(const doctest::TestCaseData&) override {}
   void test_case_reenter(const doctest::TestCaseData&) override {}
   void test_case_end(const doctest::CurrentTestCaseStats&) override {}
-  void test_case_exception(const doctest::TestCaseException&) override {}
+  void test_case_exception(const doctest::TestCaseException& exception) override {
+    std::lock_guard lock(mutex_);
+    failures_.push_back(std::string("a test case threw: ") + exception.error_string.c_str());
+  }
   void subcase_start(const doctest::SubcaseSignature&) override {}
   void subcase_end() override {}
   void log_message(const doctest::MessageData&) override {}

@@ -29,6 +29,13 @@ using transport::as_tuple_awaitable;
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
+
+const std::string* HttpRequest::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (boost::beast::iequals(key, name)) return &value;
+  }
+  return nullptr;
+}
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
@@ -293,7 +300,11 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
     const auto started = Clock::now();
     HttpRequest call{.method = std::string(request.method_string()),
                      .target = std::string(request.target()),
-                     .body = std::move(request.body())};
+                     .body = std::move(request.body()),
+                     .headers = {}};
+    for (const auto& field : request) {
+      call.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
     const auto line = options.access_log ? call.method + " " + call.target : std::string();
     auto response = co_await call_handler(std::move(call));
     const auto status = response.status;

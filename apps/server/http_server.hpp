@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -23,6 +24,10 @@ struct HttpRequest {
   std::string method;  ///< "GET", "POST", ...
   std::string target;  ///< path and query, as sent
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  ///< as sent, in order
+
+  /// The first header named `name` (case-insensitive), or nullptr.
+  const std::string* header(std::string_view name) const;
 };
 
 struct HttpResponse {

@@ -4,6 +4,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <charconv>
 
 #include "prometheus.hpp"
 #include "wide_integers.hpp"
@@ -100,6 +101,39 @@ std::variant<json::array, HttpResponse> arguments_in(const std::string& body) {
   return std::move(parsed.as_array());
 }
 
+/// A header's integer, from `min` to 2^53-1, or nullopt.
+std::optional<std::uint64_t> integer_in(const std::string& text, std::uint64_t min) {
+  std::uint64_t value = 0;
+  const auto* end = text.data() + text.size();
+  const auto [last, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || last != end || value < min || value > raft::max_wire_integer) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+/// The caller's client session a perform names (Conflux-Client, Conflux-Seq
+/// and Conflux-Ack), none, or the answer that refuses the headers.
+std::variant<std::optional<SessionCall>, HttpResponse> session_in(const HttpRequest& request) {
+  const auto* client = request.header("Conflux-Client");
+  const auto* seq = request.header("Conflux-Seq");
+  const auto* ack = request.header("Conflux-Ack");
+  if (!client && !seq && !ack) return std::optional<SessionCall>();
+  if (!client || !seq) {
+    return error(400, "bad_session", "Conflux-Client and Conflux-Seq must be sent together");
+  }
+  const auto c = integer_in(*client, 1);
+  const auto s = integer_in(*seq, 1);
+  const auto a = ack ? integer_in(*ack, 0) : std::optional<std::uint64_t>(0);
+  if (!c || !s || !a) {
+    const auto* name = !c ? "Conflux-Client" : !s ? "Conflux-Seq" : "Conflux-Ack";
+    return error(400, "bad_session",
+                 std::string("the ") + name + " header must be an integer from " + (a ? "1" : "0") +
+                     " to 2^53-1");
+  }
+  return std::optional<SessionCall>(SessionCall{*c, *s, *a});
+}
+
 }  // namespace
 
 json::value status_json(const NodeStatus& status) {
@@ -161,8 +195,15 @@ asio::awaitable<HttpResponse> NodeApi::operator()(HttpRequest request) {
   const bool get = request.method == "GET";
   if (path.starts_with("/perform/")) {
     if (request.method != "POST") co_return method_not_allowed(path, "POST");
+    auto session = session_in(request);
+    if (auto* refusal = std::get_if<HttpResponse>(&session)) co_return std::move(*refusal);
     const auto method = path.substr(9);  // named: g++ 12 and temporaries in co_await
-    co_return co_await perform(method, request.body);
+    const auto call = std::get<std::optional<SessionCall>>(session);
+    co_return co_await perform(method, request.body, call);
+  }
+  if (path == "/sessions") {
+    if (request.method != "POST") co_return method_not_allowed(path, "POST");
+    co_return co_await open_session(request.body);
   }
   if (path.starts_with("/query/")) {
     if (request.method != "POST") co_return method_not_allowed(path, "POST");
@@ -190,16 +231,46 @@ asio::awaitable<HttpResponse> NodeApi::operator()(HttpRequest request) {
 }
 
 // The body is a JSON array of arguments (empty body: no arguments).
-asio::awaitable<HttpResponse> NodeApi::perform(const std::string& method, const std::string& body) {
+asio::awaitable<HttpResponse> NodeApi::perform(const std::string& method, const std::string& body,
+                                               std::optional<SessionCall> session) {
   if (method.empty()) co_return error(404, "unknown_method", "no method named in the path");
   auto parsed = arguments_in(body);
   if (auto* refusal = std::get_if<HttpResponse>(&parsed)) co_return std::move(*refusal);
-  co_return co_await run(method, std::move(std::get<json::array>(parsed)));
+  co_return co_await run(method, std::move(std::get<json::array>(parsed)), session);
 }
 
-asio::awaitable<HttpResponse> NodeApi::run(const std::string& method, json::array args) {
-  auto [failure, result] =
-      co_await node_.perform(method, std::move(args), asio::as_tuple(asio::use_awaitable));
+// POST /sessions: the body may be {"idle_timeout_ms": N} (default one hour).
+asio::awaitable<HttpResponse> NodeApi::open_session(const std::string& body) {
+  std::uint64_t timeout = 3'600'000;
+  if (!body.empty()) {
+    boost::system::error_code ec;
+    const auto parsed = json::parse(body, ec);
+    const auto* object = ec ? nullptr : parsed.if_object();
+    const auto* given = object ? object->if_contains("idle_timeout_ms") : nullptr;
+    const auto* number = given ? given->if_uint64() : nullptr;
+    const auto* signed_number = given ? given->if_int64() : nullptr;
+    if (!object || (given && !number && !(signed_number && *signed_number > 0))) {
+      co_return error(400, "bad_session",
+                      "the body must be {\"idle_timeout_ms\": an integer from 1000 to 2^53-1}");
+    }
+    if (given) timeout = number ? *number : static_cast<std::uint64_t>(*signed_number);
+    if (timeout < 1000 || timeout > raft::max_wire_integer) {
+      co_return error(400, "bad_session", "idle_timeout_ms must be from 1000 to 2^53-1");
+    }
+  }
+  json::array args{timeout};
+  const std::string method(reserved::method_open_session);  // named: g++ 12 and co_await
+  auto reply = co_await run(method, std::move(args), std::nullopt);
+  if (reply.status != 200) co_return reply;
+  const auto client = json::parse(reply.body).at("result");
+  co_return json_response(200, {{"client", client}, {"idle_timeout_ms", timeout}});
+}
+
+asio::awaitable<HttpResponse> NodeApi::run(const std::string& method, json::array args,
+                                           std::optional<SessionCall> session) {
+  const auto timeout = node_.default_timeout();
+  auto [failure, result] = co_await node_.perform(method, std::move(args), session, timeout,
+                                                  asio::as_tuple(asio::use_awaitable));
   if (!failure) {
     json::object answer;
     answer["result"] = std::move(result);
@@ -250,7 +321,7 @@ asio::awaitable<HttpResponse> NodeApi::membership(const std::string& verb, const
     if (verb != wanted) co_return method_not_allowed(path, wanted);
     std::string method(promote ? reserved::method_promote : reserved::method_remove_member);
     json::array args{json::string(id)};
-    co_return co_await run(method, std::move(args));
+    co_return co_await run(method, std::move(args), std::nullopt);
   }
   if (verb != "POST") co_return method_not_allowed(path, path == "/members" ? "GET, POST" : "POST");
   boost::system::error_code ec;
@@ -263,7 +334,7 @@ asio::awaitable<HttpResponse> NodeApi::membership(const std::string& verb, const
   if (path == "/leader/transfer") {
     std::string method(reserved::method_transfer_leadership);
     json::array args{*id};
-    co_return co_await run(method, std::move(args));
+    co_return co_await run(method, std::move(args), std::nullopt);
   }
   const auto* address = object->if_contains("address");
   const auto* learner = object->if_contains("learner");
@@ -273,7 +344,7 @@ asio::awaitable<HttpResponse> NodeApi::membership(const std::string& verb, const
   std::string method(reserved::method_add_member);
   json::array args{*id, address ? *address : json::value(json::string()),
                    learner ? learner->get_bool() : false};
-  co_return co_await run(method, std::move(args));
+  co_return co_await run(method, std::move(args), std::nullopt);
 }
 
 // A read served from this node's committed state: nothing is appended,

@@ -1,7 +1,10 @@
 #pragma once
 // The HTTP/JSON API of one node (docs/operations.md):
 //
-//   POST /perform/<method>   body: JSON array of arguments -> {"result": action}
+//   POST /perform/<method>   body: JSON array of arguments -> {"result": action};
+//                            headers Conflux-Client, Conflux-Seq[, Conflux-Ack]:
+//                            in the caller's client session (exactly once)
+//   POST /sessions           [body: {"idle_timeout_ms": N}] -> {"client": id}
 //   POST /query/<name>[?consistency=linearizable]
 //                            body: JSON array of arguments -> {"result": value,
 //                            "applied": index, ...}: a read of the committed
@@ -46,8 +49,11 @@ class NodeApi {
   boost::asio::awaitable<HttpResponse> operator()(HttpRequest request);
 
  private:
-  boost::asio::awaitable<HttpResponse> perform(const std::string& method, const std::string& body);
-  boost::asio::awaitable<HttpResponse> run(const std::string& method, boost::json::array args);
+  boost::asio::awaitable<HttpResponse> perform(const std::string& method, const std::string& body,
+                                               std::optional<SessionCall> session);
+  boost::asio::awaitable<HttpResponse> open_session(const std::string& body);
+  boost::asio::awaitable<HttpResponse> run(const std::string& method, boost::json::array args,
+                                           std::optional<SessionCall> session);
   boost::asio::awaitable<HttpResponse> membership(const std::string& verb, const std::string& path,
                                                   const std::string& body);
   boost::asio::awaitable<HttpResponse> query(const std::string& name, const std::string& query,

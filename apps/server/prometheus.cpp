@@ -110,7 +110,8 @@ void node_counters(Exposition& e, const NodeMetrics& m) {
   e.sample("conflux_linearizable_reads_total", label("outcome", "ok"),
            static_cast<double>(m.reads_served));
   for (const auto& [code, count] : m.reads_failed)
-    e.sample("conflux_linearizable_reads_total", label("outcome", code), static_cast<double>(count));
+    e.sample("conflux_linearizable_reads_total", label("outcome", code),
+             static_cast<double>(count));
   e.family("conflux_refused_messages_total", "counter",
            "Raft messages from peers that the core refused, by reason.");
   for (const auto& [reason, count] : m.refused_messages)

@@ -124,6 +124,57 @@ TEST_CASE(
   CHECK(http_request(port, "GET", "/state?provisional=true").status == 200);
 }
 
+TEST_CASE(
+    "sessions: POST /sessions opens one; a perform sent again with its Conflux-Client and "
+    "Conflux-Seq, to any node, gets the first answer and is applied once") {
+  DaemonCluster cluster(3);
+  INFO(cluster.logs());
+  REQUIRE(cluster.wait_for_leader());
+  const auto opened = http_request(cluster.http_port(1), "POST", "/sessions", "");
+  REQUIRE_MESSAGE(opened.status == 200, opened);
+  const auto client = std::to_string(body_of(opened).at("client").to_number<std::uint64_t>());
+  const HttpHeaders first{{"Conflux-Client", client}, {"Conflux-Seq", "1"}};
+  for (std::size_t i = 0; i < 3; ++i) {  // a lost answer, asked again of every node
+    const auto reply = http_request(cluster.http_port(i), "POST", "/perform/append",
+                                    R"(["log","x;"])", std::chrono::seconds(5), first);
+    CHECK_MESSAGE(reply.status == 200, reply);
+  }
+  const HttpHeaders second{{"Conflux-Client", client}, {"conflux-seq", "2"}, {"Conflux-Ack", "2"}};
+  for (std::size_t i = 0; i < 2; ++i) {  // a refusal is recorded and repeated too
+    const auto reply = http_request(cluster.http_port(i), "POST", "/perform/cas",
+                                    R"(["log","nope","y;"])", std::chrono::seconds(5), second);
+    CHECK(reply.status == 409);
+  }
+  const auto state = cluster.wait_for_same_state();
+  REQUIRE(state);
+  CHECK(state->at("log") == "x;");
+
+  const auto port = cluster.http_port(0);
+  const auto stale = http_request(port, "POST", "/perform/append", R"(["log","z;"])",
+                                  std::chrono::seconds(5), first);
+  CHECK(stale.status == 409);
+  CHECK(code_of(stale) == "stale_sequence");
+  const auto unknown =
+      http_request(port, "POST", "/perform/append", R"(["log","z;"])", std::chrono::seconds(5),
+                   {{"Conflux-Client", "9007199254740991"}, {"Conflux-Seq", "1"}});
+  CHECK(unknown.status == 410);
+  CHECK(code_of(unknown) == "session_expired");
+  for (const HttpHeaders& bad :
+       {HttpHeaders{{"Conflux-Client", client}},
+        HttpHeaders{{"Conflux-Client", "0"}, {"Conflux-Seq", "1"}},
+        HttpHeaders{{"Conflux-Client", client}, {"Conflux-Seq", "1x"}},
+        HttpHeaders{{"Conflux-Client", "9007199254740992"}, {"Conflux-Seq", "1"}}}) {
+    const auto reply = http_request(port, "POST", "/perform/append", R"(["log","z;"])",
+                                    std::chrono::seconds(5), bad);
+    CHECK(reply.status == 400);
+    CHECK(code_of(reply) == "bad_session");
+  }
+  CHECK(http_request(port, "POST", "/sessions", R"({"idle_timeout_ms":5})").status == 400);
+  CHECK(http_request(port, "POST", "/sessions", "[]").status == 400);
+  CHECK(http_request(port, "GET", "/sessions").status == 405);
+  check_still_serving(cluster);
+}
+
 TEST_CASE("a half-sent request gets 408 after --http-timeout; a garbage request line gets 400") {
   DaemonCluster cluster(1, small_limits);  // --http-timeout 500
   INFO(cluster.logs());

@@ -166,9 +166,11 @@ HttpReply HttpConnection::receive() {
 }
 
 HttpReply HttpConnection::request(const std::string& method, const std::string& target,
-                                  const std::string& body) {
+                                  const std::string& body, const HttpHeaders& headers) {
   if (!connected()) return failed(HttpFailure::connect, error_);
-  if (!send(request_bytes(method, target, body))) return failed(HttpFailure::send, error_);
+  if (!send(request_bytes(method, target, body, true, headers))) {
+    return failed(HttpFailure::send, error_);
+  }
   return receive();
 }
 
@@ -178,8 +180,9 @@ bool HttpConnection::closed_by_server() {
 }
 
 std::string request_bytes(const std::string& method, const std::string& target,
-                          const std::string& body, bool keep_alive) {
+                          const std::string& body, bool keep_alive, const HttpHeaders& headers) {
   std::string out = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  for (const auto& [name, value] : headers) out += name + ": " + value + "\r\n";
   if (!body.empty() || method == "POST") {
     out +=
         "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
@@ -189,9 +192,10 @@ std::string request_bytes(const std::string& method, const std::string& target,
 }
 
 HttpReply http_request(std::uint16_t port, const std::string& method, const std::string& target,
-                       const std::string& body, std::chrono::milliseconds timeout) {
+                       const std::string& body, std::chrono::milliseconds timeout,
+                       const HttpHeaders& headers) {
   HttpConnection connection(port, timeout);
-  return connection.request(method, target, body);
+  return connection.request(method, target, body, headers);
 }
 
 }  // namespace conflux::test

@@ -12,6 +12,8 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace conflux::test {
 
@@ -32,6 +34,9 @@ struct HttpReply {
 
 std::ostream& operator<<(std::ostream& out, const HttpReply& reply);
 
+/// Extra request headers: (name, value) pairs.
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
 /// One connection to 127.0.0.1:port. Each call waits at most `timeout`.
 class HttpConnection {
  public:
@@ -50,7 +55,7 @@ class HttpConnection {
   HttpReply receive();
   /// send(request_bytes(...)) then receive().
   HttpReply request(const std::string& method, const std::string& target,
-                    const std::string& body = "");
+                    const std::string& body = "", const HttpHeaders& headers = {});
   /// True if the server closes the connection (EOF or reset) within the
   /// timeout without sending anything more.
   bool closed_by_server();
@@ -69,11 +74,13 @@ class HttpConnection {
 /// An HTTP/1.1 request with Host and Content-Length (for non-empty bodies
 /// and every POST), keep-alive by default.
 std::string request_bytes(const std::string& method, const std::string& target,
-                          const std::string& body = "", bool keep_alive = true);
+                          const std::string& body = "", bool keep_alive = true,
+                          const HttpHeaders& headers = {});
 
 /// One request on a fresh connection.
 HttpReply http_request(std::uint16_t port, const std::string& method, const std::string& target,
                        const std::string& body = "",
-                       std::chrono::milliseconds timeout = std::chrono::seconds(5));
+                       std::chrono::milliseconds timeout = std::chrono::seconds(5),
+                       const HttpHeaders& headers = {});
 
 }  // namespace conflux::test

@@ -278,10 +278,12 @@ class Node {
         token);
   }
 
+  /// Options::perform_timeout: the timeout of calls that take none.
+  std::chrono::milliseconds default_timeout() const;
+
   struct Impl;
 
  private:
-  std::chrono::milliseconds default_timeout() const;
   static void start_perform(const std::shared_ptr<Impl>& impl, std::string method,
                             boost::json::array args, std::optional<SessionCall> session,
                             std::chrono::milliseconds timeout, PerformHandler handler);
