@@ -1,10 +1,11 @@
 // Linearizability of conflux-node under faults, checked by our own checker
 // (tests/support/linearizability.hpp): concurrent clients put, append, cas
 // (its refusals are reads too) and read (POST /query/get?consistency=
-// linearizable) a few keys on random
-// nodes of a 3-node cluster while a nemesis kills (-9), pauses and restarts
-// nodes. The history must be linearizable, final reads included, so no
-// acknowledged write may be missing.
+// linearizable) a few keys on random nodes of a 3-node cluster while a
+// nemesis kills (-9), pauses and restarts nodes. Appends run in each
+// client's session: one whose answer is lost is sent again with the same
+// sequence number until answered, and must be applied once. The history must be linearizable, final
+// reads included, so no acknowledged write may be missing.
 //
 // CONFLUX_NEMESIS_SECONDS sets how long the faults last (30 by default);
 // CONFLUX_TEST_SEED replays a run's choices.
@@ -87,10 +88,41 @@ json::value as_json(const std::optional<std::string>& value) {
   return value ? json::value(*value) : json::value(nullptr);
 }
 
+/// A client session of its own, opened on any node that answers (nullopt
+/// if none does before `stop`).
+std::optional<std::string> open_session(const std::vector<std::uint16_t>& ports,
+                                        raft::Random& random, const std::atomic<bool>& stop) {
+  while (!stop) {
+    const auto reply = http_request(ports[random.uniform(0, ports.size() - 1)], "POST", "/sessions",
+                                    "", request_timeout);
+    if (reply.status == 200) {
+      return std::to_string(json::parse(reply.body).at("client").to_number<std::uint64_t>());
+    }
+  }
+  return std::nullopt;
+}
+
+/// An append in the client's session: an unknown answer is asked again, of
+/// random nodes, with the same sequence number, until one is known or the
+/// clients stop. Exactly-once makes the retries safe; were it broken, the
+/// text would hold the value twice and the checker would say so.
+HttpReply append_in_session(const std::vector<std::uint16_t>& ports, raft::Random& random,
+                            const std::string& body, const HttpHeaders& session,
+                            const std::atomic<bool>& stop) {
+  HttpReply reply;
+  do {
+    const auto port = ports[random.uniform(0, ports.size() - 1)];
+    reply = http_request(port, "POST", "/perform/append", body, request_timeout, session);
+  } while (answer_of(reply) == Answer::unknown && !stop);
+  return reply;
+}
+
 /// One client: one request at a time to a random node.
 void run_client(std::size_t client, const std::vector<std::uint16_t>& ports, std::uint64_t seed,
                 Recorder& recorder, const std::atomic<bool>& stop) {
   raft::Random random(seed + client);
+  const auto session = open_session(ports, random, stop);
+  std::uint64_t session_seq = 0;
   std::vector<std::optional<std::string>> last_read(keys);
   for (std::uint64_t seq = 0; !stop; ++seq) {
     const auto port = ports[random.uniform(0, ports.size() - 1)];
@@ -123,7 +155,15 @@ void run_client(std::size_t client, const std::vector<std::uint16_t>& ports, std
         break;
     }
     op.call = recorder.now();
-    const auto reply = http_request(port, "POST", target, json::serialize(args), request_timeout);
+    HttpReply reply;
+    if (op.kind == Kind::append && session) {
+      const auto n = std::to_string(++session_seq);
+      const HttpHeaders headers{
+          {"Conflux-Client", *session}, {"Conflux-Seq", n}, {"Conflux-Ack", n}};
+      reply = append_in_session(ports, random, json::serialize(args), headers, stop);
+    } else {
+      reply = http_request(port, "POST", target, json::serialize(args), request_timeout);
+    }
     op.ret = recorder.now();
     const auto answer = answer_of(reply);
     if (op.kind == Kind::get) {
