@@ -154,7 +154,7 @@ raft::Entry decode_entry(const boost::json::value& value, const EntryTexts& text
     entry.type = raft::EntryType::configuration;
     entry.payload = raft::Payload(texts.configuration);
   } else if (type == "session") {
-    // Its members are the application's (docs/protocol.md §4.4): the state
+    // Its members are the application's (docs/protocol.md §4.5b): the state
     // machine checks them when it applies the entry, as it does an action.
     if (!detail::require(object, "session").is_object()) {
       fail(CodecErrc::wrong_type, "field \"session\": expected an object");

@@ -84,7 +84,7 @@ struct LogEntryView {
   /// A configuration entry's JSON (thesis §4.1: voters, outgoing while
   /// joint, learners, addresses); empty for any other entry.
   std::string configuration;
-  /// A session entry's JSON (docs/protocol.md §4.4: a session opened, or a
+  /// A session entry's JSON (docs/protocol.md §4.5b: a session opened, or a
   /// perform's (client, seq) with its action or its recorded result);
   /// empty for any other entry.
   std::string session;

@@ -171,6 +171,10 @@ Engine::MethodResult Engine::propose_session_entry(SessionEntry entry, boost::js
 // Completes the performs waiting for this entry's (client, seq), and starts
 // this node's session over if the entry's time expired it.
 void Engine::on_session_applied(const AppliedAction& applied) {
+  if (applied.no_op && !applied.reducer_error.empty()) {
+    log_(LogLevel::warning, "entry " + std::to_string(applied.index) + ": " +
+                                applied.reducer_error + "; applied as nothing");
+  }
   if (!applied.expired.empty()) on_sessions_expired(applied.expired);
   if (!applied.session) return;
   const auto key = std::pair{applied.session->client, applied.session->seq};

@@ -36,7 +36,7 @@ namespace conflux::detail {
 inline constexpr std::size_t max_results_per_session = 1024;
 
 /// What a session entry carries (the payload of an EntryType::session entry,
-/// docs/protocol.md §4.4).
+/// docs/protocol.md §4.5b).
 struct SessionEntry {
   enum class Kind { open, action, result };
   Kind kind = Kind::action;
@@ -50,7 +50,7 @@ struct SessionEntry {
   std::string message;    ///< result: the refusal's message
 };
 
-/// The entry's payload: one JSON object (see protocol.md §4.4).
+/// The entry's payload: one JSON object (see protocol.md §4.5b).
 std::string encode(const SessionEntry& entry);
 /// Reads a payload; throws std::invalid_argument naming what is wrong.
 SessionEntry decode_session_entry(std::string_view payload);

@@ -211,7 +211,7 @@ void StateMachine::apply_session(const raft::Entry& entry, std::optional<Pending
     session = decode_session_entry(entry.payload.view());
   } catch (const std::invalid_argument& e) {
     applied.no_op = true;  // changes nothing, on every replica alike
-    applied.reducer_error = e.what();
+    applied.reducer_error = std::string("not a valid session entry: ") + e.what();
     if (reflected && reflected->reduced) stale_ = true;
     return;
   }
