@@ -223,3 +223,42 @@ TEST_CASE(
   CHECK_THROWS_AS(SessionTable::from_json(boost::json::parse(R"({"now":1})")),
                   std::invalid_argument);
 }
+
+TEST_CASE(
+    "state machine: a malformed or hostile session entry is refused by name and applied as "
+    "nothing") {
+  const auto problem = [](const std::string& payload) -> std::string {
+    try {
+      conflux::detail::decode_session_entry(payload);
+    } catch (const std::invalid_argument& error) {
+      return error.what();
+    }
+    return "";
+  };
+  CHECK(problem(R"({"client":9007199254740992,"seq":1,"ack":0,"time":1,"action":1})")
+            .find("\"client\"") != std::string::npos);
+  CHECK(problem(R"({"client":1,"seq":-1,"ack":0,"time":1,"action":1})").find("\"seq\"") !=
+        std::string::npos);
+  CHECK(problem(R"({"client":1,"seq":1.5,"ack":0,"time":1,"action":1})").find("\"seq\"") !=
+        std::string::npos);
+  CHECK(problem(R"({"client":1,"seq":1,"ack":0,"action":1})").find("\"time\"") !=
+        std::string::npos);
+  CHECK(problem(R"({"client":1,"seq":1,"ack":0,"time":1})").find("neither") != std::string::npos);
+  CHECK(problem(R"({"client":1,"seq":1,"ack":0,"time":1,"result":7})").find("result") !=
+        std::string::npos);
+  CHECK(problem(R"({"open":true,"time":1})").find("\"timeout\"") != std::string::npos);
+  CHECK(problem("[1]").find("not a JSON object") != std::string::npos);
+  CHECK(problem(R"({"open":true,"time":1,"timeout":9007199254740991})").empty());
+
+  detail::StateMachine machine(append_reducer);
+  raft::Log log(0, 0,
+                {raft::Entry{1, 1, raft::EntryType::session, raft::Payload(R"({"client":1})")},
+                 entry(2, 1, "after")});
+  machine.sync(log);
+  const auto bad = machine.apply(log.at(1));
+  CHECK(bad.no_op);
+  CHECK(bad.reducer_error.find("not a valid session entry") != std::string::npos);
+  machine.apply(log.at(2));
+  CHECK(machine.committed() == list({"after"}));
+  CHECK(machine.provisional() == list({"after"}));
+}

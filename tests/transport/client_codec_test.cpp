@@ -67,6 +67,20 @@ TEST_CASE("a forwarded perform round-trips") {
   CHECK(round_trip(packet) == packet);
 }
 
+TEST_CASE("a perform in a client session carries client, seq and ack; without one, none") {
+  const Packet in_session =
+      ClientMessage{.from = "n2",
+                    .to = "n1",
+                    .body = PerformRequest{
+                        .id = 42, .method = "add", .args = "[1]", .client = 9, .seq = 3, .ack = 2}};
+  CHECK(encode(in_session).find(R"("client":9,"seq":3,"ack":2)") != std::string::npos);
+  CHECK(round_trip(in_session) == in_session);
+  CHECK(encode(perform("[1]")).find("client") == std::string::npos);
+  const auto error = error_of(
+      R"({"type":"perform","from":"n2","to":"n1","id":1,"method":"m","args":[],"client":9})");
+  CHECK(error.code == CodecErrc::missing_field);
+}
+
 TEST_CASE("a perform without arguments is sent with an empty array") {
   const auto json = encode(perform(""));
 

@@ -130,6 +130,27 @@ TEST_CASE("an append with normal and no_op entries round-trips") {
   CHECK(std::get<AppendRequest>(decoded.body).entries[1].payload.view() == R"({"op":"add","n":1})");
 }
 
+TEST_CASE(
+    "a session entry carries its object byte for byte; one that is not an object is refused") {
+  const std::string session = R"({"client":9,"seq":1,"ack":1,"time":17,"action":{"op":"add"}})";
+  const auto message = message_with(AppendRequest{
+      .prev_log_index = 3,
+      .prev_log_term = 2,
+      .entries = {Entry{7, 4, EntryType::session, Payload(session)}, normal_entry(7, 5, "1")},
+      .leader_commit = 3});
+  const auto json = encode(message);
+  CHECK(json.find(R"("type":"session","session":)" + session) != std::string::npos);
+  const auto decoded = round_trip(message);
+  CHECK(decoded == message);
+
+  const auto error =
+      error_of(append_with_entry(R"({"index":1,"term":3,"type":"session","session":[1]})"));
+  CHECK(error.code == CodecErrc::wrong_type);
+  CHECK(contains(error.detail, "\"session\""));
+  CHECK(error_of(append_with_entry(R"({"index":1,"term":3,"type":"session"})")).code ==
+        CodecErrc::missing_field);
+}
+
 TEST_CASE("a heartbeat is an append with an empty entries array") {
   const auto message = message_with(
       AppendRequest{.prev_log_index = 8, .prev_log_term = 6, .entries = {}, .leader_commit = 8});

@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <optional>
 #include <stdexcept>
 
 namespace conflux::detail {
@@ -19,10 +20,10 @@ void put(std::string& out, std::string_view key, std::uint64_t value) {
 std::uint64_t integer(const boost::json::object& object, std::string_view key) {
   const auto* value = object.if_contains(key);
   if (!value) throw std::invalid_argument("a session entry lacks \"" + std::string(key) + "\"");
-  const auto* number = value->if_uint64();
-  const auto* signed_number = value->if_int64();
+  std::optional<std::uint64_t> number;
+  if (const auto* u = value->if_uint64()) number = *u;
+  if (const auto* i = value->if_int64(); i && *i >= 0) number = static_cast<std::uint64_t>(*i);
   if (number && *number <= max_wire_integer) return *number;
-  if (signed_number && *signed_number >= 0) return static_cast<std::uint64_t>(*signed_number);
   throw std::invalid_argument("a session entry's \"" + std::string(key) +
                               "\" is not an integer from 0 to 2^53-1");
 }
