@@ -262,3 +262,30 @@ TEST_CASE(
   CHECK(machine.committed() == list({"after"}));
   CHECK(machine.provisional() == list({"after"}));
 }
+
+TEST_CASE(
+    "sessions: past 1,024 outcomes or 16 MiB of entries a session forgets its oldest, whose "
+    "sequence numbers become stale; the acknowledgement forgets below it") {
+  using Verdict = SessionTable::Verdict;
+  SessionTable table;
+  table.open(1, 60'000);
+  for (std::uint64_t seq = 1; seq <= 1025; ++seq) {
+    table.record(1, seq, conflux::detail::SessionResult{seq + 1, 10, nullptr, {}, {}});
+  }
+  CHECK(table.admit(1, 1).verdict == Verdict::stale);
+  CHECK(table.admit(1, 2).verdict == Verdict::duplicate);
+  CHECK(table.admit(1, 1026).verdict == Verdict::fresh);
+  table.touch(1, 1000);
+  CHECK(table.admit(1, 999).verdict == Verdict::stale);
+  CHECK(table.admit(1, 1000).verdict == Verdict::duplicate);
+
+  table.open(2, 60'000);
+  table.record(2, 1, conflux::detail::SessionResult{5, 10 << 20, nullptr, {}, {}});
+  table.record(2, 2, conflux::detail::SessionResult{6, 10 << 20, nullptr, {}, {}});
+  CHECK(table.admit(2, 1).verdict == Verdict::stale);
+  CHECK(table.admit(2, 2).verdict == Verdict::duplicate);  // the newest is always kept
+  // And a restored table forgets alike: the bytes travel with the results.
+  auto restored = SessionTable::from_json(table.to_json());
+  restored.record(2, 3, conflux::detail::SessionResult{7, 10 << 20, nullptr, {}, {}});
+  CHECK(restored.admit(2, 2).verdict == Verdict::stale);
+}

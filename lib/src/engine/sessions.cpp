@@ -110,7 +110,7 @@ std::vector<std::uint64_t> SessionTable::advance(std::uint64_t time) {
 }
 
 void SessionTable::open(std::uint64_t client, std::uint64_t timeout) {
-  Session session{std::min(timeout, max_wire_integer), now_, 0, {}};
+  Session session{std::min(timeout, max_wire_integer), now_, 0, 0, {}};
   schedule(client, session);
   sessions_[client] = std::move(session);
 }
@@ -120,17 +120,26 @@ void SessionTable::touch(std::uint64_t client, std::uint64_t ack) {
   unschedule(client, session);
   session.active = now_;
   schedule(client, session);
-  if (ack <= session.floor) return;
-  session.floor = ack;
-  session.results.erase(session.results.begin(), session.results.lower_bound(ack));
+  if (ack > session.floor) forget_below(session, ack);
 }
 
 void SessionTable::record(std::uint64_t client, std::uint64_t seq, SessionResult result) {
   auto& session = sessions_.at(client);
+  session.bytes += result.bytes;
   session.results.emplace(seq, std::move(result));
-  if (session.results.size() <= max_results_per_session) return;
-  session.floor = session.results.begin()->first + 1;
-  session.results.erase(session.results.begin());
+  while (session.results.size() > 1 && (session.results.size() > max_results_per_session ||
+                                        session.bytes > max_result_bytes_per_session)) {
+    forget_below(session, session.results.begin()->first + 1);
+  }
+}
+
+// Every replica forgets the same results: their bytes are those of the
+// entries' texts, which replicas hold identically (and snapshots carry).
+void SessionTable::forget_below(Session& session, std::uint64_t seq) {
+  session.floor = std::max(session.floor, seq);
+  const auto end = session.results.lower_bound(seq);
+  for (auto it = session.results.begin(); it != end; ++it) session.bytes -= it->second.bytes;
+  session.results.erase(session.results.begin(), end);
 }
 
 void SessionTable::schedule(std::uint64_t client, const Session& session) {
@@ -147,7 +156,10 @@ boost::json::value SessionTable::to_json() const {
   for (const auto& [client, session] : sessions_) {
     boost::json::array results;
     for (const auto& [seq, result] : session.results) {
-      boost::json::object item{{"seq", seq}, {"index", result.index}, {"action", result.action}};
+      boost::json::object item{{"seq", seq},
+                               {"index", result.index},
+                               {"bytes", result.bytes},
+                               {"action", result.action}};
       if (!result.code.empty()) {
         item["code"] = result.code;
         item["message"] = result.message;
@@ -173,18 +185,19 @@ SessionTable SessionTable::from_json(const boost::json::value& json) {
     if (!item.is_object()) throw std::invalid_argument("a session is not a JSON object");
     const auto& object = item.get_object();
     Session session{
-        integer(object, "timeout"), integer(object, "active"), integer(object, "floor"), {}};
+        integer(object, "timeout"), integer(object, "active"), integer(object, "floor"), 0, {}};
     const auto* results = object.if_contains("results");
     if (!results || !results->is_array()) throw std::invalid_argument("a session lacks results");
     for (const auto& r : results->get_array()) {
       if (!r.is_object()) throw std::invalid_argument("a session result is not a JSON object");
       const auto& fields = r.get_object();
-      SessionResult result{integer(fields, "index"), {}, {}, {}};
+      SessionResult result{integer(fields, "index"), integer(fields, "bytes"), {}, {}, {}};
       if (const auto* action = fields.if_contains("action")) result.action = *action;
       if (fields.contains("code")) {
         result.code = text(fields, "code");
         result.message = text(fields, "message");
       }
+      session.bytes += result.bytes;
       session.results.emplace(integer(fields, "seq"), std::move(result));
     }
     const auto client = integer(object, "client");

@@ -31,9 +31,11 @@
 
 namespace conflux::detail {
 
-/// Results kept per session beyond its acknowledgement: the oldest are
-/// forgotten past this, and their sequence numbers become stale.
+/// Results kept per session beyond its acknowledgement, in number and in
+/// bytes of actions: the oldest are forgotten past either (the newest is
+/// always kept), and their sequence numbers become stale.
 inline constexpr std::size_t max_results_per_session = 1024;
+inline constexpr std::uint64_t max_result_bytes_per_session = 16 << 20;
 
 /// What a session entry carries (the payload of an EntryType::session entry,
 /// docs/protocol.md §4.5b).
@@ -58,6 +60,7 @@ SessionEntry decode_session_entry(std::string_view payload);
 /// The outcome recorded for one (client, seq).
 struct SessionResult {
   raft::Index index = 0;      ///< the entry that carried it
+  std::uint64_t bytes = 0;    ///< the size of that entry (identical on every replica)
   boost::json::value action;  ///< the action applied; null for a null result or a refusal
   std::string code;           ///< non-empty: refused, with this errc name
   std::string message;
@@ -105,8 +108,10 @@ class SessionTable {
     std::uint64_t timeout = 0;
     std::uint64_t active = 0;  ///< now() when an entry of it was last applied
     std::uint64_t floor = 0;   ///< sequence numbers below it are stale
+    std::uint64_t bytes = 0;   ///< the sum of the results' bytes
     std::map<std::uint64_t, SessionResult> results;
   };
+  static void forget_below(Session& session, std::uint64_t seq);
   void schedule(std::uint64_t client, const Session& session);
   void unschedule(std::uint64_t client, const Session& session);
 

@@ -235,7 +235,8 @@ void StateMachine::apply_perform(const raft::Entry& entry, SessionEntry& session
   if (reflected && reflected->reduced != reduce) stale_ = true;  // the guess was wrong: rebuild
   if (admission.verdict == Verdict::duplicate) outcome.result = *admission.result;
   if (admission.verdict == Verdict::fresh) {
-    SessionResult result{entry.index, nullptr, std::move(session.code), std::move(session.message)};
+    SessionResult result{entry.index, entry.payload.size(), nullptr, std::move(session.code),
+                         std::move(session.message)};
     if (reduce) {
       try {
         applied.action = reflected && reflected->reduced ? std::move(reflected->action)
