@@ -102,19 +102,28 @@ std::optional<std::string> open_session(const std::vector<std::uint16_t>& ports,
   return std::nullopt;
 }
 
-/// An append in the client's session: an unknown answer is asked again, of
-/// random nodes, with the same sequence number, until one is known or the
-/// clients stop. Exactly-once makes the retries safe; were it broken, the
-/// text would hold the value twice and the checker would say so.
+/// An append in the client's session: asked again, of random nodes, with
+/// the same sequence number, until the session answers (a success or a
+/// refusal) or the clients stop. An attempt that reached no leader (503)
+/// proves nothing once an earlier one may have been applied: it is asked
+/// again too, and the append ends unknown (504) if the clients stop first.
+/// Exactly-once makes the retries safe; were it broken, the text would hold
+/// the value twice and the checker would say so.
 HttpReply append_in_session(const std::vector<std::uint16_t>& ports, raft::Random& random,
                             const std::string& body, const HttpHeaders& session,
                             const std::atomic<bool>& stop) {
-  HttpReply reply;
-  do {
+  bool maybe_applied = false;
+  for (;;) {
     const auto port = ports[random.uniform(0, ports.size() - 1)];
-    reply = http_request(port, "POST", "/perform/append", body, request_timeout, session);
-  } while (answer_of(reply) == Answer::unknown && !stop);
-  return reply;
+    auto reply = http_request(port, "POST", "/perform/append", body, request_timeout, session);
+    const bool answered = reply.status == 200 || (reply.status >= 400 && reply.status < 500);
+    if (answered) return reply;
+    maybe_applied = maybe_applied || answer_of(reply) == Answer::unknown;
+    if (stop) {
+      if (maybe_applied) reply.status = 504;
+      return reply;
+    }
+  }
 }
 
 /// One client: one request at a time to a random node.

@@ -117,10 +117,18 @@ class Events {
   std::vector<Node> nodes_;
 };
 
+/// Where a failed search got furthest: how many operations it had
+/// linearized, the operation whose return it could not pass, and the value.
+struct Furthest {
+  std::size_t depth = 0;
+  std::optional<std::size_t> stuck_at;
+  Value state;
+};
+
 /// Wing & Gong's search: linearize the first call in time order whose
 /// operation the state allows and whose (set, state) is new (Lowe); at a
 /// return whose call could not be linearized, backtrack.
-bool linearizable(const std::vector<const KvOperation*>& ops) {
+bool linearizable(const std::vector<const KvOperation*>& ops, Furthest& furthest) {
   Events events(ops);
   Bits bits{std::vector<std::uint64_t>((ops.size() + 63) / 64)};
   std::unordered_map<std::size_t, std::vector<std::pair<Bits, Value>>> seen;
@@ -153,6 +161,9 @@ bool linearizable(const std::vector<const KvOperation*>& ops) {
       at = events.next(at);
       continue;
     }
+    if (stack.size() >= furthest.depth) {
+      furthest = {stack.size(), at != 0 ? std::optional(events.op(at)) : std::nullopt, state};
+    }
     if (stack.empty()) return false;  // a return, or the end, with nothing to undo
     auto frame = std::move(stack.back());
     stack.pop_back();
@@ -164,35 +175,57 @@ bool linearizable(const std::vector<const KvOperation*>& ops) {
   return true;
 }
 
-std::string describe(const std::vector<const KvOperation*>& ops) {
+std::string text(const Value& v) {
+  return v ? "\"" + *v + "\"" : std::string("absent");
+}
+
+void describe(std::ostream& out, const KvOperation& op) {
+  out << "client " << op.client << " [" << op.call << ", "
+      << (op.ret == KvOperation::open ? std::string("open") : std::to_string(op.ret)) << "] ";
+  switch (op.kind) {
+    case Kind::put:
+      out << "put " << text(op.input);
+      break;
+    case Kind::append:
+      out << "append " << text(op.input);
+      break;
+    case Kind::get:
+      out << "get -> " << (op.ret == KvOperation::open ? "?" : text(op.output));
+      break;
+    case Kind::cas:
+      out << "cas " << text(op.expected) << " -> " << text(op.input) << ": "
+          << (op.ret == KvOperation::open ? "?"
+              : op.ok                     ? "ok"
+                                          : "refused");
+      break;
+  }
+  out << '\n';
+}
+
+/// Where the search got stuck, and the operations around that point: those
+/// called before the stuck operation returned and returning (or still open)
+/// after one second before its call.
+std::string describe(const std::vector<const KvOperation*>& ops, const Furthest& furthest) {
   std::ostringstream out;
-  const auto text = [](const Value& v) { return v ? "\"" + *v + "\"" : std::string("absent"); };
+  out << "at most " << furthest.depth << " of " << ops.size()
+      << " operations linearize, leaving the value " << text(furthest.state) << "; ";
+  if (!furthest.stuck_at) {
+    out << "the end of the history cannot be reached\n";
+    return out.str();
+  }
+  const auto& stuck = *ops[*furthest.stuck_at];
+  out << "then this return cannot be passed:\n";
+  describe(out, stuck);
+  out << "operations around it:\n";
+  const auto from = stuck.call > 1'000'000 ? stuck.call - 1'000'000 : 0;
   std::size_t shown = 0;
   for (const auto* op : ops) {
-    if (++shown > 60) {
-      out << "... " << ops.size() - 60 << " more\n";
+    if (op->call > stuck.ret || op->ret < from) continue;
+    if (++shown > 80) {
+      out << "...\n";
       break;
     }
-    out << "client " << op->client << " [" << op->call << ", "
-        << (op->ret == KvOperation::open ? std::string("open") : std::to_string(op->ret)) << "] ";
-    switch (op->kind) {
-      case Kind::put:
-        out << "put " << text(op->input);
-        break;
-      case Kind::append:
-        out << "append " << text(op->input);
-        break;
-      case Kind::get:
-        out << "get -> " << (op->ret == KvOperation::open ? "?" : text(op->output));
-        break;
-      case Kind::cas:
-        out << "cas " << text(op->expected) << " -> " << text(op->input) << ": "
-            << (op->ret == KvOperation::open ? "?"
-                : op->ok                     ? "ok"
-                                             : "refused");
-        break;
-    }
-    out << '\n';
+    describe(out, *op);
   }
   return out.str();
 }
@@ -208,7 +241,8 @@ LinearizabilityResult check_linearizable(const std::vector<KvOperation>& history
   for (auto& [key, ops] : by_key) {
     std::sort(ops.begin(), ops.end(),
               [](const KvOperation* a, const KvOperation* b) { return a->call < b->call; });
-    if (!linearizable(ops)) return {false, key, describe(ops)};
+    Furthest furthest;
+    if (!linearizable(ops, furthest)) return {false, key, describe(ops, furthest)};
   }
   return {};
 }
