@@ -200,12 +200,7 @@ void Engine::on_sessions_expired(const std::vector<std::uint64_t>& expired) {
       }
       requeue(id);
       auto& p = pending_.at(id);
-      for (auto [it, end] = by_key_.equal_range({p.client, p.seq}); it != end; ++it) {
-        if (it->second == id) {
-          by_key_.erase(it);
-          break;
-        }
-      }
+      unlist(by_key_, std::pair{p.client, p.seq}, id);
       p.client = 0;  // ready_to_send() gives it a number in the next session
     }
     if (client == client_) {
@@ -256,14 +251,7 @@ void Engine::finish(std::uint64_t id, const SessionOutcome& outcome) {
 // Back to waiting for a leader, to be sent again with the same (client, seq).
 void Engine::requeue(std::uint64_t id) {
   auto& p = pending_.at(id);
-  if (p.stage == Stage::proposed) {
-    for (auto [it, end] = by_index_.equal_range(p.index); it != end; ++it) {
-      if (it->second == id) {
-        by_index_.erase(it);
-        break;
-      }
-    }
-  }
+  if (p.stage == Stage::proposed) unlist(by_index_, p.index, id);
   p.stage = Stage::waiting_leader;
   p.forwarded_to.clear();
 }

@@ -62,6 +62,17 @@ struct Completion {
   boost::json::value result;
 };
 
+/// Removes `id` from the ids filed under `key` in `index` (a multimap).
+template <class Index, class Key>
+void unlist(Index& index, const Key& key, std::uint64_t id) {
+  for (auto [it, end] = index.equal_range(key); it != end; ++it) {
+    if (it->second == id) {
+      index.erase(it);
+      return;
+    }
+  }
+}
+
 /// How often the driver should call Engine::tick() for `options`' timings.
 std::chrono::milliseconds tick_interval(const Options& options);
 

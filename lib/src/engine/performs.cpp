@@ -315,22 +315,10 @@ bool Engine::take(std::uint64_t id) {
   if (node.empty()) return false;
   const auto& p = node.mapped();
   if (p.seq != 0) {
-    for (auto [it, end] = by_key_.equal_range({p.client, p.seq}); it != end; ++it) {
-      if (it->second == id) {
-        by_key_.erase(it);
-        break;
-      }
-    }
+    unlist(by_key_, std::pair{p.client, p.seq}, id);
     if (p.own_session && p.client == client_) outstanding_.erase(p.seq);
   }
-  if (p.stage == Stage::proposed) {
-    for (auto [it, end] = by_index_.equal_range(p.index); it != end; ++it) {
-      if (it->second == id) {
-        by_index_.erase(it);
-        break;
-      }
-    }
-  }
+  if (p.stage == Stage::proposed) unlist(by_index_, p.index, id);
   return true;
 }
 
