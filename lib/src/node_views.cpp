@@ -2,6 +2,7 @@
 // tail and metrics, read on the node's executor from the engine and the
 // channel.
 #include <algorithm>
+#include <boost/json/serialize.hpp>
 
 #include "node_impl.hpp"
 
@@ -69,7 +70,8 @@ std::vector<LogEntryView> Node::log_tail(std::size_t count) const {
     if (entry.type == raft::EntryType::session) {
       view.session = text;
       try {
-        view.action = detail::decode_session_entry(text).action;
+        const auto session = detail::decode_session_entry(text);
+        if (!session.action.is_null()) view.action = boost::json::serialize(session.action);
       } catch (const std::invalid_argument&) {
         // not a valid session entry: it applies as nothing, and shows as such
       }

@@ -144,9 +144,10 @@ namespace {
 using conflux::detail::SessionEntry;
 using conflux::detail::SessionTable;
 
-raft::Entry session_entry(raft::Index index, raft::Term term, SessionEntry session) {
+raft::Entry session_entry(raft::Index index, raft::Term term, const SessionEntry& session) {
+  const auto action = boost::json::serialize(session.action);
   return raft::Entry{term, index, raft::EntryType::session,
-                     raft::Payload(conflux::detail::encode(session))};
+                     raft::Payload(conflux::detail::encode(session, action))};
 }
 
 SessionEntry open_session(std::uint64_t time, std::uint64_t timeout) {
@@ -164,7 +165,7 @@ SessionEntry in_session(std::uint64_t client, std::uint64_t seq, std::uint64_t t
   session.seq = seq;
   session.ack = 1;
   session.time = time;
-  session.action = R"({"append":")" + thing + R"("})";
+  session.action = boost::json::object{{"append", thing}};
   return session;
 }
 
@@ -190,7 +191,7 @@ TEST_CASE(
   REQUIRE(second.session);
   CHECK(second.session->verdict == SessionTable::Verdict::duplicate);
   CHECK(second.session->result.index == 2);
-  CHECK(second.session->result.action == boost::json::parse(R"({"append":"x"})"));
+  CHECK(second.session->result.action() == boost::json::parse(R"({"append":"x"})"));
   CHECK(second.action.is_null());  // nothing to reduce, nothing for subscribers
   machine.apply(log.at(4));
   CHECK(machine.committed() == list({"x", "y"}));
@@ -270,7 +271,7 @@ TEST_CASE(
   SessionTable table;
   table.open(1, 60'000);
   for (std::uint64_t seq = 1; seq <= 1025; ++seq) {
-    table.record(1, seq, conflux::detail::SessionResult{seq + 1, 10, nullptr, {}, {}});
+    table.record(1, seq, conflux::detail::SessionResult{seq + 1, raft::Payload("0123456789"), {}, {}});
   }
   CHECK(table.admit(1, 1).verdict == Verdict::stale);
   CHECK(table.admit(1, 2).verdict == Verdict::duplicate);
@@ -280,12 +281,12 @@ TEST_CASE(
   CHECK(table.admit(1, 1000).verdict == Verdict::duplicate);
 
   table.open(2, 60'000);
-  table.record(2, 1, conflux::detail::SessionResult{5, 10 << 20, nullptr, {}, {}});
-  table.record(2, 2, conflux::detail::SessionResult{6, 10 << 20, nullptr, {}, {}});
+  table.record(2, 1, conflux::detail::SessionResult{5, raft::Payload(std::string(10 << 20, 'x')), {}, {}});
+  table.record(2, 2, conflux::detail::SessionResult{6, raft::Payload(std::string(10 << 20, 'x')), {}, {}});
   CHECK(table.admit(2, 1).verdict == Verdict::stale);
   CHECK(table.admit(2, 2).verdict == Verdict::duplicate);  // the newest is always kept
   // And a restored table forgets alike: the bytes travel with the results.
   auto restored = SessionTable::from_json(table.to_json());
-  restored.record(2, 3, conflux::detail::SessionResult{7, 10 << 20, nullptr, {}, {}});
+  restored.record(2, 3, conflux::detail::SessionResult{7, raft::Payload(std::string(10 << 20, 'x')), {}, {}});
   CHECK(restored.admit(2, 2).verdict == Verdict::stale);
 }

@@ -75,7 +75,7 @@ Engine::MethodResult Engine::run_open_session(const boost::json::array& args) {
   entry.kind = SessionEntry::Kind::open;
   entry.time = hooks_.wall_clock();
   entry.timeout = ms;
-  return propose_session_entry(std::move(entry), nullptr, false);
+  return propose_session_entry(std::move(entry), {}, nullptr, false);
 }
 
 // The open entry at `index` was applied: its index is the session's id. The
@@ -143,44 +143,50 @@ Engine::MethodResult Engine::run_in_session(std::uint64_t client, std::uint64_t 
   entry.seq = seq;
   entry.ack = ack;
   const bool reduced = result.outcome == Outcome::proposed;
-  if (reduced) {
-    entry.action = std::move(payload);
-  } else {
+  if (!reduced) {
     entry.kind = SessionEntry::Kind::result;
     if (result.outcome == Outcome::failed) {
       entry.code = std::string(to_string(result.code));
       entry.message = result.message;
     }
   }
-  return propose_session_entry(std::move(entry), std::move(action), reduced);
+  return propose_session_entry(std::move(entry), payload, std::move(action), reduced);
 }
 
-Engine::MethodResult Engine::propose_session_entry(SessionEntry entry, boost::json::value action,
-                                                   bool reduced) {
-  std::optional<std::pair<std::uint64_t, std::uint64_t>> key;
-  if (entry.kind != SessionEntry::Kind::open) key = std::pair{entry.client, entry.seq};
-  const auto proposal = raft_->propose(raft::Payload(encode(entry)), raft::EntryType::session);
+Engine::MethodResult Engine::propose_session_entry(SessionEntry entry, std::string_view payload,
+                                                   boost::json::value action, bool reduced) {
+  const auto proposal =
+      raft_->propose(raft::Payload(encode(entry, payload)), raft::EntryType::session);
   if (!proposal.accepted) {       // cannot happen after the role check; if it did:
     machine_.sync(raft_->log());  // rebuilt without the action
     return MethodResult{Outcome::not_leader, 0, 0, {}, {}};
   }
-  machine_.proposed(proposal.index, proposal.term, std::move(action), key, reduced);
+  machine_.proposed(proposal.index, proposal.term, std::move(action), std::move(entry), reduced);
   return MethodResult{Outcome::proposed, proposal.index, proposal.term, {}, {}};
 }
 
 // Completes the performs waiting for this entry's (client, seq), and starts
 // this node's session over if the entry's time expired it.
-void Engine::on_session_applied(const AppliedAction& applied) {
+// Takes applied.action: nothing reads it after (engine.cpp: on_applied).
+void Engine::on_session_applied(AppliedAction& applied) {
   if (applied.no_op && !applied.reducer_error.empty()) {
     log_(LogLevel::warning, "entry " + std::to_string(applied.index) + ": " +
                                 applied.reducer_error + "; applied as nothing");
   }
   if (!applied.expired.empty()) on_sessions_expired(applied.expired);
   if (!applied.session) return;
-  const auto key = std::pair{applied.session->client, applied.session->seq};
+  const auto& outcome = *applied.session;
   std::vector<std::uint64_t> ids;
-  for (auto [it, end] = by_key_.equal_range(key); it != end; ++it) ids.push_back(it->second);
-  for (const auto id : ids) finish(id, *applied.session);
+  for (auto [it, end] = by_key_.equal_range(std::pair{outcome.client, outcome.seq}); it != end;
+       ++it) {
+    ids.push_back(it->second);
+  }
+  const bool fresh = outcome.verdict == SessionTable::Verdict::fresh;
+  if (ids.empty()) return;
+  auto action = fresh ? std::move(applied.action) : outcome.result.action();  // read no more
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    finish(ids[i], outcome, i + 1 == ids.size() ? std::move(action) : boost::json::value(action));
+  }
 }
 
 // Nothing of an expired session is applied after its expiry: this node's
@@ -218,16 +224,19 @@ void Engine::settle_from_sessions(std::uint64_t id) {
   const auto& p = pending_.at(id);
   const auto admission = machine_.sessions().admit(p.client, p.seq);
   if (admission.verdict == SessionTable::Verdict::duplicate) {
-    return finish(id, SessionOutcome{p.client, p.seq, admission.verdict, *admission.result});
+    const auto& result = *admission.result;
+    return finish(id, SessionOutcome{p.client, p.seq, admission.verdict, result},
+                  result.action());
   }
   if (admission.verdict != SessionTable::Verdict::fresh) {
-    return finish(id, SessionOutcome{p.client, p.seq, admission.verdict, {}});
+    return finish(id, SessionOutcome{p.client, p.seq, admission.verdict, {}}, nullptr);
   }
   // Not applied, though the entry the leader named is: another took its place.
   if (p.stage == Stage::proposed && p.index <= machine_.applied()) requeue(id);
 }
 
-void Engine::finish(std::uint64_t id, const SessionOutcome& outcome) {
+// `action`: the action the outcome applied (null for a null result).
+void Engine::finish(std::uint64_t id, const SessionOutcome& outcome, boost::json::value action) {
   using Verdict = SessionTable::Verdict;
   switch (outcome.verdict) {
     case Verdict::fresh:
@@ -235,7 +244,7 @@ void Engine::finish(std::uint64_t id, const SessionOutcome& outcome) {
       if (!outcome.result.code.empty()) {
         return fail(id, code_named(outcome.result.code), outcome.result.message);
       }
-      return complete(id, outcome.result.action);
+      return complete(id, std::move(action));
     case Verdict::unknown:
       if (pending_.at(id).own_session) return;  // on_sessions_expired() runs it again
       return fail(id, errc::session_expired,

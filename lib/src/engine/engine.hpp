@@ -274,11 +274,12 @@ class Engine {
   bool opens_session(std::uint64_t client) const;
   MethodResult run_in_session(std::uint64_t client, std::uint64_t seq, std::uint64_t ack,
                               const std::string& method, const boost::json::array& args);
-  MethodResult propose_session_entry(SessionEntry entry, boost::json::value action, bool reduced);
-  void on_session_applied(const AppliedAction& applied);
+  MethodResult propose_session_entry(SessionEntry entry, std::string_view payload,
+                                     boost::json::value action, bool reduced);
+  void on_session_applied(AppliedAction& applied);
   void on_sessions_expired(const std::vector<std::uint64_t>& expired);
   void settle_from_sessions(std::uint64_t id);
-  void finish(std::uint64_t id, const SessionOutcome& outcome);
+  void finish(std::uint64_t id, const SessionOutcome& outcome, boost::json::value action);
   void requeue(std::uint64_t id);
   void requeue_orphans();
   bool held_until_expiry(std::uint64_t id, errc code);

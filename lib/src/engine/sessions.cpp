@@ -1,6 +1,7 @@
 #include "sessions.hpp"
 
 #include <boost/json/parse.hpp>
+#include <charconv>
 #include <boost/json/serialize.hpp>
 #include <optional>
 #include <stdexcept>
@@ -14,7 +15,9 @@ void put(std::string& out, std::string_view key, std::uint64_t value) {
   out += out.size() > 1 ? ",\"" : "\"";
   out += key;
   out += "\":";
-  out += std::to_string(value);
+  char digits[20];
+  const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  out.append(digits, end);
 }
 
 std::uint64_t integer(const boost::json::object& object, std::string_view key) {
@@ -38,8 +41,10 @@ std::string text(const boost::json::object& object, std::string_view key) {
 
 }  // namespace
 
-std::string encode(const SessionEntry& entry) {
-  std::string out = "{";
+std::string encode(const SessionEntry& entry, std::string_view action_text) {
+  std::string out;
+  out.reserve(action_text.size() + 96);
+  out += "{";
   if (entry.kind == SessionEntry::Kind::open) {
     out += "\"open\":true";
     put(out, "time", entry.time);
@@ -50,7 +55,9 @@ std::string encode(const SessionEntry& entry) {
   put(out, "seq", entry.seq);
   put(out, "ack", entry.ack);
   put(out, "time", entry.time);
-  if (entry.kind == SessionEntry::Kind::action) return out + ",\"action\":" + entry.action + "}";
+  if (entry.kind == SessionEntry::Kind::action) {
+    return out.append(",\"action\":").append(action_text).append("}");
+  }
   if (entry.code.empty()) return out + ",\"result\":null}";
   boost::json::object refusal{{"code", entry.code}, {"message", entry.message}};
   return out + ",\"result\":" + boost::json::serialize(refusal) + "}";
@@ -58,33 +65,41 @@ std::string encode(const SessionEntry& entry) {
 
 SessionEntry decode_session_entry(std::string_view payload) {
   boost::system::error_code ec;
-  const auto json = boost::json::parse(payload, ec);
+  auto json = boost::json::parse(payload, ec);
   if (ec) throw std::invalid_argument("a session entry is not JSON: " + ec.message());
-  if (!json.is_object()) throw std::invalid_argument("a session entry is not a JSON object");
-  const auto& object = json.get_object();
+  auto* object = json.if_object();
+  if (!object) throw std::invalid_argument("a session entry is not a JSON object");
   SessionEntry entry;
-  entry.time = integer(object, "time");
-  if (object.contains("open")) {
+  entry.time = integer(*object, "time");
+  if (object->contains("open")) {
     entry.kind = SessionEntry::Kind::open;
-    entry.timeout = integer(object, "timeout");
+    entry.timeout = integer(*object, "timeout");
     return entry;
   }
-  entry.client = integer(object, "client");
-  entry.seq = integer(object, "seq");
-  entry.ack = integer(object, "ack");
-  if (const auto* action = object.if_contains("action")) {
-    entry.action = boost::json::serialize(*action);
+  entry.client = integer(*object, "client");
+  entry.seq = integer(*object, "seq");
+  entry.ack = integer(*object, "ack");
+  if (auto* action = object->if_contains("action")) {
+    entry.action = std::move(*action);
     return entry;
   }
-  const auto* result = object.if_contains("result");
+  const auto* result = object->if_contains("result");
   if (!result) throw std::invalid_argument("a session entry has neither an action nor a result");
   entry.kind = SessionEntry::Kind::result;
   if (result->is_null()) return entry;
-  if (!result->is_object())
-    throw std::invalid_argument("a session entry's result is not an object");
+  if (!result->is_object()) throw std::invalid_argument("a session entry's result is not an object");
   entry.code = text(result->get_object(), "code");
   entry.message = text(result->get_object(), "message");
   return entry;
+}
+
+boost::json::value SessionResult::action() const {
+  if (entry.empty() || !code.empty()) return nullptr;
+  try {
+    return decode_session_entry(entry.view()).action;
+  } catch (const std::invalid_argument&) {
+    return nullptr;  // cannot happen: the entry was applied as an action
+  }
 }
 
 SessionTable::Admission SessionTable::admit(std::uint64_t client, std::uint64_t seq) const {
@@ -117,15 +132,17 @@ void SessionTable::open(std::uint64_t client, std::uint64_t timeout) {
 
 void SessionTable::touch(std::uint64_t client, std::uint64_t ack) {
   auto& session = sessions_.at(client);
-  unschedule(client, session);
-  session.active = now_;
-  schedule(client, session);
+  if (session.active != now_) {  // most entries share their millisecond with the last
+    unschedule(client, session);
+    session.active = now_;
+    schedule(client, session);
+  }
   if (ack > session.floor) forget_below(session, ack);
 }
 
 void SessionTable::record(std::uint64_t client, std::uint64_t seq, SessionResult result) {
   auto& session = sessions_.at(client);
-  session.bytes += result.bytes;
+  session.bytes += result.bytes();
   session.results.emplace(seq, std::move(result));
   while (session.results.size() > 1 && (session.results.size() > max_results_per_session ||
                                         session.bytes > max_result_bytes_per_session)) {
@@ -138,7 +155,7 @@ void SessionTable::record(std::uint64_t client, std::uint64_t seq, SessionResult
 void SessionTable::forget_below(Session& session, std::uint64_t seq) {
   session.floor = std::max(session.floor, seq);
   const auto end = session.results.lower_bound(seq);
-  for (auto it = session.results.begin(); it != end; ++it) session.bytes -= it->second.bytes;
+  for (auto it = session.results.begin(); it != end; ++it) session.bytes -= it->second.bytes();
   session.results.erase(session.results.begin(), end);
 }
 
@@ -156,10 +173,8 @@ boost::json::value SessionTable::to_json() const {
   for (const auto& [client, session] : sessions_) {
     boost::json::array results;
     for (const auto& [seq, result] : session.results) {
-      boost::json::object item{{"seq", seq},
-                               {"index", result.index},
-                               {"bytes", result.bytes},
-                               {"action", result.action}};
+      boost::json::object item{
+          {"seq", seq}, {"index", result.index}, {"entry", result.entry.view()}};
       if (!result.code.empty()) {
         item["code"] = result.code;
         item["message"] = result.message;
@@ -191,13 +206,12 @@ SessionTable SessionTable::from_json(const boost::json::value& json) {
     for (const auto& r : results->get_array()) {
       if (!r.is_object()) throw std::invalid_argument("a session result is not a JSON object");
       const auto& fields = r.get_object();
-      SessionResult result{integer(fields, "index"), integer(fields, "bytes"), {}, {}, {}};
-      if (const auto* action = fields.if_contains("action")) result.action = *action;
+      SessionResult result{integer(fields, "index"), raft::Payload(text(fields, "entry")), {}, {}};
       if (fields.contains("code")) {
         result.code = text(fields, "code");
         result.message = text(fields, "message");
       }
-      session.bytes += result.bytes;
+      session.bytes += result.bytes();
       session.results.emplace(integer(fields, "seq"), std::move(result));
     }
     const auto client = integer(object, "client");

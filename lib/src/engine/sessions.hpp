@@ -46,24 +46,34 @@ struct SessionEntry {
   std::uint64_t timeout = 0;  ///< open: how long the session may stay idle, ms
   std::uint64_t client = 0;
   std::uint64_t seq = 0;
-  std::uint64_t ack = 0;  ///< the client's lowest unanswered sequence number
-  std::string action;     ///< action: the action's JSON text
-  std::string code;       ///< result: a refusal's errc name; empty for a null result
-  std::string message;    ///< result: the refusal's message
+  std::uint64_t ack = 0;      ///< the client's lowest unanswered sequence number
+  boost::json::value action;  ///< action, once decoded: the action
+  std::string code;           ///< result: a refusal's errc name; empty for a null result
+  std::string message;        ///< result: the refusal's message
 };
 
-/// The entry's payload: one JSON object (see protocol.md §4.5b).
-std::string encode(const SessionEntry& entry);
-/// Reads a payload; throws std::invalid_argument naming what is wrong.
+/// The entry's payload: one JSON object (see protocol.md §4.5b); an action
+/// entry embeds `action_text` (the action, serialized) as its action.
+std::string encode(const SessionEntry& entry, std::string_view action_text = {});
+/// Reads a payload, parsing it once; throws std::invalid_argument naming
+/// what is wrong.
 SessionEntry decode_session_entry(std::string_view payload);
 
 /// The outcome recorded for one (client, seq).
 struct SessionResult {
-  raft::Index index = 0;      ///< the entry that carried it
-  std::uint64_t bytes = 0;    ///< the size of that entry (identical on every replica)
-  boost::json::value action;  ///< the action applied; null for a null result or a refusal
-  std::string code;           ///< non-empty: refused, with this errc name
+  raft::Index index = 0;  ///< the entry that carried it
+  /// That entry's payload, shared with the log (no copy): its size counts
+  /// against the session's bytes (identical on every replica), and its
+  /// action is decoded only to answer a duplicate. Empty in an outcome
+  /// handed out for a fresh entry, whose action the caller has.
+  raft::Payload entry;
+  std::string code;  ///< non-empty: refused, with this errc name
   std::string message;
+
+  std::uint64_t bytes() const { return entry.size(); }
+  /// The action applied (decoded from `entry`); null for a null result or a
+  /// refusal.
+  boost::json::value action() const;
 };
 
 class SessionTable {

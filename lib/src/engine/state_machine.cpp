@@ -7,9 +7,8 @@ namespace conflux::detail {
 
 boost::json::value parse_action(const raft::Entry& entry) {
   if (entry.type == raft::EntryType::session) {
-    const auto session = decode_session_entry(entry.payload.view());
-    if (session.kind != SessionEntry::Kind::action) return nullptr;
-    return boost::json::parse(session.action);
+    auto session = decode_session_entry(entry.payload.view());
+    return std::move(session.action);  // null unless an action entry
   }
   if (entry.type != raft::EntryType::normal || entry.payload.empty()) return nullptr;
   return boost::json::parse(entry.payload.view());
@@ -59,12 +58,13 @@ void StateMachine::reduce_provisional(const boost::json::value& action) {
 }
 
 void StateMachine::proposed(raft::Index index, raft::Term term, boost::json::value action,
-                            std::optional<Key> key, bool reduced) {
+                            std::optional<SessionEntry> session, bool reduced) {
   // Right after a sync() the proposal is the next entry; if it ever is not,
   // the state stays stale and sync() rebuilds from the log.
   if (index != applied_ + pending_.size() + 1) return;
-  if (key) pending_keys_[*key] = index;
-  pending_.push_back(Pending{term, std::move(action), key, reduced});
+  Pending pending{term, std::move(action), std::move(session), reduced};
+  if (const auto key = pending.key()) pending_keys_[*key] = index;
+  pending_.push_back(std::move(pending));
   stale_ = false;
 }
 
@@ -121,7 +121,7 @@ void StateMachine::extend(const raft::Entry& entry) {
     }
     if (!pending.action.is_null()) reduce_quietly(provisional_, pending.action, nullptr);
   }
-  if (pending.key) pending_keys_[*pending.key] = entry.index;
+  if (const auto key = pending.key()) pending_keys_[*key] = entry.index;
   pending_.push_back(std::move(pending));
   stale_ = false;
 }
@@ -132,20 +132,14 @@ void StateMachine::extend(const raft::Entry& entry) {
 // apply() marks the state stale and it is rebuilt.
 void StateMachine::extend_session(const raft::Entry& entry, Pending& pending) {
   pending.reduced = false;
-  SessionEntry session;
   try {
-    session = decode_session_entry(entry.payload.view());
-    if (session.kind == SessionEntry::Kind::open) return;
-    const Key key{session.client, session.seq};
-    const bool fresh = provisionally_fresh(key);
-    pending.key = key;
-    if (!fresh || session.kind != SessionEntry::Kind::action) return;
-    pending.action = boost::json::parse(session.action);
-  } catch (const std::bad_alloc&) {
-    throw;
-  } catch (const std::exception&) {
+    pending.session = decode_session_entry(entry.payload.view());
+  } catch (const std::invalid_argument&) {
     return;  // not a valid session entry: it will change nothing
   }
+  pending.action = std::move(pending.session->action);
+  const auto key = pending.key();
+  if (!key || !provisionally_fresh(*key) || pending.action.is_null()) return;
   pending.reduced = true;
   reduce_quietly(provisional_, pending.action, nullptr);
 }
@@ -181,7 +175,7 @@ AppliedAction StateMachine::apply(const raft::Entry& entry) {
   if (!stale_ && !pending_.empty() && pending_.front().term == entry.term) {
     reflected = std::move(pending_.front());
     pending_.pop_front();
-    if (reflected->key) pending_keys_.erase(*reflected->key);
+    if (const auto key = reflected->key()) pending_keys_.erase(*key);
   } else {
     stale_ = true;  // applied out of step with the provisional state: sync() rebuilds it
     forget_pending();
@@ -206,14 +200,20 @@ AppliedAction StateMachine::apply(const raft::Entry& entry) {
 // entry opens one, and a perform is reduced only if it is fresh.
 void StateMachine::apply_session(const raft::Entry& entry, std::optional<Pending>& reflected,
                                  AppliedAction& applied) {
+  const bool reduced_before = reflected && reflected->reduced;
   SessionEntry session;
-  try {
-    session = decode_session_entry(entry.payload.view());
-  } catch (const std::invalid_argument& e) {
-    applied.no_op = true;  // changes nothing, on every replica alike
-    applied.reducer_error = std::string("not a valid session entry: ") + e.what();
-    if (reflected && reflected->reduced) stale_ = true;
-    return;
+  if (reflected && reflected->session) {  // decoded by extend() or proposed()
+    session = std::move(*reflected->session);
+    session.action = std::move(reflected->action);
+  } else {
+    try {
+      session = decode_session_entry(entry.payload.view());
+    } catch (const std::invalid_argument& e) {
+      applied.no_op = true;  // changes nothing, on every replica alike
+      applied.reducer_error = std::string("not a valid session entry: ") + e.what();
+      if (reduced_before) stale_ = true;
+      return;
+    }
   }
   applied.expired = sessions_.advance(session.time);
   if (session.kind == SessionEntry::Kind::open) {
@@ -222,43 +222,39 @@ void StateMachine::apply_session(const raft::Entry& entry, std::optional<Pending
     applied.no_op = true;
     return;
   }
-  apply_perform(entry, session, reflected, applied);
+  apply_perform(entry, session, reduced_before, applied);
 }
 
+// The outcome of a fresh action goes to applied.action (subscribers,
+// completion); the sessions keep the entry it came in, shared with the log.
 void StateMachine::apply_perform(const raft::Entry& entry, SessionEntry& session,
-                                 std::optional<Pending>& reflected, AppliedAction& applied) {
+                                 bool reduced_before, AppliedAction& applied) {
   using Verdict = SessionTable::Verdict;
   const auto admission = sessions_.admit(session.client, session.seq);
   SessionOutcome outcome{session.client, session.seq, admission.verdict, {}};
-  const bool reduce =
-      admission.verdict == Verdict::fresh && session.kind == SessionEntry::Kind::action;
-  if (reflected && reflected->reduced != reduce) stale_ = true;  // the guess was wrong: rebuild
+  const bool reduce = admission.verdict == Verdict::fresh && !session.action.is_null();
+  if (reduced_before != reduce) stale_ = true;  // the provisional guess was wrong: rebuild
   if (admission.verdict == Verdict::duplicate) outcome.result = *admission.result;
   if (admission.verdict == Verdict::fresh) {
-    SessionResult result{entry.index, entry.payload.size(), nullptr, std::move(session.code),
+    SessionResult result{entry.index, entry.payload, std::move(session.code),
                          std::move(session.message)};
     if (reduce) {
-      try {
-        applied.action = reflected && reflected->reduced ? std::move(reflected->action)
-                                                         : boost::json::parse(session.action);
-        reduce_quietly(committed_, applied.action, &applied.reducer_error);
-      } catch (const std::bad_alloc&) {
-        throw;
-      } catch (const std::exception& e) {
-        applied.reducer_error = std::string("the action is not JSON: ") + e.what();
-      }
-      if (applied.reducer_error.empty()) {
-        result.action = applied.action;
-      } else {
+      applied.action = std::move(session.action);
+      reduce_quietly(committed_, applied.action, &applied.reducer_error);
+      if (!applied.reducer_error.empty()) {
         applied.action = nullptr;
         result.code = "reducer_failed";
         result.message = applied.reducer_error;
       }
     }
-    outcome.result = result;
+    outcome.result = SessionResult{result.index, {}, result.code, result.message};
     sessions_.record(session.client, session.seq, std::move(result));
   }
-  if (admission.verdict != Verdict::unknown) sessions_.touch(session.client, session.ack);
+  // An honest client's ack never passes its own seq: kept so, this entry's
+  // outcome stays in the sessions.
+  if (admission.verdict != Verdict::unknown) {
+    sessions_.touch(session.client, std::min(session.ack, session.seq));
+  }
   applied.session = std::move(outcome);
 }
 

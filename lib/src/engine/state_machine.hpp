@@ -26,7 +26,9 @@ struct SessionOutcome {
   std::uint64_t client = 0;
   std::uint64_t seq = 0;
   SessionTable::Verdict verdict = SessionTable::Verdict::fresh;
-  SessionResult result;  ///< fresh or duplicate: the outcome of its first application
+  /// fresh: where it was applied and any refusal (the action itself is
+  /// AppliedAction::action); duplicate: the first application's outcome.
+  SessionResult result;
 };
 
 /// A committed entry as the node applied it.
@@ -84,11 +86,10 @@ class StateMachine {
   /// Precondition: sync() since the log last changed.
   void reduce_provisional(const boost::json::value& action);
   /// The action reduce_provisional() took (or, with `reduced` false, a
-  /// session entry that reduces nothing) is the entry at (index, term), of
-  /// session perform `key` if it has one.
+  /// session entry that reduces nothing) is the entry at (index, term): a
+  /// session entry when `session` is given (its action aside).
   void proposed(raft::Index index, raft::Term term, boost::json::value action,
-                std::optional<std::pair<std::uint64_t, std::uint64_t>> key = std::nullopt,
-                bool reduced = true);
+                std::optional<SessionEntry> session = std::nullopt, bool reduced = true);
   /// Brings the provisional state to exactly the end of `log`: extends it
   /// with new entries, or rebuilds it if the log's uncommitted tail was
   /// replaced or the state is stale. O(new entries), except a rebuild.
@@ -108,9 +109,14 @@ class StateMachine {
   using Key = std::pair<std::uint64_t, std::uint64_t>;  // (client, seq)
   struct Pending {
     raft::Term term;
-    boost::json::value action;  // parsed once, reused at commit
-    std::optional<Key> key;     // a session entry's perform
-    bool reduced = true;        // whether the provisional state holds its action
+    boost::json::value action;            // parsed once, reused at commit
+    std::optional<SessionEntry> session;  // a session entry, decoded (its action aside)
+    bool reduced = true;                  // whether the provisional state holds its action
+    /// A session entry's perform: its (client, seq).
+    std::optional<Key> key() const {
+      if (!session || session->kind == SessionEntry::Kind::open) return std::nullopt;
+      return Key{session->client, session->seq};
+    }
   };
 
   void reduce_quietly(boost::json::value& state, const boost::json::value& action,
@@ -122,8 +128,8 @@ class StateMachine {
   void forget_pending();
   void apply_session(const raft::Entry& entry, std::optional<Pending>& reflected,
                      AppliedAction& applied);
-  void apply_perform(const raft::Entry& entry, SessionEntry& session,
-                     std::optional<Pending>& reflected, AppliedAction& applied);
+  void apply_perform(const raft::Entry& entry, SessionEntry& session, bool reduced_before,
+                     AppliedAction& applied);
 
   InPlaceReducer reduce_;
   boost::json::value committed_;
