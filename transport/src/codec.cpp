@@ -132,12 +132,8 @@ raft::Configuration read_configuration(std::string_view text) {
   return std::move(*config);
 }
 
-/// The texts of an entry's members, exactly as the sender wrote them.
-struct EntryTexts {
-  std::string_view action, configuration, session;
-};
-
-raft::Entry decode_entry(const boost::json::value& value, const EntryTexts& texts) {
+/// `texts`: the entry's members, exactly as the sender wrote them.
+raft::Entry decode_entry(const boost::json::value& value, const detail::EntryTexts& texts) {
   const auto& object = detail::as_object(value, "an entry");
   raft::Entry entry;
   entry.index = detail::read_integer(object, "index");
@@ -178,24 +174,14 @@ raft::AppendRequest decode_append(const boost::json::object& object, std::string
   if (!entries.is_array()) fail(CodecErrc::wrong_type, "field \"entries\": expected an array");
   const auto& array = entries.get_array();
   if (array.empty()) return body;
-  const auto actions = detail::entry_texts(json, "action");
+  const auto texts = detail::entry_texts(json);
   // The scanner and the parser agree on valid JSON; should they ever not, refuse.
-  if (actions.size() != array.size()) {
+  if (texts.size() != array.size()) {
     fail(CodecErrc::invalid_value, "entries could not be located");
-  }
-  // Configuration entries are rare: their texts are looked for only when
-  // some entry has one.
-  std::vector<std::string_view> configurations(array.size());
-  if (json.find("\"configuration\"") != std::string_view::npos) {
-    configurations = detail::entry_texts(json, "configuration");
-  }
-  std::vector<std::string_view> sessions(array.size());
-  if (json.find("\"session\"") != std::string_view::npos) {
-    sessions = detail::entry_texts(json, "session");
   }
   body.entries.reserve(array.size());
   for (std::size_t i = 0; i < array.size(); ++i) {
-    body.entries.push_back(decode_entry(array[i], {actions[i], configurations[i], sessions[i]}));
+    body.entries.push_back(decode_entry(array[i], texts[i]));
   }
   return body;
 }

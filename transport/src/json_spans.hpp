@@ -111,15 +111,29 @@ inline std::string_view member_text(std::string_view object, std::string_view na
   return found;
 }
 
-/// The text of each entry's member `name` ("action" or "configuration")
-/// in an append message, in entry order (empty for an entry without one).
+/// The texts an entry of an append message carries verbatim: its members
+/// "action", "configuration" and "session" (the last of each; empty if
+/// absent).
+struct EntryTexts {
+  std::string_view action, configuration, session;
+};
+
+/// Each entry's texts, in entry order, found in one pass over the message.
 /// Empty if there is no "entries" array.
-inline std::vector<std::string_view> entry_texts(std::string_view message, std::string_view name) {
-  std::vector<std::string_view> texts;
+inline std::vector<EntryTexts> entry_texts(std::string_view message) {
+  std::vector<EntryTexts> texts;
   const auto entries = member_text(message, "entries");
   if (entries.empty() || entries.front() != '[') return texts;
   for_each_member(entries, [&](std::string_view, std::string_view entry) {
-    texts.push_back(entry.front() == '{' ? member_text(entry, name) : std::string_view());
+    EntryTexts found;
+    if (entry.front() == '{') {
+      for_each_member(entry, [&](std::string_view key, std::string_view value) {
+        if (key_is(key, "action")) found.action = value;
+        if (key_is(key, "configuration")) found.configuration = value;
+        if (key_is(key, "session")) found.session = value;
+      });
+    }
+    texts.push_back(found);
   });
   return texts;
 }

@@ -225,8 +225,7 @@ void Engine::settle_from_sessions(std::uint64_t id) {
   const auto admission = machine_.sessions().admit(p.client, p.seq);
   if (admission.verdict == SessionTable::Verdict::duplicate) {
     const auto& result = *admission.result;
-    return finish(id, SessionOutcome{p.client, p.seq, admission.verdict, result},
-                  result.action());
+    return finish(id, SessionOutcome{p.client, p.seq, admission.verdict, result}, result.action());
   }
   if (admission.verdict != SessionTable::Verdict::fresh) {
     return finish(id, SessionOutcome{p.client, p.seq, admission.verdict, {}}, nullptr);

@@ -1,8 +1,8 @@
 #include "sessions.hpp"
 
 #include <boost/json/parse.hpp>
-#include <charconv>
 #include <boost/json/serialize.hpp>
+#include <charconv>
 #include <optional>
 #include <stdexcept>
 
@@ -87,7 +87,8 @@ SessionEntry decode_session_entry(std::string_view payload) {
   if (!result) throw std::invalid_argument("a session entry has neither an action nor a result");
   entry.kind = SessionEntry::Kind::result;
   if (result->is_null()) return entry;
-  if (!result->is_object()) throw std::invalid_argument("a session entry's result is not an object");
+  if (!result->is_object())
+    throw std::invalid_argument("a session entry's result is not an object");
   entry.code = text(result->get_object(), "code");
   entry.message = text(result->get_object(), "message");
   return entry;
