@@ -271,7 +271,8 @@ TEST_CASE(
   SessionTable table;
   table.open(1, 60'000);
   for (std::uint64_t seq = 1; seq <= 1025; ++seq) {
-    table.record(1, seq, conflux::detail::SessionResult{seq + 1, raft::Payload("0123456789"), {}, {}});
+    table.record(1, seq,
+                 conflux::detail::SessionResult{seq + 1, raft::Payload("0123456789"), {}, {}});
   }
   CHECK(table.admit(1, 1).verdict == Verdict::stale);
   CHECK(table.admit(1, 2).verdict == Verdict::duplicate);
@@ -281,12 +282,30 @@ TEST_CASE(
   CHECK(table.admit(1, 1000).verdict == Verdict::duplicate);
 
   table.open(2, 60'000);
-  table.record(2, 1, conflux::detail::SessionResult{5, raft::Payload(std::string(10 << 20, 'x')), {}, {}});
-  table.record(2, 2, conflux::detail::SessionResult{6, raft::Payload(std::string(10 << 20, 'x')), {}, {}});
+  table.record(
+      2, 1, conflux::detail::SessionResult{5, raft::Payload(std::string(10 << 20, 'x')), {}, {}});
+  table.record(
+      2, 2, conflux::detail::SessionResult{6, raft::Payload(std::string(10 << 20, 'x')), {}, {}});
   CHECK(table.admit(2, 1).verdict == Verdict::stale);
   CHECK(table.admit(2, 2).verdict == Verdict::duplicate);  // the newest is always kept
   // And a restored table forgets alike: the bytes travel with the results.
   auto restored = SessionTable::from_json(table.to_json());
-  restored.record(2, 3, conflux::detail::SessionResult{7, raft::Payload(std::string(10 << 20, 'x')), {}, {}});
+  restored.record(
+      2, 3, conflux::detail::SessionResult{7, raft::Payload(std::string(10 << 20, 'x')), {}, {}});
   CHECK(restored.admit(2, 2).verdict == Verdict::stale);
+}
+
+TEST_CASE("sessions: past 100,000 sessions, opening one drops the one due to expire first") {
+  SessionTable table;
+  table.advance(1000);
+  bool none_dropped = true;
+  for (std::uint64_t client = 1; client <= conflux::detail::max_sessions; ++client) {
+    none_dropped = none_dropped && !table.open(client, client == 7 ? 10 : 60'000);
+  }
+  CHECK(none_dropped);
+  const auto dropped = table.open(conflux::detail::max_sessions + 1, 60'000);
+  REQUIRE(dropped);
+  CHECK(*dropped == 7);  // its timeout is the shortest
+  CHECK(table.admit(7, 1).verdict == SessionTable::Verdict::unknown);
+  CHECK(table.size() == conflux::detail::max_sessions);
 }

@@ -125,10 +125,17 @@ std::vector<std::uint64_t> SessionTable::advance(std::uint64_t time) {
   return expired;
 }
 
-void SessionTable::open(std::uint64_t client, std::uint64_t timeout) {
+std::optional<std::uint64_t> SessionTable::open(std::uint64_t client, std::uint64_t timeout) {
+  std::optional<std::uint64_t> dropped;
+  if (sessions_.size() >= max_sessions && !deadlines_.empty()) {
+    dropped = deadlines_.begin()->second;
+    deadlines_.erase(deadlines_.begin());
+    sessions_.erase(*dropped);
+  }
   Session session{std::min(timeout, max_wire_integer), now_, 0, 0, {}};
   schedule(client, session);
   sessions_[client] = std::move(session);
+  return dropped;
 }
 
 void SessionTable::touch(std::uint64_t client, std::uint64_t ack) {

@@ -23,6 +23,7 @@
 #include <conflux/raft/types.hpp>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -36,6 +37,10 @@ namespace conflux::detail {
 /// always kept), and their sequence numbers become stale.
 inline constexpr std::size_t max_results_per_session = 1024;
 inline constexpr std::uint64_t max_result_bytes_per_session = 16 << 20;
+/// Sessions kept at once: opening one more drops the one due to expire
+/// first, as if it had expired (its performs are refused, never applied).
+/// It bounds what clients opening sessions in a loop can make every replica hold.
+inline constexpr std::size_t max_sessions = 100'000;
 
 /// What a session entry carries (the payload of an EntryType::session entry,
 /// docs/protocol.md §4.5b).
@@ -100,7 +105,8 @@ class SessionTable {
   /// dropped. Returns their ids.
   std::vector<std::uint64_t> advance(std::uint64_t time);
   /// Opens session `client` (the index of its open entry), idle since now().
-  void open(std::uint64_t client, std::uint64_t timeout);
+  /// Returns the session dropped to make room (max_sessions), if any.
+  std::optional<std::uint64_t> open(std::uint64_t client, std::uint64_t timeout);
   /// An entry of `client` was applied: it is active now, and every result
   /// below `ack` is forgotten.
   void touch(std::uint64_t client, std::uint64_t ack);

@@ -217,7 +217,9 @@ void StateMachine::apply_session(const raft::Entry& entry, std::optional<Pending
   }
   applied.expired = sessions_.advance(session.time);
   if (session.kind == SessionEntry::Kind::open) {
-    sessions_.open(entry.index, session.timeout);
+    if (const auto dropped = sessions_.open(entry.index, session.timeout)) {
+      applied.expired.push_back(*dropped);
+    }
     applied.opened = true;
     applied.no_op = true;
     return;
