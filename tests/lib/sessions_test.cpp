@@ -283,3 +283,29 @@ TEST_CASE(
   c.tick_all(5);
   for (std::size_t i = 0; i < 3; ++i) CHECK(count(c, i, "once") == 1);
 }
+
+TEST_CASE(
+    "sessions: a node cut off after forwarding completes its perform from the snapshot it "
+    "installs, without running it again") {
+  EngineCluster c(3, [](Options& options) { options.snapshot.trailing_entries = 0; });
+  const auto leader = c.elect();
+  const auto follower = (leader + 1) % 3;
+  append_and_wait(c, follower, "warm");
+  const auto follower_id = c.id(follower);
+  c.drop_if([&](const transport::Packet& p) {  // nothing reaches the follower any more
+    return transport::recipient(p) == follower_id;
+  });
+  const auto id = c.perform(follower, "append", {"x"});
+  c.tick_all(3);
+  REQUIRE(count(c, leader, "x") == 1);
+  CHECK_FALSE(c.done(id));
+  c.snapshot(leader);  // the entry is compacted away: the follower gets the snapshot
+  c.drop_if(nullptr);
+  c.tick_all(30);
+  REQUIRE(c.engine(follower).raft().snapshot().index > 0);
+  REQUIRE(c.done(id));
+  CHECK_FALSE(c.done(id)->error);
+  CHECK(c.done(id)->result == value({{"append", "x"}}));
+  c.tick_all(10);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(count(c, i, "x") == 1);
+}
