@@ -15,8 +15,8 @@ enum class errc {
   method_failed,       ///< the method threw or rejected the call; message is the method's
   reducer_failed,      ///< the reducer threw on this action; message is the reducer's
   timeout,             ///< the perform's timeout passed first (the action may still commit)
-  leadership_lost,     ///< leadership changed before commit and the action was lost: retry
-  outcome_unknown,     ///< the leader changed before it answered: the action may or may not commit
+  leadership_lost,     ///< (membership calls) another leader replaced the change: retry
+  outcome_unknown,     ///< (membership calls) the leader changed before it answered
   closed,              ///< the node was closed
   bad_arguments,       ///< arguments or action could not be carried (not JSON, too large)
   no_leader,           ///< no reachable leader before the timeout; nothing was proposed: retry

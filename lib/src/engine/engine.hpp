@@ -136,9 +136,11 @@ class Engine {
   /// `ready` is durable and its messages are sent: its committed entries
   /// are applied (subscribers, completions) and the core advances.
   void persisted(const raft::Ready& ready);
-  /// End of a round: performs waiting for a leader go to the one known now,
-  /// forwarded performs whose leader was replaced fail as outcome_unknown,
-  /// and the provisional state catches up with the log.
+  /// End of a round: session performs sent to a replaced leader (or
+  /// unanswered for an election timeout) are sent again, performs waiting
+  /// for a leader go to the one known now, sessionless forwards whose leader
+  /// was replaced fail as outcome_unknown, and the provisional state catches
+  /// up with the log.
   void settle();
   /// Fails every pending perform with `code` (closing, or a fatal error).
   void fail_all(errc code, const std::string& message);

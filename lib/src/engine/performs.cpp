@@ -1,9 +1,11 @@
 // The life of a perform: it waits for a leader; on the leader its method
 // runs against the provisional state and the action is proposed; elsewhere
 // it is forwarded to the leader, which answers with where it proposed the
-// action. Either way it completes here, once this node has applied the
-// entry at that index: with the action if the entry has the expected term,
-// with errc::leadership_lost if another entry took its place.
+// action. A user perform runs in a client session and completes when this
+// node applies an entry of its (client, seq) (client_sessions.cpp). A
+// sessionless one (a membership call) completes once this node has applied
+// the entry at that index: with the action if the entry has the expected
+// term, with errc::leadership_lost if another entry took its place.
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -61,9 +63,9 @@ void Engine::dispatch_waiting() {
     if (p.stage == Stage::waiting_leader) waiting.push_back(id);
   }
   // A perform is forwarded only over a live link: one sent to a leader that
-  // is down would end as outcome_unknown once another leader is elected,
-  // while a perform that waits here certainly was not proposed and goes to
-  // whichever leader is reachable next.
+  // is down would wait for the next leader anyway (a sessionless one would
+  // end as outcome_unknown), while a perform that waits here certainly was
+  // not proposed and goes to whichever leader is reachable next.
   const bool leader_reachable = leader != id_ && hooks_.reachable(leader);
   for (const auto id : waiting) {
     if (pending_.at(id).refused_by == leader || !ready_to_send(id)) continue;
@@ -269,8 +271,9 @@ void Engine::settle_applied_early(std::uint64_t id) {
   complete(id, std::move(action));
 }
 
-// A forwarded perform whose leader was replaced before it answered may or
-// may not have been appended: it fails as outcome_unknown, never as success.
+// A sessionless forwarded perform whose leader was replaced before it
+// answered may or may not have been appended: it fails as outcome_unknown,
+// never as success. (One in a session is sent again: requeue_orphans().)
 void Engine::check_forwarded() {
   const auto leader = raft_->leader();
   if (leader.empty()) return;
