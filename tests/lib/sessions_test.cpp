@@ -44,6 +44,22 @@ long count(EngineCluster& c, std::size_t i, const char* item) {
   return std::count(list.begin(), list.end(), value(item));
 }
 
+/// Lets every message through again and waits for perform `id`: it
+/// succeeded.
+void succeeds_after_failover(EngineCluster& c, std::uint64_t id) {
+  c.drop_if(nullptr);
+  c.tick_all(10);
+  REQUIRE(c.done(id));
+  CHECK_FALSE(c.done(id)->error);
+}
+
+/// Reconnects the old leader and checks that every node holds "x" once.
+void applied_once_everywhere(EngineCluster& c, std::size_t old_leader) {
+  c.isolate(old_leader, false);
+  c.tick_all(30);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(count(c, i, "x") == 1);
+}
+
 /// Cuts node `down` off and ticks until another node leads; its index.
 std::size_t elect_without(EngineCluster& c, std::size_t down) {
   c.isolate(down);
@@ -79,13 +95,8 @@ TEST_CASE("sessions: the leader dies before the forward reaches it; the next lea
   c.drop_if(is_request);
   const auto id = c.perform(follower, "append", {"x"});
   elect_without(c, leader);
-  c.drop_if(nullptr);
-  c.tick_all(10);
-  REQUIRE(c.done(id));
-  CHECK_FALSE(c.done(id)->error);
-  c.isolate(leader, false);
-  c.tick_all(30);
-  for (std::size_t i = 0; i < 3; ++i) CHECK(count(c, i, "x") == 1);
+  succeeds_after_failover(c, id);
+  applied_once_everywhere(c, leader);
 }
 
 TEST_CASE(
@@ -100,13 +111,8 @@ TEST_CASE(
   const auto id = c.perform(follower, "append", {"x"});
   CHECK(c.engine(leader).provisional_state().as_array().back() == value("x"));  // appended
   elect_without(c, leader);
-  c.drop_if(nullptr);
-  c.tick_all(10);
-  REQUIRE(c.done(id));
-  CHECK_FALSE(c.done(id)->error);
-  c.isolate(leader, false);
-  c.tick_all(30);
-  for (std::size_t i = 0; i < 3; ++i) CHECK(count(c, i, "x") == 1);
+  succeeds_after_failover(c, id);
+  applied_once_everywhere(c, leader);
 }
 
 TEST_CASE(
@@ -129,14 +135,9 @@ TEST_CASE(
   CHECK_FALSE(c.done(id));
   const auto next = elect_without(c, leader);
   CHECK(next == third);  // the follower lacks the entry: it cannot win
-  c.drop_if(nullptr);
-  c.tick_all(10);
-  REQUIRE(c.done(id));
-  CHECK_FALSE(c.done(id)->error);
+  succeeds_after_failover(c, id);
   CHECK(c.done(id)->result == value({{"append", "x"}}));
-  c.isolate(leader, false);
-  c.tick_all(30);
-  for (std::size_t i = 0; i < 3; ++i) CHECK(count(c, i, "x") == 1);
+  applied_once_everywhere(c, leader);
 }
 
 TEST_CASE(

@@ -42,7 +42,6 @@ bool Engine::ready_to_send(std::uint64_t id) {
     p.client = client_;
     p.seq = next_seq_++;
     p.sent = false;
-    outstanding_.insert(p.seq);
     by_key_.emplace(std::pair{p.client, p.seq}, id);
   }
   p.ack = own_ack();
@@ -50,7 +49,10 @@ bool Engine::ready_to_send(std::uint64_t id) {
 }
 
 std::uint64_t Engine::own_ack() const {
-  return outstanding_.empty() ? next_seq_ : *outstanding_.begin();
+  // by_key_ is ordered by (client, seq): this session's first key is the
+  // lowest sequence number not yet answered.
+  const auto first = by_key_.lower_bound(std::pair{client_, std::uint64_t{0}});
+  return first != by_key_.end() && first->first.first == client_ ? first->first.second : next_seq_;
 }
 
 void Engine::open_own_session() {
@@ -85,7 +87,6 @@ bool Engine::adopt_session(std::uint64_t id, raft::Index index) {
   opening_ = 0;
   client_ = index;
   next_seq_ = 1;
-  outstanding_.clear();
   take(id);
   return true;
 }
@@ -213,7 +214,6 @@ void Engine::on_sessions_expired(const std::vector<std::uint64_t>& expired) {
       log_(LogLevel::info,
            "client session " + std::to_string(client) + " expired; opening another");
       client_ = 0;
-      outstanding_.clear();
     }
   }
 }

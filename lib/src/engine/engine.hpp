@@ -39,7 +39,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -316,10 +315,9 @@ class Engine {
   std::uint64_t next_id_;
   std::uint64_t ticks_ = 0;
   std::chrono::milliseconds session_timeout_;
-  std::uint64_t client_ = 0;             // this node's session, once its open entry is applied here
-  std::uint64_t next_seq_ = 1;           // in client_
-  std::uint64_t opening_ = 0;            // the perform opening client_, if one is
-  std::set<std::uint64_t> outstanding_;  // seqs of client_ not yet answered
+  std::uint64_t client_ = 0;    // this node's session, once its open entry is applied here
+  std::uint64_t next_seq_ = 1;  // in client_
+  std::uint64_t opening_ = 0;   // the perform opening client_, if one is
   std::multimap<std::pair<std::uint64_t, std::uint64_t>, std::uint64_t> by_key_;  // (client, seq)
   std::map<std::uint64_t, Pending> pending_;
   std::multimap<raft::Index, std::uint64_t> by_index_;  // proposed performs

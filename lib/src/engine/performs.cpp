@@ -317,10 +317,7 @@ bool Engine::take(std::uint64_t id) {
   auto node = pending_.extract(id);
   if (node.empty()) return false;
   const auto& p = node.mapped();
-  if (p.seq != 0) {
-    unlist(by_key_, std::pair{p.client, p.seq}, id);
-    if (p.own_session && p.client == client_) outstanding_.erase(p.seq);
-  }
+  if (p.seq != 0) unlist(by_key_, std::pair{p.client, p.seq}, id);
   if (p.stage == Stage::proposed) unlist(by_index_, p.index, id);
   return true;
 }
