@@ -28,6 +28,12 @@ std::vector<std::string> Config::validate() const {
   if (election_ticks_max < election_ticks_min) {
     errors.push_back("\"election_ticks_max\" must be at least \"election_ticks_min\"");
   }
+  if (lease_ticks < 0 || lease_ticks >= election_ticks_min) {
+    errors.push_back("\"lease_ticks\" must be at least 0 and below \"election_ticks_min\"");
+  }
+  if (lease_ticks > 0 && !check_quorum) {
+    errors.push_back("\"lease_ticks\" needs \"check_quorum\": followers keep a leader's lease");
+  }
   if (max_entries_per_message < 1)
     errors.push_back("\"max_entries_per_message\" must be at least 1");
   if (max_inflight_messages < 1) errors.push_back("\"max_inflight_messages\" must be at least 1");

@@ -54,7 +54,14 @@ void Raft::campaign(bool pre_vote, bool transfer) {
   }
 }
 
+// With check-quorum, the promise not to vote lasts election_ticks_min
+// ticks from the leader's last message. A node that restarts in a term it
+// may have heard a leader in does not know when that was, so it keeps the
+// promise for its first election_ticks_min ticks: leases (reads.cpp) rest
+// on it.
 bool Raft::heard_from_leader_recently() const {
+  const auto min = static_cast<std::uint64_t>(config_.election_ticks_min);
+  if (config_.check_quorum && restored_term_ > 0 && ticks_ < min) return true;
   return !leader_.empty() && election_elapsed_ < config_.election_ticks_min;
 }
 

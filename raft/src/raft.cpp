@@ -146,6 +146,7 @@ Raft::Raft(Config config, const Storage& storage)
                                 std::to_string(log_.last_index()));
   }
   term_ = state.term;
+  restored_term_ = state.term;
   vote_ = state.vote;
   commit_ = std::max(state.commit, snapshot_.index);
   applied_ = snapshot_.index;

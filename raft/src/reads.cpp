@@ -15,6 +15,16 @@
 // never before. Reads that arrive before a round is sent share it. A
 // follower asks the leader for the index (ReadIndexRequest) and serves the
 // read itself once it has applied that far.
+//
+// Lease reads (thesis §6.4.1) skip step 3 while the leader holds a lease. A
+// follower that answers a heartbeat refuses to vote for election_ticks_min
+// ticks after it (check-quorum, thesis §4.2.3; election.cpp keeps that
+// promise across restarts). So once a quorum has answered a round sent at
+// tick t, no other leader can be elected before a quorum's clocks have
+// counted election_ticks_min - 1 ticks from t; the lease ends earlier, at
+// t + lease_ticks (config.hpp bounds it for clock drift). A transfer's
+// election ignores the refusal, so a leader that sent TimeoutNow holds no
+// lease for the rest of its term.
 #include <algorithm>
 #include <conflux/raft/raft.hpp>
 
@@ -31,6 +41,7 @@ void Raft::read_index(std::uint64_t id) {
 }
 
 void Raft::queue_read(std::uint64_t id, const NodeId& from) {
+  if (holds_lease()) return release_read(id, from, commit_);
   reads_.push_back(PendingRead{id, from, 0, 0});
   start_read_rounds();
 }
@@ -57,6 +68,7 @@ void Raft::start_read_rounds() {
 void Raft::broadcast_read_round() {
   ++round_;
   round_wanted_ = false;
+  if (config_.lease_ticks > 0) rounds_sent_.emplace_back(round_, ticks_);
   for (auto& [peer, progress] : progress_) send_append(peer, progress, true);
 }
 
@@ -92,6 +104,9 @@ void Raft::abandon_reads() {
   reads_.clear();
   round_wanted_ = false;
   answered_.clear();
+  rounds_sent_.clear();
+  lease_until_ = 0;
+  lease_forfeited_ = false;
   for (const auto& [id, read] : forwarded_reads_) read_states_.push_back(ReadState{id, 0});
   forwarded_reads_.clear();
 }
@@ -109,6 +124,29 @@ void Raft::expire_forwarded_reads() {
     read_states_.push_back(ReadState{it->first, 0});
     it = forwarded_reads_.erase(it);
   }
+}
+
+// Step 1 holds (the commit index is current), a quorum answered a round
+// recently enough, and no transfer may have started an election.
+bool Raft::holds_lease() const {
+  return role_ == Role::leader && ticks_ < lease_until_ && commit_ >= term_start_ &&
+         transfer_target_.empty() && !lease_forfeited_;
+}
+
+// A peer answered a later round: the newest round a quorum has answered
+// (each voter's latest, this leader's own being the last sent) extends the
+// lease from the tick it was sent.
+void Raft::extend_lease() {
+  if (config_.lease_ticks == 0) return;
+  const auto confirmed = quorum_index(configuration(), [this](const NodeId& id) -> Index {
+    if (id == config_.id) return round_;
+    auto answered = answered_.find(id);
+    return answered == answered_.end() ? 0 : answered->second;
+  });
+  while (!rounds_sent_.empty() && rounds_sent_.front().first < confirmed) rounds_sent_.pop_front();
+  if (rounds_sent_.empty() || rounds_sent_.front().first != confirmed) return;
+  const auto until = rounds_sent_.front().second + static_cast<std::uint64_t>(config_.lease_ticks);
+  lease_until_ = std::max(lease_until_, until);
 }
 
 void Raft::handle_read_index(const Message& m, const ReadIndexRequest& request) {

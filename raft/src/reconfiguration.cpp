@@ -159,6 +159,7 @@ void Raft::maybe_send_timeout_now(const NodeId& peer, const Progress& progress) 
   if (peer != transfer_target_ || timeout_now_sent_) return;
   if (progress.match() != log_.last_index()) return;
   timeout_now_sent_ = true;
+  lease_forfeited_ = true;  // the target's election ignores the lease (reads.cpp)
   send(peer, TimeoutNow{});
 }
 

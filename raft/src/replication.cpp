@@ -143,7 +143,10 @@ void Raft::handle_append_response(const Message& m, const AppendResponse& respon
   // ignored on that point rather than allowed to confirm reads.
   if (response.round <= round_) {
     auto& answered = answered_[m.from];
-    answered = std::max(answered, response.round);
+    if (response.round > answered) {
+      answered = response.round;
+      extend_lease();
+    }
     confirm_reads();
   }
   if (response.success) {

@@ -170,3 +170,131 @@ TEST_CASE("a read with no leader known is refused at once; a lone voter confirms
   REQUIRE(alone.reads("a").size() == 1);
   CHECK(alone.reads("a")[0] == ReadState{2, alone.raft("a").commit()});
 }
+
+// ------------------------------------------------ lease reads (thesis §6.4.1)
+
+namespace {
+
+constexpr int lease = 8;  // below the election timeout of 10 ticks
+
+void with_lease(Config& config) {
+  config.election_ticks_min = 10;
+  config.election_ticks_max = 10;
+  config.lease_ticks = lease;
+}
+
+/// "a" leads with a lease: its round sent at the last tick was answered.
+Cluster leased_by_a() {
+  Cluster c({"a", "b", "c"}, with_lease);
+  REQUIRE(c.elect("a"));
+  c.tick_all(1);  // a heartbeat round, answered by both followers
+  REQUIRE(c.raft("a").commit() >= 1);
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("thesis §6.4.1: a leader holding a lease answers a read with no round of its own") {
+  auto c = leased_by_a();
+  c.raft("a").read_index(1);
+  c.process("a");
+  REQUIRE(c.reads("a").size() == 1);
+  CHECK(c.reads("a")[0] == ReadState{1, c.raft("a").commit()});
+  CHECK(count_appends(c.queued()) == 0);
+
+  c.raft("b").read_index(2);  // a follower's read: the leader answers at once too
+  c.deliver();
+  REQUIRE(c.reads("b").size() == 1);
+  CHECK(c.reads("b")[0] == ReadState{2, c.raft("a").commit()});
+}
+
+TEST_CASE("thesis §6.4.1: the lease runs from when the confirmed round was sent, not answered") {
+  auto c = leased_by_a();
+  c.tick("a", lease);  // every round lost: the lease lapses
+  c.take_sent();
+  c.raft("a").read_index(1);
+  c.process("a");
+  REQUIRE(c.reads("a").empty());
+  c.take_sent();  // read 1's round is lost too
+  c.tick("a");
+  const auto round = c.take_sent();  // sent now, answered `lease - 1` ticks later
+  REQUIRE(count_appends(round) == 2);
+  c.tick("a", lease - 1);
+  c.take_sent();
+  for (const auto& m : round) c.step(m);
+  for (const auto& m : c.take_sent()) c.step(m);  // a quorum answered: read 1 is served
+  c.raft("a").read_index(2);
+  c.process("a");
+  REQUIRE(c.reads("a").size() == 2);  // the lease holds for the rest of its last tick
+  CHECK(c.reads("a")[1] == ReadState{2, c.raft("a").commit()});
+  c.take_sent();
+  c.tick("a");
+  c.take_sent();
+  c.raft("a").read_index(3);
+  c.process("a");
+  CHECK(c.reads("a").size() == 2);  // expired: read 3 waits for a round
+}
+
+TEST_CASE("thesis §6.4.1: the lease ends before the leader's followers may elect another") {
+  auto c = leased_by_a();
+  c.isolate("a");
+  const auto term = c.raft("a").term();
+  int elected_at = 0;
+  for (int t = 1; t <= 40 && elected_at == 0; ++t) {
+    c.tick_all(1);
+    if (c.raft("b").term() > term && c.leader() != "a") elected_at = t;
+  }
+  REQUIRE(elected_at > 0);
+  CHECK(elected_at > lease);  // b and c kept refusing votes until after the lease
+}
+
+TEST_CASE("thesis §6.4.1: a leader that sent TimeoutNow holds no lease for the rest of its term") {
+  auto c = leased_by_a();
+  c.drop_if([](const Message& m) { return std::holds_alternative<TimeoutNow>(m.body); });
+  REQUIRE(c.raft("a").transfer_leadership("b").accepted);
+  c.deliver();
+  const int timeout = c.raft("a").config().election_ticks_min;
+  c.tick_all(timeout);  // the transfer is abandoned; heartbeats keep being answered
+  REQUIRE(c.raft("a").role() == Role::leader);
+  c.raft("a").read_index(1);
+  c.process("a");
+  CHECK(c.reads("a").empty());  // no lease: the read waits for its round
+  CHECK(count_appends(c.queued()) == 2);
+  c.deliver();
+  CHECK(c.reads("a").size() == 1);
+}
+
+TEST_CASE("check-quorum: a node restarted in a term refuses votes for its first election timeout") {
+  auto c = leased_by_a();
+  c.restart("b");
+  const auto term = c.raft("b").term();
+  c.step(msg("c", "b", term + 1,
+             VoteRequest{.pre_vote = false, .last_log_index = 99, .last_log_term = term}));
+  CHECK(c.take_sent().empty());  // it may have answered a's heartbeat just before stopping
+  CHECK(c.raft("b").term() == term);
+  c.tick("b", c.raft("b").config().election_ticks_min - 1);
+  c.take_sent();
+  c.step(msg("c", "b", term + 1,
+             VoteRequest{.pre_vote = false, .last_log_index = 99, .last_log_term = term}));
+  CHECK(c.take_sent().empty());
+  c.isolate("b");
+  c.tick("b", 1);  // the promise is kept: b answers once its timeout has passed
+  c.heal();
+  c.take_sent();
+  c.step(msg("c", "b", term + 1,
+             VoteRequest{.pre_vote = false, .last_log_index = 99, .last_log_term = term}));
+  const auto sent = c.take_sent();
+  REQUIRE(bodies_of<VoteResponse>(sent).size() == 1);
+  CHECK(bodies_of<VoteResponse>(sent)[0].granted);
+}
+
+TEST_CASE("a lease needs check-quorum and must end before the election timeout") {
+  Config config{.id = "a", .voters = {"a"}};
+  config.election_ticks_min = 10;
+  config.lease_ticks = 10;
+  CHECK(config.validate().size() == 1);
+  config.lease_ticks = 9;
+  CHECK(config.validate().empty());
+  config.check_quorum = false;
+  CHECK(config.validate().size() == 1);
+}

@@ -4,6 +4,16 @@
 #include <stdexcept>
 
 namespace conflux::sim {
+namespace {
+
+// Clocks run within 10 % of real time, so the lease is bounded as config.hpp
+// says: (election_ticks_min - 1) * (1 - rho) / (1 + rho) ticks.
+constexpr std::uint64_t drift_per_mille = 100;
+constexpr int election_ticks_min = 6;
+constexpr int lease_ticks =
+    (election_ticks_min - 1) * (1000 - drift_per_mille) / static_cast<int>(1000 + drift_per_mille);
+
+}  // namespace
 
 Cluster::Cluster(std::size_t size, std::size_t spares, std::uint64_t seed, raft::Random& random)
     : seed_(seed), founders_(size), random_(random), network_(random) {
@@ -19,8 +29,9 @@ raft::Config Cluster::config_for(std::size_t i) const {
   raft::Config config;
   config.id = ids_[i];
   if (i < founders_) config.voters.assign(ids_.begin(), ids_.begin() + founders_);
-  config.election_ticks_min = 6;
-  config.election_ticks_max = 12;
+  config.election_ticks_min = election_ticks_min;
+  config.election_ticks_max = 2 * election_ticks_min;
+  if (leases()) config.lease_ticks = lease_ticks;
   config.heartbeat_ticks = 1;
   // Small and varied flow-control limits, so that batches split and
   // acknowledgements of old entries arrive apart from new ones.
@@ -37,6 +48,16 @@ raft::Config Cluster::config_for(std::size_t i) const {
 
 void Cluster::tick(std::size_t i) {
   if (alive(i)) nodes_[i].raft->tick();
+}
+
+void Cluster::advance_time() {
+  const std::uint64_t tick_length = 1000 * nodes_.size();
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    if (!alive(i)) continue;
+    auto& node = nodes_[i];
+    node.clock_phase += node.clock_rate;
+    for (; node.clock_phase >= tick_length; node.clock_phase -= tick_length) node.raft->tick();
+  }
 }
 
 SimNode* Cluster::live_node(const raft::NodeId& id) {
@@ -112,6 +133,7 @@ void Cluster::crash(std::size_t i) {
 void Cluster::restart(std::size_t i) {
   SimNode& node = nodes_[i];
   ++node.lives;
+  if (leases()) node.clock_rate = random_.uniform(1000 - drift_per_mille, 1000 + drift_per_mille);
   node.raft = std::make_unique<raft::Raft>(config_for(i), node.storage);
   node.state = std::string(node.storage.snapshot_data().view());
   checker_.on_restart(node.id, node.storage.snapshot(), node.state);

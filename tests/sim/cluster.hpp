@@ -29,6 +29,10 @@ struct SimNode {
   /// stepping meanwhile. Lost if the node crashes first.
   std::optional<raft::Ready> syncing;
   raft::Role syncing_role = raft::Role::follower;  // the role it was produced in
+  /// With leases: this node's clock rate, in thousandths of real time (drawn
+  /// per life within the drift bound), and how far it is into its next tick.
+  std::uint64_t clock_rate = 1000;
+  std::uint64_t clock_phase = 0;
 };
 
 class Cluster {
@@ -46,6 +50,13 @@ class Cluster {
   InvariantChecker& checker() { return checker_; }
 
   void tick(std::size_t i);
+  /// Whether this seed's nodes serve lease reads (thesis §6.4.1). Leases
+  /// assume bounded clock drift, so their runs move one clock for all nodes
+  /// (advance_time) instead of ticking nodes at random (tick).
+  bool leases() const { return seed_ % 3 == 2; }
+  /// Real time passes by 1/size() of a tick: each live node's clock moves at
+  /// its own rate, and ticks the node each time it completes a tick.
+  void advance_time();
   /// Delivers one message to its addressee, if alive. Refused messages are
   /// a bug in the core (the simulation only sends well-formed ones), but
   /// for snapshot chunks out of order.

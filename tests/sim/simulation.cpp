@@ -25,6 +25,7 @@ class Simulation {
 
  private:
   void random_step();
+  std::optional<std::size_t> any_leader();
   std::string inject_hostile(int count);
   void propose();
   void change_membership();
@@ -74,7 +75,11 @@ void Simulation::random_step() {
   if (roll < 500 && cluster_.network().in_flight() > 0) {
     if (auto message = cluster_.network().take_random()) cluster_.deliver(std::move(*message));
   } else if (roll < 750) {
-    cluster_.tick(any());
+    if (cluster_.leases()) {
+      cluster_.advance_time();
+    } else {
+      cluster_.tick(any());
+    }
   } else if (roll < 780) {
     cluster_.compact(any());
   } else if (roll < 795) {
@@ -82,12 +87,23 @@ void Simulation::random_step() {
   } else if (roll < 850) {
     propose();
   } else if (roll < 900) {
-    const int leader = cluster_.leader();
-    cluster_.read(leader >= 0 && random_.chance(1, 2) ? static_cast<std::size_t>(leader) : any());
+    cluster_.read(random_.chance(1, 2) ? any_leader().value_or(any()) : any());
   } else {
     fault();
   }
   cluster_.process(2);
+}
+
+// A live node that believes it leads, deposed or not: reads are asked of
+// stale leaders too, which must never answer them with a stale index.
+std::optional<std::size_t> Simulation::any_leader() {
+  std::vector<std::size_t> leaders;
+  for (std::size_t i = 0; i < cluster_.size(); ++i) {
+    if (cluster_.alive(i) && cluster_.node(i).raft->role() == raft::Role::leader)
+      leaders.push_back(i);
+  }
+  if (leaders.empty()) return std::nullopt;
+  return leaders[random_.uniform(0, leaders.size() - 1)];
 }
 
 // A peer sends a message with a term no node may adopt: at the wire's

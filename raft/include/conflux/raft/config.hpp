@@ -37,6 +37,15 @@ struct Config {
   /// within an election timeout, and followers that hear from a leader ignore
   /// vote requests for that long (thesis §4.2.3).
   bool check_quorum = true;
+  /// Lease reads (thesis §6.4.1), 0 to disable: a leader whose heartbeat
+  /// round sent at tick t was answered by a quorum serves reads at once,
+  /// without a round of its own, until tick t + lease_ticks. Safe only while
+  /// no clock runs faster than another by a factor over (1 + rho) / (1 - rho)
+  /// with lease_ticks <= (election_ticks_min - 1) * (1 - rho) / (1 + rho),
+  /// while every voter has check_quorum on, and while the driver ticks by a
+  /// clock that keeps counting when the process is stopped (raft.hpp).
+  /// Must be below election_ticks_min and needs check_quorum.
+  int lease_ticks = 0;
 
   /// Replication flow control (thesis §10.2.1 pipelining).
   std::size_t max_entries_per_message = 1024;

@@ -30,6 +30,7 @@
 #include <conflux/raft/random.hpp>
 #include <conflux/raft/ready.hpp>
 #include <conflux/raft/storage.hpp>
+#include <deque>
 #include <map>
 #include <optional>
 #include <vector>
@@ -46,7 +47,10 @@ class Raft {
   Raft(Config config, const Storage& storage);
 
   /// Advances logical time by one tick: election timeouts for followers and
-  /// candidates; heartbeats and check-quorum for leaders.
+  /// candidates; heartbeats and check-quorum for leaders. With lease reads
+  /// (Config::lease_ticks), ticks must follow a clock that keeps counting
+  /// while the process is stopped: the driver delivers the ticks it missed
+  /// before it steps a message or asks for a read.
   void tick();
 
   /// Handles one message from a peer. Messages that break the protocol's
@@ -86,7 +90,10 @@ class Raft {
   /// driver's number for it) may be served linearizably. A leader takes its
   /// commit index once it has committed an entry of its term, then confirms
   /// that it still leads by a heartbeat round that a quorum answers;
-  /// concurrent reads share a round. A follower asks its leader. The answer
+  /// concurrent reads share a round. A leader holding a lease
+  /// (Config::lease_ticks, thesis §6.4.1) skips the round: its reads, and
+  /// those its followers ask for, are answered at once. A follower asks its
+  /// leader. The answer
   /// comes in a later Ready's `reads`, index 0 if refused: no leader known,
   /// or leadership lost first (a deposed leader never answers a read).
   void read_index(std::uint64_t id);
@@ -180,6 +187,8 @@ class Raft {
   void expire_forwarded_reads();
   void handle_read_index(const Message& message, const ReadIndexRequest& request);
   void handle_read_index_response(const Message& message, const ReadIndexResponse& response);
+  bool holds_lease() const;
+  void extend_lease();
 
   // reconfiguration.cpp: configurations and leadership transfer
   // (thesis §3.10, ch. 4)
@@ -257,6 +266,14 @@ class Raft {
   std::uint64_t round_ = 0;                   // leader only: its last heartbeat round
   bool round_wanted_ = false;                 // leader only: a read waits for a new round
   std::map<NodeId, std::uint64_t> answered_;  // leader only: each peer's last round answered
+  // Leader only, with lease reads (thesis §6.4.1): when each round not yet
+  // answered by a quorum was sent, as (round, tick), oldest first; the tick
+  // before which the lease holds; and whether a TimeoutNow went out in this
+  // term (its election ignores the lease, so none is held for the term).
+  // Invariant: lease_until_ <= ticks_ + config_.lease_ticks.
+  std::deque<std::pair<std::uint64_t, std::uint64_t>> rounds_sent_;
+  std::uint64_t lease_until_ = 0;
+  bool lease_forfeited_ = false;
   // Follower: reads asked of leader_, by id, with the tick they were asked
   // at: one unanswered for an election timeout (a message lost) is refused,
   // so that the driver asks again.
@@ -266,6 +283,7 @@ class Raft {
   };
   std::map<std::uint64_t, ForwardedRead> forwarded_reads_;
   std::uint64_t ticks_ = 0;             // ticks since construction
+  Term restored_term_ = 0;              // the term read from storage at construction
   std::vector<ReadState> read_states_;  // outbox for Ready::reads
   // Outboxes, emptied by ready(): snapshot chunks to persist, what may leave
   // before this Ready's writes are durable, and what must wait for them
