@@ -204,6 +204,11 @@ BenchFlags parse_bench_flags(const std::vector<std::string>& args) {
       flags.progress = name == "--progress";
       continue;
     }
+    if (name == "--read-lease") {
+      reader.no_value();
+      flags.read_lease = true;
+      continue;
+    }
     const auto setter = valued_flags().find(name);
     if (setter == valued_flags().end()) throw FlagError("unknown flag \"" + name + "\"");
     setter->second(flags, reader.value());
@@ -232,6 +237,8 @@ one `write(payload)` perform in flight and sends the next when it completes.
   --payload BYTES      characters in each action's payload string, 16..65536 (default 256)
   --op write|read      what each client does: perform write(payload) (default), or read
                        the state with linearizable_state() (inprocess and embedded modes)
+  --read-lease         every node serves linearizable reads from a leader lease
+                       (Options::read_lease) instead of a heartbeat round each
   --duration SECONDS   how long to measure (default 5) ...
   --count N            ... or how many actions to measure
   --warmup SECONDS     load before measuring, excluded from the figures (default 1)

@@ -46,6 +46,7 @@ struct BenchFlags {
   std::optional<std::uint64_t> snapshot_entries;
   Target target = Target::leader;
   Op op = Op::write;
+  bool read_lease = false;  ///< every node serves reads from a lease (Options::read_lease)
   std::string node_binary;  ///< empty: next to conflux-bench, then the build tree
   std::string hub_binary;
   std::vector<std::string> connect;  ///< HTTP "host:port" of existing nodes (tcp mode)

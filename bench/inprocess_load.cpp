@@ -87,6 +87,7 @@ Options app_options(const BenchFlags& flags, int index, const std::optional<Temp
   options.id = node_id(index);
   bench_app(flags.reducer).install(options);
   if (flags.snapshot_entries) options.snapshot = {*flags.snapshot_entries, 0, 1024};
+  options.read_lease.enabled = flags.read_lease;
   if (dir) {
     options.data_dir = dir->path() / options.id;
     options.fsync = flags.fsync ? storage::FsyncPolicy::always : storage::FsyncPolicy::never;

@@ -77,6 +77,7 @@ NodeProcessesSpec node_processes_spec(const BenchFlags& flags) {
     spec.hosted = 1;
     spec.node_flags = {"--election-timeout", "2000-3000"};
   }
+  if (flags.read_lease) spec.node_flags.push_back("--read-lease");
   if (flags.snapshot_entries) {
     spec.node_flags.insert(
         spec.node_flags.end(),

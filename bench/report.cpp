@@ -106,7 +106,10 @@ void print_header(const RunReport& r, std::FILE* out) {
                                          : std::string(", existing nodes");
   std::fprintf(
       out, "conflux-bench: %s%s, %d node%s (leader %s), %d client%s to %s, payload %zu B%s%s%s\n",
-      std::string(to_string(f.mode)).c_str(), f.op == Op::read ? ", linearizable reads" : "",
+      std::string(to_string(f.mode)).c_str(),
+      f.op == Op::write ? ""
+      : f.read_lease    ? ", lease reads"
+                        : ", linearizable reads",
       f.nodes, f.nodes == 1 ? "" : "s", r.leader.c_str(), f.concurrency,
       f.concurrency == 1 ? "" : "s", f.target == Target::leader ? "the leader" : "every node",
       f.payload, started.c_str(), f.label.empty() ? "" : ", label ", f.label.c_str());
@@ -210,6 +213,7 @@ std::string report_json(const RunReport& r) {
   o["started_at"] = r.started_at;
   o["mode"] = to_string(f.mode);
   o["op"] = to_string(f.op);
+  o["read_lease"] = f.read_lease;
   o["nodes"] = f.nodes;
   o["concurrency"] = f.concurrency;
   o["payload_bytes"] = f.payload;

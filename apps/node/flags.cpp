@@ -106,6 +106,14 @@ void parse_hub(Flags& f, const std::string& v) {
   f.hub = v;
 }
 
+void parse_drift(Flags& f, const std::string& v) {
+  double drift = -1;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), drift);
+  if (ec != std::errc{} || end != v.data() + v.size() || !(drift >= 0 && drift < 0.5))
+    throw FlagError("--max-clock-drift: \"" + v + "\" is not a fraction in [0, 0.5)");
+  f.read_lease.max_clock_drift = drift;
+}
+
 void parse_fsync(Flags& f, const std::string& v) {
   if (v != "always" && v != "never")
     throw FlagError("--fsync: \"" + v + "\" is not always or never");
@@ -132,6 +140,7 @@ const std::map<std::string, Setter>& valued_flags() {
       {"--fsync", parse_fsync},
       {"--election-timeout", parse_election},
       {"--heartbeat", milliseconds("--heartbeat", &Flags::heartbeat)},
+      {"--max-clock-drift", parse_drift},
       {"--perform-timeout", milliseconds("--perform-timeout", &Flags::perform_timeout)},
       {"--http-timeout", milliseconds("--http-timeout", &Flags::http_timeout)},
       {"--http-header-timeout", milliseconds("--http-header-timeout", &Flags::http_header_timeout)},
@@ -190,9 +199,9 @@ Flags parse_flags(const std::vector<std::string>& args) {
       asked.version = !asked.help;
       return asked;
     }
-    if (name == "--in-memory") {
+    if (name == "--in-memory" || name == "--read-lease") {
       reader.no_value();
-      flags.in_memory = true;
+      (name == "--in-memory" ? flags.in_memory : flags.read_lease.enabled) = true;
       continue;
     }
     const auto setter = valued_flags().find(name);
@@ -229,6 +238,10 @@ Runs one replica of a Conflux cluster, serving its HTTP API.
   --fsync always|never     fsync before acknowledging (default always)
   --election-timeout MIN-MAX  in ms (default 300-500)
   --heartbeat MS           leader heartbeat interval (default 50)
+  --read-lease             serve linearizable reads on a leader from a lease
+                           (thesis 6.4.1) instead of a heartbeat round each:
+                           assumes clocks drift apart by at most
+  --max-clock-drift F      this fraction (default 0.1); give both to every node
   --perform-timeout MS     how long POST /perform waits (default 5000)
   --http-timeout MS        a request must arrive whole within this; idle
                            connections close after it (default 10000)

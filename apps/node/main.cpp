@@ -42,6 +42,7 @@ Options node_options(const daemon::Flags& flags, const LogSink& log) {
   if (!flags.in_memory) options.data_dir = flags.data_dir;
   options.fsync = flags.fsync;
   options.snapshot = flags.snapshot;
+  options.read_lease = flags.read_lease;
   options.log = log;
   return options;
 }

@@ -60,6 +60,9 @@ void check_timing(const Options& options, std::vector<std::string>& errors) {
     errors.push_back("\"perform_timeout\" must not be negative");
   if (options.session_timeout < std::chrono::seconds(1))
     errors.push_back("\"session_timeout\" must be at least 1 s");
+  const double drift = options.read_lease.max_clock_drift;
+  if (!(drift >= 0 && drift < 0.5))
+    errors.push_back("\"read_lease.max_clock_drift\" must be at least 0 and below 0.5");
 }
 
 }  // namespace

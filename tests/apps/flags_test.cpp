@@ -81,6 +81,19 @@ TEST_CASE("flags: every valued flag, in both spellings") {
   CHECK(flags.cluster == "c");
 }
 
+TEST_CASE("flags: --read-lease turns lease reads on, with the clock drift they assume") {
+  CHECK_FALSE(parse_flags(base()).read_lease.enabled);
+  const auto flags = parse_flags(with({"--read-lease", "--max-clock-drift", "0.2"}));
+  CHECK(flags.read_lease.enabled);
+  CHECK(flags.read_lease.max_clock_drift == doctest::Approx(0.2));
+  CHECK(error_of(with({"--read-lease=yes"})) == "--read-lease takes no value");
+  for (const char* bad : {"0.5", "-0.1", "x", "0.1x", ""}) {
+    CAPTURE(bad);
+    CHECK(error_of(with({"--max-clock-drift", bad})) ==
+          std::string("--max-clock-drift: \"") + bad + "\" is not a fraction in [0, 0.5)");
+  }
+}
+
 TEST_CASE("flags: --help and --version stop parsing where they appear") {
   CHECK_THROWS_AS(parse_flags({"--bogus", "--help"}), FlagError);
   CHECK(parse_flags({"--help", "--bogus"}).help);

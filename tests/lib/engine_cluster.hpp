@@ -71,6 +71,16 @@ class EngineCluster {
   bool linked(const raft::NodeId& a, const raft::NodeId& b) const {
     return !isolated_.count(a) && !isolated_.count(b);
   }
+  /// Stops (or resumes) node i's process: it is neither ticked nor handed
+  /// anything, while time goes on; what is sent to it waits, as in its
+  /// socket, until it resumes and the wire is delivered again.
+  void pause(std::size_t i, bool stop = true) {
+    if (stop) {
+      paused_.insert(id(i));
+    } else {
+      paused_.erase(id(i));
+    }
+  }
   /// Drops every client message that matches, until cleared.
   void drop_if(std::function<bool(const transport::Packet&)> filter) { drop_ = std::move(filter); }
 
@@ -88,6 +98,7 @@ class EngineCluster {
     for (int t = 0; t < ticks; ++t) {
       now_ += tick;
       for (std::size_t i = 0; i < engines_.size(); ++i) {
+        if (paused_.count(id(i))) continue;
         engine(i).tick();
         round(i);
       }
@@ -95,14 +106,21 @@ class EngineCluster {
     }
   }
   void deliver() {
+    std::deque<transport::Packet> held;  // for paused nodes
     for (int budget = 100000; !wire_.empty() && budget > 0; --budget) {
       auto packet = std::move(wire_.front());
       wire_.pop_front();
       const auto to = index_of(transport::recipient(packet));
       if (!linked(transport::sender(packet), id(to)) || (drop_ && drop_(packet))) continue;
+      if (paused_.count(id(to))) {
+        held.push_back(std::move(packet));
+        continue;
+      }
       engine(to).receive(std::move(packet));
       round(to);
     }
+    wire_.insert(wire_.end(), std::make_move_iterator(held.begin()),
+                 std::make_move_iterator(held.end()));
   }
   /// Ticks until one node leads and every node knows it; its index.
   std::size_t elect() {
@@ -141,6 +159,13 @@ class EngineCluster {
                         std::chrono::milliseconds timeout = std::chrono::seconds(1),
                         std::optional<SessionCall> session = std::nullopt) {
     const auto id = engine(i).perform(method, std::move(args), now_, now_ + timeout, session);
+    round(i);
+    deliver();
+    return id;
+  }
+  /// Starts a linearizable read on node i (timeout 1 s); its id.
+  std::uint64_t read(std::size_t i) {
+    const auto id = engine(i).read(now_ + std::chrono::seconds(1));
     round(i);
     deliver();
     return id;
@@ -193,6 +218,7 @@ class EngineCluster {
   std::vector<std::unique_ptr<VolatileStorage>> stores_;
   std::vector<std::unique_ptr<Engine>> engines_;
   std::deque<transport::Packet> wire_;
+  std::set<raft::NodeId> paused_;
   std::set<raft::NodeId> isolated_;
   std::function<bool(const transport::Packet&)> drop_;
   std::map<std::uint64_t, Completion> done_;

@@ -138,6 +138,19 @@ struct Options {
   /// before the cluster forgets it, by the leaders' clocks. An idle node's
   /// session expiring costs nothing: its next perform opens another.
   std::chrono::milliseconds session_timeout{std::chrono::hours(1)};
+  /// Lease reads (thesis §6.4.1): Node::linearizable_state() on a leader
+  /// that a quorum answered recently is served at once, with no heartbeat
+  /// round, for up to election_timeout.min x (1 - drift) / (1 + drift)
+  /// after the round it answered was sent. Correct only if no node's clock
+  /// runs faster than another's by more than max_clock_drift, and if no
+  /// clock skips time (steady_clock stops while a machine is suspended or
+  /// a VM is frozen by its host). Set it alike on every node: followers
+  /// keep the lease by refusing votes (check-quorum). Off: every read costs
+  /// a round (ReadIndex), which assumes nothing about clocks.
+  struct ReadLease {
+    bool enabled = false;
+    double max_clock_drift = 0.1;  ///< in [0, 0.5)
+  } read_lease;
   /// Seeds the election-timeout draws; 0 derives one from the id.
   std::uint64_t seed = 0;
 

@@ -30,6 +30,13 @@ raft::Config raft_config(const Options& options, std::chrono::milliseconds tick)
       std::max(ticks(options.election_timeout.min, tick), ticks_per_heartbeat + 1);
   config.election_ticks_max =
       std::max(ticks(options.election_timeout.max, tick), config.election_ticks_min);
+  if (options.read_lease.enabled) {
+    // config.hpp: a follower's promise lasts at least election_ticks_min - 1
+    // of its ticks; the lease counts fewer of the leader's, for drift.
+    const double drift = options.read_lease.max_clock_drift;
+    config.lease_ticks =
+        static_cast<int>((config.election_ticks_min - 1) * (1 - drift) / (1 + drift));
+  }
   config.seed = options.seed != 0 ? options.seed : std::hash<std::string>{}(options.id) | 1;
   config.trailing_entries = options.snapshot.trailing_entries;
   return config;
@@ -52,20 +59,50 @@ Engine::Engine(const Options& options, std::chrono::milliseconds tick, const raf
       raft_(std::make_unique<raft::Raft>(raft_config(options, tick), storage)),
       machine_(in_place(options)),
       next_id_(first_id),
-      session_timeout_(options.session_timeout) {
+      session_timeout_(options.session_timeout),
+      tick_(tick),
+      next_tick_(hooks_.now() + tick),
+      lease_(raft_->config().lease_ticks > 0) {
   if (const auto snapshot = raft_->snapshot(); snapshot.index > 0) restore(snapshot);
   machine_.sync(raft_->log());
 }
 
 void Engine::tick() {
-  ++ticks_;
-  raft_->tick();
+  const auto due = ticks_due(hooks_.now());
+  if (due == 0) return;
+  for (int i = 0; i < due; ++i) raft_->tick();
+  ticks_ += static_cast<std::uint64_t>(due);
   expire(hooks_.now());
   tick_reads(hooks_.now());
   for (auto& [id, p] : pending_) p.refused_by.clear();
 }
 
+// Without a lease, one tick per call: the driver's timer paces them, and a
+// process that was stopped sees time resume where it stopped, which delays
+// timeouts and nothing else. A lease must not outlive its real duration, so
+// with one, ticks follow the clock: those missed while the process was
+// stopped are delivered before it handles anything else (receive, read),
+// at most an election timeout's worth, past which every lease and timeout
+// has run out anyway.
+int Engine::ticks_due(Clock::time_point now) {
+  if (!lease_) return 1;
+  if (now < next_tick_) return 0;
+  const auto cap = raft_->config().election_ticks_max + 1;
+  const auto late = (now - next_tick_) / tick_;
+  if (late >= cap) {
+    next_tick_ = now + tick_;
+    return cap;
+  }
+  next_tick_ += (late + 1) * tick_;
+  return static_cast<int>(late + 1);
+}
+
+void Engine::catch_up() {
+  if (lease_ && hooks_.now() >= next_tick_) tick();
+}
+
 void Engine::receive(transport::Packet packet) {
+  catch_up();
   if (auto* message = std::get_if<raft::Message>(&packet)) return step(std::move(*message));
   auto& client = std::get<transport::ClientMessage>(packet);
   if (auto* request = std::get_if<transport::PerformRequest>(&client.body)) {

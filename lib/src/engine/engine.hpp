@@ -116,6 +116,9 @@ class Engine {
          std::uint64_t first_id, EngineHooks hooks);
 
   // ----- events
+  /// Time has passed: the driver calls it every tick interval. With a read
+  /// lease, the engine counts the ticks due by hooks.now() itself, and
+  /// catches up before it receives a packet or starts a read.
   void tick();
   void receive(transport::Packet packet);
   /// Starts a perform; its Completion carries the returned id. A user
@@ -211,6 +214,8 @@ class Engine {
   };
 
   // engine.cpp: events, the Ready pipeline, applying, subscribers
+  int ticks_due(Clock::time_point now);
+  void catch_up();
   void step(raft::Message message);
   void on_applied(AppliedAction applied);
   void notify(const boost::json::value& action);
@@ -315,6 +320,9 @@ class Engine {
   std::uint64_t next_id_;
   std::uint64_t ticks_ = 0;
   std::chrono::milliseconds session_timeout_;
+  std::chrono::milliseconds tick_;
+  Clock::time_point next_tick_;  // with a lease: when the core's next tick is due
+  bool lease_;
   std::uint64_t client_ = 0;    // this node's session, once its open entry is applied here
   std::uint64_t next_seq_ = 1;  // in client_
   std::uint64_t opening_ = 0;   // the perform opening client_, if one is

@@ -9,6 +9,7 @@
 namespace conflux::detail {
 
 std::uint64_t Engine::read(Clock::time_point deadline) {
+  catch_up();  // a lease (thesis §6.4.1) is judged at the current time
   const auto id = next_id_++;
   reads_.emplace(id, PendingRead{deadline, 0, true});
   raft_->read_index(id);
