@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <conflux/transport/address.hpp>
+#include <conflux/transport/redis_channel.hpp>
 #include <functional>
 #include <map>
 #include <set>
@@ -93,8 +94,18 @@ Setter count(const char* flag, std::uint64_t Options::SnapshotPolicy::*field) {
 }
 
 void parse_channel(Flags& f, const std::string& v) {
-  if (v != "tcp" && v != "ws") throw FlagError("--channel: \"" + v + "\" is not tcp or ws");
+  if (v != "tcp" && v != "ws" && v != "redis")
+    throw FlagError("--channel: \"" + v + "\" is not tcp, ws or redis");
   f.channel = v;
+}
+
+void parse_redis(Flags& f, const std::string& v) {
+  try {
+    transport::parse_redis_url(v);
+  } catch (const std::invalid_argument& error) {
+    throw FlagError(std::string("--redis: ") + error.what());
+  }
+  f.redis = v;
 }
 
 void parse_hub(Flags& f, const std::string& v) {
@@ -131,6 +142,7 @@ const std::map<std::string, Setter>& valued_flags() {
        }},
       {"--channel", parse_channel},
       {"--hub", parse_hub},
+      {"--redis", parse_redis},
       {"--dashboard", address("--dashboard", &Flags::dashboard)},
       {"--ws-hub", address("--ws-hub", &Flags::ws_hub)},
       {"--cluster", text(&Flags::cluster)},
@@ -172,6 +184,11 @@ void check_complete(Flags& flags) {
   if (flags.channel == "tcp" && flags.listen.empty())
     throw FlagError("--listen is required (or --channel ws)");
   if (flags.channel == "ws" && flags.hub.empty()) throw FlagError("--channel ws needs --hub");
+  if (flags.channel == "redis" && flags.redis.empty())
+    throw FlagError("--channel redis needs --redis");
+  if (flags.channel == "redis" &&
+      (flags.cluster.find(':') != std::string::npos || flags.id.find(':') != std::string::npos))
+    throw FlagError("--channel redis: --id and --cluster must not contain ':'");
   if (flags.http.empty()) throw FlagError("--http is required");
   if (!apps::by_name(flags.app)) {
     throw FlagError("--app: \"" + flags.app +
@@ -218,9 +235,13 @@ std::string usage() {
 Runs one replica of a Conflux cluster, serving its HTTP API.
 
   --id ID                  this node's id (must match its --peer entry, if listed)
-  --channel tcp|ws         peer traffic over the TCP mesh (default) or a WebSocket hub
+  --channel tcp|ws|redis   peer traffic over the TCP mesh (default), a WebSocket hub
+                           or Redis pub/sub
   --listen HOST:PORT       where peers connect (tcp)
   --hub ws://HOST:PORT/CLUSTER  the hub to join (ws); --peer then takes ids alone
+  --redis redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]  the Redis whose pub/sub joins
+                           the nodes (redis); --peer then takes ids alone, and
+                           --cluster keeps clusters on one Redis apart
   --ws-hub HOST:PORT       also run a WebSocket hub in this process
   --dashboard HOST:PORT    serve the live dashboard of this node there
   --http HOST:PORT         the HTTP API (port 0 picks one; the address is logged)

@@ -15,9 +15,10 @@ namespace conflux::daemon {
 
 struct Flags {
   std::string id;
-  std::string channel = "tcp";  ///< "tcp" or "ws"
+  std::string channel = "tcp";  ///< "tcp", "ws" or "redis"
   std::string listen;           ///< peer traffic (tcp)
   std::string hub;              ///< ws://host:port/<cluster> (ws)
+  std::string redis;            ///< redis://... (redis)
   std::string ws_hub;           ///< host:port of a hub to run in this process
   std::string http;             ///< the HTTP API
   std::string dashboard;        ///< host:port of the live dashboard, if wanted

@@ -32,6 +32,8 @@ Options node_options(const daemon::Flags& flags, const LogSink& log) {
   options.join = !flags.join.empty();
   if (flags.channel == "ws") {
     options.channel = WebSocketChannelOptions{.hub = flags.hub};
+  } else if (flags.channel == "redis") {
+    options.channel = RedisChannelOptions{.url = flags.redis, .cluster = flags.cluster};
   } else {
     options.channel = TcpChannelOptions{.listen = flags.listen, .cluster = flags.cluster};
   }
@@ -176,8 +178,10 @@ int run(const daemon::Flags& flags) {
   }
   asio::signal_set signals(io, SIGINT, SIGTERM);
   stop_on_signal(signals, http, *node, hub.get(), dashboard.get(), log);
-  const auto peers =
-      flags.channel == "ws" ? "peers through " + flags.hub : "peers on " + flags.listen;
+  const auto peers = flags.channel == "ws" ? "peers through " + flags.hub
+                     : flags.channel == "redis"
+                         ? "peers through Redis pub/sub (cluster " + flags.cluster + ")"
+                         : "peers on " + flags.listen;
   log(LogLevel::info, peers + ", HTTP API on http://" + http.address() + ", app " + flags.app +
                           ", " +
                           (flags.in_memory ? "in memory" : "data in " + flags.data_dir.string()));

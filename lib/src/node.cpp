@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <conflux/transport/awaitable.hpp>
 #include <conflux/transport/memory_channel.hpp>
+#include <conflux/transport/redis_channel.hpp>
 #include <conflux/transport/tcp_mesh.hpp>
 #include <conflux/transport/ws_channel.hpp>
 #include <functional>
@@ -62,6 +63,17 @@ std::unique_ptr<transport::Channel> make_channel(const Options& options, asio::a
     }
     config.log = log;
     return std::make_unique<transport::WsChannel>(ex, std::move(config), std::move(inbox));
+  }
+  if (auto* redis = std::get_if<RedisChannelOptions>(&options.channel)) {
+    transport::RedisChannelConfig config;
+    config.id = options.id;
+    config.url = redis->url;
+    config.cluster = redis->cluster;
+    for (const auto& id : ids) {
+      if (id != options.id) config.peers.push_back(id);
+    }
+    config.log = log;
+    return std::make_unique<transport::RedisChannel>(ex, std::move(config), std::move(inbox));
   }
   const auto& tcp = std::get<TcpChannelOptions>(options.channel);  // validated: one is set
   transport::TcpMeshConfig config;

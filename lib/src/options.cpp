@@ -1,5 +1,6 @@
 #include <conflux/options.hpp>
 #include <conflux/transport/address.hpp>
+#include <conflux/transport/redis_channel.hpp>
 #include <set>
 
 namespace conflux {
@@ -26,8 +27,8 @@ void check_peers(const Options& options, std::vector<std::string>& errors) {
 void check_channel(const Options& options, std::vector<std::string>& errors) {
   if (std::holds_alternative<std::monostate>(options.channel)) {
     errors.push_back(
-        "\"channel\" must be chosen: InProcessChannelOptions, TcpChannelOptions or "
-        "WebSocketChannelOptions");
+        "\"channel\" must be chosen: InProcessChannelOptions, TcpChannelOptions, "
+        "WebSocketChannelOptions or RedisChannelOptions");
   }
   if (auto* in_process = std::get_if<InProcessChannelOptions>(&options.channel);
       in_process && !in_process->network) {
@@ -41,6 +42,18 @@ void check_channel(const Options& options, std::vector<std::string>& errors) {
     } catch (const std::invalid_argument& error) {
       errors.push_back(std::string("\"channel\": ") + error.what());
     }
+  }
+  if (auto* redis = std::get_if<RedisChannelOptions>(&options.channel)) {
+    try {
+      transport::parse_redis_url(redis->url);
+    } catch (const std::invalid_argument& error) {
+      errors.push_back(std::string("\"channel\": ") + error.what());
+    }
+    if (redis->cluster.empty() || redis->cluster.find(':') != std::string::npos)
+      errors.push_back("\"channel\": the Redis cluster name must be non-empty, without ':'");
+    if (options.id.find(':') != std::string::npos)
+      errors.push_back(
+          "\"id\" must not contain ':' over Redis (channels are conflux:<cluster>:<id>)");
   }
 }
 

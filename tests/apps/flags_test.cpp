@@ -130,10 +130,25 @@ TEST_CASE("flags: each mistake is named") {
   CHECK(error_of(with({"--in-memory", "--data-dir", "/d"})) ==
         "--in-memory and --data-dir exclude each other");
   CHECK(error_of(with({"--max-body", "0"})) == "--max-body: must be positive");
-  CHECK(error_of(with({"--channel", "udp"})) == "--channel: \"udp\" is not tcp or ws");
+  CHECK(error_of(with({"--channel", "udp"})) == "--channel: \"udp\" is not tcp, ws or redis");
   CHECK(error_of(with({"--channel", "ws"})) == "--channel ws needs --hub");
+  CHECK(error_of(with({"--channel", "redis"})) == "--channel redis needs --redis");
+  CHECK(error_of(with({"--redis", "redis://h:99999"})) ==
+        "--redis: Redis URL \"redis://h:99999\": the port must be a number from 1 to 65535");
+  CHECK(error_of(with({"--channel", "redis", "--redis", "redis://h", "--cluster", "a:b"})) ==
+        "--channel redis: --id and --cluster must not contain ':'");
   CHECK(error_of(with({"--hub", "ws://h:1"})) ==
         "--hub: hub URL \"ws://h:1\" is not ws://host:port/<cluster>");
+}
+
+TEST_CASE("flags: over Redis, peers are ids and --listen is not needed") {
+  const auto flags = parse_flags({"--id", "a", "--http", "127.0.0.1:0", "--peer", "b", "--channel",
+                                  "redis", "--redis", "redis://:pw@127.0.0.1:6379/2"});
+  CHECK(flags.channel == "redis");
+  CHECK(flags.redis == "redis://:pw@127.0.0.1:6379/2");
+  REQUIRE(flags.peers.size() == 2);
+  CHECK(flags.peers[0].id == "b");
+  CHECK(flags.peers[1].address.empty());
 }
 
 TEST_CASE("flags: over a WebSocket hub, peers are ids and --listen is not needed") {

@@ -1,6 +1,7 @@
 #pragma once
 // A cluster of conflux::Node in one io_context, over the in-process channel,
-// TCP on loopback or a WebSocket hub, running the list app (list_app.hpp).
+// TCP on loopback, a WebSocket hub or a redis-server of its own, running the
+// list app (list_app.hpp).
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -17,14 +18,16 @@
 
 #include "lib/list_app.hpp"
 #include "support/free_port.hpp"
+#include "support/redis_server.hpp"
 #include "transport/run_until.hpp"
 
 namespace conflux::test {
 
-enum class Wire { in_process, tcp, websocket };
+enum class Wire { in_process, tcp, websocket, redis };
 
 inline const char* to_string(Wire wire) {
-  return wire == Wire::in_process ? "in-process" : wire == Wire::tcp ? "tcp" : "websocket";
+  const char* names[] = {"in-process", "tcp", "websocket", "redis"};
+  return names[static_cast<int>(wire)];
 }
 
 class NodeCluster {
@@ -37,6 +40,7 @@ class NodeCluster {
       hub = std::make_unique<transport::WsHub>(io.get_executor(), transport::WsHubConfig{});
       boost::asio::co_spawn(io, hub->run(), boost::asio::detached);
     }
+    if (wire == Wire::redis) redis = std::make_unique<RedisServer>();
     std::vector<Peer> peers;
     for (std::size_t i = 0; i < size; ++i) {
       peers.push_back(
@@ -50,8 +54,10 @@ class NodeCluster {
         options.channel = InProcessChannelOptions{&network};
       } else if (wire == Wire::tcp) {
         options.channel = TcpChannelOptions{peer.address, "test"};
-      } else {
+      } else if (wire == Wire::websocket) {
         options.channel = WebSocketChannelOptions{hub_url()};
+      } else {
+        options.channel = RedisChannelOptions{redis->url(), "test"};
       }
       options.methods = list_methods();
       if (in_place) {
@@ -99,6 +105,7 @@ class NodeCluster {
 
   boost::asio::io_context io;
   std::unique_ptr<transport::WsHub> hub;  // with Wire::websocket
+  std::unique_ptr<RedisServer> redis;     // with Wire::redis
   transport::InProcessNetwork network{7};
   std::vector<std::string> ids;
   std::vector<std::unique_ptr<Node>> nodes;

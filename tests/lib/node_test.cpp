@@ -30,7 +30,7 @@ static void follower_performs_and_failover(Wire wire);
 
 TEST_CASE(
     "perform: an action, an action with arguments, null and an error, on every cluster size") {
-  for (const auto wire : {Wire::in_process, Wire::tcp, Wire::websocket}) {
+  for (const auto wire : {Wire::in_process, Wire::tcp, Wire::websocket, Wire::redis}) {
     for (const std::size_t size : {1, 3, 5}) {
       CAPTURE(size);
       CAPTURE(to_string(wire));
@@ -198,7 +198,7 @@ TEST_CASE(
 TEST_CASE(
     "concurrent performs on every node: each success appears exactly once, in one order "
     "everywhere") {
-  for (const auto wire : {Wire::tcp, Wire::websocket}) {
+  for (const auto wire : {Wire::tcp, Wire::websocket, Wire::redis}) {
     CAPTURE(to_string(wire));
     concurrent_performs(wire);
   }
@@ -271,9 +271,9 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "follower-originated performs over TCP and WebSocket, and a new leader after the old one "
-    "closes") {
-  for (const auto wire : {Wire::tcp, Wire::websocket}) {
+    "follower-originated performs over TCP, WebSocket and Redis, and a new leader after the old "
+    "one closes") {
+  for (const auto wire : {Wire::tcp, Wire::websocket, Wire::redis}) {
     CAPTURE(to_string(wire));
     follower_performs_and_failover(wire);
   }

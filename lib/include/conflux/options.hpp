@@ -76,10 +76,19 @@ struct WebSocketChannelOptions {
   std::string hub;  ///< "ws://host:port/<cluster>"
 };
 
-/// How a node reaches its peers: one of the three channels. The first
+/// Nodes that find each other through a redis-server's pub/sub
+/// (transport/redis_channel.hpp): each needs only the Redis URL. Redis does
+/// not authenticate publishers: whoever may PUBLISH on it can send to the
+/// nodes, so restrict its users (ACLs) to the cluster's channels.
+struct RedisChannelOptions {
+  std::string url;                  ///< redis://[[user]:password@]host[:port][/db]
+  std::string cluster = "conflux";  ///< clusters on one Redis are apart by name
+};
+
+/// How a node reaches its peers: one of the four channels. The first
 /// alternative means "not chosen yet", which validate() refuses.
 using ChannelOptions = std::variant<std::monostate, InProcessChannelOptions, TcpChannelOptions,
-                                    WebSocketChannelOptions>;
+                                    WebSocketChannelOptions, RedisChannelOptions>;
 
 namespace reserved {
 /// The methods behind Node's membership calls, run by the leader's engine
