@@ -66,11 +66,21 @@ TEST_CASE("options: each broken rule names its option") {
   o = valid();
   o.channel = std::monostate{};
   CHECK(error_of(o) ==
-        "\"channel\" must be chosen: InProcessChannelOptions, TcpChannelOptions or "
-        "WebSocketChannelOptions");
+        "\"channel\" must be chosen: InProcessChannelOptions, TcpChannelOptions, "
+        "WebSocketChannelOptions or RedisChannelOptions");
   o = valid();
   o.channel = WebSocketChannelOptions{"http://h:1/c"};
   CHECK(error_of(o) == "\"channel\": hub URL \"http://h:1/c\" is not ws://host:port/<cluster>");
+  o = valid();
+  o.channel = RedisChannelOptions{"redis://h:1", "a:b"};
+  CHECK(error_of(o) == "\"channel\": the Redis cluster name must be non-empty, without ':'");
+  o.channel = RedisChannelOptions{"redis:/h"};
+  CHECK(error_of(o) ==
+        "\"channel\": Redis URL \"redis:/h\": must start with redis:// (rediss:// and unix "
+        "sockets are not supported)");
+  o = valid();
+  o.read_lease.max_clock_drift = 0.5;
+  CHECK(error_of(o) == "\"read_lease.max_clock_drift\" must be at least 0 and below 0.5");
   o = valid();
   o.perform_timeout = std::chrono::milliseconds(-1);
   CHECK(error_of(o) == "\"perform_timeout\" must not be negative");
