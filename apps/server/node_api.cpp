@@ -143,6 +143,15 @@ json::value status_json(const NodeStatus& status) {
     if (peer.match) match = *peer.match;
     peers.push_back({{"id", peer.id}, {"connected", peer.connected}, {"match", match}});
   }
+  json::array links;
+  for (const auto& link : status.links) {
+    links.push_back({{"name", link.name},
+                     {"endpoint", link.endpoint},
+                     {"up", link.up},
+                     {"connects", link.connects},
+                     {"last_error", link.last_error.empty() ? json::value(nullptr)
+                                                            : json::value(link.last_error)}});
+  }
   return {{"id", status.id},
           {"role", status.role},
           {"term", status.term},
@@ -157,7 +166,8 @@ json::value status_json(const NodeStatus& status) {
             {"bytes", status.snapshot_bytes}}},
           {"error", status.error.empty() ? json::value(nullptr) : json::value(status.error)},
           {"isolated", status.isolated},
-          {"peers", std::move(peers)}};
+          {"peers", std::move(peers)},
+          {"links", std::move(links)}};
 }
 
 unsigned http_status_for(errc code) {

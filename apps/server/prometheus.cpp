@@ -74,6 +74,16 @@ void node_gauges(Exposition& e, const NodeStatus& status) {
   e.family("conflux_storage_failed", "gauge",
            "1 once storage failed and the node stopped acknowledging writes.");
   e.sample("conflux_storage_failed", "", status.error.empty() ? 0 : 1);
+  e.family("conflux_relay_link_up", "gauge",
+           "1 while the channel's link to its relay (hub, redis-server) is up.");
+  for (const auto& link : status.links)
+    e.sample("conflux_relay_link_up", label("link", link.name), link.up ? 1 : 0);
+  e.family("conflux_relay_link_connects_total", "counter",
+           "Times the channel's link to its relay got through.");
+  for (const auto& link : status.links) {
+    e.sample("conflux_relay_link_connects_total", label("link", link.name),
+             static_cast<double>(link.connects));
+  }
 }
 
 void snapshot_counters(Exposition& e, const NodeMetrics& m) {

@@ -23,6 +23,7 @@ NodeStatus Node::status() const {
                     .first_index = s.first_index,
                     .error = impl_->storage_error,
                     .peers = {},
+                    .links = {},
                     .isolated = impl_->isolated};
   for (const auto& traffic : impl_->channel->status()) {
     PeerProgress peer{.id = traffic.id, .connected = traffic.connected, .match = std::nullopt};
@@ -30,6 +31,13 @@ NodeStatus Node::status() const {
       if (progress.id == traffic.id) peer.match = progress.match;
     }
     status.peers.push_back(std::move(peer));
+  }
+  for (auto& link : impl_->channel->relay_links()) {
+    status.links.push_back({.name = std::move(link.name),
+                            .endpoint = std::move(link.endpoint),
+                            .up = link.up,
+                            .connects = link.connects,
+                            .last_error = std::move(link.last_error)});
   }
   return status;
 }

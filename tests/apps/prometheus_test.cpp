@@ -26,7 +26,12 @@ TEST_CASE("prometheus: gauges, counters, cumulative histogram buckets and escape
                     .applied = 39,
                     .last_index = 41,
                     .error = "",
-                    .peers = {}};
+                    .peers = {},
+                    .links = {{.name = "redis_subscriber",
+                               .endpoint = "127.0.0.1:6379",
+                               .up = true,
+                               .connects = 3,
+                               .last_error = "lost the subscription"}}};
   NodeMetrics metrics;
   metrics.elections = 2;
   metrics.performs_succeeded = 3;
@@ -64,6 +69,8 @@ TEST_CASE("prometheus: gauges, counters, cumulative histogram buckets and escape
   CHECK(has_line(text, "conflux_peer_sent_bytes_total{peer=\"we\\\"ird\\\\id\"} 20"));
   CHECK(has_line(
       text, "conflux_peer_dropped_frames_total{peer=\"we\\\"ird\\\\id\",reason=\"queue_full\"} 4"));
+  CHECK(has_line(text, "conflux_relay_link_up{link=\"redis_subscriber\"} 1"));
+  CHECK(has_line(text, "conflux_relay_link_connects_total{link=\"redis_subscriber\"} 3"));
   CHECK(has_line(text, "conflux_http_responses_total{code=\"200\"} 5"));
   CHECK(text.ends_with("\n"));
 }

@@ -228,6 +228,14 @@ void concurrent_performs(Wire wire) {
   std::multiset<std::int64_t> in_state;
   for (const auto& item : c.node(0).state().as_array()) in_state.insert(item.as_int64());
   for (const auto i : succeeded) CHECK(in_state.count(i) == 1);
+  // The links to a relay, as /status shows them: none on the mesh.
+  const auto links = c.node(0).status().links;
+  CHECK(links.size() == (wire == Wire::tcp ? 0 : wire == Wire::websocket ? 1 : 2));
+  for (const auto& link : links) {
+    CAPTURE(link.name);
+    CAPTURE(link.last_error);
+    CHECK((link.up && link.connects >= 1 && !link.endpoint.empty()));
+  }
 }
 
 TEST_CASE("close(): pending performs fail with closed, and io_context::run() returns by itself") {

@@ -173,7 +173,7 @@ TEST_CASE(
   REQUIRE(run_until(c.io, [&] {
     return c.status("b", "m").dropped_for(transport::DropReason::decode_error) == 1;
   }));
-  CHECK(c.logged("dropped a message from m: wrong_type: field \"term\""));
+  CHECK(c.logged("dropped a message on the hub link: from m: wrong_type: field \"term\""));
   CHECK(c.status("b", "a").connected);
   CHECK(still_flows(c, 201));
   CHECK_FALSE(raw.ended());  // the hub relayed it: JSON with the right sender

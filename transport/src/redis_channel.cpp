@@ -21,6 +21,7 @@
 
 #include "channel_core.hpp"
 #include "redial.hpp"
+#include "relay_peers.hpp"
 #include "resp.hpp"
 
 namespace conflux::transport {
@@ -37,14 +38,14 @@ constexpr std::chrono::seconds ping_interval{5};
 constexpr std::size_t max_batch_bytes = 1 << 20;
 
 /// A connection and its reply parser.
-struct Link {
-  explicit Link(asio::any_io_executor ex) : socket(ex) {}
+struct Connection {
+  explicit Connection(asio::any_io_executor ex) : socket(ex) {}
   tcp::socket socket;
   resp::Reader reader;
   std::array<char, 64 * 1024> buffer{};
 };
 
-asio::awaitable<std::optional<resp::Reply>> read_reply(Link& link) {
+asio::awaitable<std::optional<resp::Reply>> read_reply(Connection& link) {
   for (;;) {
     if (auto reply = link.reader.next()) co_return reply;
     auto [ec, n] =
@@ -54,22 +55,23 @@ asio::awaitable<std::optional<resp::Reply>> read_reply(Link& link) {
   }
 }
 
-asio::awaitable<bool> write_all(Link& link, const std::string& bytes) {
+asio::awaitable<bool> write_all(Connection& link, const std::string& bytes) {
   auto [ec, n] = co_await asio::async_write(link.socket, asio::buffer(bytes), as_tuple_awaitable);
   co_return !ec;
 }
 }  // namespace
 
 struct RedisChannel::Impl : std::enable_shared_from_this<RedisChannel::Impl> {
-  struct Peer {
-    PeerStatus status;
-    QueueBound bound;
-    bool reached = false;  // the last PUBLISH to it had a subscriber
-    bool removed = false;  // no longer a member; kept: the outbox points here
-  };
-  struct Outgoing {
-    Peer* peer;
-    std::string command;
+  using Peer = RelayPeers::Peer;
+  /// One of the two connections to redis-server, as status reports it.
+  struct Side {
+    Side(asio::any_io_executor ex, std::string name, std::string endpoint) : pause(ex) {
+      link.name = std::move(name);
+      link.endpoint = std::move(endpoint);
+    }
+    RelayLink link;
+    bool reported = false;  // the current outage was logged
+    asio::steady_timer pause;
   };
 
   Impl(asio::any_io_executor ex, RedisChannelConfig cfg, InboxHandler handler)
@@ -79,10 +81,11 @@ struct RedisChannel::Impl : std::enable_shared_from_this<RedisChannel::Impl> {
         own_channel(redis_channel_name(config.cluster, config.id)),
         inbox(std::move(handler)),
         random(std::random_device{}()),
+        peers(config.id, config.peers),
         resolver(ex),
         wake(ex, asio::steady_timer::time_point::max()),
-        subscriber_pause(ex),
-        publisher_pause(ex) {
+        subscriber(ex, "redis_subscriber", url.host + ":" + url.port),
+        publisher(ex, "redis_publisher", url.host + ":" + url.port) {
     if (config.id.empty()) throw std::invalid_argument("\"id\" must not be empty");
     if (config.cluster.empty() || config.cluster.find(':') != std::string::npos ||
         config.id.find(':') != std::string::npos) {
@@ -91,8 +94,6 @@ struct RedisChannel::Impl : std::enable_shared_from_this<RedisChannel::Impl> {
           "contain ':' (channel names are conflux:<cluster>:<id>)");
     }
     validate(static_cast<const LinkSettings&>(config));
-    for (const auto& id : config.peers) peers[id].status.id = id;
-    open = peers.empty();
   }
 
   void log(const std::string& line) const {
@@ -101,16 +102,18 @@ struct RedisChannel::Impl : std::enable_shared_from_this<RedisChannel::Impl> {
     std::cerr << full << '\n';
   }
   std::string where() const { return url.host + ":" + url.port; }
+  void failed(Side& side, const std::string& why);
+  void through(Side& side);
 
-  asio::awaitable<bool> dial(Link& link, bool& reported);
-  asio::awaitable<std::string> prepare(Link& link);
+  asio::awaitable<bool> dial(Connection& link, Side& side);
+  asio::awaitable<std::string> prepare(Connection& link);
   asio::awaitable<bool> subscribe_once();
-  asio::awaitable<std::string> subscribe(Link& link);
-  asio::awaitable<void> listen(Link& link);
-  asio::awaitable<void> ping(Link& link);
+  asio::awaitable<std::string> subscribe(Connection& link);
+  asio::awaitable<std::string> listen(Connection& link);
+  asio::awaitable<std::string> ping(Connection& link);
   asio::awaitable<bool> publish_once();
-  asio::awaitable<void> write_loop(Link& link);
-  asio::awaitable<void> count_loop(Link& link);
+  asio::awaitable<void> write_loop(Connection& link);
+  asio::awaitable<void> count_loop(Connection& link);
   void deliver(const std::string& text);
 
   asio::any_io_executor executor;
@@ -119,25 +122,32 @@ struct RedisChannel::Impl : std::enable_shared_from_this<RedisChannel::Impl> {
   std::string own_channel;
   InboxHandler inbox;
   raft::Random random;
-  std::map<raft::NodeId, Peer> peers;
-  std::deque<Outgoing> outbox;  // in send order, across peers
-  std::deque<Peer*> in_flight;  // PUBLISHes written, their counts not yet read
-  bool subscribed = false;
-  bool publishing = false;
+  RelayPeers peers;
+  std::deque<Peer*> in_flight;  // PUBLISHes (being) written, their counts not yet read
   bool closed = false;
-  bool open = false;                 // join mode: any sender of the cluster, until set_peers()
-  bool subscriber_reported = false;  // the current outage was logged
-  bool publisher_reported = false;
-  std::vector<Link*> live;  // for close()
+  std::vector<Connection*> live;  // for close()
   tcp::resolver resolver;
   asio::steady_timer wake;  // the publisher waits here
-  asio::steady_timer subscriber_pause;
-  asio::steady_timer publisher_pause;
+  Side subscriber;
+  Side publisher;
 };
 
-// Connects within the handshake timeout. An outage is logged once, when
-// the first attempt of it fails.
-asio::awaitable<bool> RedisChannel::Impl::dial(Link& link, bool& reported) {
+// An attempt failed, or a connection that got through ended: the reason is
+// kept for status, and logged once per outage.
+void RedisChannel::Impl::failed(Side& side, const std::string& why) {
+  side.link.up = false;
+  side.link.last_error = why;
+  if (!std::exchange(side.reported, true)) log("Redis at " + where() + ": " + why + "; retrying");
+}
+
+void RedisChannel::Impl::through(Side& side) {
+  side.link.up = true;
+  ++side.link.connects;
+  side.reported = false;
+}
+
+// Connects within the handshake timeout.
+asio::awaitable<bool> RedisChannel::Impl::dial(Connection& link, Side& side) {
   auto [resolve_error, endpoints] =
       co_await resolver.async_resolve(url.host, url.port, as_tuple_awaitable);
   boost::system::error_code error = resolve_error;
@@ -149,8 +159,7 @@ asio::awaitable<bool> RedisChannel::Impl::dial(Link& link, bool& reported) {
   }
   if (closed) co_return false;
   if (error) {
-    if (!std::exchange(reported, true))
-      log("Redis at " + where() + " is unreachable (" + error.message() + "); retrying");
+    failed(side, "unreachable (" + error.message() + ")");
     co_return false;
   }
   link.socket.set_option(tcp::no_delay(true));
@@ -158,7 +167,7 @@ asio::awaitable<bool> RedisChannel::Impl::dial(Link& link, bool& reported) {
 }
 
 // AUTH and SELECT, as the URL asks; why they failed, or "".
-asio::awaitable<std::string> RedisChannel::Impl::prepare(Link& link) {
+asio::awaitable<std::string> RedisChannel::Impl::prepare(Connection& link) {
   std::vector<std::vector<std::string_view>> commands;
   if (!url.password.empty()) {
     if (url.user.empty()) {
@@ -182,22 +191,22 @@ asio::awaitable<std::string> RedisChannel::Impl::prepare(Link& link) {
 // One subscriber connection: dial, authenticate, subscribe, then deliver
 // messages until it fails. True if it got subscribed.
 asio::awaitable<bool> RedisChannel::Impl::subscribe_once() {
-  Link link(executor);
+  Connection link(executor);
   live.push_back(&link);
   bool got_through = false;
-  if (co_await dial(link, subscriber_reported)) {
+  if (co_await dial(link, subscriber)) {
     asio::steady_timer deadline(executor, config.handshake_timeout);
     auto ready = co_await (subscribe(link) || deadline.async_wait(as_tuple_awaitable));
     const auto refusal = ready.index() == 1 ? "no answer in time" : std::get<0>(ready);
     if (refusal.empty() && !closed) {
-      got_through = subscribed = true;
-      subscriber_reported = false;
+      got_through = true;
+      through(subscriber);
       log("subscribed to " + own_channel + " at " + where());
-      co_await (listen(link) || ping(link));
-      subscribed = false;
-      if (!closed) log("lost the subscription at " + where() + "; reconnecting");
-    } else if (!closed && !std::exchange(subscriber_reported, true)) {
-      log("Redis at " + where() + ": " + refusal + "; retrying");
+      const auto ended = co_await (listen(link) || ping(link));
+      const auto why = ended.index() == 0 ? std::get<0>(ended) : std::get<1>(ended);
+      if (!closed) failed(subscriber, "lost the subscription (" + why + ")");
+    } else if (!closed) {
+      failed(subscriber, refusal);
     }
   }
   std::erase(live, &link);
@@ -205,7 +214,7 @@ asio::awaitable<bool> RedisChannel::Impl::subscribe_once() {
 }
 
 // AUTH, SELECT and SUBSCRIBE; why they failed, or "".
-asio::awaitable<std::string> RedisChannel::Impl::subscribe(Link& link) {
+asio::awaitable<std::string> RedisChannel::Impl::subscribe(Connection& link) {
   auto refusal = co_await prepare(link);
   if (!refusal.empty()) co_return refusal;
   const auto command = resp::format({"SUBSCRIBE", own_channel});
@@ -217,14 +226,15 @@ asio::awaitable<std::string> RedisChannel::Impl::subscribe(Link& link) {
 }
 
 // Each pub/sub message is ["message", channel, payload]; a ping's answer
-// is ["pong", ""]. A link silent for three ping intervals is dead.
-asio::awaitable<void> RedisChannel::Impl::listen(Link& link) {
+// is ["pong", ""]. A link silent for three ping intervals is dead. Returns
+// why the subscription ended.
+asio::awaitable<std::string> RedisChannel::Impl::listen(Connection& link) {
   for (;;) {
     asio::steady_timer silence(executor, 3 * ping_interval);
     auto result = co_await (read_reply(link) || silence.async_wait(as_tuple_awaitable));
-    if (result.index() == 1) co_return log("Redis at " + where() + " went silent");
+    if (result.index() == 1) co_return "Redis went silent";
     const auto& reply = std::get<0>(result);
-    if (!reply) co_return;
+    if (!reply) co_return "the connection was closed";
     if (reply->kind == resp::Reply::Kind::array && reply->elements.size() == 3 &&
         reply->elements[0].text == "message") {
       deliver(reply->elements[2].text);
@@ -232,34 +242,34 @@ asio::awaitable<void> RedisChannel::Impl::listen(Link& link) {
   }
 }
 
-asio::awaitable<void> RedisChannel::Impl::ping(Link& link) {
+asio::awaitable<std::string> RedisChannel::Impl::ping(Connection& link) {
   const auto command = resp::format({"PING"});
   for (;;) {
     asio::steady_timer pause(executor, ping_interval);
     co_await pause.async_wait(as_tuple_awaitable);
-    if (closed || !co_await write_all(link, command)) co_return;
+    if (closed || !co_await write_all(link, command)) co_return "a PING could not be written";
   }
 }
 
 // One publisher connection: dial, authenticate, then write and count
 // until it fails. PUBLISHes written but not answered are lost with it.
 asio::awaitable<bool> RedisChannel::Impl::publish_once() {
-  Link link(executor);
+  Connection link(executor);
   live.push_back(&link);
   bool got_through = false;
-  if (co_await dial(link, publisher_reported)) {
+  if (co_await dial(link, publisher)) {
     asio::steady_timer deadline(executor, config.handshake_timeout);
     auto ready = co_await (prepare(link) || deadline.async_wait(as_tuple_awaitable));
     const auto refusal = ready.index() == 1 ? "no answer in time" : std::get<0>(ready);
     if (refusal.empty() && !closed) {
-      got_through = publishing = true;
-      publisher_reported = false;
+      got_through = true;
+      through(publisher);
       co_await (write_loop(link) || count_loop(link));
-      publishing = false;
       for (auto* peer : in_flight) peer->reached = false;
       in_flight.clear();
-    } else if (!closed && !std::exchange(publisher_reported, true)) {
-      log("Redis at " + where() + ": " + refusal + "; retrying");
+      if (!closed) failed(publisher, "lost the publishing connection");
+    } else if (!closed) {
+      failed(publisher, refusal);
     }
   }
   std::erase(live, &link);
@@ -267,8 +277,9 @@ asio::awaitable<bool> RedisChannel::Impl::publish_once() {
 }
 
 // Writes the outbox in batches; a batch leaves the outbox once written.
-asio::awaitable<void> RedisChannel::Impl::write_loop(Link& link) {
+asio::awaitable<void> RedisChannel::Impl::write_loop(Connection& link) {
   std::string batch;
+  auto& outbox = peers.outbox();
   for (;;) {
     if (outbox.empty()) {
       wake.expires_at(asio::steady_timer::time_point::max());
@@ -276,25 +287,22 @@ asio::awaitable<void> RedisChannel::Impl::write_loop(Link& link) {
       if (closed) co_return;
       continue;
     }
+    // in_flight grows before the write: Redis may answer the first of the
+    // batch before this coroutine learns that the write completed.
     batch.clear();
     std::size_t count = 0;
-    for (; count < outbox.size() && batch.size() < max_batch_bytes; ++count)
-      batch += outbox[count].command;
-    if (!co_await write_all(link, batch)) co_return;  // kept: sent again on the next link
-    for (std::size_t i = 0; i < count; ++i) {
-      auto& next = outbox.front();
-      next.peer->bound.removed(next.command.size());
-      ++next.peer->status.frames_out;
-      next.peer->status.bytes_out += next.command.size();
-      in_flight.push_back(next.peer);
-      outbox.pop_front();
+    for (; count < outbox.size() && batch.size() < max_batch_bytes; ++count) {
+      batch += outbox[count].bytes;
+      in_flight.push_back(outbox[count].peer);
     }
+    if (!co_await write_all(link, batch)) co_return;  // kept: sent again on the next link
+    for (std::size_t i = 0; i < count; ++i) peers.pop_written();
   }
 }
 
 // PUBLISH answers with how many subscribers got the message: 0 means the
 // peer is not listening (down, or not subscribed yet).
-asio::awaitable<void> RedisChannel::Impl::count_loop(Link& link) {
+asio::awaitable<void> RedisChannel::Impl::count_loop(Connection& link) {
   for (;;) {
     const auto reply = co_await read_reply(link);
     if (!reply) co_return;
@@ -317,20 +325,9 @@ asio::awaitable<void> RedisChannel::Impl::count_loop(Link& link) {
 void RedisChannel::Impl::deliver(const std::string& text) {
   auto decoded = decode_packet(text);
   const raft::NodeId from = decoded.ok() ? sender(decoded.value()) : raft::NodeId{};
-  auto peer = peers.find(from);
-  if (peer == peers.end() && open && !from.empty() && from != config.id) {
-    peer = peers.try_emplace(from).first;
-    peer->second.status.id = from;
-  }
-  if (peer == peers.end() || peer->second.removed) {
-    log("dropped a message on " + own_channel + ": " +
-        (decoded.ok() ? "\"" + from + "\" is not a peer" : decoded.error().message()));
-    return;
-  }
-  auto& status = peer->second.status;
-  status.bytes_in += text.size();
-  auto packet = check_inbound(std::move(decoded), from, config.id, status);
-  if (!packet) return log("dropped a message from " + from + ": " + status.last_error);
+  std::string why;
+  auto packet = peers.admit(std::move(decoded), from, text.size(), why);
+  if (!packet) return log("dropped a message on " + own_channel + ": " + why);
   inbox(std::move(*packet));
 }
 
@@ -351,29 +348,21 @@ void RedisChannel::send(Packet packet) {
     });
     return;
   }
-  auto it = impl.peers.find(to);
-  if (it == impl.peers.end()) return;
-  auto& peer = it->second;
-  if (impl.closed) return peer.status.count_drop(DropReason::closed);
-  if (peer.removed) return peer.status.count_drop(DropReason::unknown_peer);
   const auto text = encode(packet);
   auto command = resp::format(
       {"PUBLISH", redis_channel_name(impl.config.cluster, to), std::string_view(text)});
-  if (!peer.bound.admit(command.size(), impl.config.max_message_bytes + 256, impl.config,
-                        peer.status)) {
-    return;
+  if (impl.peers.queue(to, std::move(command), impl.config.max_message_bytes + 256, impl.config,
+                       impl.closed)) {
+    impl.wake.cancel();
   }
-  peer.bound.added(command.size());
-  impl.outbox.push_back({&peer, std::move(command)});
-  impl.wake.cancel();
 }
 
 asio::awaitable<void> RedisChannel::run() {
   auto impl = impl_;
   // Named: g++ 12 destroys a lambda temporary of a co_await expression twice.
-  auto subscriber = redial(impl->config, impl->random, impl->subscriber_pause, impl->closed,
+  auto subscriber = redial(impl->config, impl->random, impl->subscriber.pause, impl->closed,
                            [impl] { return impl->subscribe_once(); });
-  auto publisher = redial(impl->config, impl->random, impl->publisher_pause, impl->closed,
+  auto publisher = redial(impl->config, impl->random, impl->publisher.pause, impl->closed,
                           [impl] { return impl->publish_once(); });
   co_await (std::move(subscriber) && std::move(publisher));
 }
@@ -382,8 +371,8 @@ void RedisChannel::close() {
   auto& impl = *impl_;
   if (std::exchange(impl.closed, true)) return;
   impl.wake.cancel();
-  impl.subscriber_pause.cancel();
-  impl.publisher_pause.cancel();
+  impl.subscriber.pause.cancel();
+  impl.publisher.pause.cancel();
   impl.resolver.cancel();
   for (auto* link : impl.live) {
     boost::system::error_code ignored;
@@ -392,22 +381,18 @@ void RedisChannel::close() {
 }
 
 std::vector<PeerStatus> RedisChannel::status() const {
-  std::vector<PeerStatus> all;
-  for (const auto& [id, peer] : impl_->peers) {
-    if (peer.removed) continue;
-    all.push_back(peer.status);
-    all.back().connected = impl_->subscribed && impl_->publishing && peer.reached;
-  }
-  return all;
+  const auto& impl = *impl_;
+  return impl.peers.status([&](const Impl::Peer& peer) {
+    return impl.subscriber.link.up && impl.publisher.link.up && peer.reached;
+  });
+}
+
+std::vector<RelayLink> RedisChannel::relay_links() const {
+  return {impl_->subscriber.link, impl_->publisher.link};
 }
 
 void RedisChannel::set_peers(const std::map<raft::NodeId, std::string>& members) {
-  auto& known = impl_->peers;
-  impl_->open = false;
-  for (auto& [id, peer] : known) peer.removed = !members.count(id);
-  for (const auto& [id, address] : members) {
-    if (id != impl_->config.id) known[id].status.id = id;
-  }
+  impl_->peers.set_peers(members);
 }
 
 }  // namespace conflux::transport

@@ -25,6 +25,7 @@
 
 #include "channel_core.hpp"
 #include "redial.hpp"
+#include "relay_peers.hpp"
 
 namespace conflux::transport {
 
@@ -66,29 +67,20 @@ NotAPacket read_not_a_packet(std::string_view text) {
 }  // namespace
 
 struct WsChannel::Impl : std::enable_shared_from_this<WsChannel::Impl> {
-  struct Peer {
-    PeerStatus status;
-    QueueBound bound;      // its share of the outbox
-    bool removed = false;  // no longer a member (set_peers); kept: the outbox points here
-  };
-  struct Outgoing {
-    Peer* peer;
-    std::string text;
-  };
-
   Impl(asio::any_io_executor ex, WsChannelConfig cfg, InboxHandler handler)
       : executor(ex),
         config(std::move(cfg)),
         url(parse_hub_url(config.hub)),
         inbox(std::move(handler)),
         random(std::random_device{}()),
+        peers(config.id, config.peers),
         resolver(ex),
         wake(ex, asio::steady_timer::time_point::max()),
         pause(ex) {
+    hub.name = "hub";
+    hub.endpoint = url.host + ":" + url.port;
     if (config.id.empty()) throw std::invalid_argument("\"id\" must not be empty");
     validate(static_cast<const LinkSettings&>(config));
-    for (const auto& id : config.peers) peers[id].status.id = id;
-    open = peers.empty();
   }
 
   void log(const std::string& line) const {
@@ -110,12 +102,10 @@ struct WsChannel::Impl : std::enable_shared_from_this<WsChannel::Impl> {
   HubUrl url;
   InboxHandler inbox;
   raft::Random random;
-  std::map<raft::NodeId, Peer> peers;
-  std::deque<Outgoing> outbox;     // in send order, across peers
+  RelayPeers peers;
   std::set<raft::NodeId> present;  // as the hub last said
-  bool linked = false;
+  RelayLink hub;                   // up: welcomed by the hub
   bool closed = false;
-  bool open = false;         // built with no peer (join mode): any sender, until set_peers()
   WsStream* live = nullptr;  // the stream while linked, for close()
   tcp::resolver resolver;
   asio::steady_timer wake;   // the writer waits here
@@ -132,15 +122,19 @@ asio::awaitable<bool> WsChannel::Impl::connect_once() {
   WsStream ws(executor);
   live = &ws;
   bool welcomed = false;
-  if (co_await connect(ws) && !closed) {
+  if (!co_await connect(ws)) {
+    if (!closed) hub.last_error = "could not connect to the hub";
+  } else if (!closed) {
     const auto refusal = co_await hello(ws);
     if (refusal.empty() && !closed) {
-      welcomed = linked = true;
+      welcomed = hub.up = true;
+      ++hub.connects;
       co_await (read_loop(ws) || write_loop(ws));
-      linked = false;
+      hub.up = false;
       present.clear();
     } else if (!closed) {
-      log("the hub refused this node: " + refusal);
+      hub.last_error = "the hub refused this node: " + refusal;
+      log(hub.last_error);
     }
   }
   live = nullptr;
@@ -192,8 +186,9 @@ asio::awaitable<void> WsChannel::Impl::read_loop(WsStream& ws) {
     boost::beast::flat_buffer buffer;
     auto [ec, n] = co_await ws.async_read(buffer, as_tuple_awaitable);
     if (ec) {
-      if (!closed) log("hub connection lost: " + ec.message());
-      co_return;
+      if (closed) co_return;
+      hub.last_error = "hub connection lost: " + ec.message();
+      co_return log(hub.last_error);
     }
     deliver(boost::beast::buffers_to_string(buffer.data()));
   }
@@ -216,40 +211,25 @@ void WsChannel::Impl::deliver(const std::string& text) {
     }
     from = std::move(other.from);
   }
-  auto peer = peers.find(from);
-  if (peer == peers.end() && open) {
-    peer = peers.try_emplace(from).first;
-    peer->second.status.id = from;
-  }
-  if (peer == peers.end() || peer->second.removed) {
-    log("dropped a message from \"" + from + "\", not a peer: " +
-        (decoded.ok() ? std::string("unknown sender") : decoded.error().message()));
-    return;
-  }
-  auto& status = peer->second.status;
-  status.bytes_in += text.size();
-  auto packet = check_inbound(std::move(decoded), from, config.id, status);
-  if (!packet) return log("dropped a message from " + from + ": " + status.last_error);
+  std::string why;
+  auto packet = peers.admit(std::move(decoded), from, text.size(), why);
+  if (!packet) return log("dropped a message on the hub link: " + why);
   inbox(std::move(*packet));
 }
 
 asio::awaitable<void> WsChannel::Impl::write_loop(WsStream& ws) {
   for (;;) {
+    auto& outbox = peers.outbox();
     if (outbox.empty()) {
       wake.expires_at(asio::steady_timer::time_point::max());
       co_await wake.async_wait(as_tuple_awaitable);
       if (closed) co_return;
       continue;
     }
-    auto& next = outbox.front();
     ws.text(true);
-    auto [ec, n] = co_await ws.async_write(asio::buffer(next.text), as_tuple_awaitable);
+    auto [ec, n] = co_await ws.async_write(asio::buffer(outbox.front().bytes), as_tuple_awaitable);
     if (ec) co_return;  // kept at the front: sent again after reconnecting
-    auto& peer = *next.peer;
-    peer.bound.removed(next.text.size());
-    ++peer.status.frames_out;
-    peer.status.bytes_out += next.text.size();
-    outbox.pop_front();
+    peers.pop_written();
   }
 }
 
@@ -269,18 +249,10 @@ void WsChannel::send(Packet packet) {
     });
     return;
   }
-  auto it = impl.peers.find(to);
-  if (it == impl.peers.end()) return;
-  auto& peer = it->second;
-  if (impl.closed) return peer.status.count_drop(DropReason::closed);
-  if (peer.removed) return peer.status.count_drop(DropReason::unknown_peer);
-  auto text = encode(packet);
-  if (!peer.bound.admit(text.size(), impl.config.max_message_bytes, impl.config, peer.status)) {
-    return;
+  if (impl.peers.queue(to, encode(packet), impl.config.max_message_bytes, impl.config,
+                       impl.closed)) {
+    impl.wake.cancel();
   }
-  peer.bound.added(text.size());
-  impl.outbox.push_back({&peer, std::move(text)});
-  impl.wake.cancel();
 }
 
 asio::awaitable<void> WsChannel::run() {
@@ -298,22 +270,17 @@ void WsChannel::close() {
 }
 
 std::vector<PeerStatus> WsChannel::status() const {
-  std::vector<PeerStatus> all;
-  for (const auto& [id, peer] : impl_->peers) {
-    if (peer.removed) continue;
-    all.push_back(peer.status);
-    all.back().connected = impl_->linked && impl_->present.count(id) > 0;
-  }
-  return all;
+  const auto& impl = *impl_;
+  return impl.peers.status(
+      [&](const auto& peer) { return impl.hub.up && impl.present.count(peer.status.id) > 0; });
+}
+
+std::vector<RelayLink> WsChannel::relay_links() const {
+  return {impl_->hub};
 }
 
 void WsChannel::set_peers(const std::map<raft::NodeId, std::string>& members) {
-  auto& known = impl_->peers;
-  impl_->open = false;
-  for (auto& [id, peer] : known) peer.removed = !members.count(id);
-  for (const auto& [id, address] : members) {
-    if (id != impl_->config.id) known[id].status.id = id;
-  }
+  impl_->peers.set_peers(members);
 }
 
 }  // namespace conflux::transport

@@ -40,6 +40,16 @@ struct PeerProgress {
   std::optional<std::uint64_t> match;
 };
 
+/// A connection of the channel to its relay (the WebSocket hub, or each
+/// of the two to redis-server); the TCP mesh has none.
+struct RelayLinkStatus {
+  std::string name;  ///< "hub", "redis_subscriber" or "redis_publisher"
+  std::string endpoint;
+  bool up = false;
+  std::uint64_t connects = 0;  ///< times it got through
+  std::string last_error;      ///< why it last failed or ended; empty: never did
+};
+
 struct NodeStatus {
   std::string id;
   std::string role;  ///< "follower", "pre_candidate", "candidate" or "leader"
@@ -59,6 +69,8 @@ struct NodeStatus {
   std::string error;
   /// Every other member of the cluster, in id order.
   std::vector<PeerProgress> peers;
+  /// The channel's links to its relay, if it has one.
+  std::vector<RelayLinkStatus> links;
   /// Cut off from the others by set_isolated() (fault injection).
   bool isolated = false;
 };

@@ -1,7 +1,8 @@
 #pragma once
 // The channel interface lib/ drives: how packets (Raft messages and
 // forwarded performs) leave and reach a node. Implementations: InProcessChannel
-// (memory_channel.hpp) and TcpMesh (tcp_mesh.hpp).
+// (memory_channel.hpp), TcpMesh (tcp_mesh.hpp), WsChannel (ws_channel.hpp)
+// and RedisChannel (redis_channel.hpp).
 //
 // Threading: every member function is called on the channel's executor, and
 // the inbox handler is invoked there too. Give the node's owner and its
@@ -50,6 +51,16 @@ struct PeerStatus {
   void count_drop(DropReason reason) { ++dropped[static_cast<std::size_t>(reason)]; }
 };
 
+/// A connection a channel keeps to a relay rather than to a peer: the
+/// WebSocket channel's to its hub, the Redis channel's two to redis-server.
+struct RelayLink {
+  std::string name;            ///< "hub", "redis_subscriber" or "redis_publisher"
+  std::string endpoint;        ///< host:port
+  bool up = false;             ///< connected, and welcomed (hub) or subscribed (Redis)
+  std::uint64_t connects = 0;  ///< times it got through
+  std::string last_error;      ///< why it last failed or ended; empty: never did
+};
+
 /// Receives every inbound packet, on the channel's executor.
 using InboxHandler = std::function<void(Packet)>;
 
@@ -80,6 +91,10 @@ class Channel {
   /// A channel built with no peer at all (a node in join mode) accepts any
   /// sender of its cluster until the first call.
   virtual void set_peers(const std::map<raft::NodeId, std::string>& peers) = 0;
+
+  /// The channel's links to its relay; none on the TCP mesh, whose links
+  /// are per peer, nor in process.
+  virtual std::vector<RelayLink> relay_links() const { return {}; }
 };
 
 }  // namespace conflux::transport

@@ -61,6 +61,7 @@ class RedisChannel final : public Channel {
   /// PUBLISH to it reached a subscriber.
   std::vector<PeerStatus> status() const override;
   void set_peers(const std::map<raft::NodeId, std::string>& peers) override;
+  std::vector<RelayLink> relay_links() const override;
 
   struct Impl;
 

@@ -41,6 +41,7 @@ class WsChannel final : public Channel {
   /// hub lists the peer as present.
   std::vector<PeerStatus> status() const override;
   void set_peers(const std::map<raft::NodeId, std::string>& peers) override;
+  std::vector<RelayLink> relay_links() const override;
 
   struct Impl;
 
