@@ -143,6 +143,7 @@ const std::map<std::string, Setter>& valued_flags() {
       {"--channel", parse_channel},
       {"--hub", parse_hub},
       {"--redis", parse_redis},
+      {"--redis-in-flight", positive("--redis-in-flight", &Flags::redis_in_flight)},
       {"--dashboard", address("--dashboard", &Flags::dashboard)},
       {"--ws-hub", address("--ws-hub", &Flags::ws_hub)},
       {"--cluster", text(&Flags::cluster)},
@@ -242,6 +243,9 @@ Runs one replica of a Conflux cluster, serving its HTTP API.
   --redis redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]  the Redis whose pub/sub joins
                            the nodes (redis); --peer then takes ids alone, and
                            --cluster keeps clusters on one Redis apart
+  --redis-in-flight BYTES  Raft messages in flight to one follower over Redis, at
+                           most (default 4194304); keep it below Redis's pubsub
+                           client-output-buffer-limit
   --ws-hub HOST:PORT       also run a WebSocket hub in this process
   --dashboard HOST:PORT    serve the live dashboard of this node there
   --http HOST:PORT         the HTTP API (port 0 picks one; the address is logged)

@@ -38,6 +38,7 @@ struct Flags {
   std::size_t http_max_connections = 1024;
   std::size_t http_max_per_address = 256;
   std::size_t max_body = 1 << 20;
+  std::size_t redis_in_flight = RedisChannelOptions{}.max_in_flight_bytes;
   Options::ReadLease read_lease;     ///< --read-lease, --max-clock-drift
   Options::SnapshotPolicy snapshot;  ///< --snapshot-entries, --snapshot-bytes, --snapshot-trailing
   LogLevel log_level = LogLevel::info;

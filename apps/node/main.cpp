@@ -33,7 +33,8 @@ Options node_options(const daemon::Flags& flags, const LogSink& log) {
   if (flags.channel == "ws") {
     options.channel = WebSocketChannelOptions{.hub = flags.hub};
   } else if (flags.channel == "redis") {
-    options.channel = RedisChannelOptions{.url = flags.redis, .cluster = flags.cluster};
+    options.channel = RedisChannelOptions{
+        .url = flags.redis, .cluster = flags.cluster, .max_in_flight_bytes = flags.redis_in_flight};
   } else {
     options.channel = TcpChannelOptions{.listen = flags.listen, .cluster = flags.cluster};
   }

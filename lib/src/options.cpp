@@ -49,6 +49,8 @@ void check_channel(const Options& options, std::vector<std::string>& errors) {
     } catch (const std::invalid_argument& error) {
       errors.push_back(std::string("\"channel\": ") + error.what());
     }
+    if (redis->max_in_flight_bytes < (64 << 10))
+      errors.push_back("\"channel\": the Redis max_in_flight_bytes must be at least 64 KiB");
     if (redis->cluster.empty() || redis->cluster.find(':') != std::string::npos)
       errors.push_back("\"channel\": the Redis cluster name must be non-empty, without ':'");
     if (options.id.find(':') != std::string::npos)

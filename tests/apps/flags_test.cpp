@@ -146,6 +146,10 @@ TEST_CASE("flags: over Redis, peers are ids and --listen is not needed") {
                                   "redis", "--redis", "redis://:pw@127.0.0.1:6379/2"});
   CHECK(flags.channel == "redis");
   CHECK(flags.redis == "redis://:pw@127.0.0.1:6379/2");
+  CHECK(flags.redis_in_flight == 4 << 20);
+  CHECK(parse_flags({"--id", "a", "--http", "127.0.0.1:0", "--channel", "redis", "--redis",
+                     "redis://h", "--redis-in-flight", "65536"})
+            .redis_in_flight == 65536);
   REQUIRE(flags.peers.size() == 2);
   CHECK(flags.peers[0].id == "b");
   CHECK(flags.peers[1].address.empty());

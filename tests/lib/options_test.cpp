@@ -78,6 +78,8 @@ TEST_CASE("options: each broken rule names its option") {
   CHECK(error_of(o) ==
         "\"channel\": Redis URL \"redis:/h\": must start with redis:// (rediss:// and unix "
         "sockets are not supported)");
+  o.channel = RedisChannelOptions{"redis://h", "c", 1000};
+  CHECK(error_of(o) == "\"channel\": the Redis max_in_flight_bytes must be at least 64 KiB");
   o = valid();
   o.read_lease.max_clock_drift = 0.5;
   CHECK(error_of(o) == "\"read_lease.max_clock_drift\" must be at least 0 and below 0.5");

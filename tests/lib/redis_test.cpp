@@ -4,7 +4,6 @@
 // API cases that run over every channel are in node_test.cpp.
 #include <doctest/doctest.h>
 
-#include <boost/asio/write.hpp>
 #include <conflux/transport/redis_channel.hpp>
 
 #include "lib/cluster_fixture.hpp"
@@ -22,19 +21,6 @@ Result perform_on(NodeCluster& c, std::size_t node, const char* item) {
   run_until(
       c.io, [&] { return result.done; }, std::chrono::seconds(12));
   return result;
-}
-
-/// PUBLISH `payload` on `channel`, as any client of that Redis may.
-void publish(const RedisServer& redis, const std::string& channel, const std::string& payload) {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::socket socket(io);
-  socket.connect({boost::asio::ip::make_address("127.0.0.1"), redis.port()});
-  std::string command = "*3\r\n$7\r\nPUBLISH\r\n";
-  for (const auto& arg : {channel, payload})
-    command += "$" + std::to_string(arg.size()) + "\r\n" + arg + "\r\n";
-  boost::asio::write(socket, boost::asio::buffer(command));
-  char reply[64];
-  socket.read_some(boost::asio::buffer(reply));  // ":1" once delivered
 }
 
 /// Every line the nodes log (they all run on the test's one thread).
@@ -132,10 +118,10 @@ TEST_CASE("redis: garbage or a stranger on a node's channel is dropped, named, a
   NodeCluster c(3, Wire::redis, false, [&](Options& options) { options.log = log.sink(); });
   REQUIRE(c.wait_for_leader());
   const auto channel = transport::redis_channel_name("test", "n1");
-  publish(*c.redis, channel, "not json at all");
-  publish(*c.redis, channel,
-          R"({"type":"append","from":"mallory","to":"n1","term":99,"prev_log_index":0,)"
-          R"("prev_log_term":0,"entries":[],"leader_commit":0,"round":0})");
+  c.redis->publish(channel, "not json at all");
+  c.redis->publish(channel,
+                   R"({"type":"append","from":"mallory","to":"n1","term":99,"prev_log_index":0,)"
+                   R"("prev_log_term":0,"entries":[],"leader_commit":0,"round":0})");
   CHECK(run_until(
       c.io, [&] { return log.said("\"mallory\" is not a peer"); }, std::chrono::seconds(5)));
   CHECK(log.said("dropped a message on conflux:test:n1: invalid_json"));

@@ -123,6 +123,7 @@ struct RedisChannel::Impl : std::enable_shared_from_this<RedisChannel::Impl> {
   InboxHandler inbox;
   raft::Random random;
   RelayPeers peers;
+  DropLog drops;
   std::deque<Peer*> in_flight;  // PUBLISHes (being) written, their counts not yet read
   bool closed = false;
   std::vector<Connection*> live;  // for close()
@@ -327,7 +328,12 @@ void RedisChannel::Impl::deliver(const std::string& text) {
   const raft::NodeId from = decoded.ok() ? sender(decoded.value()) : raft::NodeId{};
   std::string why;
   auto packet = peers.admit(std::move(decoded), from, text.size(), why);
-  if (!packet) return log("dropped a message on " + own_channel + ": " + why);
+  if (!packet) {
+    const auto line =
+        drops.line("on " + own_channel + ": " + why, std::chrono::steady_clock::now());
+    if (!line.empty()) log(line);
+    return;
+  }
   inbox(std::move(*packet));
 }
 

@@ -2,6 +2,22 @@
 
 namespace conflux::transport {
 
+std::string DropLog::line(const std::string& why, std::chrono::steady_clock::time_point now) {
+  if (now - window_ >= std::chrono::seconds(1)) {
+    window_ = now;
+    logged_ = 0;
+  }
+  if (logged_ == per_second) {
+    ++quiet_;
+    return "";
+  }
+  ++logged_;
+  auto text = "dropped a message " + why;
+  if (quiet_ > 0)
+    text += " (" + std::to_string(std::exchange(quiet_, 0)) + " more were not logged)";
+  return text;
+}
+
 RelayPeers::RelayPeers(raft::NodeId self, const std::vector<raft::NodeId>& peers)
     : self_(std::move(self)), open_(peers.empty()) {
   for (const auto& id : peers) peers_[id].status.id = id;

@@ -10,9 +10,11 @@
 // points at entries); a removed peer neither sends nor receives; the sum
 // of the bytes queued for a peer is what its QueueBound holds.
 
+#include <chrono>
 #include <conflux/transport/channel.hpp>
 #include <conflux/transport/codec.hpp>
 #include <conflux/transport/link_settings.hpp>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
@@ -23,6 +25,21 @@
 #include "channel_core.hpp"
 
 namespace conflux::transport {
+
+/// Whoever may publish on a relay may flood it: dropped inbound messages
+/// are logged, at most `per_second` of them in each second; the first line
+/// after a quiet spell says how many went unlogged.
+class DropLog {
+ public:
+  static constexpr int per_second = 10;
+  /// The line to log for a drop because of `why`, or "" to stay quiet.
+  std::string line(const std::string& why, std::chrono::steady_clock::time_point now);
+
+ private:
+  std::chrono::steady_clock::time_point window_{};  // when this second began
+  int logged_ = 0;                                  // lines in this second
+  std::uint64_t quiet_ = 0;                         // drops not logged since the last line
+};
 
 class RelayPeers {
  public:

@@ -83,6 +83,13 @@ struct WebSocketChannelOptions {
 struct RedisChannelOptions {
   std::string url;                  ///< redis://[[user]:password@]host[:port][/db]
   std::string cluster = "conflux";  ///< clusters on one Redis are apart by name
+  /// At most about this many bytes of Raft messages in flight to one
+  /// follower (each message is capped at 1/64 of it; an entry larger than
+  /// that still goes, alone). Keep it below redis-server's pubsub
+  /// client-output-buffer-limit (8 MB soft, 32 MB hard by default): Redis
+  /// cuts off a subscriber whose unread messages pass the limit, and a
+  /// follower catching up would be cut off again and again. At least 64 KiB.
+  std::size_t max_in_flight_bytes = 4 << 20;
 };
 
 /// How a node reaches its peers: one of the four channels. The first

@@ -37,6 +37,11 @@ raft::Config raft_config(const Options& options, std::chrono::milliseconds tick)
     config.lease_ticks =
         static_cast<int>((config.election_ticks_min - 1) * (1 - drift) / (1 + drift));
   }
+  if (const auto* redis = std::get_if<RedisChannelOptions>(&options.channel)) {
+    // Redis queues what a subscriber has not read yet, up to its pubsub
+    // limit: the window to one follower must stay below it.
+    config.max_bytes_per_message = redis->max_in_flight_bytes / config.max_inflight_messages;
+  }
   config.seed = options.seed != 0 ? options.seed : std::hash<std::string>{}(options.id) | 1;
   config.trailing_entries = options.snapshot.trailing_entries;
   return config;
