@@ -15,6 +15,8 @@ std::string_view to_string(Mode mode) {
       return "tcp";
     case Mode::websocket:
       return "websocket";
+    case Mode::redis:
+      return "redis";
     case Mode::embedded:
       return "embedded";
   }
@@ -103,7 +105,8 @@ const std::map<std::string, Setter>& valued_flags() {
       {"--mode",
        [](F& f, S v) {
          f.mode =
-             one_of("--mode", v, {Mode::inprocess, Mode::tcp, Mode::websocket, Mode::embedded});
+             one_of("--mode", v,
+                    {Mode::inprocess, Mode::tcp, Mode::websocket, Mode::redis, Mode::embedded});
        }},
       {"--nodes", [](F& f, S v) { f.nodes = static_cast<int>(whole_number("--nodes", v, 1, 7)); }},
       {"--concurrency",
@@ -139,6 +142,7 @@ const std::map<std::string, Setter>& valued_flags() {
        }},
       {"--node-binary", [](F& f, S v) { f.node_binary = v; }},
       {"--hub-binary", [](F& f, S v) { f.hub_binary = v; }},
+      {"--redis-binary", [](F& f, S v) { f.redis_binary = v; }},
       {"--connect", [](F& f, S v) { f.connect = split_list(v); }},
       {"--json", [](F& f, S v) { f.json_file = v, f.json_append = false; }},
       {"--json-append", [](F& f, S v) { f.json_file = v, f.json_append = true; }},
@@ -163,9 +167,11 @@ void check_combination(BenchFlags& flags, bool nodes_given, bool fsync_given) {
   if ((!flags.node_binary.empty() || !flags.hub_binary.empty()) && !spawns)
     throw FlagError(
         "--node-binary and --hub-binary apply when the bench starts node processes (tcp, "
-        "websocket, embedded)");
+        "websocket, redis, embedded)");
   if (!flags.hub_binary.empty() && flags.mode != Mode::websocket)
     throw FlagError("--hub-binary applies to --mode websocket only");
+  if (!flags.redis_binary.empty() && flags.mode != Mode::redis)
+    throw FlagError("--redis-binary applies to --mode redis only");
   if (flags.op == Op::read && flags.mode != Mode::inprocess && flags.mode != Mode::embedded)
     throw FlagError("--op read: with --mode inprocess or embedded only (the clients call the API)");
   if (flags.mode == Mode::embedded && flags.target == Target::all)
@@ -220,7 +226,7 @@ BenchFlags parse_bench_flags(const std::vector<std::string>& args) {
 }
 
 std::string bench_usage() {
-  return R"(usage: conflux-bench [--mode inprocess|tcp|websocket|embedded] [options]
+  return R"(usage: conflux-bench [--mode inprocess|tcp|websocket|redis|embedded] [options]
 
 Measures a Conflux cluster under a closed-loop load: each client keeps exactly
 one `write(payload)` perform in flight and sends the next when it completes.
@@ -229,6 +235,8 @@ one `write(payload)` perform in flight and sends the next when it completes.
                        on the in-process channel, one thread;
                        tcp: N conflux-node processes on loopback, driven over HTTP;
                        websocket: as tcp, the nodes talking through a conflux-hub;
+                       redis: as tcp, the nodes talking through Redis pub/sub (a
+                       redis-server the bench starts, without persistence);
                        embedded: the leader n1 and the clients in this process (as an
                        application embedding Conflux), the other nodes conflux-node
                        processes on the TCP mesh (NuRaft's raft_bench measures so)
@@ -252,6 +260,7 @@ one `write(payload)` perform in flight and sends the next when it completes.
   --target leader|all  send to the leader (default) or spread over every node
   --node-binary PATH   conflux-node to start (default: next to conflux-bench)
   --hub-binary PATH    conflux-hub to start (websocket; default: next to conflux-bench)
+  --redis-binary PATH  redis-server to start (redis; default: redis-server on PATH)
   --connect H:P,...    drive existing nodes' HTTP APIs instead of starting any (tcp)
   --json FILE          write the parameters and figures as one JSON object
   --json-append FILE   append them as one line (JSON lines, for sweeps)

@@ -12,7 +12,7 @@
 
 namespace conflux::bench {
 
-enum class Mode { inprocess, tcp, websocket, embedded };
+enum class Mode { inprocess, tcp, websocket, redis, embedded };
 enum class Storage { memory, file };
 /// The bench app's reducer (apps/builtin/bench.cpp: app "bench-<name>").
 enum class Reducer { noop, counter, map, map_copy };
@@ -49,6 +49,7 @@ struct BenchFlags {
   bool read_lease = false;  ///< every node serves reads from a lease (Options::read_lease)
   std::string node_binary;  ///< empty: next to conflux-bench, then the build tree
   std::string hub_binary;
+  std::string redis_binary;
   std::vector<std::string> connect;  ///< HTTP "host:port" of existing nodes (tcp mode)
   std::string json_file;
   bool json_append = false;  ///< one JSON object per line, appended

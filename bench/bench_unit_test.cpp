@@ -98,6 +98,10 @@ TEST_CASE("flags: defaults, both spellings, and clear refusals") {
   CHECK_THROWS_AS(parse_bench_flags({"--connect", "a:1"}), FlagError);  // needs --mode tcp
   CHECK(parse_bench_flags({"--mode", "tcp", "--connect", "a:1,b:2,c:3"}).nodes == 3);
   CHECK(parse_bench_flags({"--mode", "embedded"}).mode == Mode::embedded);
+  CHECK(parse_bench_flags({"--mode", "redis", "--redis-binary", "/usr/bin/redis-server"}).mode ==
+        Mode::redis);
+  CHECK_THROWS_WITH_AS(parse_bench_flags({"--mode", "tcp", "--redis-binary", "/x"}),
+                       "--redis-binary applies to --mode redis only", FlagError);
   CHECK_THROWS_WITH_AS(parse_bench_flags({"--mode", "embedded", "--target", "all"}),
                        doctest::Contains("n1, the leader"), FlagError);
   CHECK_THROWS_AS(parse_bench_flags({"--mode", "embedded", "--connect", "a:1"}), FlagError);

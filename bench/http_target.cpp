@@ -1,4 +1,4 @@
-// The load target of --mode tcp and --mode websocket: conflux-node
+// The load target of --mode tcp, websocket and redis: conflux-node
 // processes (started here, or already running with --connect) driven over
 // their HTTP API by an HttpLoad.
 #include <chrono>
@@ -48,7 +48,8 @@ class HttpTarget final : public LoadTarget {
     std::vector<ProcessSample> samples;
     if (cluster_) {
       for (const auto& child : cluster_->processes()) {
-        samples.push_back({child->name(), child->name() == "hub" ? "hub" : "node",
+        const bool relay = child->name() == "hub" || child->name() == "redis";
+        samples.push_back({child->name(), relay ? child->name() : "node",
                            process_cpu_seconds(child->pid()), peak_rss_bytes(child->pid())});
       }
     } else {

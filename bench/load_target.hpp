@@ -16,8 +16,9 @@ namespace conflux::bench {
 
 /// One process whose resources the report shows.
 struct ProcessSample {
-  std::string name;  ///< "n1", "hub", "bench", "process" (inprocess) or "n1+clients" (embedded)
-  /// "node", "hub", "bench", "process" (every node and the clients) or
+  std::string
+      name;  ///< "n1", "hub", "redis", "bench", "process" (inprocess) or "n1+clients" (embedded)
+  /// "node", "hub", "redis", "bench", "process" (every node and the clients) or
   /// "leader" (n1 and the clients)
   std::string role;
   std::optional<double> cpu_seconds;      ///< so far; unknown for --connect

@@ -45,10 +45,19 @@ std::filesystem::path find_binary(const std::string& name, const std::string& gi
       throw std::runtime_error(given + " is not an executable file");
     return given;
   }
+  std::vector<fs::path> tried;
+  if (!name.starts_with("conflux-")) {
+    const char* path = std::getenv("PATH");
+    std::string_view dirs = path ? path : "/usr/bin";
+    for (std::size_t end = 0; !dirs.empty(); dirs.remove_prefix(std::min(end + 1, dirs.size()))) {
+      end = dirs.find(':');
+      tried.push_back(fs::path(dirs.substr(0, end)) / name);
+      if (end == std::string_view::npos) break;
+    }
+  }
   std::error_code ec;
   const auto self = fs::read_symlink("/proc/self/exe", ec);
-  std::vector<fs::path> tried;
-  if (!ec) tried.push_back(self.parent_path() / name);
+  if (!ec && name.starts_with("conflux-")) tried.push_back(self.parent_path() / name);
 #ifdef CONFLUX_BENCH_APPS_DIR
   tried.push_back(fs::path(CONFLUX_BENCH_APPS_DIR) / name);
 #endif
@@ -58,19 +67,24 @@ std::filesystem::path find_binary(const std::string& name, const std::string& gi
     places += ' ';
     places += path.string();
   }
-  throw std::runtime_error("cannot find " + name + " (tried" + places + "); pass --" +
-                           (name == "conflux-hub" ? "hub" : "node") + "-binary");
+  const auto flag = name == "conflux-hub" ? "hub" : name == "redis-server" ? "redis" : "node";
+  throw std::runtime_error("cannot find " + name + " (tried" + places + "); pass --" + flag +
+                           "-binary");
 }
 
 NodeProcessesSpec node_processes_spec(const BenchFlags& flags) {
   NodeProcessesSpec spec;
-  spec.websocket = flags.mode == Mode::websocket;
+  spec.relay = flags.mode == Mode::websocket ? Relay::hub
+               : flags.mode == Mode::redis   ? Relay::redis
+                                             : Relay::none;
   spec.nodes = flags.nodes;
   spec.app = "bench-" + std::string(to_string(flags.reducer));
   spec.durable = flags.storage == Storage::file;
   spec.fsync = flags.fsync;
   spec.node_binary = find_binary("conflux-node", flags.node_binary);
-  if (spec.websocket) spec.hub_binary = find_binary("conflux-hub", flags.hub_binary);
+  if (spec.relay == Relay::hub) spec.relay_binary = find_binary("conflux-hub", flags.hub_binary);
+  if (spec.relay == Relay::redis)
+    spec.relay_binary = find_binary("redis-server", flags.redis_binary);
   if (flags.mode == Mode::embedded) {
     // n1 runs in the bench with the default 300-500 ms; these nodes wait
     // far longer before they campaign, so n1 is elected.
@@ -87,32 +101,41 @@ NodeProcessesSpec node_processes_spec(const BenchFlags& flags) {
 }
 
 NodeProcesses::NodeProcesses(const NodeProcessesSpec& spec) : dir_("conflux-bench") {
-  if (spec.hosted > 0 && spec.websocket)
+  if (spec.hosted > 0 && spec.relay != Relay::none)
     throw std::logic_error("nodes hosted by the bench use the TCP mesh");
-  std::string hub_address;
-  if (spec.websocket) {
-    hub_address = hub_port_.emplace().address();
-    const std::vector<std::string> argv{spec.hub_binary.string(), "--listen", hub_address,
-                                        "--log-level", "warning"};
-    auto hub = std::make_unique<ChildProcess>("hub", argv, dir_.path() / "hub.log");
-    children_.push_back(std::move(hub));
-  }
+  if (spec.relay != Relay::none) start_relay(spec);
   for (int i = 0; i < spec.nodes; ++i) {
-    if (!spec.websocket) peer_ports_.emplace_back();
+    if (spec.relay == Relay::none) peer_ports_.emplace_back();
     http_ports_.emplace_back();
     http_.push_back(http_ports_.back().address());
   }
   for (int i = spec.hosted; i < spec.nodes; ++i) {
     const auto id = node_id(i);
-    children_.insert(children_.begin() + (i - spec.hosted),
-                     std::make_unique<ChildProcess>(id, node_arguments(spec, i, hub_address),
-                                                    dir_.path() / (id + ".log")));
+    children_.insert(
+        children_.begin() + (i - spec.hosted),
+        std::make_unique<ChildProcess>(id, node_arguments(spec, i), dir_.path() / (id + ".log")));
   }
 }
 
-std::vector<std::string> NodeProcesses::node_arguments(const NodeProcessesSpec& spec, int index,
-                                                       const std::string& hub_address) const {
+// The hub, or a redis-server without persistence; the nodes redial until
+// it listens.
+void NodeProcesses::start_relay(const NodeProcessesSpec& spec) {
+  const auto& port = relay_port_.emplace();
+  std::vector<std::string> argv{spec.relay_binary.string()};
+  if (spec.relay == Relay::hub) {
+    argv.insert(argv.end(), {"--listen", port.address(), "--log-level", "warning"});
+  } else {
+    argv.insert(argv.end(), {"--port", std::to_string(port.port()), "--bind", "127.0.0.1", "--save",
+                             "", "--appendonly", "no", "--dir", dir_.path().string()});
+  }
+  const std::string name = spec.relay == Relay::hub ? "hub" : "redis";
+  children_.push_back(std::make_unique<ChildProcess>(name, argv, dir_.path() / (name + ".log")));
+}
+
+std::vector<std::string> NodeProcesses::node_arguments(const NodeProcessesSpec& spec,
+                                                       int index) const {
   const auto id = node_id(index);
+  const auto relay = [this] { return relay_port_->address(); };
   std::vector<std::string> argv{spec.node_binary.string()};
   const auto add = [&argv](std::initializer_list<std::string> more) {
     argv.insert(argv.end(), more);
@@ -120,8 +143,9 @@ std::vector<std::string> NodeProcesses::node_arguments(const NodeProcessesSpec& 
   add({"--id", id, "--http", http_[static_cast<std::size_t>(index)], "--app", spec.app});
   // The load comes from one address, this one, with up to 1024 connections.
   add({"--cluster", "bench", "--log-level", "warning", "--http-max-per-address", "1024"});
-  if (spec.websocket) {
-    add({"--channel", "ws", "--hub", "ws://" + hub_address + "/bench"});
+  if (spec.relay == Relay::hub) add({"--channel", "ws", "--hub", "ws://" + relay() + "/bench"});
+  if (spec.relay == Relay::redis) add({"--channel", "redis", "--redis", "redis://" + relay()});
+  if (spec.relay != Relay::none) {
     for (int i = 0; i < spec.nodes; ++i) add({"--peer", node_id(i)});
   } else {
     add({"--listen", peer_ports_[static_cast<std::size_t>(index)].address()});

@@ -156,7 +156,7 @@ std::string cpu_text(const RunReport& r, const ProcessFigures& p) {
 /// sum, then each node's share.
 void print_resources(const RunReport& r, std::FILE* out) {
   std::string cpu, rss;
-  for (const std::string role : {"process", "node", "leader", "hub", "bench"}) {
+  for (const std::string role : {"process", "node", "leader", "hub", "redis", "bench"}) {
     const auto total = r.cpu_per_1000.find(role);
     if (total == r.cpu_per_1000.end()) continue;
     char text[64];

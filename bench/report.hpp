@@ -28,7 +28,7 @@ struct RawTcp {
 
 struct ProcessFigures {
   std::string name;
-  std::string role;  ///< "node", "hub", "bench", "process" or "leader" (see ProcessSample)
+  std::string role;  ///< "node", "hub", "redis", "bench", "process" or "leader" (see ProcessSample)
   std::optional<double> cpu_seconds;  ///< during the window
   std::optional<std::uint64_t> peak_rss;
 };
