@@ -2,7 +2,7 @@
 
 #include <charconv>
 #include <conflux/transport/address.hpp>
-#include <conflux/transport/redis_channel.hpp>
+#include <conflux/transport/redis_url.hpp>
 #include <functional>
 #include <map>
 #include <set>

@@ -1,6 +1,6 @@
 #include <conflux/options.hpp>
 #include <conflux/transport/address.hpp>
-#include <conflux/transport/redis_channel.hpp>
+#include <conflux/transport/redis_url.hpp>
 #include <set>
 
 namespace conflux {

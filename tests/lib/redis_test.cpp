@@ -4,7 +4,7 @@
 // API cases that run over every channel are in node_test.cpp.
 #include <doctest/doctest.h>
 
-#include <conflux/transport/redis_channel.hpp>
+#include <conflux/transport/redis_url.hpp>
 
 #include "lib/cluster_fixture.hpp"
 

@@ -44,11 +44,11 @@ long count(EngineCluster& c, std::size_t i, const char* item) {
   return std::count(list.begin(), list.end(), value(item));
 }
 
-/// Lets every message through again and waits for perform `id`: it
-/// succeeded.
+/// Lets every message through again and waits (up to two election timeouts
+/// and more) for perform `id`: it succeeded.
 void succeeds_after_failover(EngineCluster& c, std::uint64_t id) {
   c.drop_if(nullptr);
-  c.tick_all(10);
+  for (int t = 0; t < 60 && !c.done(id); ++t) c.tick_all();
   REQUIRE(c.done(id));
   CHECK_FALSE(c.done(id)->error);
 }

@@ -1,5 +1,5 @@
-// The one translation unit that compiles Boost's separately-compiled sources
-// (Asio, Beast and JSON), so the rest of the build only parses their headers.
+// The one translation unit that compiles Asio's and Beast's separately-
+// compiled sources, so the rest of the build only parses their headers
+// (Boost.JSON's are in boost_json_source.cpp, which WebAssembly builds too).
 #include <boost/asio/impl/src.hpp>
 #include <boost/beast/src.hpp>
-#include <boost/json/src.hpp>

@@ -1,6 +1,6 @@
 // parse_redis_url and redis_channel_name (redis_channel.hpp).
 #include <charconv>
-#include <conflux/transport/redis_channel.hpp>
+#include <conflux/transport/redis_url.hpp>
 #include <stdexcept>
 
 namespace conflux::transport {

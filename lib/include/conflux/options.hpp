@@ -167,7 +167,8 @@ struct Options {
     bool enabled = false;
     double max_clock_drift = 0.1;  ///< in [0, 0.5)
   } read_lease;
-  /// Seeds the election-timeout draws; 0 derives one from the id.
+  /// Seeds the election-timeout draws; 0 derives one from the id (the same
+  /// natively and in WebAssembly).
   std::uint64_t seed = 0;
 
   /// Durable storage in this directory (write-ahead log + hard state; see

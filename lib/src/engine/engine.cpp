@@ -17,6 +17,14 @@ int ticks(std::chrono::milliseconds span, std::chrono::milliseconds tick) {
   return static_cast<int>((span + tick - std::chrono::milliseconds(1)) / tick);
 }
 
+/// FNV-1a of `id`: the same in every build (std::hash is not: libstdc++ and
+/// emscripten's libc++ differ), so a node's timeouts replay everywhere.
+std::uint64_t id_hash(std::string_view id) {
+  std::uint64_t hash = 14695981039346656037ULL;
+  for (const unsigned char c : id) hash = (hash ^ c) * 1099511628211ULL;
+  return hash;
+}
+
 raft::Config raft_config(const Options& options, std::chrono::milliseconds tick) {
   raft::Config config;
   config.id = options.id;
@@ -42,7 +50,7 @@ raft::Config raft_config(const Options& options, std::chrono::milliseconds tick)
     // limit: the window to one follower must stay below it.
     config.max_bytes_per_message = redis->max_in_flight_bytes / config.max_inflight_messages;
   }
-  config.seed = options.seed != 0 ? options.seed : std::hash<std::string>{}(options.id) | 1;
+  config.seed = options.seed != 0 ? options.seed : id_hash(options.id) | 1;
   config.trailing_entries = options.snapshot.trailing_entries;
   return config;
 }
