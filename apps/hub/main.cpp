@@ -7,9 +7,11 @@
 #include <boost/asio/signal_set.hpp>
 #include <conflux/transport/address.hpp>
 #include <conflux/transport/ws_hub.hpp>
+#include <filesystem>
 #include <iostream>
 
 #include "console_log.hpp"
+#include "static_files.hpp"
 
 namespace asio = boost::asio;
 using namespace conflux;
@@ -17,17 +19,22 @@ using namespace conflux;
 namespace {
 
 constexpr const char* usage =
-    "usage: conflux-hub --listen HOST:PORT [--log-level error|warning|info|debug]\n"
+    "usage: conflux-hub --listen HOST:PORT [--static DIR] [--log-level error|warning|info|debug]\n"
     "Relays messages between the peers of Conflux clusters over WebSocket.\n"
-    "Peers connect to ws://HOST:PORT/<cluster> (conflux-node --channel ws --hub URL).\n";
+    "Peers connect to ws://HOST:PORT/<cluster> (conflux-node --channel ws --hub URL).\n"
+    "--static DIR also serves DIR's files over plain HTTP (the browser peers' page).\n";
 
-int serve(const std::string& listen, LogLevel level) {
+int serve(const std::string& listen, const std::string& files, LogLevel level) {
   const auto log = server::console_log(level, "hub");
   asio::io_context io(1);
   transport::WsHub hub(
       io.get_executor(),
       transport::WsHubConfig{
-          .listen = listen, .log = [log](std::string_view line) { log(LogLevel::warning, line); }});
+          .listen = listen,
+          .log = [log](std::string_view line) { log(LogLevel::warning, line); },
+          .files = files.empty() ? nullptr : std::function([files](std::string_view path) {
+            return hub::read_static(files, path);
+          })});
   asio::co_spawn(io, hub.run(), asio::detached);
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
@@ -45,6 +52,7 @@ int serve(const std::string& listen, LogLevel level) {
 
 int main(int argc, char** argv) {
   std::string listen;
+  std::string files;
   LogLevel level = LogLevel::info;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -54,6 +62,12 @@ int main(int argc, char** argv) {
       return 0;
     } else if (arg == "--listen" && has_value) {
       listen = argv[++i];
+    } else if (arg == "--static" && has_value) {
+      files = argv[++i];
+      if (!std::filesystem::is_directory(files)) {
+        std::cerr << "conflux-hub: --static: \"" << files << "\" is not a directory\n" << usage;
+        return 2;
+      }
     } else if (arg == "--log-level" && has_value) {
       const std::string name = argv[++i];
       bool known = false;
@@ -77,7 +91,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    return serve(listen, level);
+    return serve(listen, files, level);
   } catch (const std::exception& error) {
     std::cerr << "conflux-hub: cannot start: " << error.what() << '\n';
     return 1;

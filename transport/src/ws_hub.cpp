@@ -50,14 +50,20 @@ asio::awaitable<bool> close_when_late(hub::WsStream& ws, asio::steady_timer& dea
   co_return true;
 }
 
-asio::awaitable<void> refuse_http(boost::beast::tcp_stream& stream, http::status status,
-                                  const std::string& text) {
+asio::awaitable<void> answer_http(boost::beast::tcp_stream& stream, http::status status,
+                                  const std::string& content_type, std::string body) {
   http::response<http::string_body> response{status, 11};
-  response.set(http::field::content_type, "text/plain");
-  response.body() = text + "\n";
+  response.set(http::field::content_type, content_type);
+  response.set(http::field::cache_control, "no-store");
+  response.body() = std::move(body);
   response.prepare_payload();
   response.keep_alive(false);
   co_await http::async_write(stream, response, as_tuple_awaitable);
+}
+
+asio::awaitable<void> refuse_http(boost::beast::tcp_stream& stream, http::status status,
+                                  const std::string& text) {
+  co_await answer_http(stream, status, "text/plain", text + "\n");
 }
 
 }  // namespace
@@ -137,6 +143,17 @@ asio::awaitable<std::optional<std::string>> WsHub::Impl::upgrade(Connection& con
   if (ec) co_return std::nullopt;
   const auto& request = parser.get();
   const auto cluster = cluster_of(request.target());
+  if (!boost::beast::websocket::is_upgrade(request) && config.files &&
+      request.method() == http::verb::get) {
+    const auto target = std::string_view(request.target());
+    auto file = config.files(target.substr(0, target.find('?')));
+    if (!file) {
+      co_await refuse_http(stream, http::status::not_found, "no such file");
+    } else {
+      co_await answer_http(stream, http::status::ok, file->content_type, std::move(file->body));
+    }
+    co_return std::nullopt;
+  }
   if (!boost::beast::websocket::is_upgrade(request)) {
     static const std::string text = "this is a Conflux hub: connect with WebSocket to /<cluster>";
     co_await refuse_http(stream, http::status::upgrade_required, text);

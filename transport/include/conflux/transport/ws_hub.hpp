@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,11 @@ namespace conflux::transport {
 /// The id a peer names as "to" in its hello to a hub.
 inline constexpr std::string_view hub_id = "hub";
 
+struct StaticFile {
+  std::string content_type;
+  std::string body;
+};
+
 struct WsHubConfig {
   std::string listen = "127.0.0.1:0";        ///< "host:port"; port 0 picks one
   std::size_t max_message_bytes = 16 << 20;  ///< larger messages close the connection
@@ -35,6 +41,11 @@ struct WsHubConfig {
   std::size_t queue_max_bytes = 64 << 20;    ///< per connection
   std::chrono::milliseconds handshake_timeout{5000};
   std::function<void(std::string_view)> log;  ///< default: standard error
+  /// Serves a plain HTTP GET (not an upgrade) of `path`: its content type
+  /// and body, or nullopt for 404. Unset: such requests get 426, as the hub
+  /// only relays. conflux-hub --static serves a directory with it (the
+  /// browser peers' page and module).
+  std::function<std::optional<StaticFile>(std::string_view path)> files;
 };
 
 struct WsHubStats {

@@ -1,0 +1,300 @@
+// Conflux in a browser tab: the tab is a full Raft peer. The node's logic is
+// the C++ engine compiled to WebAssembly (tab_node.cpp); this module is its
+// driver: timers, the WebSocket hub (docs/protocol.md §7, so tabs and native
+// conflux-node processes can share a cluster), and IndexedDB, where each
+// Ready's term, vote and entries are made durable before the messages that
+// depend on them leave. docs/browser.md describes the API.
+import createConfluxEngine from './conflux_engine.mjs';
+
+const defaults = {
+  electionTimeout: { min: 300, max: 500 },
+  heartbeatInterval: 50,
+  performTimeout: 10000,
+};
+
+let engineModule;  // one WebAssembly instance per page, shared by its nodes
+
+function refuse(message) {
+  throw new TypeError(message);
+}
+
+/// The original's checks of what only JavaScript can see; the engine checks
+/// the rest (configError) and names the option as well.
+function checkOptions(o) {
+  if (!o || typeof o !== 'object') refuse('the options must be an object');
+  if (typeof o.id !== 'string' || o.id === '') refuse('"id" must be a non-empty string');
+  if (!Array.isArray(o.peers) || o.peers.some((p) => typeof p !== 'string')) {
+    refuse('"peers" must be an array of node ids');
+  }
+  const channel = o.channel;
+  if (!channel || channel.name !== 'websocket' || typeof channel.url !== 'string') {
+    refuse('"channel" must be {name: "websocket", url: "ws://host:port/<cluster>"}');
+  }
+  if (!o.methods || typeof o.methods !== 'object') refuse('"methods" must be an object');
+  for (const [name, method] of Object.entries(o.methods)) {
+    if (typeof method !== 'function') refuse(`"methods.${name}" must be a function`);
+  }
+  if (typeof o.reduce !== 'function') refuse('"reduce" must be a function');
+}
+
+function engineConfig(o) {
+  const peers = o.peers.includes(o.id) ? o.peers : [...o.peers, o.id];
+  return JSON.stringify({
+    id: o.id,
+    peers,
+    hub: o.channel.url,
+    electionTimeout: o.electionTimeout ?? defaults.electionTimeout,
+    heartbeatInterval: o.heartbeatInterval ?? defaults.heartbeatInterval,
+    performTimeout: o.performTimeout ?? defaults.performTimeout,
+    methods: Object.keys(o.methods),
+  });
+}
+
+/// Runs a method ("method") or the reducer ("reduce") on JSON text, and
+/// answers {"ok": value} or {"error": message}: a throw never crosses into
+/// the engine. A method sees the provisional state as `this.state`.
+function callbacks(o) {
+  return (kind, name, stateText, argumentText) => {
+    try {
+      const state = stateText === 'null' ? undefined : JSON.parse(stateText);
+      const argument = JSON.parse(argumentText);
+      const value = kind === 'reduce'
+        ? o.reduce(state, argument)
+        : o.methods[name].apply({ state, getProvisionalState: () => state }, argument);
+      return JSON.stringify({ ok: value === undefined ? null : value });
+    } catch (error) {
+      return JSON.stringify({ error: String(error && error.message ? error.message : error) });
+    }
+  };
+}
+
+export async function conflux(options) {
+  checkOptions(options);
+  engineModule ??= createConfluxEngine();
+  const engine = await engineModule;
+  const config = engineConfig(options);
+  const problem = engine.configError(config);
+  if (problem) refuse(problem);
+  const cluster = new URL(options.channel.url).pathname.slice(1);
+  const store = await TabStore.open(`conflux/${cluster}/${options.id}`);
+  const node = new engine.TabNode(config, JSON.stringify(await store.restore()), callbacks(options),
+                                  performance.now());
+  const peer = new TabPeer(node, store, options, cluster);
+  await peer.round();  // the restored log's committed entries are applied
+  return peer;
+}
+
+/// The hard state and the log in IndexedDB: a page reload is a
+/// crash-restart, and comes back with the same term and vote.
+class TabStore {
+  static open(name) {
+    return new Promise((resolve, reject) => {
+      const request = indexedDB.open(name, 1);
+      request.onupgradeneeded = () => {
+        request.result.createObjectStore('meta');
+        request.result.createObjectStore('log', { keyPath: 'index' });
+      };
+      request.onsuccess = () => resolve(new TabStore(request.result));
+      request.onerror = () => reject(request.error);
+    });
+  }
+
+  constructor(db) {
+    this.db = db;
+  }
+
+  restore() {
+    return new Promise((resolve, reject) => {
+      const transaction = this.db.transaction(['meta', 'log'], 'readonly');
+      const hard = transaction.objectStore('meta').get('hard');
+      const entries = transaction.objectStore('log').getAll();
+      transaction.oncomplete = () => resolve({ hardState: hard.result ?? null,
+                                               entries: entries.result });
+      transaction.onerror = () => reject(transaction.error);
+    });
+  }
+
+  /// A Ready's write: the hard state, and entries that replace the log from
+  /// the first one's index on (a follower's conflicting tail, Raft §5.3).
+  write({ hardState, entries }) {
+    return new Promise((resolve, reject) => {
+      const transaction = this.db.transaction(['meta', 'log'], 'readwrite',
+                                              { durability: 'strict' });
+      if (hardState) transaction.objectStore('meta').put(hardState, 'hard');
+      const log = transaction.objectStore('log');
+      if (entries.length) log.delete(IDBKeyRange.lowerBound(entries[0].index));
+      for (const entry of entries) log.put(entry);
+      transaction.oncomplete = resolve;
+      transaction.onerror = () => reject(transaction.error);
+      transaction.onabort = () => reject(transaction.error);
+    });
+  }
+}
+
+class TabPeer {
+  constructor(node, store, options, cluster) {
+    this.node = node;
+    this.store = store;
+    this.id = options.id;
+    this.cluster = cluster;
+    this.url = options.channel.url;
+    this.performTimeout = options.performTimeout ?? defaults.performTimeout;
+    this.waiting = new Map();        // perform id -> {resolve, reject}
+    this.subscribers = new Set();
+    this.outbox = [];                // texts waiting for the hub link
+    this.running = false;
+    this.again = false;
+    this.closed = false;
+    this.backoff = 10;
+    this.clock();
+    this.timer = setInterval(() => this.tick(), node.tickMs());
+    this.connect();
+  }
+
+  clock() {
+    this.node.clock(performance.now(), Date.now());
+  }
+
+  tick() {
+    this.clock();
+    this.node.tick();
+    this.round();
+  }
+
+  // ----- the hub (docs/protocol.md §7)
+  connect() {
+    if (this.closed) return;
+    const ws = new WebSocket(this.url);
+    this.ws = ws;
+    ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', version: 1, cluster: this.cluster,
+                                               from: this.id, to: 'hub' }));
+    ws.onmessage = (event) => this.onHubMessage(ws, event.data);
+    ws.onclose = () => {
+      if (this.ws === ws) this.ws = null;
+      this.welcomed = false;
+      this.node.setPresent('[]');
+      if (this.closed) return;
+      setTimeout(() => this.connect(), this.backoff * (0.5 + Math.random() / 2));
+      this.backoff = Math.min(this.backoff * 2, 1000);
+    };
+  }
+
+  onHubMessage(ws, text) {
+    if (!this.welcomed) {
+      const reply = JSON.parse(text);
+      if (reply.type !== 'welcome') {
+        console.warn(`conflux ${this.id}: the hub refused this tab: ${reply.reason}`);
+        ws.close();
+        return;
+      }
+      this.welcomed = true;
+      this.backoff = 10;
+      for (const queued of this.outbox.splice(0)) ws.send(queued);
+      return;
+    }
+    if (text.startsWith('{"type":"members"')) {
+      this.node.setPresent(JSON.stringify(JSON.parse(text).ids));
+      return;
+    }
+    this.clock();
+    const problem = this.node.receive(text);
+    if (problem) console.warn(`conflux ${this.id}: dropped a message: ${problem}`);
+    this.round();
+  }
+
+  send(texts) {
+    for (const text of texts) {
+      if (this.ws && this.welcomed) {
+        this.ws.send(text);
+      } else if (this.outbox.length < 4096) {
+        this.outbox.push(text);  // Raft retransmits whatever overflows
+      }
+    }
+  }
+
+  // ----- one driver round at a time (tab_node.cpp says what a round is)
+  async round() {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    try {
+      do {
+        this.again = false;
+        for (;;) {
+          const out = JSON.parse(this.node.step());
+          if (!out.pending) {
+            this.finish(out);
+            break;
+          }
+          this.send(out.early);
+          await this.store.write(out.write);
+          this.send(JSON.parse(this.node.persisted()).messages);
+        }
+      } while (this.again && !this.closed);
+    } catch (error) {
+      console.error(`conflux ${this.id}: storage failed, this tab stops: ${error}`);
+      this.close();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  finish({ sends, completions, commits }) {
+    this.send(sends);
+    for (const done of completions) {
+      const waiter = this.waiting.get(done.id);
+      if (!waiter) continue;
+      this.waiting.delete(done.id);
+      if (done.error) {
+        const error = new Error(done.error.message);
+        error.code = done.error.code;
+        waiter.reject(error);
+      } else {
+        waiter.resolve(done.result);
+      }
+    }
+    for (let i = 0; i < commits.length; ++i) {
+      for (const subscriber of [...this.subscribers]) subscriber();
+    }
+  }
+
+  // ----- the original's API
+  perform(method, args = [], timeout = undefined) {
+    if (this.closed) return Promise.reject(new Error('the node was closed'));
+    this.clock();
+    const id = this.node.perform(String(method), JSON.stringify(args),
+                                 timeout ?? this.performTimeout);
+    const promise = new Promise((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+    this.round();
+    return promise;
+  }
+
+  getState() {
+    return JSON.parse(this.node.state());
+  }
+
+  getProvisionalState() {
+    return JSON.parse(this.node.provisionalState());
+  }
+
+  /// role, term, leader, commit and applied, as the engine sees them.
+  status() {
+    return JSON.parse(this.node.status());
+  }
+
+  subscribe(callback) {
+    this.subscribers.add(callback);
+    return () => this.subscribers.delete(callback);
+  }
+
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.subscribers.clear();
+    this.finish({ ...JSON.parse(this.node.close()), sends: [] });  // fails what is pending
+    if (this.ws) this.ws.close();
+  }
+}

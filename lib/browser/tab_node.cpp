@@ -1,0 +1,308 @@
+// TabNode: the node engine (lib/src/engine) for a browser tab, compiled to
+// WebAssembly and driven by conflux.mjs. It is the browser's driver of the
+// engine, as node.cpp is the Asio one: the engine decides, this hands its
+// decisions to JavaScript as JSON text, and JavaScript does the I/O (the
+// WebSocket hub, IndexedDB, timers) and reports back.
+//
+// A round (conflux.mjs, `round`): step() until it says nothing is pending.
+// A step that returns a `write` holds a Ready: JavaScript makes the write
+// durable in IndexedDB, then calls persisted(), which returns the messages
+// that had to wait for it (a vote, an acknowledgement: Raft §5, Figure 2).
+// Methods and the reducer are JavaScript functions behind one callback
+// that takes and returns JSON text, so that a throw in them never unwinds
+// through C++ frames: it comes back as {"error": message}.
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <conflux/transport/codec.hpp>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine.hpp"
+#include "tab_storage.hpp"
+
+namespace conflux::browser {
+namespace {
+
+namespace json = boost::json;
+using detail::Clock;
+
+Clock::time_point at(double ms) {
+  return Clock::time_point(std::chrono::microseconds(static_cast<std::int64_t>(ms * 1000)));
+}
+
+/// The value of a callback's {"ok": value} answer; throws Rejection with
+/// the message of an {"error": message} one.
+json::value unwrap(const std::string& answer) {
+  auto parsed = json::parse(answer);
+  auto& object = parsed.as_object();
+  if (const auto* error = object.if_contains("error"))
+    throw Rejection(std::string(error->as_string()));
+  return object["ok"];
+}
+
+/// The options that `config` (TabNode's constructor says its fields) gives,
+/// with no method and no reducer yet. Throws std::invalid_argument or
+/// std::out_of_range (a missing field).
+Options base_options(const json::object& config) {
+  Options options;
+  options.id = std::string(config.at("id").as_string());
+  for (const auto& peer : config.at("peers").as_array())
+    options.peers.push_back(Peer{std::string(peer.as_string()), ""});
+  options.channel = WebSocketChannelOptions{std::string(config.at("hub").as_string())};
+  const auto& election = config.at("electionTimeout").as_object();
+  options.election_timeout = {std::chrono::milliseconds(election.at("min").to_number<int>()),
+                              std::chrono::milliseconds(election.at("max").to_number<int>())};
+  options.heartbeat_interval =
+      std::chrono::milliseconds(config.at("heartbeatInterval").to_number<int>());
+  options.perform_timeout = std::chrono::milliseconds(config.at("performTimeout").to_number<int>());
+  options.snapshot.entries = 0;  // the tab keeps its log (tab_storage.hpp)
+  options.snapshot.bytes = 0;
+  options.log = [](LogLevel level, std::string_view line) {
+    if (level <= LogLevel::warning)
+      emscripten::val::global("console").call<void>("warn", std::string(line));
+  };
+  return options;
+}
+
+/// Why `config` cannot make a node (the first problem, naming the option),
+/// or "". conflux.mjs asks before it builds a TabNode.
+std::string config_error(const std::string& config) {
+  try {
+    auto options = base_options(json::parse(config).as_object());
+    options.reduce = [](const json::value& state, const json::value&) { return state; };
+    const auto errors = options.validate();
+    return errors.empty() ? "" : errors.front();
+  } catch (const std::exception& error) {
+    return std::string("bad configuration: ") + error.what();
+  }
+}
+
+/// Runs `body`; a C++ exception becomes a JavaScript Error with its message
+/// (emscripten would otherwise hand JavaScript a bare pointer).
+template <class Body>
+auto to_js(Body body) -> decltype(body()) {
+  std::string what;
+  try {
+    return body();
+  } catch (const std::exception& error) {
+    what = error.what();
+  }
+  emscripten::val::global("Error").new_(std::string("conflux: ") + what).throw_();
+  __builtin_unreachable();
+}
+
+json::object entry_json(const raft::Entry& entry) {
+  return {{"index", entry.index},
+          {"term", entry.term},
+          {"type", static_cast<int>(entry.type)},
+          {"payload", entry.payload.view()}};
+}
+
+}  // namespace
+
+class TabNode {
+ public:
+  /// `config`: {id, peers, hub, electionTimeout: {min, max}, heartbeatInterval,
+  /// performTimeout, methods: [names]}, which config_error() accepted; `restored`: what IndexedDB
+  /// holds (TabStorage's form); `call(kind, name, stateText, argumentText)` runs a method
+  /// ("method") or the reducer ("reduce") and answers {"ok": ...} or {"error": message}.
+  TabNode(const std::string& config, const std::string& restored, emscripten::val call,
+          double now_ms)
+      : storage_(restored), call_(std::move(call)), now_(at(now_ms)) {
+    auto options = options_from(json::parse(config).as_object());
+    engine_ = std::make_unique<detail::Engine>(
+        options, detail::tick_interval(options), storage_,
+        static_cast<std::uint64_t>(now_ms) * 1000,  // a new range of perform ids per load
+        detail::EngineHooks{
+            .reachable = [this](const raft::NodeId& peer) { return present_.count(peer) > 0; },
+            .now = [this] { return now_; },
+            .wall_clock = [this] { return wall_ms_; }});
+    engine_->subscribe([this](const json::value&, const json::value& action) {
+      commits_.push_back(json::serialize(action));
+    });
+    tick_ms_ = static_cast<double>(detail::tick_interval(options).count());
+  }
+
+  double tick_ms() const { return tick_ms_; }
+  void clock(double now_ms, double wall_ms) {
+    now_ = at(now_ms);
+    wall_ms_ = static_cast<std::uint64_t>(wall_ms);
+  }
+  void tick() {
+    to_js([&] { engine_->tick(); });
+  }
+  /// A packet's text from the hub; false (and logged) when it does not decode.
+  std::string receive(const std::string& text) {
+    return to_js([&]() -> std::string {
+      auto decoded = transport::decode_packet(text);
+      if (!decoded.ok()) return decoded.error().message();
+      engine_->receive(std::move(decoded.value()));
+      return "";
+    });
+  }
+  /// The ids the hub lists as connected (docs/protocol.md §7.2), as JSON.
+  void set_present(const std::string& ids) {
+    to_js([&] {
+      const auto list = json::parse(ids);  // named: the loop reads into it
+      present_.clear();
+      for (const auto& id : list.as_array()) present_.emplace(id.as_string());
+    });
+  }
+  double perform(const std::string& method, const std::string& args, double timeout_ms) {
+    return to_js([&] {
+      return static_cast<double>(engine_->perform(method, json::parse(args).as_array(), now_,
+                                                  now_ + at(timeout_ms).time_since_epoch()));
+    });
+  }
+
+  std::string step() {
+    return to_js([&] { return next_step(); });
+  }
+  std::string persisted() {
+    return to_js([&] { return apply_pending(); });
+  }
+  std::string state() const { return json::serialize(engine_->state()); }
+  std::string provisional_state() const { return json::serialize(engine_->provisional_state()); }
+  std::string status() const;
+  /// Fails every pending perform; the outputs say which.
+  std::string close() {
+    engine_->fail_all(errc::closed, "the node was closed");
+    return take_outputs();
+  }
+
+ private:
+  Options options_from(const json::object& config);
+  std::string next_step();
+  std::string apply_pending();
+  std::string take_outputs();
+
+  TabStorage storage_;
+  emscripten::val call_;
+  Clock::time_point now_;
+  std::uint64_t wall_ms_ = 0;
+  double tick_ms_ = 0;
+  std::set<raft::NodeId> present_;
+  std::unique_ptr<detail::Engine> engine_;
+  std::optional<raft::Ready> pending_;  // handed out, not yet durable
+  std::vector<std::string> commits_;    // actions applied since the last outputs
+};
+
+Options TabNode::options_from(const json::object& config) {
+  auto options = base_options(config);
+  for (const auto& name : config.at("methods").as_array()) {
+    const std::string method(name.as_string());
+    options.methods[method] = [this, method](const json::value& state, const json::array& args) {
+      return unwrap(
+          call_(std::string("method"), method, json::serialize(state), json::serialize(args))
+              .as<std::string>());
+    };
+  }
+  options.reduce = [this](const json::value& state, const json::value& action) {
+    return unwrap(
+        call_(std::string("reduce"), std::string(), json::serialize(state), json::serialize(action))
+            .as<std::string>());
+  };
+  return options;
+}
+
+// Hands out the next Ready (settling first when there is none): its write,
+// and the messages that may leave before it is durable. With none left,
+// the round's sends, completions and commits.
+std::string TabNode::next_step() {
+  if (!pending_) pending_ = engine_->next_ready();
+  if (!pending_) {
+    engine_->settle();
+    pending_ = engine_->next_ready();
+  }
+  if (!pending_) return take_outputs();
+  json::array early;
+  for (const auto& message : pending_->early_messages)
+    early.push_back(json::string(transport::encode(message)));
+  json::array entries;
+  for (const auto& entry : pending_->entries) entries.push_back(entry_json(entry));
+  json::value hard = nullptr;
+  if (pending_->hard_state) {
+    hard = {{"term", pending_->hard_state->term},
+            {"vote", pending_->hard_state->vote},
+            {"commit", pending_->hard_state->commit}};
+  }
+  storage_.apply(*pending_);
+  return json::serialize(
+      json::object{{"pending", true},
+                   {"early", std::move(early)},
+                   {"write", {{"hardState", std::move(hard)}, {"entries", std::move(entries)}}}});
+}
+
+// The pending Ready is durable: its messages, and the engine applies it.
+std::string TabNode::apply_pending() {
+  json::array messages;
+  for (const auto& message : pending_->messages)
+    messages.push_back(json::string(transport::encode(message)));
+  engine_->persisted(*pending_);
+  pending_.reset();
+  return json::serialize(json::object{{"messages", std::move(messages)}});
+}
+
+std::string TabNode::take_outputs() {
+  json::array sends;
+  for (const auto& packet : engine_->take_sends())
+    sends.push_back(json::string(transport::encode(packet)));
+  json::array done;
+  for (auto& completion : engine_->take_completions()) {
+    json::object one{{"id", completion.id}};
+    if (completion.error) {
+      try {
+        std::rethrow_exception(completion.error);
+      } catch (const Error& error) {
+        one["error"] = {{"code", to_string(error.code())}, {"message", error.what()}};
+      } catch (const std::exception& error) {
+        one["error"] = {{"code", "method_failed"}, {"message", error.what()}};
+      }
+    } else {
+      one["result"] = std::move(completion.result);
+    }
+    done.push_back(std::move(one));
+  }
+  json::array commits;
+  for (auto& action : commits_) commits.push_back(json::string(action));
+  commits_.clear();
+  return json::serialize(json::object{{"pending", false},
+                                      {"sends", std::move(sends)},
+                                      {"completions", std::move(done)},
+                                      {"commits", std::move(commits)}});
+}
+
+std::string TabNode::status() const {
+  const auto s = engine_->raft().status();
+  return json::serialize(json::object{{"id", s.id},
+                                      {"role", raft::to_string(s.role)},
+                                      {"term", s.term},
+                                      {"leader", s.leader},
+                                      {"commit", s.commit},
+                                      {"applied", s.applied}});
+}
+
+EMSCRIPTEN_BINDINGS(conflux) {
+  emscripten::function("configError", &config_error);
+  emscripten::class_<TabNode>("TabNode")
+      .constructor<const std::string&, const std::string&, emscripten::val, double>()
+      .function("tickMs", &TabNode::tick_ms)
+      .function("clock", &TabNode::clock)
+      .function("tick", &TabNode::tick)
+      .function("receive", &TabNode::receive)
+      .function("setPresent", &TabNode::set_present)
+      .function("perform", &TabNode::perform)
+      .function("step", &TabNode::step)
+      .function("persisted", &TabNode::persisted)
+      .function("state", &TabNode::state)
+      .function("provisionalState", &TabNode::provisional_state)
+      .function("status", &TabNode::status)
+      .function("close", &TabNode::close);
+}
+
+}  // namespace conflux::browser

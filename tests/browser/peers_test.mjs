@@ -1,0 +1,131 @@
+// Browser tabs as full Raft peers: Debian's Chromium, driven by
+// playwright-core, opens the Quick Example page (lib/browser) three times,
+// each in a fresh profile, from a conflux-hub that serves the page and
+// relays the peers' messages.
+//
+//   node peers_test.mjs <conflux-hub> <browser dir> <playwright-core dir>
+//
+// - Bad options are refused with a message naming the option.
+// - The three tabs elect a leader; each appends; every tab holds the same
+//   three items, in the same order.
+// - With the two others closed, the last tab is reloaded: its term and its
+//   committed list come back from IndexedDB (a reload is a crash-restart).
+// Every wait has a deadline; the hub and the browser are stopped however
+// the test ends.
+
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+
+const [hubBinary, browserDir, playwrightDir] = process.argv.slice(2);
+const { chromium } = createRequire(join(playwrightDir, "package.json"))(playwrightDir);
+const chromiumFlags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+function startHub() {
+  const hub = spawn(hubBinary, ["--listen", "127.0.0.1:0", "--static", browserDir],
+                    { stdio: ["ignore", "inherit", "pipe"] });
+  const address = new Promise((resolve, reject) => {
+    let seen = "";
+    const timer = setTimeout(() => reject(new Error("the hub printed no address in 10 s")), 10000);
+    hub.stderr.on("data", (chunk) => {
+      process.stderr.write(chunk);
+      seen += chunk;
+      const match = seen.match(/listening on ws:\/\/(\S+?)\/<cluster>/);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    hub.on("exit", (code) => reject(new Error(`the hub exited early with ${code}`)));
+  });
+  return { hub, address };
+}
+
+const pageErrors = [];  // uncaught in any tab: each fails the test
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+  console.log(`ok: ${message}`);
+}
+
+async function openTab(browser, address, id) {
+  const context = await browser.newContext();  // its own IndexedDB
+  const page = await context.newPage();
+  page.on("console", (m) => console.log(`[tab ${id}] ${m.text()}`));
+  page.on("pageerror", (e) => {
+    pageErrors.push(`${id}: ${e.message}`);
+    console.log(`[tab ${id}] error: ${e.stack ?? e.message}`);
+  });
+  await page.goto(`http://${address}/quick_example.html?id=${id}`);
+  await page.waitForFunction(() => window.node !== undefined, null, { timeout: 15000 });
+  return { id, context, page };
+}
+
+async function badOptions(page) {
+  const refusals = await page.evaluate(async () => {
+    const { conflux } = await import("./conflux.mjs");
+    const base = { id: "x", peers: ["x"], channel: { name: "websocket", url: `ws://${location.host}/bad` },
+                   methods: {}, reduce: (s) => s };
+    const tries = [{ ...base, id: "" }, { ...base, reduce: 3 }, { ...base, methods: { m: 1 } },
+                   { ...base, electionTimeout: { min: 500, max: 100 } }];
+    const said = [];
+    for (const options of tries) {
+      try {
+        await conflux(options);
+        said.push("accepted");
+      } catch (error) {
+        said.push(error.message);
+      }
+    }
+    return said;
+  });
+  check(refusals[0] === '"id" must be a non-empty string', `empty id refused: ${refusals[0]}`);
+  check(refusals[1] === '"reduce" must be a function', `bad reducer refused: ${refusals[1]}`);
+  check(refusals[2] === '"methods.m" must be a function', `bad method refused: ${refusals[2]}`);
+  check(/election/.test(refusals[3]), `bad election timeout refused: ${refusals[3]}`);
+}
+
+const { hub, address } = startHub();
+let browser;
+try {
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true,
+                                    args: chromiumFlags });
+  const where = await address;
+  const tabs = [];
+  for (const id of ["a", "b", "c"]) tabs.push(await openTab(browser, where, id));
+  await badOptions(tabs[0].page);
+
+  const leaders = async () => (await Promise.all(tabs.map((t) =>
+    t.page.evaluate(() => window.node.status().role)))).filter((role) => role === "leader");
+  const deadline = Date.now() + 15000;
+  while ((await leaders()).length !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  check((await leaders()).length === 1, "the three tabs elected one leader");
+
+  await Promise.all(tabs.map((t) => t.page.evaluate((id) => window.node.perform("append", [`from ${id}`]), t.id)));
+  for (const t of tabs) {
+    await t.page.waitForFunction(() => window.node.getState().length === 3, null, { timeout: 10000 });
+  }
+  const states = await Promise.all(tabs.map((t) => t.page.evaluate(() => JSON.stringify(window.node.getState()))));
+  check(states.every((s) => s === states[0]) && ["a", "b", "c"].every((id) => states[0].includes(`from ${id}`)),
+        `every tab holds the same list: ${states[0]}`);
+
+  const last = tabs[2];
+  const term = await last.page.evaluate(() => window.node.status().term);
+  await tabs[0].context.close();
+  await tabs[1].context.close();
+  await last.page.reload();
+  await last.page.waitForFunction(() => window.node !== undefined, null, { timeout: 15000 });
+  const after = await last.page.evaluate(() => ({ state: JSON.stringify(window.node.getState()),
+                                                  term: window.node.status().term }));
+  check(after.term >= term, `the reloaded tab is in term ${after.term}, not before ${term}`);
+  check(after.state === states[0], `alone, the reloaded tab restored its list: ${after.state}`);
+  check(pageErrors.length === 0, `no uncaught error in any tab (${pageErrors.join("; ")})`);
+  console.log("browser peers test passed");
+} catch (error) {
+  console.error(`browser peers test FAILED: ${error.stack ?? error}`);
+  process.exitCode = 1;
+} finally {
+  if (browser) await browser.close();
+  hub.kill("SIGKILL");
+}
