@@ -7,7 +7,7 @@
 //
 // - Bad options are refused with a message naming the option.
 // - The three tabs elect a leader; each appends; every tab holds the same
-//   three items, in the same order.
+//   three items, in the same order. An unknown method is refused by name.
 // - With the two others closed, the last tab is reloaded: its term and its
 //   committed list come back from IndexedDB (a reload is a crash-restart).
 // Every wait has a deadline; the hub and the browser are stopped however
@@ -109,6 +109,10 @@ try {
   const states = await Promise.all(tabs.map((t) => t.page.evaluate(() => JSON.stringify(window.node.getState()))));
   check(states.every((s) => s === states[0]) && ["a", "b", "c"].every((id) => states[0].includes(`from ${id}`)),
         `every tab holds the same list: ${states[0]}`);
+
+  const unknown = await tabs[1].page.evaluate(() => window.node.perform("nope", []).then(
+    () => "resolved", (error) => `${error.code}: ${error.message}`));
+  check(unknown === "unknown_method: nope is not a registered method", `an unknown method: ${unknown}`);
 
   const last = tabs[2];
   const term = await last.page.evaluate(() => window.node.status().term);
