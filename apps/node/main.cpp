@@ -69,9 +69,9 @@ std::unique_ptr<transport::WsHub> start_hub(asio::io_context& io, const daemon::
   if (flags.ws_hub.empty()) return nullptr;
   auto hub = std::make_unique<transport::WsHub>(
       io.get_executor(),
-      transport::WsHubConfig{.listen = flags.ws_hub, .log = [log](std::string_view line) {
-                               log(LogLevel::warning, line);
-                             }});
+      transport::WsHubConfig{.listen = flags.ws_hub,
+                             .log = [log](std::string_view line) { log(LogLevel::warning, line); },
+                             .files = nullptr});  // a relay only
   asio::co_spawn(io, hub->run(), asio::detached);
   log(LogLevel::info, "WebSocket hub on ws://" + flags.ws_hub + "/<cluster>");
   return hub;
