@@ -27,11 +27,12 @@ std::optional<transport::StaticFile> read_static(const std::filesystem::path& ro
                                                  std::string_view path) {
   namespace fs = std::filesystem;
   if (path.empty() || path.front() != '/') return std::nullopt;
-  const auto relative = fs::path(path.substr(1)).lexically_normal();
+  const auto relative =
+      path == "/" ? fs::path("index.html") : fs::path(path.substr(1)).lexically_normal();
   if (relative.empty() || *relative.begin() == "..") return std::nullopt;
   std::error_code ec;
   const auto base = fs::canonical(root, ec);
-  auto file = fs::canonical(base / (path == "/" ? fs::path("index.html") : relative), ec);
+  auto file = fs::canonical(base / relative, ec);
   if (ec || !fs::is_regular_file(file, ec)) return std::nullopt;
   const auto inside = file.lexically_relative(base);
   if (inside.empty() || *inside.begin() == "..") return std::nullopt;
