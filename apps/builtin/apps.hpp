@@ -6,6 +6,8 @@
 //            the query get(k)
 //   counter  incr(n), decr(n)   (written with the typed API)
 //   list     append(x)
+//   tictactoe  join(), claim(player, cell), forfeit(player), tie(player):
+//            the original's demo game (tictactoe.cpp says its rules)
 //   bench-noop, bench-counter, bench-map, bench-map-copy
 //            write(payload): for conflux-bench; the reducer ignores the
 //            action, counts it, or stores it under one of 10,000 keys (in
@@ -44,6 +46,7 @@ App kv();
 inline constexpr std::size_t kv_max_value_bytes = 3 << 20;
 App counter();
 App list();
+App tictactoe();
 App bench_noop();
 App bench_counter();
 App bench_map();

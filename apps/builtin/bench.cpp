@@ -79,6 +79,7 @@ std::optional<App> by_name(const std::string& name) {
   if (name == "kv") return kv();
   if (name == "counter") return counter();
   if (name == "list") return list();
+  if (name == "tictactoe") return tictactoe();
   if (name == "bench-noop") return bench_noop();
   if (name == "bench-counter") return bench_counter();
   if (name == "bench-map") return bench_map();

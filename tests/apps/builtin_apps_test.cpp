@@ -107,9 +107,62 @@ TEST_CASE("list: append") {
   CHECK(state == json::value(json::array{"a", json::object{{"b", 1}}}));
 }
 
+TEST_CASE("tictactoe: two players join, X wins a row; every illegal move is refused by name") {
+  const auto game = apps::tictactoe();
+  auto state = reduce(game, nullptr, nullptr);
+  CHECK(refusal(game, state, "claim", {"X", 0}) == "Waiting for the other player!");
+  CHECK(game.methods.at("join")(state, {}) == json::parse(R"({"type":"join","player":"X"})"));
+  state = run(game, state, "join", {});
+  state = run(game, state, "join", {});
+  CHECK(refusal(game, state, "join", {}) == "The game is full!");
+  CHECK(refusal(game, state, "claim", {"O", 0}) == "It is not your turn!");
+  CHECK(refusal(game, state, "claim", {"X", 9}) == "There is no such cell!");
+  CHECK(refusal(game, state, "claim", {"Z", 0}) == "The player must be \"X\" or \"O\"!");
+  CHECK(refusal(game, state, "claim", {"X"}) == "this move takes 2 arguments");
+  for (const auto& [player, cell] :
+       std::vector<std::pair<const char*, int>>{{"X", 0}, {"O", 3}, {"X", 1}, {"O", 4}}) {
+    state = run(game, state, "claim", {player, cell});
+  }
+  CHECK(refusal(game, state, "claim", {"X", 4}) == "That cell is already marked!");
+  state = run(game, state, "claim", {"X", 2});
+  CHECK(state.at("winner") == "X");
+  CHECK(refusal(game, state, "claim", {"O", 5}) == "The game is over!");
+  CHECK(refusal(game, state, "forfeit", {"O"}) == "The game is over!");
+}
+
+TEST_CASE("tictactoe: a full board, or a tie both offer, is a tie; a forfeit makes the other win") {
+  const auto game = apps::tictactoe();
+  const auto started = run(game, run(game, reduce(game, nullptr, nullptr), "join", {}), "join", {});
+  auto state = started;
+  // X O X / X O O / O X X: no line.
+  for (const auto& [player, cell] : std::vector<std::pair<const char*, int>>{{"X", 0},
+                                                                             {"O", 1},
+                                                                             {"X", 2},
+                                                                             {"O", 4},
+                                                                             {"X", 3},
+                                                                             {"O", 5},
+                                                                             {"X", 7},
+                                                                             {"O", 6},
+                                                                             {"X", 8}}) {
+    state = run(game, state, "claim", {player, cell});
+  }
+  CHECK(state.at("tie") == true);
+  CHECK(state.at("winner").is_null());
+
+  state = run(game, started, "tie", {"O"});
+  CHECK(refusal(game, state, "tie", {"O"}) == "You already offered a tie!");
+  CHECK(state.at("tie") == false);
+  state = run(game, state, "tie", {"X"});
+  CHECK(state.at("tie") == true);
+
+  state = run(game, started, "forfeit", {"X"});
+  CHECK(state.at("winner") == "O");
+}
+
 TEST_CASE("apps by name") {
   CHECK(apps::by_name("kv").has_value());
   CHECK(apps::by_name("counter").has_value());
+  CHECK(apps::by_name("tictactoe").has_value());
   CHECK(apps::by_name("list").has_value());
   CHECK_FALSE(apps::by_name("chess").has_value());
 }
