@@ -54,5 +54,7 @@ App bench_map_copy();
 
 /// The app called `name` (see above), or nullopt.
 std::optional<App> by_name(const std::string& name);
+/// Every name by_name() knows, comma-separated, for messages.
+std::string names();
 
 }  // namespace conflux::apps

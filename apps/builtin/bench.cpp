@@ -87,4 +87,8 @@ std::optional<App> by_name(const std::string& name) {
   return std::nullopt;
 }
 
+std::string names() {
+  return "kv, counter, list, tictactoe, bench-noop, bench-counter, bench-map, bench-map-copy";
+}
+
 }  // namespace conflux::apps

@@ -192,8 +192,7 @@ void check_complete(Flags& flags) {
     throw FlagError("--channel redis: --id and --cluster must not contain ':'");
   if (flags.http.empty()) throw FlagError("--http is required");
   if (!apps::by_name(flags.app)) {
-    throw FlagError("--app: \"" + flags.app +
-                    "\" is not one of kv, counter, list, bench-noop, bench-counter");
+    throw FlagError("--app: \"" + flags.app + "\" is not one of " + apps::names());
   }
   if (flags.heartbeat >= flags.election_min)
     throw FlagError("--heartbeat must be below the election timeout's MIN");
@@ -255,8 +254,9 @@ Runs one replica of a Conflux cluster, serving its HTTP API.
   --join HOST:PORT         start with no membership and ask the member whose HTTP API
                            is there to add this node (as a voter, once caught up);
                            --listen must be an address the members can reach
-  --app NAME               the built-in app: kv (default), counter, list, or
-                           bench-noop / bench-counter (for conflux-bench)
+  --app NAME               the built-in app: kv (default), counter, list, tictactoe,
+                           or bench-noop / bench-counter / bench-map / bench-map-copy
+                           (for conflux-bench)
   --data-dir DIR           durable storage (default ./ID.conflux)
   --in-memory              keep the log in memory only: a restart loses this node's
                            log and vote (unsafe outside tests and demos)

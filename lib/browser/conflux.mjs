@@ -30,6 +30,13 @@ function checkOptions(o) {
   if (!channel || channel.name !== 'websocket' || typeof channel.url !== 'string') {
     refuse('"channel" must be {name: "websocket", url: "ws://host:port/<cluster>"}');
   }
+  if (o.app !== undefined) {
+    if (typeof o.app !== 'string') refuse('"app" must be the name of a C++ app, such as "tictactoe"');
+    if (o.methods !== undefined || o.reduce !== undefined) {
+      refuse('"app" replaces "methods" and "reduce": give one or the other');
+    }
+    return;
+  }
   if (!o.methods || typeof o.methods !== 'object') refuse('"methods" must be an object');
   for (const [name, method] of Object.entries(o.methods)) {
     if (typeof method !== 'function') refuse(`"methods.${name}" must be a function`);
@@ -46,7 +53,7 @@ function engineConfig(o) {
     electionTimeout: o.electionTimeout ?? defaults.electionTimeout,
     heartbeatInterval: o.heartbeatInterval ?? defaults.heartbeatInterval,
     performTimeout: o.performTimeout ?? defaults.performTimeout,
-    methods: Object.keys(o.methods),
+    ...(o.app !== undefined ? { app: o.app } : { methods: Object.keys(o.methods) }),
   });
 }
 
@@ -78,7 +85,7 @@ export async function conflux(options) {
   const cluster = new URL(options.channel.url).pathname.slice(1);
   const store = await TabStore.open(`conflux/${cluster}/${options.id}`);
   const node = new engine.TabNode(config, JSON.stringify(await store.restore()), callbacks(options),
-                                  performance.now());
+                                  performance.now(), Date.now());
   const peer = new TabPeer(node, store, options, cluster);
   await peer.round();  // the restored log's committed entries are applied
   return peer;
@@ -263,6 +270,7 @@ class TabPeer {
   // ----- the original's API
   perform(method, args = [], timeout = undefined) {
     if (this.closed) return Promise.reject(new Error('the node was closed'));
+    if (!Array.isArray(args)) return Promise.reject(new TypeError('"args" must be an array'));
     this.clock();
     const id = this.node.perform(String(method), JSON.stringify(args),
                                  timeout ?? this.performTimeout);

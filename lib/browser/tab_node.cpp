@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "app_catalog.hpp"
 #include "engine.hpp"
 #include "tab_storage.hpp"
 
@@ -73,8 +74,14 @@ Options base_options(const json::object& config) {
 /// or "". conflux.mjs asks before it builds a TabNode.
 std::string config_error(const std::string& config) {
   try {
-    auto options = base_options(json::parse(config).as_object());
+    const auto parsed = json::parse(config);
+    const auto& object = parsed.as_object();
+    auto options = base_options(object);
     options.reduce = [](const json::value& state, const json::value&) { return state; };
+    if (const auto* app = object.if_contains("app");
+        app && !install_app(std::string(app->as_string()), options)) {
+      return "\"app\": no app is called " + json::serialize(*app);
+    }
     const auto errors = options.validate();
     return errors.empty() ? "" : errors.front();
   } catch (const std::exception& error) {
@@ -108,16 +115,23 @@ json::object entry_json(const raft::Entry& entry) {
 class TabNode {
  public:
   /// `config`: {id, peers, hub, electionTimeout: {min, max}, heartbeatInterval,
-  /// performTimeout, methods: [names]}, which config_error() accepted; `restored`: what IndexedDB
+  /// performTimeout, and app (a registered C++ app's name) or methods (the
+  /// names of the page's)}, which config_error() accepted; `restored`: what IndexedDB
   /// holds (TabStorage's form); `call(kind, name, stateText, argumentText)` runs a method
   /// ("method") or the reducer ("reduce") and answers {"ok": ...} or {"error": message}.
+  /// `now_ms` is performance.now(), `wall_ms` Date.now().
   TabNode(const std::string& config, const std::string& restored, emscripten::val call,
-          double now_ms)
-      : storage_(restored), call_(std::move(call)), now_(at(now_ms)) {
+          double now_ms, double wall_ms)
+      : storage_(restored),
+        call_(std::move(call)),
+        now_(at(now_ms)),
+        wall_ms_(static_cast<std::uint64_t>(wall_ms)) {
     auto options = options_from(json::parse(config).as_object());
     engine_ = std::make_unique<detail::Engine>(
         options, detail::tick_interval(options), storage_,
-        static_cast<std::uint64_t>(now_ms) * 1000,  // a new range of perform ids per load
+        // Each load its own range of perform ids, so that a reply to a
+        // perform of the previous load never completes one of this load.
+        static_cast<std::uint64_t>(wall_ms) * 1000,
         detail::EngineHooks{
             .reachable = [this](const raft::NodeId& peer) { return present_.count(peer) > 0; },
             .now = [this] { return now_; },
@@ -136,7 +150,7 @@ class TabNode {
   void tick() {
     to_js([&] { engine_->tick(); });
   }
-  /// A packet's text from the hub; false (and logged) when it does not decode.
+  /// A packet's text from the hub; why it was dropped ("" when delivered).
   std::string receive(const std::string& text) {
     return to_js([&]() -> std::string {
       auto decoded = transport::decode_packet(text);
@@ -192,8 +206,14 @@ class TabNode {
   std::vector<std::string> commits_;    // actions applied since the last outputs
 };
 
+// A C++ app by name, or the page's JavaScript methods and reducer.
 Options TabNode::options_from(const json::object& config) {
   auto options = base_options(config);
+  if (const auto* app = config.if_contains("app")) {
+    if (!install_app(std::string(app->as_string()), options))
+      throw std::invalid_argument("\"app\": no app is called " + json::serialize(*app));
+    return options;
+  }
   for (const auto& name : config.at("methods").as_array()) {
     const std::string method(name.as_string());
     options.methods[method] = [this, method](const json::value& state, const json::array& args) {
@@ -240,6 +260,7 @@ std::string TabNode::next_step() {
 
 // The pending Ready is durable: its messages, and the engine applies it.
 std::string TabNode::apply_pending() {
+  if (!pending_) throw std::logic_error("persisted() without a pending Ready");
   json::array messages;
   for (const auto& message : pending_->messages)
     messages.push_back(json::string(transport::encode(message)));
@@ -290,7 +311,7 @@ std::string TabNode::status() const {
 EMSCRIPTEN_BINDINGS(conflux) {
   emscripten::function("configError", &config_error);
   emscripten::class_<TabNode>("TabNode")
-      .constructor<const std::string&, const std::string&, emscripten::val, double>()
+      .constructor<const std::string&, const std::string&, emscripten::val, double, double>()
       .function("tickMs", &TabNode::tick_ms)
       .function("clock", &TabNode::clock)
       .function("tick", &TabNode::tick)

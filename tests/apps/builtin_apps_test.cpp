@@ -163,6 +163,11 @@ TEST_CASE("apps by name") {
   CHECK(apps::by_name("kv").has_value());
   CHECK(apps::by_name("counter").has_value());
   CHECK(apps::by_name("tictactoe").has_value());
+  std::string names = apps::names() + ", ";  // each one it lists exists
+  for (auto at = names.find(", "); at != std::string::npos; at = names.find(", ")) {
+    CHECK_MESSAGE(apps::by_name(names.substr(0, at)).has_value(), names.substr(0, at));
+    names.erase(0, at + 2);
+  }
   CHECK(apps::by_name("list").has_value());
   CHECK_FALSE(apps::by_name("chess").has_value());
 }

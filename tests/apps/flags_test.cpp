@@ -113,7 +113,8 @@ TEST_CASE("flags: each mistake is named") {
   CHECK(error_of(with({"--peer", "b"})) == "--peer: \"b\" is not id=host:port");
   CHECK(error_of(with({"--peer", "b=h:1", "--peer", "b=h:2"})) == "--peer: \"b\" is given twice");
   CHECK(error_of(with({"--app", "chess"})) ==
-        "--app: \"chess\" is not one of kv, counter, list, bench-noop, bench-counter");
+        "--app: \"chess\" is not one of kv, counter, list, tictactoe, bench-noop, "
+        "bench-counter, bench-map, bench-map-copy");
   CHECK(error_of(with({"--election-timeout", "300"})) ==
         "--election-timeout: \"300\" is not MIN-MAX in ms (e.g. 300-500)");
   CHECK(error_of(with({"--election-timeout", "500-300"})) ==
