@@ -153,6 +153,7 @@ class TabPeer {
     this.again = false;
     this.closed = false;
     this.backoff = 10;
+    this.present = [];               // ids connected to the hub, as it last said
     this.clock();
     this.timer = setInterval(() => this.tick(), node.tickMs());
     this.connect();
@@ -179,6 +180,7 @@ class TabPeer {
     ws.onclose = () => {
       if (this.ws === ws) this.ws = null;
       this.welcomed = false;
+      this.present = [];
       this.node.setPresent('[]');
       if (this.closed) return;
       setTimeout(() => this.connect(), this.backoff * (0.5 + Math.random() / 2));
@@ -200,7 +202,8 @@ class TabPeer {
       return;
     }
     if (text.startsWith('{"type":"members"')) {
-      this.node.setPresent(JSON.stringify(JSON.parse(text).ids));
+      this.present = JSON.parse(text).ids;
+      this.node.setPresent(JSON.stringify(this.present));
       return;
     }
     this.clock();
@@ -290,6 +293,11 @@ class TabPeer {
   /// role, term, leader, commit and applied, as the engine sees them.
   status() {
     return JSON.parse(this.node.status());
+  }
+
+  /// Whether peer `id` is connected to the hub now (this tab included).
+  connected(id) {
+    return this.present.includes(id);
   }
 
   subscribe(callback) {

@@ -1,0 +1,125 @@
+// The tic-tac-toe page (apps/tictactoe) in Debian's Chromium: two tabs, each
+// a full Raft peer, served by and relayed through one conflux-hub.
+//
+//   node game_test.mjs <conflux-hub> <browser dir> <playwright-core dir> [screenshot prefix]
+//
+// - The first tab creates a room and shows the link; the second opens it;
+//   they are X and O.
+// - A taken cell and an out-of-turn move are refused with their messages.
+// - The second tab is reloaded mid-game and resumes with the same board and
+//   seat.
+// - X wins a row, and both tabs say so.
+// - The winner's tab closes: the other says it is waiting for the other
+//   player.
+// Every wait has a deadline; the hub and the browser are stopped however
+// the test ends.
+
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+
+const [hubBinary, browserDir, playwrightDir, screenshots] = process.argv.slice(2);
+const { chromium } = createRequire(join(playwrightDir, "package.json"))(playwrightDir);
+const chromiumFlags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const pageErrors = [];
+const wait = { timeout: 15000 };
+
+function startHub() {
+  const hub = spawn(hubBinary, ["--listen", "127.0.0.1:0", "--static", browserDir],
+                    { stdio: ["ignore", "inherit", "pipe"] });
+  const address = new Promise((resolve, reject) => {
+    let seen = "";
+    const timer = setTimeout(() => reject(new Error("the hub printed no address in 10 s")), 10000);
+    hub.stderr.on("data", (chunk) => {
+      seen += chunk;
+      const match = seen.match(/listening on ws:\/\/(\S+?)\/<cluster>/);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    hub.on("exit", (code) => reject(new Error(`the hub exited early with ${code}`)));
+  });
+  return { hub, address };
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+  console.log(`ok: ${message}`);
+}
+
+async function open(browser, url, name) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on("console", (m) => console.log(`[${name}] ${m.text()}`));
+  page.on("pageerror", (e) => pageErrors.push(`${name}: ${e.message}`));
+  await page.goto(url);
+  return { context, page };
+}
+
+const seat = (page, player) => page.waitForFunction((p) => document.querySelector("#me").textContent === p,
+                                                    player, wait);
+const said = (page, text) => page.waitForFunction((t) => document.querySelector("#message").textContent === t,
+                                                  text, wait);
+const marked = (page, cell, mark) => page.waitForFunction(([c, m]) =>
+  document.querySelector(`[data-cell="${c}"]`).textContent === m, [cell, mark], wait);
+
+async function play(page, cell, mark, others) {
+  await page.click(`[data-cell="${cell}"]`);
+  for (const p of [page, ...others]) await marked(p, cell, mark);
+}
+
+const { hub, address } = startHub();
+let browser;
+try {
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true,
+                                    args: chromiumFlags });
+  const where = await address;
+  const x = await open(browser, `http://${where}/tictactoe.html`, "X tab");
+  const link = await x.page.waitForSelector("#link", wait).then((a) => a.getAttribute("href"));
+  check(/room=\w+&id=p2$/.test(link), `the first tab shows the room's link: ${link}`);
+  const o = await open(browser, link, "O tab");
+  await seat(x.page, "X");
+  await seat(o.page, "O");
+  check(true, "the two tabs hold seats X and O");
+  await o.page.waitForFunction(() => document.querySelector("#peer").dataset.connected === "true", null, wait);
+
+  await play(x.page, 4, "X", [o.page]);
+  await o.page.click('[data-cell="4"]');
+  await said(o.page, "That cell is already marked!");
+  check(true, "a taken cell: That cell is already marked!");
+  await x.page.click('[data-cell="0"]');
+  await said(x.page, "It is not your turn!");
+  check(true, "out of turn: It is not your turn!");
+  await play(o.page, 0, "O", [x.page]);
+  await play(x.page, 1, "X", [o.page]);
+  await play(o.page, 2, "O", [x.page]);
+
+  if (screenshots) {  // the middle of a game, for the README
+    await x.page.screenshot({ path: `${screenshots}-x.png` });
+    await o.page.screenshot({ path: `${screenshots}-o.png` });
+  }
+  await o.page.reload();
+  await seat(o.page, "O");
+  for (const [cell, mark] of [[0, "O"], [1, "X"], [2, "O"], [4, "X"]]) await marked(o.page, cell, mark);
+  check(true, "the reloaded tab resumes with its seat and the board");
+
+  await play(x.page, 7, "X", [o.page]);  // 1, 4, 7: a column
+  await x.page.waitForFunction(() => document.querySelector("#turn").textContent === "You win!", null, wait);
+  await o.page.waitForFunction(() => document.querySelector("#turn").textContent === "X wins.", null, wait);
+  check(true, "X wins, and both tabs say so");
+
+  await x.context.close();
+  await o.page.waitForFunction(() => document.querySelector("#peer").textContent === "Waiting for the other player…",
+                               null, wait);
+  check(true, "the winner's tab closed: the other says it is waiting for the other player");
+  check(pageErrors.length === 0, `no uncaught error in any tab (${pageErrors.join("; ")})`);
+  console.log("game test passed");
+} catch (error) {
+  console.error(`game test FAILED: ${error.stack ?? error}`);
+  process.exitCode = 1;
+} finally {
+  if (browser) await browser.close();
+  hub.kill("SIGKILL");
+}
