@@ -7,7 +7,8 @@
 //   they are X and O.
 // - A taken cell and an out-of-turn move are refused with their messages.
 // - The second tab is reloaded mid-game and resumes with the same board and
-//   seat.
+//   seat. A page that sends the hub garbage is cut off with a reason, and the
+//   game goes on.
 // - X wins a row, and both tabs say so.
 // - The winner's tab closes: the other says it is waiting for the other
 //   player.
@@ -104,6 +105,16 @@ try {
   await seat(o.page, "O");
   for (const [cell, mark] of [[0, "O"], [1, "X"], [2, "O"], [4, "X"]]) await marked(o.page, cell, mark);
   check(true, "the reloaded tab resumes with its seat and the board");
+
+  // A page that sends the hub garbage is cut off with a reason; the game goes on.
+  const cutOff = await o.page.evaluate((room) => new Promise((resolve) => {
+    const ws = new WebSocket(`ws://${location.host}/ttt-${room}`);
+    ws.onopen = () => ws.send(JSON.stringify({ type: "hello", version: 1, cluster: `ttt-${room}`,
+                                               from: "mallory", to: "hub" }));
+    ws.onmessage = () => ws.send("this is not JSON");
+    ws.onclose = (event) => resolve(`${event.code} ${event.reason}`);
+  }), new URL(link).searchParams.get("room"));
+  check(cutOff.startsWith("1008 "), `a page sending garbage is cut off: ${cutOff}`);
 
   await play(x.page, 7, "X", [o.page]);  // 1, 4, 7: a column
   await x.page.waitForFunction(() => document.querySelector("#turn").textContent === "You win!", null, wait);
