@@ -1,13 +1,16 @@
 // conflux-demo: five kv nodes in one process on the TCP mesh over loopback,
 // each with its HTTP API. Shows a live status table until Ctrl-C, or, with
 // --scenario failover, runs the scripted failover tour and exits 0 when it
-// passes.
+// passes. In live mode it also serves the tic-tac-toe page, whose tabs are
+// Raft peers of their own clusters, from a hub (when emscripten built them).
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <conflux/transport/ws_hub.hpp>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -16,6 +19,7 @@
 #include "dashboard.hpp"
 #include "demo_cluster.hpp"
 #include "failover.hpp"
+#include "static_files.hpp"
 #include "status_table.hpp"
 
 namespace asio = boost::asio;
@@ -102,9 +106,29 @@ std::unique_ptr<server::Dashboard> start_dashboard(asio::io_context& io, demo::D
   return dashboard;
 }
 
-std::string live_header(demo::DemoCluster& cluster, const server::Dashboard& dashboard) {
+/// A hub that serves the browser peers' pages (tic-tac-toe) and relays their
+/// messages; none when the browser module was not built (no emscripten).
+std::unique_ptr<transport::WsHub> start_game_hub(asio::io_context& io, const LogSink& log) {
+  const std::filesystem::path files = CONFLUX_BROWSER_DIR;
+  if (!std::filesystem::exists(files / "tictactoe.html")) return nullptr;
+  auto hub = std::make_unique<transport::WsHub>(
+      io.get_executor(),
+      transport::WsHubConfig{
+          .listen = "127.0.0.1:0",
+          .log = [log](std::string_view line) { log(LogLevel::warning, line); },
+          .files = [files](std::string_view path) { return hub::read_static(files, path); }});
+  asio::co_spawn(io, hub->run(), asio::detached);
+  return hub;
+}
+
+std::string live_header(demo::DemoCluster& cluster, const server::Dashboard& dashboard,
+                        const transport::WsHub* game) {
+  const auto game_line = game ? "\nTic-tac-toe, each tab a Raft peer: http://127.0.0.1:" +
+                                    std::to_string(game->port()) +
+                                    "/tictactoe.html (open the link it shows in a second tab)"
+                              : std::string();
   std::string header = "Conflux demo: " + std::to_string(cluster.size()) +
-                       " kv nodes on loopback.\nDashboard: " + dashboard.url() +
+                       " kv nodes on loopback.\nDashboard: " + dashboard.url() + game_line +
                        "\nTry:\n  curl -XPOST " + cluster.http_url(0) +
                        "/perform/put -d '[\"greeting\", \"hello\"]'\n  curl " +
                        cluster.http_url(cluster.size() - 1) + "/state\n" + "Ctrl-C to stop.\n\n";
@@ -117,6 +141,7 @@ int run(const DemoFlags& flags, const std::filesystem::path& data_dir) {
   demo::DemoCluster cluster(io.get_executor(),
                             {.nodes = flags.nodes, .data_dir = data_dir, .log = log});
   const auto dashboard = start_dashboard(io, cluster, flags, log);
+  const auto game = flags.failover ? nullptr : start_game_hub(io, log);
   int status = 0;
   asio::signal_set signals(io, SIGINT, SIGTERM);
   asio::steady_timer timer(io);
@@ -124,6 +149,7 @@ int run(const DemoFlags& flags, const std::filesystem::path& data_dir) {
   const auto stop = [&] {
     if (std::exchange(stopping, true)) return;
     if (dashboard) dashboard->stop();
+    if (game) game->close();
     signals.cancel();
     timer.cancel();
     cluster.stop([] {});
@@ -146,7 +172,7 @@ int run(const DemoFlags& flags, const std::filesystem::path& data_dir) {
                      stop();
                    });
   } else {
-    refresh(timer, cluster, live_header(cluster, *dashboard));
+    refresh(timer, cluster, live_header(cluster, *dashboard, game.get()));
   }
   io.run();
   return status;
