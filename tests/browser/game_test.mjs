@@ -15,49 +15,12 @@
 // Every wait has a deadline; the hub and the browser are stopped however
 // the test ends.
 
-import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
-import { join } from "node:path";
+import { check, launchChromium, openPage, startHub } from "./support.mjs";
 
 const [hubBinary, browserDir, playwrightDir, screenshots] = process.argv.slice(2);
-const { chromium } = createRequire(join(playwrightDir, "package.json"))(playwrightDir);
-const chromiumFlags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const pageErrors = [];
 const wait = { timeout: 15000 };
-
-function startHub() {
-  const hub = spawn(hubBinary, ["--listen", "127.0.0.1:0", "--static", browserDir],
-                    { stdio: ["ignore", "inherit", "pipe"] });
-  const address = new Promise((resolve, reject) => {
-    let seen = "";
-    const timer = setTimeout(() => reject(new Error("the hub printed no address in 10 s")), 10000);
-    hub.stderr.on("data", (chunk) => {
-      seen += chunk;
-      const match = seen.match(/listening on ws:\/\/(\S+?)\/<cluster>/);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    hub.on("exit", (code) => reject(new Error(`the hub exited early with ${code}`)));
-  });
-  return { hub, address };
-}
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-  console.log(`ok: ${message}`);
-}
-
-async function open(browser, url, name) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.on("console", (m) => console.log(`[${name}] ${m.text()}`));
-  page.on("pageerror", (e) => pageErrors.push(`${name}: ${e.message}`));
-  await page.goto(url);
-  return { context, page };
-}
+const open = (browser, url, name) => openPage(browser, url, name, pageErrors);
 
 const seat = (page, player) => page.waitForFunction((p) => document.querySelector("#me").textContent === p,
                                                     player, wait);
@@ -71,12 +34,11 @@ async function play(page, cell, mark, others) {
   for (const p of [page, ...others]) await marked(p, cell, mark);
 }
 
-const { hub, address } = startHub();
+const hub = startHub(hubBinary, browserDir);
 let browser;
 try {
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true,
-                                    args: chromiumFlags });
-  const where = await address;
+  browser = await launchChromium(playwrightDir);
+  const where = await hub.found;
   const x = await open(browser, `http://${where}/tictactoe.html`, "X tab");
   const link = await x.page.waitForSelector("#link", wait).then((a) => a.getAttribute("href"));
   check(/room=\w+&id=p2$/.test(link), `the first tab shows the room's link: ${link}`);
@@ -132,5 +94,5 @@ try {
   process.exitCode = 1;
 } finally {
   if (browser) await browser.close();
-  hub.kill("SIGKILL");
+  hub.child.kill("SIGKILL");
 }

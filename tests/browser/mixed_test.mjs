@@ -13,50 +13,18 @@
 // Every wait has a deadline; the processes and the browser are stopped
 // however the test ends.
 
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+import { check, launchChromium, openPage, start, startHub } from "./support.mjs";
+
 const [hubBinary, nodeBinary, browserDir, playwrightDir] = process.argv.slice(2);
-const { chromium } = createRequire(join(playwrightDir, "package.json"))(playwrightDir);
-const chromiumFlags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const pageErrors = [];
 
-/// Starts `binary` and resolves with the first match of `pattern` in its
-/// standard error (within 15 s).
-function start(binary, args, pattern) {
-  const child = spawn(binary, args, { stdio: ["ignore", "inherit", "pipe"] });
-  const found = new Promise((resolve, reject) => {
-    let seen = "";
-    const timer = setTimeout(() => reject(new Error(`${binary} printed no ${pattern} in 15 s`)), 15000);
-    child.stderr.on("data", (chunk) => {
-      process.stderr.write(chunk);
-      seen += chunk;
-      const match = seen.match(pattern);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`${binary} exited early with ${code}`)));
-  });
-  return { child, found };
-}
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-  console.log(`ok: ${message}`);
-}
-
 async function openPlayer(browser, address, id) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.on("console", (m) => console.log(`[tab ${id}] ${m.text()}`));
-  page.on("pageerror", (e) => pageErrors.push(`${id}: ${e.message}`));
-  await page.goto(`http://${address}/blank`);  // a 404 of the hub's origin: nothing runs
+  // A 404 of the hub's origin: nothing runs but what the test evaluates.
+  const { context, page } = await openPage(browser, `http://${address}/blank`, `tab ${id}`, pageErrors);
   await page.evaluate(async (self) => {
     const { conflux } = await import("./conflux.mjs");
     window.player = await conflux({ id: self, peers: ["p1", "p2", "ref"], app: "tictactoe",
@@ -77,8 +45,7 @@ async function refereeState(httpAddress) {
 }
 
 const scratch = mkdtempSync(join(tmpdir(), "conflux-mixed-"));
-const hub = start(hubBinary, ["--listen", "127.0.0.1:0", "--static", browserDir],
-                  /listening on ws:\/\/(\S+?)\/<cluster>/);
+const hub = startHub(hubBinary, browserDir);
 let referee;
 let browser;
 try {
@@ -87,8 +54,7 @@ try {
     "--hub", `ws://${address}/game`, "--peer", "p1", "--peer", "p2", "--peer", "ref",
     "--http", "127.0.0.1:0", "--data-dir", join(scratch, "ref")], /HTTP API on http:\/\/(\S+?),/);
   const httpAddress = await referee.found;
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true,
-                                    args: chromiumFlags });
+  browser = await launchChromium(playwrightDir);
   const p1 = await openPlayer(browser, address, "p1");
   const p2 = await openPlayer(browser, address, "p2");
 

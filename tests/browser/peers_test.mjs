@@ -13,51 +13,14 @@
 // Every wait has a deadline; the hub and the browser are stopped however
 // the test ends.
 
-import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
-import { join } from "node:path";
+import { check, launchChromium, openPage, startHub } from "./support.mjs";
 
 const [hubBinary, browserDir, playwrightDir] = process.argv.slice(2);
-const { chromium } = createRequire(join(playwrightDir, "package.json"))(playwrightDir);
-const chromiumFlags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-
-function startHub() {
-  const hub = spawn(hubBinary, ["--listen", "127.0.0.1:0", "--static", browserDir],
-                    { stdio: ["ignore", "inherit", "pipe"] });
-  const address = new Promise((resolve, reject) => {
-    let seen = "";
-    const timer = setTimeout(() => reject(new Error("the hub printed no address in 10 s")), 10000);
-    hub.stderr.on("data", (chunk) => {
-      process.stderr.write(chunk);
-      seen += chunk;
-      const match = seen.match(/listening on ws:\/\/(\S+?)\/<cluster>/);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    hub.on("exit", (code) => reject(new Error(`the hub exited early with ${code}`)));
-  });
-  return { hub, address };
-}
-
 const pageErrors = [];  // uncaught in any tab: each fails the test
 
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-  console.log(`ok: ${message}`);
-}
-
 async function openTab(browser, address, id) {
-  const context = await browser.newContext();  // its own IndexedDB
-  const page = await context.newPage();
-  page.on("console", (m) => console.log(`[tab ${id}] ${m.text()}`));
-  page.on("pageerror", (e) => {
-    pageErrors.push(`${id}: ${e.message}`);
-    console.log(`[tab ${id}] error: ${e.stack ?? e.message}`);
-  });
-  await page.goto(`http://${address}/quick_example.html?id=${id}`);
+  const { context, page } = await openPage(browser, `http://${address}/quick_example.html?id=${id}`,
+                                           `tab ${id}`, pageErrors);
   await page.waitForFunction(() => window.node !== undefined, null, { timeout: 15000 });
   return { id, context, page };
 }
@@ -86,12 +49,11 @@ async function badOptions(page) {
   check(/election/.test(refusals[3]), `bad election timeout refused: ${refusals[3]}`);
 }
 
-const { hub, address } = startHub();
+const hub = startHub(hubBinary, browserDir);
 let browser;
 try {
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true,
-                                    args: chromiumFlags });
-  const where = await address;
+  browser = await launchChromium(playwrightDir);
+  const where = await hub.found;
   const tabs = [];
   for (const id of ["a", "b", "c"]) tabs.push(await openTab(browser, where, id));
   await badOptions(tabs[0].page);
@@ -131,5 +93,5 @@ try {
   process.exitCode = 1;
 } finally {
   if (browser) await browser.close();
-  hub.kill("SIGKILL");
+  hub.child.kill("SIGKILL");
 }
