@@ -83,9 +83,15 @@ export async function conflux(options) {
   const problem = engine.configError(config);
   if (problem) refuse(problem);
   const cluster = new URL(options.channel.url).pathname.slice(1);
-  const store = await TabStore.open(`conflux/${cluster}/${options.id}`);
-  const node = new engine.TabNode(config, JSON.stringify(await store.restore()), callbacks(options),
-                                  performance.now(), Date.now());
+  const name = `conflux/${cluster}/${options.id}`;
+  const store = await TabStore.open(name);
+  const saved = JSON.stringify(await store.restore());
+  const unusable = engine.restoreError(saved);
+  if (unusable) {
+    throw new Error(`conflux: IndexedDB "${name}" cannot be restored (${unusable}); ` +
+                    'this node is lost: delete that database and join under a new id');
+  }
+  const node = new engine.TabNode(config, saved, callbacks(options), performance.now(), Date.now());
   const peer = new TabPeer(node, store, options, cluster);
   await peer.round();  // the restored log's committed entries are applied
   return peer;

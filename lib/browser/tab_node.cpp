@@ -103,6 +103,18 @@ auto to_js(Body body) -> decltype(body()) {
   __builtin_unreachable();
 }
 
+/// Why what IndexedDB held cannot be restored (say, a log that starts after
+/// a snapshot this tab never persisted), or "". conflux.mjs asks before it
+/// builds a TabNode.
+std::string restore_error(const std::string& restored) {
+  try {
+    const TabStorage probe(restored);
+    return "";
+  } catch (const std::exception& error) {
+    return error.what();
+  }
+}
+
 json::object entry_json(const raft::Entry& entry) {
   return {{"index", entry.index},
           {"term", entry.term},
@@ -310,6 +322,7 @@ std::string TabNode::status() const {
 
 EMSCRIPTEN_BINDINGS(conflux) {
   emscripten::function("configError", &config_error);
+  emscripten::function("restoreError", &restore_error);
   emscripten::class_<TabNode>("TabNode")
       .constructor<const std::string&, const std::string&, emscripten::val, double, double>()
       .function("tickMs", &TabNode::tick_ms)

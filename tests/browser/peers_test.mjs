@@ -5,7 +5,8 @@
 //
 //   node peers_test.mjs <conflux-hub> <browser dir> <playwright-core dir>
 //
-// - Bad options are refused with a message naming the option.
+// - Bad options are refused with a message naming the option, and a saved
+//   log that cannot be restored with a message naming the database.
 // - The three tabs elect a leader; each appends; every tab holds the same
 //   three items, in the same order. An unknown method is refused by name.
 // - With the two others closed, the last tab is reloaded: its term and its
@@ -47,6 +48,30 @@ async function badOptions(page) {
   check(refusals[1] === '"reduce" must be a function', `bad reducer refused: ${refusals[1]}`);
   check(refusals[2] === '"methods.m" must be a function', `bad method refused: ${refusals[2]}`);
   check(/election/.test(refusals[3]), `bad election timeout refused: ${refusals[3]}`);
+
+  // A saved log that cannot be restored (it starts at 5, with no snapshot
+  // before it) is refused by name, not half-loaded.
+  const broken = await page.evaluate(async () => {
+    const { conflux } = await import("./conflux.mjs");
+    await new Promise((resolve, reject) => {
+      const request = indexedDB.open("conflux/broken/z", 1);
+      request.onupgradeneeded = () => {
+        request.result.createObjectStore("meta");
+        request.result.createObjectStore("log", { keyPath: "index" }).put(
+          { index: 5, term: 1, type: 0, payload: "{}" });
+      };
+      request.onsuccess = () => { request.result.close(); resolve(); };
+      request.onerror = () => reject(request.error);
+    });
+    try {
+      await conflux({ id: "z", peers: ["z"], channel: { name: "websocket", url: `ws://${location.host}/broken` },
+                      methods: {}, reduce: (s) => s });
+      return "accepted";
+    } catch (error) {
+      return error.message;
+    }
+  });
+  check(broken.includes('IndexedDB "conflux/broken/z" cannot be restored'), `a broken saved log: ${broken}`);
 }
 
 const hub = startHub(hubBinary, browserDir);
