@@ -99,12 +99,34 @@ json::value tie(const json::value& state, const json::array& args) {
   return json::object{{"type", "tie"}, {"player", player}};
 }
 
-/// Applies an action the methods made; anything else leaves the game as is.
+using MethodFunction = json::value (*)(const json::value&, const json::array&);
+
+/// Whether `move` is exactly what its method makes from `state`. A
+/// committed action that no method would make here (a buggy or hostile
+/// leader's: a cell off the board, a move out of turn) changes nothing, on
+/// every replica alike.
+bool legal(const json::value& state, const json::object& move) {
+  try {
+    const auto& type = move.at("type");
+    if (type == "join") return join(state, {}) == json::value(move);
+    json::array args{move.at("player")};
+    if (type == "claim") args.push_back(move.at("cell"));
+    const MethodFunction method = type == "claim"     ? claim
+                                  : type == "forfeit" ? forfeit
+                                  : type == "tie"     ? tie
+                                                      : nullptr;
+    return method && method(state, args) == json::value(move);
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+/// Applies a legal move; anything else leaves the game as is.
 void reduce(json::value& state, const json::value& action) {
   if (!state.is_object()) state = initial();
-  auto& game = state.as_object();
   const auto* move = action.if_object();
-  if (!move || !move->contains("type") || !move->contains("player")) return;
+  if (!move || !legal(state, *move)) return;
+  auto& game = state.as_object();
   const auto& type = move->at("type");
   const std::string player(move->at("player").as_string());
   if (type == "join") {

@@ -84,17 +84,33 @@ export async function conflux(options) {
   if (problem) refuse(problem);
   const cluster = new URL(options.channel.url).pathname.slice(1);
   const name = `conflux/${cluster}/${options.id}`;
+  // One engine per saved node: a second tab with the same id would restore
+  // the same term, vote and log and could vote twice once the first left.
+  const release = await hold(name);
+  if (!release) refuse(`node "${options.id}" of cluster "${cluster}" already runs in another tab`);
   const store = await TabStore.open(name);
   const saved = JSON.stringify(await store.restore());
   const unusable = engine.restoreError(saved);
   if (unusable) {
+    release();
     throw new Error(`conflux: IndexedDB "${name}" cannot be restored (${unusable}); ` +
                     'this node is lost: delete that database and join under a new id');
   }
   const node = new engine.TabNode(config, saved, callbacks(options), performance.now(), Date.now());
-  const peer = new TabPeer(node, store, options, cluster);
+  const peer = new TabPeer(node, store, options, cluster, release);
   await peer.round();  // the restored log's committed entries are applied
   return peer;
+}
+
+/// Holds the Web Lock `name` until the returned function is called; null
+/// when another tab of this browser still holds it after 3 s (a reloaded
+/// page may start before the page it replaces has let go).
+function hold(name) {
+  return new Promise((resolve) => {
+    navigator.locks.request(name, { signal: AbortSignal.timeout(3000) },
+                            () => new Promise((release) => resolve(release)))
+      .catch(() => resolve(null));
+  });
 }
 
 /// The hard state and the log in IndexedDB: a page reload is a
@@ -145,9 +161,10 @@ class TabStore {
 }
 
 class TabPeer {
-  constructor(node, store, options, cluster) {
+  constructor(node, store, options, cluster, release) {
     this.node = node;
     this.store = store;
+    this.release = release;  // the Web Lock on this node's database
     this.id = options.id;
     this.cluster = cluster;
     this.url = options.channel.url;
@@ -246,6 +263,7 @@ class TabPeer {
           }
           this.send(out.early);
           await this.store.write(out.write);
+          if (this.closed) return;  // close() already failed what was pending
           this.send(JSON.parse(this.node.persisted()).messages);
         }
       } while (this.again && !this.closed);
@@ -272,7 +290,13 @@ class TabPeer {
       }
     }
     for (let i = 0; i < commits.length; ++i) {
-      for (const subscriber of [...this.subscribers]) subscriber();
+      for (const subscriber of [...this.subscribers]) {
+        try {
+          subscriber();
+        } catch (error) {
+          console.error(`conflux ${this.id}: a subscriber threw: ${error}`);  // the node goes on
+        }
+      }
     }
   }
 
@@ -318,5 +342,7 @@ class TabPeer {
     this.subscribers.clear();
     this.finish({ ...JSON.parse(this.node.close()), sends: [] });  // fails what is pending
     if (this.ws) this.ws.close();
+    this.store.db.close();
+    this.release();
   }
 }

@@ -14,6 +14,7 @@
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <conflux/transport/codec.hpp>
@@ -163,10 +164,17 @@ class TabNode {
     to_js([&] { engine_->tick(); });
   }
   /// A packet's text from the hub; why it was dropped ("" when delivered).
+  /// As on every native channel, it must be for this node and come from a
+  /// member (whoever reaches the hub may send anything).
   std::string receive(const std::string& text) {
     return to_js([&]() -> std::string {
       auto decoded = transport::decode_packet(text);
       if (!decoded.ok()) return decoded.error().message();
+      const auto& packet = decoded.value();
+      if (transport::recipient(packet) != engine_->raft().id())
+        return "addressed to \"" + transport::recipient(packet) + "\"";
+      if (!member(transport::sender(packet)))
+        return "\"" + transport::sender(packet) + "\" is not a member";
       engine_->receive(std::move(decoded.value()));
       return "";
     });
@@ -203,6 +211,13 @@ class TabNode {
 
  private:
   Options options_from(const json::object& config);
+  bool member(const raft::NodeId& id) const {
+    const auto& config = engine_->raft().configuration();
+    const auto in = [&](const std::vector<raft::NodeId>& ids) {
+      return std::binary_search(ids.begin(), ids.end(), id);  // sorted (membership.hpp)
+    };
+    return in(config.voters) || in(config.outgoing) || in(config.learners);
+  }
   std::string next_step();
   std::string apply_pending();
   std::string take_outputs();

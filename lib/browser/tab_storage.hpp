@@ -5,8 +5,11 @@
 // the term and vote come back, so the tab never votes twice in a term.
 //
 // Not yet persisted: snapshots. A tab takes none (TabNode turns them off),
-// and one installed from a leader lives in memory only; after a reload the
-// log resumes from IndexedDB as if it had not been installed.
+// but one installed from a leader lives in memory only, although the tab
+// acknowledges it: a later reload may find a log that cannot be restored
+// (conflux() then refuses it by name) or stale entries below the snapshot.
+// docs/browser.md warns; until snapshots are written to IndexedDB, a tab
+// must not be fed one (keep native peers' logs from being compacted past it).
 
 #include <boost/json/parse.hpp>
 #include <span>

@@ -159,6 +159,20 @@ TEST_CASE("tictactoe: a full board, or a tie both offer, is a tie; a forfeit mak
   CHECK(state.at("winner") == "O");
 }
 
+TEST_CASE("tictactoe: a committed move no method would make changes nothing") {
+  const auto game = apps::tictactoe();
+  const auto started = run(game, run(game, reduce(game, nullptr, nullptr), "join", {}), "join", {});
+  for (const auto* text :
+       {R"({"type":"claim","player":"X","cell":-1})", R"({"type":"claim","player":"X","cell":9})",
+        R"({"type":"claim","player":"X","cell":4294967296})",
+        R"({"type":"claim","player":"O","cell":0})", R"({"type":"claim","player":"X","cell":"0"})",
+        R"({"type":"join","player":"X"})", R"({"type":"forfeit","player":"Z"})",
+        R"({"type":"claim","player":7,"cell":0})", R"({"type":"claim"})", R"(["claim"])"}) {
+    CAPTURE(text);
+    CHECK(reduce(game, started, json::parse(text)) == started);
+  }
+}
+
 TEST_CASE("apps by name") {
   CHECK(apps::by_name("kv").has_value());
   CHECK(apps::by_name("counter").has_value());

@@ -32,7 +32,9 @@ async function badOptions(page) {
     const base = { id: "x", peers: ["x"], channel: { name: "websocket", url: `ws://${location.host}/bad` },
                    methods: {}, reduce: (s) => s };
     const tries = [{ ...base, id: "" }, { ...base, reduce: 3 }, { ...base, methods: { m: 1 } },
-                   { ...base, electionTimeout: { min: 500, max: 100 } }];
+                   { ...base, electionTimeout: { min: 500, max: 100 } },
+                   { ...base, id: "a", peers: ["a", "b", "c"],  // this tab's own node, again
+                     channel: { name: "websocket", url: `ws://${location.host}/quick` } }];
     const said = [];
     for (const options of tries) {
       try {
@@ -48,6 +50,8 @@ async function badOptions(page) {
   check(refusals[1] === '"reduce" must be a function', `bad reducer refused: ${refusals[1]}`);
   check(refusals[2] === '"methods.m" must be a function', `bad method refused: ${refusals[2]}`);
   check(/election/.test(refusals[3]), `bad election timeout refused: ${refusals[3]}`);
+  check(refusals[4] === 'node "a" of cluster "quick" already runs in another tab',
+        `a second engine on one saved node refused: ${refusals[4]}`);
 
   // A saved log that cannot be restored (it starts at 5, with no snapshot
   // before it) is refused by name, not half-loaded.
