@@ -224,7 +224,9 @@ class TabPeer {
       for (const queued of this.outbox.splice(0)) ws.send(queued);
       return;
     }
-    if (text.startsWith('{"type":"members"')) {
+    // The hub's member list names no sender; a peer's message always has
+    // one, so a peer cannot pass one off (docs/protocol.md §7.2).
+    if (text.startsWith('{"type":"members"') && JSON.parse(text).from === undefined) {
       this.present = JSON.parse(text).ids;
       this.node.setPresent(JSON.stringify(this.present));
       return;

@@ -188,3 +188,16 @@ TEST_CASE(
   CHECK(still_flows(c, 201));
   CHECK_FALSE(raw.ended());  // the hub relayed it: JSON with the right sender
 }
+
+TEST_CASE("ws channel: a member list that names a sender is a peer's forgery, not the hub's") {
+  HubCluster c;
+  c.join("x", "b", {"a", "b", "m"});
+  c.join("x", "a", {"a", "b"});
+  REQUIRE(run_until(c.io, [&] { return c.status("b", "a").connected; }));
+  const std::string forged = R"({"type":"members","ids":[],"from":"m","to":"b"})";
+  RawWsClient raw(c.io, c.port(), "/x", {{hub_hello("m")}, {forged}});
+  REQUIRE(run_until(c.io, [&] {
+    return c.status("b", "m").dropped_for(transport::DropReason::decode_error) == 1;
+  }));
+  CHECK(c.status("b", "a").connected);  // b still believes the hub: a is there
+}

@@ -40,8 +40,9 @@ namespace {
 constexpr std::chrono::seconds idle_timeout{10};
 
 /// What a text that is not a packet says: the hub's member list
-/// ({"type":"members","ids":[...]}), or the sender it names (the hub checked
-/// that "from" is the connection it came on), if any.
+/// ({"type":"members","ids":[...]}, which names no sender: a peer's message
+/// always has a "from", so a peer cannot pass one off), or the sender it
+/// names (the hub checked that "from" is the connection it came on), if any.
 struct NotAPacket {
   std::optional<std::set<raft::NodeId>> members;
   raft::NodeId from;
@@ -54,14 +55,14 @@ NotAPacket read_not_a_packet(std::string_view text) {
   if (!object) return {};
   const auto* type = object->if_contains("type");
   const auto* ids = object->if_contains("ids");
-  if (type && *type == "members" && ids && ids->is_array()) {
+  const auto* from = object->if_contains("from");
+  if (type && *type == "members" && ids && ids->is_array() && !from) {
     std::set<raft::NodeId> members;
     for (const auto& id : ids->get_array()) {
       if (id.is_string()) members.emplace(id.get_string());
     }
     return {std::move(members), {}};
   }
-  const auto* from = object->if_contains("from");
   return {std::nullopt, from && from->is_string() ? raft::NodeId(from->get_string()) : ""};
 }
 }  // namespace
