@@ -45,6 +45,10 @@ bool RelayPeers::queue(const raft::NodeId& to, std::string bytes, std::size_t ma
 std::optional<Packet> RelayPeers::admit(Decoded<Packet> decoded, const raft::NodeId& from,
                                         std::size_t bytes, std::string& why) {
   auto peer = peers_.find(from);
+  if (peer == peers_.end() && open_ && peers_.size() >= max_open_peers) {
+    why = "\"" + from + "\" is one sender too many before this node has a configuration";
+    return std::nullopt;
+  }
   if (peer == peers_.end() && open_ && !from.empty() && from != self_) {
     peer = peers_.try_emplace(from).first;
     peer->second.status.id = from;

@@ -43,6 +43,8 @@ class DropLog {
 
 class RelayPeers {
  public:
+  static constexpr std::size_t max_open_peers = 256;
+
   struct Peer {
     PeerStatus status;
     QueueBound bound;
@@ -57,7 +59,8 @@ class RelayPeers {
   };
 
   /// `peers` empty: join mode, any sender of the cluster is heard until
-  /// set_peers().
+  /// set_peers(), up to max_open_peers of them (whoever reaches the relay
+  /// may claim any id: the table must not grow without bound).
   RelayPeers(raft::NodeId self, const std::vector<raft::NodeId>& peers);
 
   /// Queues `bytes` for `to` if it is a member and its bound admits them
