@@ -4,9 +4,12 @@
 // validates against the provisional state (a move still in the log counts)
 // and refuses with a message a player can read.
 //
-// The state: {"players": ["X", ...] (seats taken, in order), "board": nine
-// cells of null, "X" or "O" (row by row), "turn": "X" or "O",
+// The state: {"players": ["X", ...] (seats taken, in order), "seats":
+// {"X": who, ...} (the name each joined under, when they gave one), "board":
+// nine cells of null, "X" or "O" (row by row), "turn": "X" or "O",
 // "winner": null, "X" or "O", "tie": bool, "tieOffers": ["X", ...]}.
+// join(name) with a name is idempotent per name: a page that asks again
+// after a timeout (its first join may have committed) never takes both seats.
 #include <algorithm>
 #include <array>
 #include <boost/json.hpp>
@@ -21,11 +24,9 @@ namespace json = boost::json;
 
 json::value initial() {
   json::array board(9, nullptr);
-  return json::object{{"players", json::array{}},
-                      {"board", std::move(board)},
-                      {"turn", "X"},
-                      {"winner", nullptr},
-                      {"tie", false},
+  return json::object{{"players", json::array{}},  {"seats", json::object{}},
+                      {"board", std::move(board)}, {"turn", "X"},
+                      {"winner", nullptr},         {"tie", false},
                       {"tieOffers", json::array{}}};
 }
 
@@ -68,11 +69,23 @@ bool three_in_a_row(const json::array& board, std::string_view player) {
   return false;
 }
 
+/// join() or join(name): the next seat, recorded under `name` if given.
 json::value join(const json::value& state, const json::array& args) {
-  if (!args.empty()) throw Rejection("join takes no argument");
+  if (args.size() > 1 || (args.size() == 1 && !args[0].is_string()))
+    throw Rejection("join takes at most one argument, the joiner's name");
+  if (const auto* game = state.if_object(); game && !args.empty()) {
+    for (const auto& [player, who] : game->at("seats").as_object()) {
+      if (who == args[0]) {
+        throw Rejection(std::string(args[0].as_string()) + " has already joined as " +
+                        std::string(player) + "!");
+      }
+    }
+  }
   const auto seats = state.is_object() ? state.at("players").as_array().size() : 0;
   if (seats >= 2) throw Rejection("The game is full!");
-  return json::object{{"type", "join"}, {"player", seats == 0 ? "X" : "O"}};
+  json::object move{{"type", "join"}, {"player", seats == 0 ? "X" : "O"}};
+  if (!args.empty()) move["who"] = args[0];
+  return move;
 }
 
 json::value claim(const json::value& state, const json::array& args) {
@@ -108,7 +121,10 @@ using MethodFunction = json::value (*)(const json::value&, const json::array&);
 bool legal(const json::value& state, const json::object& move) {
   try {
     const auto& type = move.at("type");
-    if (type == "join") return join(state, {}) == json::value(move);
+    if (type == "join") {
+      const auto* who = move.if_contains("who");
+      return join(state, who ? json::array{*who} : json::array{}) == json::value(move);
+    }
     json::array args{move.at("player")};
     if (type == "claim") args.push_back(move.at("cell"));
     const MethodFunction method = type == "claim"     ? claim
@@ -131,6 +147,7 @@ void reduce(json::value& state, const json::value& action) {
   const std::string player(move->at("player").as_string());
   if (type == "join") {
     game["players"].as_array().emplace_back(player);
+    if (const auto* who = move->if_contains("who")) game["seats"].as_object()[player] = *who;
   } else if (type == "claim") {
     auto& board = game["board"].as_array();
     board[static_cast<std::size_t>(move->at("cell").as_int64())] = player.c_str();

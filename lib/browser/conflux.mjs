@@ -30,6 +30,13 @@ function checkOptions(o) {
   if (!channel || channel.name !== 'websocket' || typeof channel.url !== 'string') {
     refuse('"channel" must be {name: "websocket", url: "ws://host:port/<cluster>"}');
   }
+  if (o.snapshot !== undefined) {
+    const fields = ['entries', 'bytes', 'trailing'];
+    if (!o.snapshot || typeof o.snapshot !== 'object' ||
+        Object.entries(o.snapshot).some(([k, v]) => !fields.includes(k) || !Number.isSafeInteger(v) || v < 0)) {
+      refuse('"snapshot" must be {entries, bytes, trailing}, each optional and a non-negative integer');
+    }
+  }
   if (o.app !== undefined) {
     if (typeof o.app !== 'string') refuse('"app" must be the name of a C++ app, such as "tictactoe"');
     if (o.methods !== undefined || o.reduce !== undefined) {
@@ -53,6 +60,7 @@ function engineConfig(o) {
     electionTimeout: o.electionTimeout ?? defaults.electionTimeout,
     heartbeatInterval: o.heartbeatInterval ?? defaults.heartbeatInterval,
     performTimeout: o.performTimeout ?? defaults.performTimeout,
+    ...(o.snapshot !== undefined ? { snapshot: o.snapshot } : {}),
     ...(o.app !== undefined ? { app: o.app } : { methods: Object.keys(o.methods) }),
   });
 }
@@ -96,7 +104,14 @@ export async function conflux(options) {
     throw new Error(`conflux: IndexedDB "${name}" cannot be restored (${unusable}); ` +
                     'this node is lost: delete that database and join under a new id');
   }
-  const node = new engine.TabNode(config, saved, callbacks(options), performance.now(), Date.now());
+  let node;
+  try {
+    node = new engine.TabNode(config, saved, callbacks(options), performance.now(), Date.now());
+  } catch (error) {
+    release();
+    throw new Error(`conflux: IndexedDB "${name}" cannot be restored (${error.message}); ` +
+                    'this node is lost: delete that database and join under a new id');
+  }
   const peer = new TabPeer(node, store, options, cluster, release);
   await peer.round();  // the restored log's committed entries are applied
   return peer;
@@ -113,8 +128,10 @@ function hold(name) {
   });
 }
 
-/// The hard state and the log in IndexedDB: a page reload is a
-/// crash-restart, and comes back with the same term and vote.
+/// The hard state, the newest snapshot and the log after it, in IndexedDB:
+/// a page reload is a crash-restart, and comes back with the same term and
+/// vote, snapshot and log. What each write holds is decided by the engine
+/// (lib/browser/tab_storage.hpp); this carries it out.
 class TabStore {
   static open(name) {
     return new Promise((resolve, reject) => {
@@ -135,22 +152,31 @@ class TabStore {
   restore() {
     return new Promise((resolve, reject) => {
       const transaction = this.db.transaction(['meta', 'log'], 'readonly');
-      const hard = transaction.objectStore('meta').get('hard');
+      const meta = transaction.objectStore('meta');
+      const hard = meta.get('hard');
+      const snapshot = meta.get('snapshot');
       const entries = transaction.objectStore('log').getAll();
       transaction.oncomplete = () => resolve({ hardState: hard.result ?? null,
+                                               snapshot: snapshot.result ?? null,
                                                entries: entries.result });
       transaction.onerror = () => reject(transaction.error);
     });
   }
 
-  /// A Ready's write: the hard state, and entries that replace the log from
-  /// the first one's index on (a follower's conflicting tail, Raft §5.3).
-  write({ hardState, entries }) {
+  /// One write, atomically and in this order (tab_storage.hpp): the newest
+  /// snapshot; the entries it covers and, when it did not match the log, those
+  /// after it dropped; the hard state; entries that replace the log from the
+  /// first one's index on (a follower's conflicting tail, Raft §5.3).
+  write({ snapshot, dropThrough, dropAfter, hardState, entries }) {
     return new Promise((resolve, reject) => {
       const transaction = this.db.transaction(['meta', 'log'], 'readwrite',
                                               { durability: 'strict' });
-      if (hardState) transaction.objectStore('meta').put(hardState, 'hard');
+      const meta = transaction.objectStore('meta');
       const log = transaction.objectStore('log');
+      if (snapshot) meta.put(snapshot, 'snapshot');
+      if (dropThrough !== undefined) log.delete(IDBKeyRange.upperBound(dropThrough));
+      if (dropAfter !== undefined) log.delete(IDBKeyRange.lowerBound(dropAfter, true));
+      if (hardState) meta.put(hardState, 'hard');
       if (entries.length) log.delete(IDBKeyRange.lowerBound(entries[0].index));
       for (const entry of entries) log.put(entry);
       transaction.oncomplete = resolve;
@@ -204,14 +230,15 @@ class TabPeer {
       if (this.ws === ws) this.ws = null;
       this.welcomed = false;
       this.present = [];
-      this.node.setPresent('[]');
       if (this.closed) return;
+      this.node.setPresent('[]');
       setTimeout(() => this.connect(), this.backoff * (0.5 + Math.random() / 2));
       this.backoff = Math.min(this.backoff * 2, 1000);
     };
   }
 
   onHubMessage(ws, text) {
+    if (this.closed) return;
     if (!this.welcomed) {
       const reply = JSON.parse(text);
       if (reply.type !== 'welcome') {
@@ -249,6 +276,7 @@ class TabPeer {
 
   // ----- one driver round at a time (tab_node.cpp says what a round is)
   async round() {
+    if (this.closed) return;
     if (this.running) {
       this.again = true;
       return;
@@ -315,16 +343,21 @@ class TabPeer {
   }
 
   getState() {
-    return JSON.parse(this.node.state());
+    return this.view('state');
   }
 
   getProvisionalState() {
-    return JSON.parse(this.node.provisionalState());
+    return this.view('provisionalState');
   }
 
   /// role, term, leader, commit and applied, as the engine sees them.
   status() {
-    return JSON.parse(this.node.status());
+    return this.view('status');
+  }
+
+  /// What the engine's `method` shows; once closed, what it showed last.
+  view(method) {
+    return JSON.parse(this.closed ? this.last[method] : this.node[method]());
   }
 
   /// Whether peer `id` is connected to the hub now (this tab included).
@@ -343,6 +376,10 @@ class TabPeer {
     clearInterval(this.timer);
     this.subscribers.clear();
     this.finish({ ...JSON.parse(this.node.close()), sends: [] });  // fails what is pending
+    this.last = { state: this.node.state(), provisionalState: this.node.provisionalState(),
+                  status: this.node.status() };
+    // A round waiting on IndexedDB returns without touching the node again.
+    this.node.delete();
     if (this.ws) this.ws.close();
     this.store.db.close();
     this.release();

@@ -25,6 +25,7 @@
 
 #include "app_catalog.hpp"
 #include "engine.hpp"
+#include "snapshot_codec.hpp"
 #include "tab_storage.hpp"
 
 namespace conflux::browser {
@@ -62,8 +63,15 @@ Options base_options(const json::object& config) {
   options.heartbeat_interval =
       std::chrono::milliseconds(config.at("heartbeatInterval").to_number<int>());
   options.perform_timeout = std::chrono::milliseconds(config.at("performTimeout").to_number<int>());
-  options.snapshot.entries = 0;  // the tab keeps its log (tab_storage.hpp)
-  options.snapshot.bytes = 0;
+  if (const auto* snapshot = config.if_contains("snapshot")) {  // each field optional
+    const auto& policy = snapshot->as_object();
+    const auto set = [&](std::string_view key, std::uint64_t& field) {
+      if (const auto* value = policy.if_contains(key)) field = value->to_number<std::uint64_t>();
+    };
+    set("entries", options.snapshot.entries);
+    set("bytes", options.snapshot.bytes);
+    set("trailing", options.snapshot.trailing_entries);
+  }
   options.log = [](LogLevel level, std::string_view line) {
     if (level <= LogLevel::warning)
       emscripten::val::global("console").call<void>("warn", std::string(line));
@@ -116,21 +124,15 @@ std::string restore_error(const std::string& restored) {
   }
 }
 
-json::object entry_json(const raft::Entry& entry) {
-  return {{"index", entry.index},
-          {"term", entry.term},
-          {"type", static_cast<int>(entry.type)},
-          {"payload", entry.payload.view()}};
-}
-
 }  // namespace
 
 class TabNode {
  public:
   /// `config`: {id, peers, hub, electionTimeout: {min, max}, heartbeatInterval,
-  /// performTimeout, and app (a registered C++ app's name) or methods (the
-  /// names of the page's)}, which config_error() accepted; `restored`: what IndexedDB
-  /// holds (TabStorage's form); `call(kind, name, stateText, argumentText)` runs a method
+  /// performTimeout, optionally snapshot: {entries, bytes, trailing} (each
+  /// optional; Options::SnapshotPolicy), and app (a registered C++ app's name)
+  /// or methods (the names of the page's)}, which config_error() accepted; `restored`: what
+  /// IndexedDB holds (TabStorage's form); `call(kind, name, stateText, argumentText)` runs a method
   /// ("method") or the reducer ("reduce") and answers {"ok": ...} or {"error": message}.
   /// `now_ms` is performance.now(), `wall_ms` Date.now().
   TabNode(const std::string& config, const std::string& restored, emscripten::val call,
@@ -149,6 +151,7 @@ class TabNode {
             .reachable = [this](const raft::NodeId& peer) { return present_.count(peer) > 0; },
             .now = [this] { return now_; },
             .wall_clock = [this] { return wall_ms_; }});
+    storage_.release_restored();
     engine_->subscribe([this](const json::value&, const json::value& action) {
       commits_.push_back(json::serialize(action));
     });
@@ -219,6 +222,8 @@ class TabNode {
     return in(config.voters) || in(config.outgoing) || in(config.learners);
   }
   std::string next_step();
+  static std::string pending_write(json::array early, json::object write);
+  std::optional<json::object> take_snapshot();
   std::string apply_pending();
   std::string take_outputs();
 
@@ -229,8 +234,9 @@ class TabNode {
   double tick_ms_ = 0;
   std::set<raft::NodeId> present_;
   std::unique_ptr<detail::Engine> engine_;
-  std::optional<raft::Ready> pending_;  // handed out, not yet durable
-  std::vector<std::string> commits_;    // actions applied since the last outputs
+  std::optional<raft::Ready> pending_;       // handed out, not yet durable
+  std::optional<raft::SnapshotMeta> taken_;  // a snapshot handed out, not yet durable
+  std::vector<std::string> commits_;         // actions applied since the last outputs
 };
 
 // A C++ app by name, or the page's JavaScript methods and reducer.
@@ -257,42 +263,62 @@ Options TabNode::options_from(const json::object& config) {
   return options;
 }
 
-// Hands out the next Ready (settling first when there is none): its write,
-// and the messages that may leave before it is durable. With none left,
-// the round's sends, completions and commits.
+// Hands out the next write: a Ready's (settling first when there is none),
+// with the messages that may leave before it is durable, or a snapshot this
+// tab took. With neither, the round's sends, completions and commits.
 std::string TabNode::next_step() {
   if (!pending_) pending_ = engine_->next_ready();
   if (!pending_) {
     engine_->settle();
     pending_ = engine_->next_ready();
   }
-  if (!pending_) return take_outputs();
+  if (!pending_) {
+    if (auto write = take_snapshot()) return pending_write({}, std::move(*write));
+    return take_outputs();
+  }
   json::array early;
   for (const auto& message : pending_->early_messages)
     early.push_back(json::string(transport::encode(message)));
-  json::array entries;
-  for (const auto& entry : pending_->entries) entries.push_back(entry_json(entry));
-  json::value hard = nullptr;
-  if (pending_->hard_state) {
-    hard = {{"term", pending_->hard_state->term},
-            {"vote", pending_->hard_state->vote},
-            {"commit", pending_->hard_state->commit}};
-  }
-  storage_.apply(*pending_);
-  return json::serialize(
-      json::object{{"pending", true},
-                   {"early", std::move(early)},
-                   {"write", {{"hardState", std::move(hard)}, {"entries", std::move(entries)}}}});
+  return pending_write(std::move(early), storage_.apply(*pending_));
 }
 
-// The pending Ready is durable: its messages, and the engine applies it.
+std::string TabNode::pending_write(json::array early, json::object write) {
+  return json::serialize(
+      json::object{{"pending", true}, {"early", std::move(early)}, {"write", std::move(write)}});
+}
+
+// A snapshot the engine wants (its thresholds), written here at once: the
+// tab has no worker, and the state is in memory already. The core compacts
+// once IndexedDB holds it (persisted()).
+std::optional<json::object> TabNode::take_snapshot() {
+  auto job = engine_->take_snapshot_job();
+  if (!job) return std::nullopt;
+  const auto writer = storage_.begin_snapshot(job->identity);
+  detail::write_snapshot(job->content, *writer);
+  const auto meta = writer->finish();
+  if (!storage_.adopt_snapshot(*writer)) {
+    engine_->snapshot_taken(std::nullopt, 0);
+    return std::nullopt;
+  }
+  taken_ = meta;
+  return storage_.adopted_write();
+}
+
+// The pending write is durable: a Ready's messages, and the engine applies
+// it; or the core compacts to the snapshot just stored.
 std::string TabNode::apply_pending() {
-  if (!pending_) throw std::logic_error("persisted() without a pending Ready");
   json::array messages;
-  for (const auto& message : pending_->messages)
-    messages.push_back(json::string(transport::encode(message)));
-  engine_->persisted(*pending_);
-  pending_.reset();
+  if (taken_) {
+    engine_->snapshot_taken(taken_, 0);
+    taken_.reset();
+  } else if (pending_) {
+    for (const auto& message : pending_->messages)
+      messages.push_back(json::string(transport::encode(message)));
+    engine_->persisted(*pending_);
+    pending_.reset();
+  } else {
+    throw std::logic_error("persisted() without a pending write");
+  }
   return json::serialize(json::object{{"messages", std::move(messages)}});
 }
 
@@ -335,11 +361,18 @@ std::string TabNode::status() const {
                                       {"applied", s.applied}});
 }
 
+/// A TabNode, or a JavaScript Error saying why not (a saved snapshot whose
+/// content cannot be read, say).
+TabNode* make_tab_node(const std::string& config, const std::string& restored, emscripten::val call,
+                       double now_ms, double wall_ms) {
+  return to_js([&] { return new TabNode(config, restored, std::move(call), now_ms, wall_ms); });
+}
+
 EMSCRIPTEN_BINDINGS(conflux) {
   emscripten::function("configError", &config_error);
   emscripten::function("restoreError", &restore_error);
   emscripten::class_<TabNode>("TabNode")
-      .constructor<const std::string&, const std::string&, emscripten::val, double, double>()
+      .constructor(&make_tab_node, emscripten::allow_raw_pointers())
       .function("tickMs", &TabNode::tick_ms)
       .function("clock", &TabNode::clock)
       .function("tick", &TabNode::tick)

@@ -1,79 +1,86 @@
 #pragma once
 // The storage of a browser tab's node: what the tab's IndexedDB held at load
-// (the hard state and the log), restored once, then kept in step with each
-// Ready that conflux.mjs makes durable there. A reload is a crash-restart:
-// the term and vote come back, so the tab never votes twice in a term.
+// (the hard state, the newest snapshot and the log after it), restored once,
+// then kept in step with each write that conflux.mjs makes durable there. A
+// reload is a crash-restart: the term and vote come back, so the tab never
+// votes twice in a term, and so do the snapshot and the log (Raft §7).
 //
-// Not yet persisted: snapshots. A tab takes none (TabNode turns them off),
-// but one installed from a leader lives in memory only, although the tab
-// acknowledges it: a later reload may find a log that cannot be restored
-// (conflux() then refuses it by name) or stale entries below the snapshot.
-// docs/browser.md warns; until snapshots are written to IndexedDB, a tab
-// must not be fed one (keep native peers' logs from being compacted past it).
+// This class decides what each write holds; conflux.mjs (TabStore.write)
+// carries it out in one IndexedDB transaction, in this order:
+//   snapshot     {meta, data}: becomes the newest snapshot (key "snapshot")
+//   dropThrough  n: deletes the entries at or below n (the snapshot holds them)
+//   dropAfter    n: deletes the entries after n (a snapshot installed over a
+//                log that does not match it at its index)
+//   hardState    {term, vote, commit}
+//   entries      [{index, term, type, payload}]: replace the log from the
+//                first one's index on (a follower's conflicting tail, §5.3)
+// The log in IndexedDB is thus always the entries after the snapshot, from
+// its index + 1 on, with no gap.
+//
+// The entries themselves are not kept here: the core's log is the copy in
+// memory. Only their terms are, to decide what installing a snapshot keeps.
 
-#include <boost/json/parse.hpp>
-#include <span>
+#include <boost/json/object.hpp>
+#include <conflux/raft/memory_snapshots.hpp>
+#include <conflux/raft/ready.hpp>
+#include <conflux/storage/node_storage.hpp>
+#include <deque>
+#include <optional>
 #include <string>
 #include <vector>
-
-#include "volatile_storage.hpp"
 
 namespace conflux::browser {
 
 class TabStorage final : public storage::NodeStorage {
  public:
-  /// `restored`: {"hardState": {term, vote, commit} or null, "entries":
-  /// [{index, term, type, payload}, ...]}, in index order from 1.
-  explicit TabStorage(const std::string& restored) {
-    const auto value = boost::json::parse(restored);
-    const auto& object = value.as_object();
-    if (const auto* hard = object.if_contains("hardState"); hard && hard->is_object()) {
-      const auto& h = hard->as_object();
-      inner_.save_hard_state({.term = h.at("term").to_number<raft::Term>(),
-                              .vote = std::string(h.at("vote").as_string()),
-                              .commit = h.at("commit").to_number<raft::Index>()});
-    }
-    for (const auto& item : object.at("entries").as_array()) {
-      const auto& e = item.as_object();
-      entries_.push_back({.term = e.at("term").to_number<raft::Term>(),
-                          .index = e.at("index").to_number<raft::Index>(),
-                          .type = static_cast<raft::EntryType>(e.at("type").to_number<int>()),
-                          .payload = raft::Payload(std::string(e.at("payload").as_string()))});
-    }
-    inner_.append(entries_);
-  }
+  /// `restored`: {"hardState": {term, vote, commit} or null, "snapshot":
+  /// {meta, data} or null, "entries": [{index, term, type, payload}, ...]},
+  /// the entries in index order. Throws std::invalid_argument naming what
+  /// cannot be restored (a log with a gap, a snapshot of the wrong size).
+  explicit TabStorage(const std::string& restored);
 
-  raft::HardState hard_state() const override { return inner_.hard_state(); }
-  raft::SnapshotMeta snapshot() const override { return inner_.snapshot(); }
-  /// Read once, by the engine's constructor.
-  std::vector<raft::Entry> entries() const override { return entries_; }
+  raft::HardState hard_state() const override { return hard_state_; }
+  raft::SnapshotMeta snapshot() const override { return snapshots_.newest(); }
+  /// The restored log, which the engine's constructor reads, until
+  /// release_restored().
+  std::vector<raft::Entry> entries() const override { return restored_; }
+  /// The engine holds the restored log: this copy is no longer needed.
+  void release_restored() { restored_ = {}; }
   std::optional<raft::Payload> read_snapshot(const raft::SnapshotMeta& meta, std::uint64_t offset,
                                              std::size_t max) const override {
-    return inner_.read_snapshot(meta, offset, max);
+    return snapshots_.read(meta, offset, max);
   }
-  void save_hard_state(const raft::HardState& state) override { inner_.save_hard_state(state); }
-  void append(std::span<const raft::Entry> entries) override { inner_.append(entries); }
+  void save_hard_state(const raft::HardState& state) override { hard_state_ = state; }
+  void append(std::span<const raft::Entry> entries) override;
   void sync() override {}
-  void write_chunk(const raft::SnapshotChunk& chunk) override { inner_.write_chunk(chunk); }
+  void write_chunk(const raft::SnapshotChunk& chunk) override;
   std::unique_ptr<storage::SnapshotWriter> begin_snapshot(
-      const raft::SnapshotMeta& identity) override {
-    return inner_.begin_snapshot(identity);
-  }
-  bool adopt_snapshot(storage::SnapshotWriter& writer) override {
-    return inner_.adopt_snapshot(writer);
-  }
+      const raft::SnapshotMeta& identity) override;
+  bool adopt_snapshot(storage::SnapshotWriter& writer) override;
 
-  /// What a Ready asks to be stored (conflux.mjs writes the same to
-  /// IndexedDB before it calls TabNode::persisted()).
-  void apply(const raft::Ready& ready) {
-    for (const auto& chunk : ready.snapshot_chunks) inner_.write_chunk(chunk);
-    if (ready.hard_state) inner_.save_hard_state(*ready.hard_state);
-    inner_.append(ready.entries);
-  }
+  /// Carries out `ready`'s writes here, and returns the IndexedDB write that
+  /// makes them durable (the header says its form).
+  boost::json::object apply(const raft::Ready& ready);
+  /// The IndexedDB write that stores the snapshot adopt_snapshot() just
+  /// adopted, and drops the entries it covers.
+  boost::json::object adopted_write() const;
 
  private:
-  detail::VolatileStorage inner_;
-  std::vector<raft::Entry> entries_;
+  raft::Index last_index() const { return snapshots_.newest().index + terms_.size(); }
+  void restore_snapshot(const boost::json::object& saved);
+  void restore_entries(const boost::json::array& saved);
+  void forget_through(raft::Index index);
+  boost::json::object snapshot_json() const;
+
+  raft::HardState hard_state_;
+  raft::MemorySnapshots snapshots_;
+  // terms_[i]: the term of the stored entry at snapshot().index + 1 + i.
+  std::deque<raft::Term> terms_;
+  std::vector<raft::Entry> restored_;
+  // What write_chunk() did during apply(): a snapshot installed, and whether
+  // the entries after it were dropped.
+  bool installed_ = false;
+  bool dropped_after_ = false;
 };
 
 }  // namespace conflux::browser

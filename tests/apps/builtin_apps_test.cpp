@@ -130,6 +130,20 @@ TEST_CASE("tictactoe: two players join, X wins a row; every illegal move is refu
   CHECK(refusal(game, state, "forfeit", {"O"}) == "The game is over!");
 }
 
+TEST_CASE("tictactoe: a name joins once; its seat is recorded, and asking again is refused") {
+  const auto game = apps::tictactoe();
+  auto state = run(game, reduce(game, nullptr, nullptr), "join", {"p1"});
+  CHECK(state.at("seats") == json::parse(R"({"X":"p1"})"));
+  CHECK(refusal(game, state, "join", {"p1"}) == "p1 has already joined as X!");
+  CHECK(refusal(game, state, "join", {7}) == "join takes at most one argument, the joiner's name");
+  // A second join by p1 that a leader committed anyway changes nothing.
+  const auto again = json::parse(R"({"type":"join","player":"O","who":"p1"})");
+  CHECK(reduce(game, state, again) == state);
+  state = run(game, state, "join", {"p2"});
+  CHECK(state.at("seats") == json::parse(R"({"X":"p1","O":"p2"})"));
+  CHECK(state.at("players") == json::parse(R"(["X","O"])"));
+}
+
 TEST_CASE("tictactoe: a full board, or a tie both offer, is a tie; a forfeit makes the other win") {
   const auto game = apps::tictactoe();
   const auto started = run(game, run(game, reduce(game, nullptr, nullptr), "join", {}), "join", {});

@@ -6,9 +6,11 @@
 // - The first tab creates a room and shows the link; the second opens it;
 //   they are X and O.
 // - A taken cell and an out-of-turn move are refused with their messages.
-// - The second tab is reloaded mid-game and resumes with the same board and
-//   seat. A page that sends the hub garbage is cut off with a reason, and the
-//   game goes on.
+// - The leading tab is reloaded mid-game (a crash-restart) and resumes with
+//   the same board and seat; the other is elected. No tab ever grants its
+//   vote to two candidates in one term: every vote a page sends is recorded,
+//   across reloads. A page that sends the hub garbage is cut off with a
+//   reason, and the game goes on.
 // - X wins a row, and both tabs say so.
 // - The winner's tab closes: the other says it is waiting for the other
 //   player.
@@ -20,7 +22,32 @@ import { check, launchChromium, openPage, startHub } from "./support.mjs";
 const [hubBinary, browserDir, playwrightDir, screenshots] = process.argv.slice(2);
 const pageErrors = [];
 const wait = { timeout: 15000 };
-const open = (browser, url, name) => openPage(browser, url, name, pageErrors);
+const open = (browser, url, name) => openPage(browser, url, name, pageErrors, recordVotes);
+
+// Every vote a page grants, whatever page of its context sends it: voter and
+// term -> the candidates it granted its vote to (Raft §5.2: at most one).
+const votes = new Map();
+async function recordVotes(context) {
+  await context.exposeBinding("confluxSent", (_source, text) => {
+    let message;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return;  // the garbage this test sends on purpose
+    }
+    if (message.type !== "vote_response" || !message.granted) return;
+    const key = `${message.from} in term ${message.term}`;
+    votes.set(key, new Set([...(votes.get(key) ?? []), message.to]));
+  });
+  await context.addInitScript(() => {
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (data) {
+      window.confluxSent(String(data));
+      return send.call(this, data);
+    };
+  });
+}
+const highestVoteTerm = () => Math.max(0, ...[...votes.keys()].map((key) => Number(key.split(" ").pop())));
 
 const seat = (page, player) => page.waitForFunction((p) => document.querySelector("#me").textContent === p,
                                                     player, wait);
@@ -63,10 +90,18 @@ try {
     await x.page.screenshot({ path: `${screenshots}-x.png` });
     await o.page.screenshot({ path: `${screenshots}-o.png` });
   }
-  await o.page.reload();
-  await seat(o.page, "O");
-  for (const [cell, mark] of [[0, "O"], [1, "X"], [2, "O"], [4, "X"]]) await marked(o.page, cell, mark);
-  check(true, "the reloaded tab resumes with its seat and the board");
+  const role = (tab) => tab.page.evaluate(() => window.node.status().role);
+  const leading = (await role(x)) === "leader" ? x : o;
+  const votedBefore = highestVoteTerm();
+  check(votedBefore > 0, `the tabs elected a leader: votes were granted (${[...votes.keys()]})`);
+  await leading.page.reload();
+  await seat(leading.page, leading === x ? "X" : "O");
+  for (const [cell, mark] of [[0, "O"], [1, "X"], [2, "O"], [4, "X"]]) await marked(leading.page, cell, mark);
+  check(true, "the leading tab, reloaded, resumes with its seat and the board");
+  await x.page.waitForFunction(() => window.node.status().leader !== "", null, wait);
+  const deadline = Date.now() + 15000;
+  while (highestVoteTerm() <= votedBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  check(highestVoteTerm() > votedBefore, `a leader was elected after the reload, in term ${highestVoteTerm()}`);
 
   // A page that sends the hub garbage is cut off with a reason; the game goes on.
   const cutOff = await o.page.evaluate((room) => new Promise((resolve) => {
@@ -87,6 +122,9 @@ try {
   await o.page.waitForFunction(() => document.querySelector("#peer").textContent === "Waiting for the other player…",
                                null, wait);
   check(true, "the winner's tab closed: the other says it is waiting for the other player");
+  const twice = [...votes].filter(([, candidates]) => candidates.size > 1);
+  check(twice.length === 0 && votes.size > 0, `no tab voted twice in a term (${votes.size} votes granted` +
+        `${twice.map(([key, c]) => `; ${key}: ${[...c]}`).join("")})`);
   check(pageErrors.length === 0, `no uncaught error in any tab (${pageErrors.join("; ")})`);
   console.log("game test passed");
 } catch (error) {

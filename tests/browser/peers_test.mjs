@@ -33,6 +33,7 @@ async function badOptions(page) {
                    methods: {}, reduce: (s) => s };
     const tries = [{ ...base, id: "" }, { ...base, reduce: 3 }, { ...base, methods: { m: 1 } },
                    { ...base, electionTimeout: { min: 500, max: 100 } },
+                   { ...base, snapshot: { entries: -1 } },
                    { ...base, id: "a", peers: ["a", "b", "c"],  // this tab's own node, again
                      channel: { name: "websocket", url: `ws://${location.host}/quick` } }];
     const said = [];
@@ -50,8 +51,10 @@ async function badOptions(page) {
   check(refusals[1] === '"reduce" must be a function', `bad reducer refused: ${refusals[1]}`);
   check(refusals[2] === '"methods.m" must be a function', `bad method refused: ${refusals[2]}`);
   check(/election/.test(refusals[3]), `bad election timeout refused: ${refusals[3]}`);
-  check(refusals[4] === 'node "a" of cluster "quick" already runs in another tab',
-        `a second engine on one saved node refused: ${refusals[4]}`);
+  check(refusals[4].startsWith('"snapshot" must be {entries, bytes, trailing}'),
+        `a bad snapshot policy refused: ${refusals[4]}`);
+  check(refusals[5] === 'node "a" of cluster "quick" already runs in another tab',
+        `a second engine on one saved node refused: ${refusals[5]}`);
 
   // A saved log that cannot be restored (it starts at 5, with no snapshot
   // before it) is refused by name, not half-loaded.
@@ -107,6 +110,14 @@ try {
 
   const last = tabs[2];
   const term = await last.page.evaluate(() => window.node.status().term);
+  // A closed node frees its engine, still shows what it held, and refuses work.
+  const closed = await tabs[0].page.evaluate(async () => {
+    window.node.close();
+    const perform = await window.node.perform("append", ["late"]).then(() => "resolved", (e) => e.message);
+    return { items: window.node.getState().length, role: window.node.status().role, perform };
+  });
+  check(closed.items === 3 && closed.role !== undefined && closed.perform === "the node was closed",
+        `a closed tab: ${JSON.stringify(closed)}`);
   await tabs[0].context.close();
   await tabs[1].context.close();
   await last.page.reload();

@@ -48,9 +48,11 @@ export function check(condition, message) {
 }
 
 /// A page in a fresh context (its own storage) whose console goes to ours
-/// and whose uncaught errors are added to `errors`.
-export async function openPage(browser, url, name, errors) {
+/// and whose uncaught errors are added to `errors`; `prepare(context)`, if
+/// given, runs before the page opens.
+export async function openPage(browser, url, name, errors, prepare = undefined) {
   const context = await browser.newContext();
+  if (prepare) await prepare(context);
   const page = await context.newPage();
   page.on("console", (m) => console.log(`[${name}] ${m.text()}`));
   page.on("pageerror", (e) => {

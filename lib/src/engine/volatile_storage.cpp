@@ -4,27 +4,6 @@
 #include <stdexcept>
 
 namespace conflux::detail {
-namespace {
-
-class StringWriter final : public storage::SnapshotWriter {
- public:
-  explicit StringWriter(raft::SnapshotMeta identity) : meta_(std::move(identity)) {
-    meta_.size = 0;
-  }
-  void write(std::string_view bytes) override { bytes_.append(bytes); }
-  raft::SnapshotMeta finish() override {
-    meta_.size = bytes_.size();
-    return meta_;
-  }
-  const raft::SnapshotMeta& meta() const { return meta_; }
-  std::string& bytes() { return bytes_; }
-
- private:
-  raft::SnapshotMeta meta_;
-  std::string bytes_;
-};
-
-}  // namespace
 
 void VolatileStorage::append(std::span<const raft::Entry> entries) {
   if (entries.empty()) return;
@@ -43,11 +22,11 @@ void VolatileStorage::write_chunk(const raft::SnapshotChunk& chunk) {
 
 std::unique_ptr<storage::SnapshotWriter> VolatileStorage::begin_snapshot(
     const raft::SnapshotMeta& identity) {
-  return std::make_unique<StringWriter>(identity);
+  return std::make_unique<StringSnapshotWriter>(identity);
 }
 
 bool VolatileStorage::adopt_snapshot(storage::SnapshotWriter& writer) {
-  auto& finished = dynamic_cast<StringWriter&>(writer);
+  auto& finished = dynamic_cast<StringSnapshotWriter&>(writer);
   if (finished.meta().index <= snapshots_.newest().index) return false;
   snapshots_.keep(finished.meta(), raft::Payload(finished.bytes()));
   return true;

@@ -11,8 +11,29 @@
 
 #include <conflux/raft/memory_snapshots.hpp>
 #include <conflux/storage/node_storage.hpp>
+#include <string>
 
 namespace conflux::detail {
+
+/// A snapshot written into a string: VolatileStorage's, and a browser tab's
+/// (lib/browser/tab_storage.hpp).
+class StringSnapshotWriter final : public storage::SnapshotWriter {
+ public:
+  explicit StringSnapshotWriter(raft::SnapshotMeta identity) : meta_(std::move(identity)) {
+    meta_.size = 0;
+  }
+  void write(std::string_view bytes) override { bytes_.append(bytes); }
+  raft::SnapshotMeta finish() override {
+    meta_.size = bytes_.size();
+    return meta_;
+  }
+  const raft::SnapshotMeta& meta() const { return meta_; }
+  std::string& bytes() { return bytes_; }
+
+ private:
+  raft::SnapshotMeta meta_;
+  std::string bytes_;
+};
 
 class VolatileStorage final : public storage::NodeStorage {
  public:
