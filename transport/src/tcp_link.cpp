@@ -9,6 +9,7 @@
 
 #include "redial.hpp"
 #include "tcp_mesh_impl.hpp"
+#include "tls_context.hpp"
 
 namespace conflux::transport {
 
@@ -17,9 +18,10 @@ namespace {
 
 /// Publishes the socket for enqueue()'s direct writes while the writer
 /// waits, and withdraws it however the wait ends (cancellation included).
+/// Not over TLS (`socket` null): a record must go through the stream.
 class IdleWriter {
  public:
-  IdleWriter(OutboundPeer& peer, tcp::socket& socket) : peer_(peer) { peer_.idle_socket = &socket; }
+  IdleWriter(OutboundPeer& peer, tcp::socket* socket) : peer_(peer) { peer_.idle_socket = socket; }
   ~IdleWriter() { peer_.idle_socket = nullptr; }
   IdleWriter(const IdleWriter&) = delete;
   IdleWriter& operator=(const IdleWriter&) = delete;
@@ -41,15 +43,31 @@ asio::awaitable<void> TcpMesh::Impl::link(OutboundPeer& peer) {
                   [this, &peer] { return connect_once(peer); });
 }
 
-// One connection: dial, handshake, then write until it fails. True if it
-// got through the handshake.
+// One connection: dial, TLS if on, handshake, then write until it fails.
+// True if it got through the handshake.
 asio::awaitable<bool> TcpMesh::Impl::connect_once(OutboundPeer& peer) {
   tcp::socket socket(executor);
-  if (!co_await dial(peer, socket) || !co_await offer_handshake(peer, socket)) co_return false;
+  if (!co_await dial(peer, socket)) co_return false;
+  PeerStream stream(std::move(socket), tls);
+  if (!co_await secure(peer, stream) || !co_await offer_handshake(peer, stream)) co_return false;
   peer.status.connected = true;
-  co_await (write_frames(peer, socket) || watch(socket));
+  co_await (write_frames(peer, stream) || watch(stream));
   peer.status.connected = false;
   co_return true;
+}
+
+// Over TLS, the peer's certificate must verify and name the peer dialled.
+asio::awaitable<bool> TcpMesh::Impl::secure(OutboundPeer& peer, PeerStream& stream) {
+  if (!stream.secure()) co_return true;
+  auto [reason, why] = co_await tls_handshake_within(stream, asio::ssl::stream_base::client);
+  if (!reason && !detail::certificate_names(stream.ssl(), peer.status.id)) {
+    why = "the certificate of " + peer.address + " does not name \"" + peer.status.id + "\"";
+  } else if (!reason) {
+    co_return true;
+  }
+  peer.status.last_error = why.empty() ? "closed during the TLS handshake" : why;
+  log("link to " + peer.status.id + ": " + peer.status.last_error);
+  co_return false;
 }
 
 asio::awaitable<bool> TcpMesh::Impl::dial(OutboundPeer& peer, tcp::socket& socket) {
@@ -86,21 +104,20 @@ asio::awaitable<bool> TcpMesh::Impl::dial(OutboundPeer& peer, tcp::socket& socke
   co_return true;
 }
 
-asio::awaitable<bool> TcpMesh::Impl::offer_handshake(OutboundPeer& peer, tcp::socket& socket) {
+asio::awaitable<bool> TcpMesh::Impl::offer_handshake(OutboundPeer& peer, PeerStream& stream) {
   std::string frame;
   append_frame(frame, encode(Hello{.version = protocol_version,
                                    .cluster = config.cluster,
                                    .from = config.id,
                                    .to = peer.status.id,
                                    .listen = config.listen}));
-  auto [write_error, written] =
-      co_await asio::async_write(socket, asio::buffer(frame), as_tuple_awaitable);
+  auto [write_error, written] = co_await stream.write(asio::buffer(frame));
   if (write_error) {
     peer.status.last_error = "handshake: " + write_error.message();
     co_return false;
   }
   FrameDecoder decoder(max_handshake_bytes);
-  auto read = co_await read_frame_within(socket, decoder, config.handshake_timeout);
+  auto read = co_await read_frame_within(stream, decoder, config.handshake_timeout);
   if (!read.frame) {
     peer.status.last_error = "handshake: " + (read.problem.empty() ? "closed" : read.problem);
     co_return false;
@@ -117,13 +134,13 @@ asio::awaitable<bool> TcpMesh::Impl::offer_handshake(OutboundPeer& peer, tcp::so
 
 // Drains the queue: every frame waiting goes out in one gathered write (up to
 // max_write_batch_bytes), so that bursts cost one syscall, not one each.
-asio::awaitable<void> TcpMesh::Impl::write_frames(OutboundPeer& peer, tcp::socket& socket) {
+asio::awaitable<void> TcpMesh::Impl::write_frames(OutboundPeer& peer, PeerStream& stream) {
   std::vector<std::string> batch;
   std::vector<asio::const_buffer> buffers;
   while (!peer.stopped) {
     if (peer.queue.empty()) {
       peer.wake.expires_at(asio::steady_timer::time_point::max());
-      IdleWriter idle(peer, socket);
+      IdleWriter idle(peer, stream.secure() ? nullptr : &stream.socket());
       co_await peer.wake.async_wait(as_tuple_awaitable);  // enqueue() or close() cancels it
       continue;
     }
@@ -137,7 +154,7 @@ asio::awaitable<void> TcpMesh::Impl::write_frames(OutboundPeer& peer, tcp::socke
       peer.queue.pop_front();
       buffers.push_back(asio::buffer(batch.back()));
     }
-    auto [ec, written] = co_await asio::async_write(socket, buffers, as_tuple_awaitable);
+    auto [ec, written] = co_await stream.write(buffers);
     if (ec) {
       if (!closed) peer.status.last_error = "write: " + ec.message();
       co_return;  // the batch is lost with the connection; Raft retransmits
@@ -149,9 +166,10 @@ asio::awaitable<void> TcpMesh::Impl::write_frames(OutboundPeer& peer, tcp::socke
 
 // The accepting side never writes after its welcome: anything readable is
 // the end of the connection (or a broken peer).
-asio::awaitable<void> TcpMesh::Impl::watch(tcp::socket& socket) {
+// (Over TLS 1.3, the read also consumes the handshake's last records.)
+asio::awaitable<void> TcpMesh::Impl::watch(PeerStream& stream) {
   char byte;
-  co_await socket.async_read_some(asio::buffer(&byte, 1), as_tuple_awaitable);
+  co_await stream.read_some(asio::buffer(&byte, 1));
 }
 
 void TcpMesh::Impl::log_failure(const std::string& task, std::exception_ptr error) const {

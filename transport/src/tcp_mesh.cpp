@@ -1,5 +1,5 @@
 // TcpMesh: construction, the public surface, task bookkeeping and the
-// accepting side (listener, handshake, inbound reader).
+// listener (tcp_session.cpp: what happens on an accepted connection).
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "tcp_mesh_impl.hpp"
+#include "tls_context.hpp"
 
 namespace conflux::transport {
 
@@ -32,6 +33,11 @@ void validate(const TcpMeshConfig& config) {
     throw std::invalid_argument("\"max_frame_bytes\" must be at least 1024");
   }
   validate(static_cast<const LinkSettings&>(config));
+  const auto& tls = config.tls;
+  if ((tls.certificate.empty() || tls.private_key.empty() || tls.authority.empty()) &&
+      !(tls.certificate.empty() && tls.private_key.empty() && tls.authority.empty())) {
+    throw std::invalid_argument("\"tls\" needs a certificate, its key and the authority, or none");
+  }
 }
 
 }  // namespace
@@ -48,6 +54,7 @@ TcpMesh::Impl::Impl(asio::any_io_executor ex, TcpMeshConfig cfg, InboxHandler ha
     if (id != config.id) peers.try_emplace(id, ex, id, address);
   }
   open = peers.empty();
+  if (config.tls.enabled()) tls = detail::make_tls_context(config.tls);
   const auto endpoint = resolve_listen(ex, config.listen);
   acceptor.open(endpoint.protocol());
   acceptor.set_option(tcp::acceptor::reuse_address(true));
@@ -203,6 +210,23 @@ void TcpMesh::close() {
   if (impl.tasks == 0) impl.all_done.cancel();
 }
 
+std::map<std::string, std::uint64_t> TcpMesh::refusals() const {
+  return impl_->refusals;
+}
+
+std::string TcpMesh::reload_tls() {
+  auto& impl = *impl_;
+  if (!impl.config.tls.enabled()) return "";
+  try {
+    impl.tls = detail::make_tls_context(impl.config.tls);
+  } catch (const std::invalid_argument& error) {
+    impl.log(std::string("TLS not reloaded, the certificates in use stay: ") + error.what());
+    return error.what();
+  }
+  impl.log("TLS certificates reloaded; new connections use them");
+  return "";
+}
+
 std::vector<PeerStatus> TcpMesh::status() const {
   std::vector<PeerStatus> out;
   for (const auto& [id, peer] : impl_->peers) {
@@ -224,16 +248,6 @@ asio::awaitable<void> TcpMesh::Impl::accept_loop() {
     }
     spawn(session(std::move(socket)), "inbound session");
   }
-}
-
-asio::awaitable<void> TcpMesh::Impl::session(tcp::socket socket) {
-  boost::system::error_code ignored;
-  socket.set_option(tcp::no_delay(true), ignored);
-  FrameDecoder decoder(max_handshake_bytes);
-  auto peer = co_await accept_handshake(socket, decoder);
-  if (!peer) co_return;
-  decoder.set_max_frame_bytes(config.max_frame_bytes);
-  co_await read_messages(socket, decoder, *peer);
 }
 
 }  // namespace conflux::transport

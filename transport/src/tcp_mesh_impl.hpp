@@ -18,6 +18,7 @@
 #include <string>
 
 #include "channel_core.hpp"
+#include "peer_stream.hpp"
 
 namespace conflux::transport {
 
@@ -60,6 +61,8 @@ struct TcpMesh::Impl : std::enable_shared_from_this<TcpMesh::Impl> {
   Impl(asio::any_io_executor ex, TcpMeshConfig cfg, InboxHandler handler);
 
   void log(const std::string& line) const;
+  /// Logs "refused connection from <who>: <why>" and counts `reason`.
+  void refuse(const char* reason, const std::string& who, const std::string& why);
   void log_failure(const std::string& task, std::exception_ptr error) const;
   void spawn(asio::awaitable<void> task, std::string name);
   void enqueue(OutboundPeer& peer, const Packet& packet);
@@ -69,13 +72,19 @@ struct TcpMesh::Impl : std::enable_shared_from_this<TcpMesh::Impl> {
   // tcp_mesh.cpp: the listener; tcp_session.cpp: handshake and inbound reader
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> session(tcp::socket socket);
-  asio::awaitable<std::optional<raft::NodeId>> accept_handshake(tcp::socket& socket,
-                                                                FrameDecoder& decoder);
+  /// The TLS handshake, within the handshake timeout: {nullptr, ""} once
+  /// secure (or on plaintext), else a refusal reason and why ("" when the
+  /// peer just closed).
+  asio::awaitable<std::pair<const char*, std::string>> tls_handshake_within(
+      PeerStream& stream, asio::ssl::stream_base::handshake_type side);
+  asio::awaitable<std::optional<raft::NodeId>> accept_handshake(PeerStream& stream,
+                                                                FrameDecoder& decoder,
+                                                                const std::string& who);
   std::string refusal_reason(const Hello& hello);
-  asio::awaitable<FrameRead> read_frame(tcp::socket& socket, FrameDecoder& decoder);
-  asio::awaitable<FrameRead> read_frame_within(tcp::socket& socket, FrameDecoder& decoder,
+  asio::awaitable<FrameRead> read_frame(PeerStream& stream, FrameDecoder& decoder);
+  asio::awaitable<FrameRead> read_frame_within(PeerStream& stream, FrameDecoder& decoder,
                                                std::chrono::milliseconds timeout);
-  asio::awaitable<void> read_messages(tcp::socket& socket, FrameDecoder& decoder,
+  asio::awaitable<void> read_messages(PeerStream& stream, FrameDecoder& decoder,
                                       const raft::NodeId& peer);
   bool deliver_frame(std::string_view frame, const raft::NodeId& peer, PeerStatus& status);
 
@@ -83,14 +92,19 @@ struct TcpMesh::Impl : std::enable_shared_from_this<TcpMesh::Impl> {
   asio::awaitable<void> link(OutboundPeer& peer);
   asio::awaitable<bool> connect_once(OutboundPeer& peer);
   asio::awaitable<bool> dial(OutboundPeer& peer, tcp::socket& socket);
-  asio::awaitable<bool> offer_handshake(OutboundPeer& peer, tcp::socket& socket);
-  asio::awaitable<void> write_frames(OutboundPeer& peer, tcp::socket& socket);
-  asio::awaitable<void> watch(tcp::socket& socket);
+  asio::awaitable<bool> secure(OutboundPeer& peer, PeerStream& stream);
+  asio::awaitable<bool> offer_handshake(OutboundPeer& peer, PeerStream& stream);
+  asio::awaitable<void> write_frames(OutboundPeer& peer, PeerStream& stream);
+  asio::awaitable<void> watch(PeerStream& stream);
 
   asio::any_io_executor executor;
   TcpMeshConfig config;
   InboxHandler inbox;
   tcp::acceptor acceptor;
+  /// TLS (config.tls set): the context new connections use; reload_tls()
+  /// replaces it, and each connection keeps the one it started with.
+  std::shared_ptr<asio::ssl::context> tls;
+  std::map<std::string, std::uint64_t> refusals;  // by refusal_reasons
   std::map<raft::NodeId, OutboundPeer> peers;
   raft::Random random;
   bool closed = false;

@@ -2,10 +2,11 @@
 // reader that turns its frames into messages for the inbox. Whatever a peer
 // sends, the worst outcome is that its own connection is closed and counted.
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/write.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <vector>
 
 #include "tcp_mesh_impl.hpp"
+#include "tls_context.hpp"
 
 namespace conflux::transport {
 
@@ -19,31 +20,74 @@ std::string describe(const tcp::socket& socket) {
             : remote.address().to_string() + ":" + std::to_string(remote.port());
 }
 
-asio::awaitable<void> write_frame(tcp::socket& socket, std::string_view body) {
+asio::awaitable<void> write_frame(PeerStream& stream, std::string_view body) {
   std::string frame;
   append_frame(frame, body);
-  co_await asio::async_write(socket, asio::buffer(frame), as_tuple_awaitable);
+  co_await stream.write(asio::buffer(frame));
+}
+
+/// The peer closed the connection: over TLS, possibly without close_notify.
+bool ended(const boost::system::error_code& ec) {
+  return ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
 }
 
 }  // namespace
 
-asio::awaitable<FrameRead> TcpMesh::Impl::read_frame(tcp::socket& socket, FrameDecoder& decoder) {
+// An accepted connection: TLS, the hello, then the peer's messages.
+asio::awaitable<void> TcpMesh::Impl::session(tcp::socket socket) {
+  boost::system::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  const auto who = describe(socket);
+  PeerStream stream(std::move(socket), tls);
+  const auto [reason, why] = co_await tls_handshake_within(stream, asio::ssl::stream_base::server);
+  if (reason) co_return refuse(reason, who, why);
+  FrameDecoder decoder(max_handshake_bytes);
+  auto peer = co_await accept_handshake(stream, decoder, who);
+  if (!peer) co_return;
+  decoder.set_max_frame_bytes(config.max_frame_bytes);
+  co_await read_messages(stream, decoder, *peer);
+}
+
+void TcpMesh::Impl::refuse(const char* reason, const std::string& who, const std::string& why) {
+  ++refusals[reason];
+  if (!why.empty()) log("refused connection from " + who + ": " + why);
+}
+
+// "" once secure (or on plaintext); else the refusal's reason and text.
+asio::awaitable<std::pair<const char*, std::string>> TcpMesh::Impl::tls_handshake_within(
+    PeerStream& stream, asio::ssl::stream_base::handshake_type side) {
+  if (!stream.secure()) co_return std::pair<const char*, std::string>{};
+  asio::steady_timer timer(executor, config.handshake_timeout);
+  auto result = co_await (stream.handshake(side) || timer.async_wait(as_tuple_awaitable));
+  if (result.index() == 1)
+    co_return std::pair(refusal_reasons::tls_handshake, "the TLS handshake timed out");
+  const auto ec = std::get<0>(result);
+  if (!ec) co_return std::pair<const char*, std::string>{};
+  if (ended(ec))
+    co_return std::pair(refusal_reasons::tls_handshake, "");  // a port probe: counted only
+  const auto failure = detail::handshake_failure(stream.ssl(), ec);
+  co_return std::pair(
+      failure.certificate ? refusal_reasons::certificate : refusal_reasons::tls_handshake,
+      "TLS handshake: " + failure.text);
+}
+
+asio::awaitable<FrameRead> TcpMesh::Impl::read_frame(PeerStream& stream, FrameDecoder& decoder) {
   char buffer[4096];
   for (;;) {
     if (auto frame = decoder.next()) co_return FrameRead{std::string(*frame), {}};
     if (auto error = decoder.error())
       co_return FrameRead{std::nullopt, std::string(to_string(*error))};
-    auto [ec, n] = co_await socket.async_read_some(asio::buffer(buffer), as_tuple_awaitable);
-    if (ec) co_return FrameRead{std::nullopt, ec == asio::error::eof ? "" : ec.message()};
+    auto [ec, n] = co_await stream.read_some(asio::buffer(buffer));
+    if (ec) co_return FrameRead{std::nullopt, ended(ec) ? "" : ec.message()};
     decoder.feed(std::string_view(buffer, n));
   }
 }
 
-asio::awaitable<FrameRead> TcpMesh::Impl::read_frame_within(tcp::socket& socket,
+asio::awaitable<FrameRead> TcpMesh::Impl::read_frame_within(PeerStream& stream,
                                                             FrameDecoder& decoder,
                                                             std::chrono::milliseconds timeout) {
   asio::steady_timer timer(executor, timeout);
-  auto result = co_await (read_frame(socket, decoder) || timer.async_wait(as_tuple_awaitable));
+  auto result = co_await (read_frame(stream, decoder) || timer.async_wait(as_tuple_awaitable));
   if (result.index() == 1) co_return FrameRead{std::nullopt, "handshake timed out"};
   co_return std::get<0>(std::move(result));
 }
@@ -64,10 +108,10 @@ std::string TcpMesh::Impl::refusal_reason(const Hello& hello) {
 
 // The dialler speaks first: one Hello, within the handshake timeout (which
 // also bounds how long a silent or slow connection can hold a session).
+// Over TLS, its certificate must name the id it says it is.
 asio::awaitable<std::optional<raft::NodeId>> TcpMesh::Impl::accept_handshake(
-    tcp::socket& socket, FrameDecoder& decoder) {
-  const auto who = describe(socket);
-  auto read = co_await read_frame_within(socket, decoder, config.handshake_timeout);
+    PeerStream& stream, FrameDecoder& decoder, const std::string& who) {
+  auto read = co_await read_frame_within(stream, decoder, config.handshake_timeout);
   if (!read.frame) {
     // Every refusal gets a line; only a connection that closes without
     // sending a byte (a port probe) goes unlogged.
@@ -75,24 +119,33 @@ asio::awaitable<std::optional<raft::NodeId>> TcpMesh::Impl::accept_handshake(
       read.problem = "closed after " + std::to_string(decoder.buffered()) +
                      " bytes, before a whole hello frame";
     }
-    if (!read.problem.empty()) log("closing connection from " + who + ": " + read.problem);
+    refuse(refusal_reasons::hello, who, read.problem);
     co_return std::nullopt;
   }
   auto hello = decode_hello(*read.frame);
-  std::string reason = hello.ok() ? refusal_reason(hello.value()) : hello.error().message();
+  const char* kind = refusal_reasons::hello;
+  std::string reason;
+  if (!hello.ok()) {
+    reason = hello.error().message();
+  } else if (stream.secure() && !detail::certificate_names(stream.ssl(), hello.value().from)) {
+    kind = refusal_reasons::identity;
+    reason = "its certificate does not name \"" + hello.value().from + "\"";
+  } else {
+    reason = refusal_reason(hello.value());
+  }
   if (!reason.empty()) {
-    log("refused connection from " + who + ": " + reason);
+    refuse(kind, who, reason);
     // A named local (awaitable.hpp).
     const std::string refusal = encode(HelloReply{.accepted = false, .reason = reason});
-    co_await write_frame(socket, refusal);
+    co_await write_frame(stream, refusal);
     co_return std::nullopt;
   }
   const std::string welcome = encode(HelloReply{.accepted = true, .reason = {}});
-  co_await write_frame(socket, welcome);
+  co_await write_frame(stream, welcome);
   co_return hello.value().from;
 }
 
-asio::awaitable<void> TcpMesh::Impl::read_messages(tcp::socket& socket, FrameDecoder& decoder,
+asio::awaitable<void> TcpMesh::Impl::read_messages(PeerStream& stream, FrameDecoder& decoder,
                                                    const raft::NodeId& peer) {
   PeerStatus& status = peers.at(peer).status;
   std::vector<char> buffer(64 << 10);
@@ -107,9 +160,9 @@ asio::awaitable<void> TcpMesh::Impl::read_messages(tcp::socket& socket, FrameDec
       log("closing connection from " + peer + ": " + status.last_error);
       co_return;
     }
-    auto [ec, n] = co_await socket.async_read_some(asio::buffer(buffer), as_tuple_awaitable);
+    auto [ec, n] = co_await stream.read_some(asio::buffer(buffer));
     if (ec) {
-      if (ec != asio::error::eof && ec != asio::error::operation_aborted && !closed) {
+      if (!ended(ec) && ec != asio::error::operation_aborted && !closed) {
         status.last_error = "read: " + ec.message();
       }
       co_return;

@@ -95,6 +95,17 @@ class Channel {
   /// The channel's links to its relay; none on the TCP mesh, whose links
   /// are per peer, nor in process.
   virtual std::vector<RelayLink> relay_links() const { return {}; }
+
+  /// Connections refused before a peer could speak, by reason (see
+  /// refusal_reasons in tcp_mesh.hpp): none on channels without their own
+  /// listener.
+  virtual std::map<std::string, std::uint64_t> refusals() const { return {}; }
+
+  /// Reads the channel's TLS certificate, key and authority again (after a
+  /// rotation): new connections use them, established ones keep theirs.
+  /// "" once reloaded (or when the channel has no TLS); otherwise why not,
+  /// and the ones in use stay.
+  virtual std::string reload_tls() { return ""; }
 };
 
 }  // namespace conflux::transport

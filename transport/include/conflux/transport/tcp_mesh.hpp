@@ -10,6 +10,7 @@
 #include <conflux/transport/channel.hpp>
 #include <conflux/transport/frame.hpp>
 #include <conflux/transport/link_settings.hpp>
+#include <conflux/transport/tls.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -28,7 +29,26 @@ struct TcpMeshConfig : LinkSettings {
   /// later with set_peer_address() (e.g. once an ephemeral port is known).
   std::map<raft::NodeId, std::string> peers;
   std::size_t max_frame_bytes = default_max_frame_bytes;
+  /// Set: every connection is TLS with mutual authentication, and a peer's
+  /// certificate must name the id it speaks as (tls.hpp).
+  TlsFiles tls;
 };
+
+/// Why the mesh refused a connection before it could speak, as counted by
+/// refusals():
+///   tls_handshake  the TLS handshake failed or stalled (a plaintext peer on
+///                  a TLS port, a client that stops mid-handshake)
+///   certificate    the peer's certificate did not verify (another
+///                  authority, expired, none)
+///   identity       a valid certificate that does not name the id in the hello
+///   hello          no hello in time, or one refused (another cluster or
+///                  version, not a member)
+namespace refusal_reasons {
+inline constexpr const char* tls_handshake = "tls_handshake";
+inline constexpr const char* certificate = "certificate";
+inline constexpr const char* identity = "identity";
+inline constexpr const char* hello = "hello";
+}  // namespace refusal_reasons
 
 class TcpMesh final : public Channel {
  public:
@@ -48,6 +68,8 @@ class TcpMesh final : public Channel {
   void close() override;
   std::vector<PeerStatus> status() const override;
   void set_peers(const std::map<raft::NodeId, std::string>& peers) override;
+  std::map<std::string, std::uint64_t> refusals() const override;
+  std::string reload_tls() override;
 
   struct Impl;
 

@@ -1,0 +1,206 @@
+// The TCP mesh over TLS with mutual authentication (transport/tls.hpp):
+// members that present certificates of the cluster's authority naming
+// their ids talk; every other connection is refused with a reason in the
+// log and a count per reason, while the members keep talking.
+
+#include <doctest/doctest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <filesystem>
+
+#include "support/dev_certs.hpp"
+#include "transport/tcp_fixture.hpp"
+
+using namespace conflux;
+using namespace conflux::test;
+
+namespace {
+
+/// Made once for the whole binary: n1, n2, n3 and n9 by the authority,
+/// n3 by another authority ("other/n3"), and an expired n3 ("old/n3").
+struct TestCerts {
+  DevCerts made;
+  TestCerts() {
+    made.make("n1 n2 n3 n9");
+    set_aside("other", "--authority other");
+    set_aside("old", "--expired");
+  }
+  /// Makes an n3 with `options`, moved into `dir`; n3 is then made again.
+  void set_aside(const std::string& dir, const std::string& options) {
+    made.make("n3", options);
+    std::filesystem::create_directories(made.path(dir));
+    std::filesystem::rename(made.path("n3.pem"), made.path(dir + "/n3.pem"));
+    std::filesystem::rename(made.path("n3.key"), made.path(dir + "/n3.key"));
+    made.make("n3");
+  }
+};
+
+DevCerts& certs() {
+  static TestCerts test_certs;
+  return test_certs.made;
+}
+
+transport::TlsFiles files_in(const std::string& dir, const std::string& id) {
+  auto files = certs().files(id);
+  files.certificate = certs().path(dir + "/" + id + ".pem").string();
+  files.private_key = certs().path(dir + "/" + id + ".key").string();
+  return files;
+}
+
+/// n1 and n2 over TLS; n3 is a member that is not running, so that an
+/// intruder can try to pass for it.
+struct SecureMesh {
+  MeshCluster c{{"n1", "n2"}, [](transport::TcpMeshConfig& config) {
+                  config.tls = certs().files(config.id);
+                  config.peers["n3"] = "";
+                  config.handshake_timeout = std::chrono::milliseconds(1500);
+                }};
+  raft::Term marker = 100;
+
+  /// n1 and n2 (n3 is not running).
+  bool linked() {
+    return run_until(
+        c.io, [&] { return c.status("n1", "n2").connected && c.status("n2", "n1").connected; });
+  }
+  bool still_serving() {
+    const auto term = ++marker;
+    c.node("n2").send(vote("n2", "n1", term));
+    return run_until(c.io,
+                     [&] { return !c.inbox("n1").empty() && c.inbox("n1").back().term == term; });
+  }
+  std::uint64_t refused(const char* reason) {
+    const auto counts = c.node("n1").refusals();
+    const auto found = counts.find(reason);
+    return found == counts.end() ? 0 : found->second;
+  }
+  bool logged(std::string_view fragment) const {
+    for (const auto& line : c.logs) {
+      if (line.find(fragment) != std::string::npos) return true;
+    }
+    return false;
+  }
+};
+
+/// A mesh node "n3" that dials n1 with `tls` (none: plaintext).
+class Intruder {
+ public:
+  Intruder(asio::io_context& io, std::uint16_t n1_port, transport::TlsFiles tls) : io_(io) {
+    transport::TcpMeshConfig config;
+    config.id = "n3";
+    config.cluster = "test-cluster";
+    config.peers = {{"n1", "127.0.0.1:" + std::to_string(n1_port)}, {"n3", ""}};
+    config.tls = std::move(tls);
+    config.log = [this](std::string_view line) { logs.emplace_back(line); };
+    mesh_ = std::make_unique<transport::TcpMesh>(io.get_executor(), config,
+                                                 [this](transport::Packet) { ++received; });
+    running_ = true;
+    asio::co_spawn(io, mesh_->run(), [this](std::exception_ptr) { running_ = false; });
+  }
+  ~Intruder() {
+    mesh_->close();
+    run_until(io_, [&] { return !running_; });
+  }
+  transport::TcpMesh& mesh() { return *mesh_; }
+  std::vector<std::string> logs;
+  int received = 0;
+
+ private:
+  asio::io_context& io_;
+  std::unique_ptr<transport::TcpMesh> mesh_;
+  bool running_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("tls: members with certificates naming their ids connect and talk") {
+  MeshCluster c({"n1", "n2", "n3"},
+                [](transport::TcpMeshConfig& config) { config.tls = certs().files(config.id); });
+  REQUIRE(run_until(c.io, [&] { return c.all_connected(); }));
+  c.node("n1").send(vote("n1", "n2", 7));
+  c.node("n3").send(vote("n3", "n1", 8));
+  REQUIRE(run_until(c.io, [&] { return !c.inbox("n2").empty() && !c.inbox("n1").empty(); }));
+  CHECK(c.inbox("n2").front().term == 7);
+  CHECK(c.node("n1").refusals().empty());
+}
+
+TEST_CASE("tls: every connection that cannot prove its id is refused, counted and logged") {
+  SecureMesh m;
+  REQUIRE(m.linked());
+  const auto port = m.c.port("n1");
+
+  SUBCASE("a plaintext peer on the TLS port") {
+    Intruder plain(m.c.io, port, {});
+    CHECK(run_until(m.c.io,
+                    [&] { return m.refused(transport::refusal_reasons::tls_handshake) > 0; }));
+    CHECK(m.logged("refused connection from 127.0.0.1"));
+  }
+  SUBCASE("a certificate from another authority") {
+    Intruder foreign(m.c.io, port, files_in("other", "n3"));
+    CHECK(
+        run_until(m.c.io, [&] { return m.refused(transport::refusal_reasons::certificate) > 0; }));
+    CHECK(m.logged("the peer's certificate: unable to get local issuer certificate"));
+  }
+  SUBCASE("an expired certificate") {
+    Intruder expired(m.c.io, port, files_in("old", "n3"));
+    CHECK(
+        run_until(m.c.io, [&] { return m.refused(transport::refusal_reasons::certificate) > 0; }));
+    CHECK(m.logged("the peer's certificate: certificate has expired"));
+  }
+  SUBCASE("a valid certificate that names another id") {
+    Intruder impostor(m.c.io, port, certs().files("n9"));
+    CHECK(run_until(m.c.io, [&] { return m.refused(transport::refusal_reasons::identity) > 0; }));
+    CHECK(m.logged("its certificate does not name \"n3\""));
+    CHECK(run_until(m.c.io, [&] {
+      return impostor.mesh().status().front().last_error.find("does not name") != std::string::npos;
+    }));
+  }
+  SUBCASE("a TLS handshake that stalls") {
+    RawPeer slow(m.c.io, port);
+    REQUIRE(run_until(m.c.io, [&] { return slow.connected(); }));
+    slow.write(std::string("\x16\x03\x01\x02\x00", 5));  // a ClientHello's header, and no more
+    CHECK(run_until(m.c.io, [&] { return slow.closed(); }));
+    CHECK(m.refused(transport::refusal_reasons::tls_handshake) == 1);
+    CHECK(m.logged("the TLS handshake timed out"));
+  }
+  SUBCASE("the member itself, for contrast") {
+    Intruder member(m.c.io, port, certs().files("n3"));
+    member.mesh().send(vote("n3", "n1", 55));
+    CHECK(run_until(m.c.io, [&] {
+      for (const auto& message : m.c.inbox("n1")) {
+        if (message.term == 55) return true;
+      }
+      return false;
+    }));
+    CHECK(m.c.node("n1").refusals().empty());
+  }
+  CHECK(m.still_serving());
+}
+
+TEST_CASE(
+    "tls: certificates reloaded from their files serve new connections; bad files change nothing") {
+  SecureMesh m;
+  REQUIRE(m.linked());
+  // Rotation: n1 gets a new key and certificate at the same paths.
+  const auto files = certs().files("n1");
+  const auto keep_cert = files.certificate + ".kept";
+  const auto keep_key = files.private_key + ".kept";
+  std::filesystem::copy_file(files.certificate, keep_cert,
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(files.private_key, keep_key,
+                             std::filesystem::copy_options::overwrite_existing);
+  certs().make("n1");
+  CHECK(m.c.node("n1").reload_tls().empty());
+  CHECK(m.logged("TLS certificates reloaded"));
+  m.c.restart("n2");  // a new connection each way, under the new certificate
+  REQUIRE(m.linked());
+  CHECK(m.still_serving());
+
+  std::filesystem::remove(files.private_key);
+  const auto error = m.c.node("n1").reload_tls();
+  CHECK(error.find("the TLS key " + files.private_key) == 0);
+  m.c.restart("n2");  // the certificate in use stays
+  REQUIRE(m.linked());
+  CHECK(m.still_serving());
+  std::filesystem::rename(keep_cert, files.certificate);
+  std::filesystem::rename(keep_key, files.private_key);
+}

@@ -1,0 +1,35 @@
+#pragma once
+// TLS contexts for the channels (tls.hpp): built from files, rebuilt on
+// reload, and the checks that bind a peer's certificate to its id.
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/ssl/context.hpp>
+#include <conflux/transport/tls.hpp>
+#include <memory>
+#include <string>
+
+namespace conflux::transport::detail {
+
+/// A context for both ends of a connection: TLS 1.2 or later, this node's
+/// certificate and key, peers verified against the authority and required
+/// to present a certificate. Throws std::invalid_argument naming the file
+/// that failed. Each connection holds the context it started with (an SSL
+/// object must not outlive its context's verify data), so a reload swaps
+/// in a new one for new connections only.
+std::shared_ptr<boost::asio::ssl::context> make_tls_context(const TlsFiles& files);
+
+/// Whether the verified peer certificate of `ssl` names `id`: a DNS
+/// subjectAltName equal to it, or the common name when there is no DNS name.
+bool certificate_names(SSL* ssl, const std::string& id);
+
+/// Why a TLS handshake failed, as plainly as OpenSSL says it.
+struct TlsFailure {
+  /// The peer's certificate failed verification (another authority,
+  /// expired, none), rather than the handshake itself.
+  bool certificate = false;
+  std::string text;  ///< "the peer's certificate: certificate has expired", "wrong version number"
+};
+TlsFailure handshake_failure(SSL* ssl, const boost::system::error_code& error);
+
+}  // namespace conflux::transport::detail
