@@ -3,6 +3,8 @@
 #include <charconv>
 #include <conflux/transport/address.hpp>
 #include <conflux/transport/redis_url.hpp>
+#include <conflux/transport/tls.hpp>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
@@ -72,11 +74,18 @@ using Setter = std::function<void(Flags&, const std::string&)>;
 Setter text(std::string Flags::*field) {
   return [field](Flags& f, const std::string& v) { f.*field = v; };
 }
+/// A host:port; with no host ("7001" or ":7001"), loopback: a node
+/// listens beyond this machine only when told to.
 Setter address(const char* flag, std::string Flags::*field) {
   return [flag, field](Flags& f, const std::string& v) {
-    check_address(flag, v);
-    f.*field = v;
+    const bool port_only = !v.empty() && v.find_first_not_of("0123456789") == std::string::npos;
+    const auto full = port_only ? "127.0.0.1:" + v : v.starts_with(':') ? "127.0.0.1" + v : v;
+    check_address(flag, full);
+    f.*field = full;
   };
+}
+Setter path(std::string transport::TlsFiles::*field) {
+  return [field](Flags& f, const std::string& v) { f.tls.*field = v; };
 }
 Setter milliseconds(const char* flag, std::chrono::milliseconds Flags::*field) {
   return [flag, field](Flags& f, const std::string& v) { f.*field = parse_ms(flag, v); };
@@ -131,6 +140,14 @@ void parse_fsync(Flags& f, const std::string& v) {
   f.fsync = v == "always" ? storage::FsyncPolicy::always : storage::FsyncPolicy::never;
 }
 
+/// Flags without a value.
+const std::map<std::string, bool Flags::*>& switches() {
+  static const std::map<std::string, bool Flags::*> table{{"--in-memory", &Flags::in_memory},
+                                                          {"--public-reads", &Flags::public_reads},
+                                                          {"--insecure", &Flags::insecure}};
+  return table;
+}
+
 const std::map<std::string, Setter>& valued_flags() {
   static const std::map<std::string, Setter> table{
       {"--id", text(&Flags::id)},
@@ -165,6 +182,10 @@ const std::map<std::string, Setter>& valued_flags() {
       {"--snapshot-trailing",
        count("--snapshot-trailing", &Options::SnapshotPolicy::trailing_entries)},
       {"--log-level", [](Flags& f, const std::string& v) { f.log_level = parse_level(v); }},
+      {"--tls-cert", path(&transport::TlsFiles::certificate)},
+      {"--tls-key", path(&transport::TlsFiles::private_key)},
+      {"--tls-ca", path(&transport::TlsFiles::authority)},
+      {"--token-file", [](Flags& f, const std::string& v) { f.token_file = v; }},
   };
   return table;
 }
@@ -178,6 +199,25 @@ void resolve_peers(Flags& flags) {
     if (!ids.insert(peer.id).second) throw FlagError("--peer: \"" + peer.id + "\" is given twice");
   }
   if (!ids.count(flags.id)) flags.peers.push_back({flags.id, tcp ? flags.listen : ""});
+}
+
+/// The TLS files come as a set; the token file holds one line, the token.
+void check_security(Flags& flags) {
+  const auto& tls = flags.tls;
+  const int given = !tls.certificate.empty() + !tls.private_key.empty() + !tls.authority.empty();
+  if (given != 0 && given != 3)
+    throw FlagError("--tls-cert, --tls-key and --tls-ca go together: give all three or none");
+  if (const auto problem = transport::validate_tls(tls); given == 3 && !problem.empty())
+    throw FlagError(problem);
+  if (flags.public_reads && flags.token_file.empty())
+    throw FlagError("--public-reads needs --token-file (without a token every request is served)");
+  if (flags.token_file.empty()) return;
+  std::ifstream file(flags.token_file);
+  if (!file || !std::getline(file, flags.token))
+    throw FlagError("--token-file: cannot read " + flags.token_file.string());
+  if (flags.token.size() < 16 || flags.token.find_first_of(" \t\r") != std::string::npos)
+    throw FlagError("--token-file: the token in " + flags.token_file.string() +
+                    " must be one line of at least 16 characters, without blanks");
 }
 
 void check_complete(Flags& flags) {
@@ -202,6 +242,7 @@ void check_complete(Flags& flags) {
   if (flags.data_dir.empty()) flags.data_dir = "./" + flags.id + ".conflux";
   if (flags.snapshot.trailing_entries > 1'000'000)
     throw FlagError("--snapshot-trailing: must be at most 1000000");
+  check_security(flags);
 }
 
 }  // namespace
@@ -216,9 +257,14 @@ Flags parse_flags(const std::vector<std::string>& args) {
       asked.version = !asked.help;
       return asked;
     }
-    if (name == "--in-memory" || name == "--read-lease") {
+    if (name == "--read-lease") {
       reader.no_value();
-      (name == "--in-memory" ? flags.in_memory : flags.read_lease.enabled) = true;
+      flags.read_lease.enabled = true;
+      continue;
+    }
+    if (const auto switched = switches().find(name); switched != switches().end()) {
+      reader.no_value();
+      flags.*(switched->second) = true;
       continue;
     }
     const auto setter = valued_flags().find(name);
@@ -284,6 +330,21 @@ Runs one replica of a Conflux cluster, serving its HTTP API.
   --snapshot-trailing N    entries kept before a snapshot for slow followers
                            (default 1024, at most 1000000)
   --log-level LEVEL        error, warning, info (default) or debug
+
+Security (docs/operations.md, "Security"). An address without a host (7001 or
+:7001) is on 127.0.0.1: this node listens beyond this machine only when told.
+  --tls-cert FILE          this node's certificate (PEM), signed by --tls-ca and
+                           naming its id; with --tls-key and --tls-ca: TLS with
+                           mutual authentication between peers (tcp), and HTTPS
+  --tls-key FILE           its key (PEM)
+  --tls-ca FILE            the cluster's authority (PEM)
+  --token-file FILE        the HTTP API needs "Authorization: Bearer <token>",
+                           the token being this file's first line (or a client
+                           certificate of --tls-ca, over HTTPS)
+  --public-reads           with --token-file: GET requests and queries need no token
+  --insecure               plaintext on a non-loopback address, knowingly: no
+                           warning at start
+  SIGHUP reloads the TLS files: new connections use them.
   --help, --version
 )";
 }

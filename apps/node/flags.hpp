@@ -41,6 +41,13 @@ struct Flags {
   std::size_t redis_in_flight = RedisChannelOptions{}.max_in_flight_bytes;
   Options::ReadLease read_lease;     ///< --read-lease, --max-clock-drift
   Options::SnapshotPolicy snapshot;  ///< --snapshot-entries, --snapshot-bytes, --snapshot-trailing
+  /// --tls-cert, --tls-key, --tls-ca: TLS on the peer mesh (tcp) and HTTPS
+  /// on the HTTP API, with the same certificate.
+  transport::TlsFiles tls;
+  std::filesystem::path token_file;  ///< --token-file
+  std::string token;                 ///< read from it: the HTTP API's bearer token
+  bool public_reads = false;         ///< --public-reads: reads need no token
+  bool insecure = false;             ///< --insecure: plaintext beyond loopback, knowingly
   LogLevel log_level = LogLevel::info;
   bool help = false;
   bool version = false;

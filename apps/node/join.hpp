@@ -5,6 +5,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <conflux/options.hpp>
+#include <conflux/transport/tls.hpp>
 #include <string>
 
 namespace conflux::daemon {
@@ -15,7 +16,15 @@ namespace conflux::daemon {
 /// that the cluster is busy; ends once the member answers that the node was
 /// added, or that it cannot be (for instance: it is a member already, as
 /// after a restart). Logs each outcome.
+///
+/// With `tls` set, the member is reached over HTTPS: its certificate must be
+/// of the authority, and this node presents its own (which the member takes
+/// for the token). With `token`, the request carries it as a bearer token.
+struct JoinCredentials {
+  transport::TlsFiles tls;
+  std::string token;
+};
 boost::asio::awaitable<void> ask_to_join(std::string member, std::string id, std::string address,
-                                         LogSink log);
+                                         JoinCredentials credentials, LogSink log);
 
 }  // namespace conflux::daemon

@@ -18,6 +18,7 @@
 #include "flags.hpp"
 #include "join.hpp"
 #include "node_api.hpp"
+#include "security.hpp"
 
 namespace asio = boost::asio;
 using namespace conflux;
@@ -36,7 +37,8 @@ Options node_options(const daemon::Flags& flags, const LogSink& log) {
     options.channel = RedisChannelOptions{
         .url = flags.redis, .cluster = flags.cluster, .max_in_flight_bytes = flags.redis_in_flight};
   } else {
-    options.channel = TcpChannelOptions{.listen = flags.listen, .cluster = flags.cluster};
+    options.channel =
+        TcpChannelOptions{.listen = flags.listen, .cluster = flags.cluster, .tls = flags.tls};
   }
   app->install(options);
   options.election_timeout = {flags.election_min, flags.election_max};
@@ -106,10 +108,11 @@ void hand_over_then(Node& node, const LogSink& log, std::function<void()> done) 
 // leadership over if this node leads, then close the node (and the hub, if
 // this process runs one); io.run() returns once all are done. A second
 // signal exits at once.
-void stop_on_signal(asio::signal_set& signals, server::HttpServer& http, Node& node,
-                    transport::WsHub* hub, server::Dashboard* dashboard, const LogSink& log) {
+void stop_on_signal(asio::signal_set& signals, asio::signal_set& hangups, server::HttpServer& http,
+                    Node& node, transport::WsHub* hub, server::Dashboard* dashboard,
+                    const LogSink& log) {
   // Everything captured outlives io.run(): it all belongs to run().
-  signals.async_wait([s = &signals, h = &http, n = &node, hub, dashboard, log](
+  signals.async_wait([s = &signals, hup = &hangups, h = &http, n = &node, hub, dashboard, log](
                          const boost::system::error_code& ec, int signal) {
     if (ec) return;
     log(LogLevel::info, std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
@@ -120,6 +123,7 @@ void stop_on_signal(asio::signal_set& signals, server::HttpServer& http, Node& n
       std::_Exit(1);
     });
     if (dashboard) dashboard->stop();
+    hup->cancel();
     h->stop([s, n, hub, log] {
       hand_over_then(*n, log, [s, n, hub, log] {
         n->close([s, hub, log] {
@@ -160,7 +164,10 @@ int run(const daemon::Flags& flags) {
                            .max_connections = flags.http_max_connections,
                            .max_connections_per_address = flags.http_max_per_address,
                            .log = log,
-                           .access_log = flags.log_level == LogLevel::debug},
+                           .access_log = flags.log_level == LogLevel::debug,
+                           .tls = flags.tls,
+                           .token = flags.token,
+                           .is_public = flags.public_reads ? server::NodeApi::reads_only : nullptr},
                           std::ref(api));
   http_server = &http;
   http.start();
@@ -173,18 +180,24 @@ int run(const daemon::Flags& flags) {
     log(LogLevel::info, "dashboard on " + dashboard->url());
   }
   if (!flags.join.empty()) {
-    asio::co_spawn(io, daemon::ask_to_join(flags.join, flags.id, flags.listen, log),
+    asio::co_spawn(io,
+                   daemon::ask_to_join(flags.join, flags.id, flags.listen,
+                                       {.tls = flags.tls, .token = flags.token}, log),
                    transport::log_escaped(
                        "--join", [log](std::string_view line) { log(LogLevel::warning, line); }));
   }
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  stop_on_signal(signals, http, *node, hub.get(), dashboard.get(), log);
+  asio::signal_set hangups(io, SIGHUP);
+  stop_on_signal(signals, hangups, http, *node, hub.get(), dashboard.get(), log);
+  daemon::reload_on_hangup(hangups, *node, http, log);
+  daemon::warn_of_exposure(flags, log);
   const auto peers = flags.channel == "ws" ? "peers through " + flags.hub
                      : flags.channel == "redis"
                          ? "peers through Redis pub/sub (cluster " + flags.cluster + ")"
                          : "peers on " + flags.listen;
-  log(LogLevel::info, peers + ", HTTP API on http://" + http.address() + ", app " + flags.app +
-                          ", " +
+  log(LogLevel::info, peers + (flags.tls.enabled() && flags.channel == "tcp" ? " (TLS)" : "") +
+                          ", HTTP API on " + http.scheme() + "://" + http.address() + ", app " +
+                          flags.app + ", " +
                           (flags.in_memory ? "in memory" : "data in " + flags.data_dir.string()));
   io.run();
   return 0;

@@ -3,12 +3,15 @@
 // answer, and loops (keep-alive; pipelined requests wait in the buffer).
 #include "http_server.hpp"
 
+#include <openssl/crypto.h>
+
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -17,9 +20,11 @@
 #include <boost/json/value.hpp>
 #include <conflux/transport/address.hpp>
 #include <conflux/transport/awaitable.hpp>
+#include <conflux/transport/tls_context.hpp>
 #include <functional>
 #include <list>
 #include <map>
+#include <optional>
 #include <system_error>
 #include <tuple>
 
@@ -114,7 +119,10 @@ ReadFailure failed_read(const boost::system::error_code& ec) {
 /// read; `generation` tells a deadline whether its operation is still the
 /// current one.
 struct Connection {
-  explicit Connection(tcp::socket s) : socket(std::move(s)), deadline(socket.get_executor()) {}
+  Connection(tcp::socket s, std::shared_ptr<asio::ssl::context> tls_context)
+      : socket(std::move(s)), deadline(socket.get_executor()), context(std::move(tls_context)) {
+    if (context) tls.emplace(socket, *context);
+  }
   tcp::socket socket;
   asio::steady_timer deadline;
   std::string address;  // the client's IP address, for the per-address limit
@@ -127,6 +135,11 @@ struct Connection {
   Clock::time_point request_due;
   bool reading = false;
   bool timed_out = false;
+  // HTTPS: the context this connection started with (a reload may replace
+  // the server's), and the TLS stream over `socket`.
+  std::shared_ptr<asio::ssl::context> context;
+  std::optional<asio::ssl::stream<tcp::socket&>> tls;
+  bool client_certificate = false;  // verified, of the authority
 };
 
 namespace {
@@ -163,6 +176,7 @@ void disarm(Connection& connection) {
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Impl(asio::any_io_executor ex, HttpServerOptions opts, HttpHandler h)
       : executor(ex), options(std::move(opts)), handler(std::move(h)), acceptor(ex) {
+    if (options.tls.enabled()) tls = transport::detail::make_tls_context(options.tls, true);
     const auto endpoint = resolve(ex, options.listen);
     acceptor.open(endpoint.protocol());
     acceptor.set_option(tcp::acceptor::reuse_address(true));
@@ -176,6 +190,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::string refusal_at_accept(const std::string& address) const;
   void refuse(const std::string& reason) { ++counters.refused[reason]; }
   asio::awaitable<void> serve(std::shared_ptr<Connection> connection);
+  asio::awaitable<bool> secure(const std::shared_ptr<Connection>& connection);
+  std::string refusal_of(const HttpRequest& request) const;
+  std::optional<HttpResponse> gatekeep(const HttpRequest& request, const Connection& connection);
   asio::awaitable<boost::system::error_code> read(const std::shared_ptr<Connection>& connection,
                                                   boost::beast::flat_buffer& buffer,
                                                   http::request_parser<http::string_body>& parser);
@@ -199,6 +216,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   HttpServerOptions options;
   HttpHandler handler;
   tcp::acceptor acceptor;
+  std::shared_ptr<asio::ssl::context> tls;  // HTTPS: what new connections use
   std::list<std::shared_ptr<Connection>> connections;
   std::map<std::string, std::size_t> per_address;  // open connections by client address
   HttpCounters counters;
@@ -229,7 +247,7 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
     }
     ++counters.connections_accepted;
     socket.set_option(tcp::no_delay(true), ignored);  // answers are single small writes
-    auto connection = std::make_shared<Connection>(std::move(socket));
+    auto connection = std::make_shared<Connection>(std::move(socket), tls);
     connection->address = address;
     connection->peer = address + ":" + std::to_string(remote.port());
     ++per_address[address];
@@ -278,6 +296,7 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
     connection->socket.close(ignored);
     forget(connection.get());
   });
+  if (!co_await secure(connection)) co_return;
   boost::beast::flat_buffer buffer;
   for (bool open = true; open && !stopping;) {
     http::request_parser<http::string_body> parser;
@@ -301,12 +320,19 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
     HttpRequest call{.method = std::string(request.method_string()),
                      .target = std::string(request.target()),
                      .body = std::move(request.body()),
-                     .headers = {}};
+                     .headers = {},
+                     .client_certificate = connection->client_certificate};
     for (const auto& field : request) {
       call.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
     const auto line = options.access_log ? call.method + " " + call.target : std::string();
-    auto response = co_await call_handler(std::move(call));
+    auto refused = gatekeep(call, *connection);
+    HttpResponse response;
+    if (refused) {
+      response = std::move(*refused);
+    } else {
+      response = co_await call_handler(std::move(call));
+    }
     const auto status = response.status;
     open = co_await answer(connection, request.version(), request.keep_alive() && !stopping,
                            std::move(response));
@@ -334,8 +360,15 @@ asio::awaitable<boost::system::error_code> HttpServer::Impl::read(
   connection->request_due = start + options.request_timeout;
   arm(connection, start + (fresh ? std::min(options.header_timeout, options.request_timeout)
                                  : options.request_timeout));
-  auto [ec, bytes] =
-      co_await http::async_read(connection->socket, buffer, parser, as_tuple_awaitable);
+  // Two co_awaits, not one on a conditional: g++ 12 evaluates both of its
+  // operands when the conditional is co_awaited.
+  std::tuple<boost::system::error_code, std::size_t> read;
+  if (connection->tls) {
+    read = co_await http::async_read(*connection->tls, buffer, parser, as_tuple_awaitable);
+  } else {
+    read = co_await http::async_read(connection->socket, buffer, parser, as_tuple_awaitable);
+  }
+  const auto ec = std::get<0>(read);
   connection->reading = false;
   connection->parser = nullptr;
   disarm(*connection);
@@ -354,8 +387,14 @@ asio::awaitable<bool> HttpServer::Impl::answer(std::shared_ptr<Connection> conne
   out.keep_alive(keep_alive);
   out.body() = std::move(response.body);
   out.prepare_payload();
-  arm(connection, Clock::now() + options.request_timeout);  // a client that never reads
-  auto [ec, bytes] = co_await http::async_write(connection->socket, out, as_tuple_awaitable);
+  arm(connection, Clock::now() + options.request_timeout);     // a client that never reads
+  std::tuple<boost::system::error_code, std::size_t> written;  // two co_awaits: see read()
+  if (connection->tls) {
+    written = co_await http::async_write(*connection->tls, out, as_tuple_awaitable);
+  } else {
+    written = co_await http::async_write(connection->socket, out, as_tuple_awaitable);
+  }
+  const auto ec = std::get<0>(written);
   disarm(*connection);
   co_return !ec && keep_alive;
 }
@@ -374,6 +413,59 @@ asio::awaitable<void> HttpServer::Impl::linger_close(std::shared_ptr<Connection>
     if (ec) break;
   }
   disarm(*connection);
+}
+
+// HTTPS: the handshake, under the header deadline (a client that stalls in
+// it holds its connection no longer than one that stalls in its headers).
+asio::awaitable<bool> HttpServer::Impl::secure(const std::shared_ptr<Connection>& connection) {
+  if (!connection->tls) co_return true;
+  arm(connection, Clock::now() + std::min(options.header_timeout, options.request_timeout));
+  auto [ec] =
+      co_await connection->tls->async_handshake(asio::ssl::stream_base::server, as_tuple_awaitable);
+  disarm(*connection);
+  SSL* ssl = connection->tls->native_handle();
+  if (ec) {
+    refuse("tls_handshake");
+    log(LogLevel::warning,
+        "HTTPS connection from " + connection->peer + " refused: " +
+            (connection->timed_out ? std::string("the TLS handshake timed out")
+                                   : transport::detail::handshake_failure(ssl, ec).text));
+    co_return false;
+  }
+  connection->client_certificate =
+      SSL_get0_peer_certificate(ssl) && SSL_get_verify_result(ssl) == X509_V_OK;
+  co_return true;
+}
+
+// Why `request` may not be served ("" if it may): the token, when one is set.
+std::string HttpServer::Impl::refusal_of(const HttpRequest& request) const {
+  if (options.token.empty() || request.client_certificate) return "";
+  if (options.is_public && options.is_public(request)) return "";
+  const auto* given = request.header("Authorization");
+  if (!given) return "no \"Authorization: Bearer <token>\" header";
+  const std::string_view text(*given);
+  const auto& token = options.token;
+  const bool bearer = text.size() > 7 && boost::beast::iequals(text.substr(0, 7), "Bearer ");
+  const auto presented = bearer ? text.substr(7) : std::string_view();
+  if (presented.size() != token.size() ||
+      CRYPTO_memcmp(presented.data(), token.data(), token.size()) != 0) {
+    return bearer ? "a wrong bearer token" : "an Authorization header that is not a bearer token";
+  }
+  return "";
+}
+
+// The 401 for a request the token keeps out; nullopt for one it lets in.
+std::optional<HttpResponse> HttpServer::Impl::gatekeep(const HttpRequest& request,
+                                                       const Connection& connection) {
+  const auto refusal = refusal_of(request);
+  if (refusal.empty()) return std::nullopt;
+  refuse("unauthorized");
+  log(LogLevel::warning, "HTTP " + request.method + " " + request.target + " from " +
+                             connection.peer + " refused: " + refusal);
+  auto response =
+      error_response(401, "unauthorized", "this request needs the cluster's token: " + refusal);
+  response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"conflux\"");
+  return response;
 }
 
 asio::awaitable<HttpResponse> HttpServer::Impl::call_handler(HttpRequest request) {
@@ -412,6 +504,20 @@ HttpServer::~HttpServer() {
   impl_->stopping = true;
   impl_->acceptor.close(ignored);
   for (const auto& connection : impl_->connections) connection->socket.close(ignored);
+}
+
+std::string HttpServer::scheme() const {
+  return impl_->tls ? "https" : "http";
+}
+
+std::string HttpServer::reload_tls() {
+  if (!impl_->options.tls.enabled()) return "";
+  try {
+    impl_->tls = transport::detail::make_tls_context(impl_->options.tls, true);
+  } catch (const std::invalid_argument& error) {
+    return error.what();
+  }
+  return "";
 }
 
 std::string HttpServer::address() const {

@@ -25,6 +25,9 @@ struct HttpRequest {
   std::string target;  ///< path and query, as sent
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  ///< as sent, in order
+  /// Over HTTPS: the client presented a certificate that the authority
+  /// signed and that verified.
+  bool client_certificate = false;
 
   /// The first header named `name` (case-insensitive), or nullptr.
   const std::string* header(std::string_view name) const;
@@ -56,6 +59,15 @@ struct HttpServerOptions {
   std::size_t max_connections_per_address = 256;  ///< open connections from one client address
   LogSink log;                                    ///< problems at warning
   bool access_log = false;                        ///< also one line per request, at debug
+  /// Set: HTTPS with this certificate and key (transport/tls.hpp). A client
+  /// may present a certificate of `tls.authority`, which then stands for
+  /// the token.
+  transport::TlsFiles tls = {};
+  /// Set: every request must carry "Authorization: Bearer <token>" (or, over
+  /// HTTPS, a client certificate of the authority), unless `is_public`
+  /// says it need not; others get 401, counted as refused "unauthorized".
+  std::string token = {};
+  std::function<bool(const HttpRequest&)> is_public = {};
 };
 
 /// What the server counted since it started (for /metrics).
@@ -64,8 +76,9 @@ struct HttpCounters {
   std::uint64_t connections_accepted = 0;
   std::uint64_t connections_open = 0;
   /// Connections and requests turned away, by reason: connection_limit,
-  /// address_limit (at accept), header_timeout, body_timeout,
-  /// headers_too_large, body_too_large, malformed.
+  /// address_limit (at accept), tls_handshake (HTTPS), header_timeout,
+  /// body_timeout, headers_too_large, body_too_large, malformed,
+  /// unauthorized (no token, or a wrong one).
   std::map<std::string, std::uint64_t> refused;
 };
 
@@ -79,6 +92,12 @@ class HttpServer {
 
   /// "host:port" actually bound.
   std::string address() const;
+  /// "https" or "http".
+  std::string scheme() const;
+  /// Reads the HTTPS certificate and key again from their files: new
+  /// connections use them. "" once reloaded (or on plain HTTP), else why
+  /// not, and the ones in use stay.
+  std::string reload_tls();
   void start();
   /// Stops accepting, closes idle connections, lets requests in flight
   /// finish (their responses say "Connection: close"), then calls `done`.

@@ -143,6 +143,8 @@ json::value status_json(const NodeStatus& status) {
     if (peer.match) match = *peer.match;
     peers.push_back({{"id", peer.id}, {"connected", peer.connected}, {"match", match}});
   }
+  json::object refusals;
+  for (const auto& [reason, count] : status.refusals) refusals[reason] = count;
   json::array links;
   for (const auto& link : status.links) {
     links.push_back({{"name", link.name},
@@ -167,7 +169,8 @@ json::value status_json(const NodeStatus& status) {
           {"error", status.error.empty() ? json::value(nullptr) : json::value(status.error)},
           {"isolated", status.isolated},
           {"peers", std::move(peers)},
-          {"links", std::move(links)}};
+          {"links", std::move(links)},
+          {"refusals", std::move(refusals)}};
 }
 
 unsigned http_status_for(errc code) {
@@ -434,6 +437,12 @@ asio::awaitable<HttpResponse> NodeApi::state(const std::string& query) {
   auto read = co_await read_state(std::get<bool>(linearizable));
   if (auto* refusal = std::get_if<HttpResponse>(&read)) co_return std::move(*refusal);
   co_return json_response(200, std::get<json::value>(read));
+}
+
+bool NodeApi::reads_only(const HttpRequest& request) {
+  const std::string_view path(request.target);
+  return request.method == "GET" || request.method == "HEAD" ||
+         (request.method == "POST" && path.starts_with("/query/"));
 }
 
 HttpResponse NodeApi::metrics() const {

@@ -48,6 +48,10 @@ class NodeApi {
           std::map<std::string, Method> queries = {});
   boost::asio::awaitable<HttpResponse> operator()(HttpRequest request);
 
+  /// Whether `request` only reads (a GET, or a query): what --public-reads
+  /// serves without the token (HttpServerOptions::is_public).
+  static bool reads_only(const HttpRequest& request);
+
  private:
   boost::asio::awaitable<HttpResponse> perform(const std::string& method, const std::string& body,
                                                std::optional<SessionCall> session);

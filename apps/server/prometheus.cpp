@@ -74,6 +74,13 @@ void node_gauges(Exposition& e, const NodeStatus& status) {
   e.family("conflux_storage_failed", "gauge",
            "1 once storage failed and the node stopped acknowledging writes.");
   e.sample("conflux_storage_failed", "", status.error.empty() ? 0 : 1);
+  e.family("conflux_refused_connections_total", "counter",
+           "Peer connections refused before they could speak, by reason (tls_handshake, "
+           "certificate, identity, hello).");
+  for (const auto& [reason, count] : status.refusals) {
+    e.sample("conflux_refused_connections_total", label("reason", reason),
+             static_cast<double>(count));
+  }
   e.family("conflux_relay_link_up", "gauge",
            "1 while the channel's link to its relay (hub, redis-server) is up.");
   for (const auto& link : status.links)

@@ -80,6 +80,7 @@ std::unique_ptr<transport::Channel> make_channel(const Options& options, asio::a
   config.id = options.id;
   config.cluster = tcp.cluster;
   config.listen = tcp.listen;
+  config.tls = tcp.tls;
   for (const auto& peer : options.peers) config.peers[peer.id] = peer.address;
   config.log = log;
   return std::make_unique<transport::TcpMesh>(ex, std::move(config), std::move(inbox));
@@ -533,6 +534,10 @@ void Node::request_snapshot() {
 
 void Node::set_isolated(bool isolated) {
   impl_->isolated = isolated;
+}
+
+std::string Node::reload_tls() {
+  return impl_->channel->reload_tls();
 }
 
 }  // namespace conflux

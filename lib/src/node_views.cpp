@@ -24,7 +24,8 @@ NodeStatus Node::status() const {
                     .error = impl_->storage_error,
                     .peers = {},
                     .links = {},
-                    .isolated = impl_->isolated};
+                    .isolated = impl_->isolated,
+                    .refusals = impl_->channel->refusals()};
   for (const auto& traffic : impl_->channel->status()) {
     PeerProgress peer{.id = traffic.id, .connected = traffic.connected, .match = std::nullopt};
     for (const auto& progress : s.peers) {

@@ -70,8 +70,8 @@ std::optional<DaemonStatus> parse_status(const std::string& body) {
   return status;
 }
 
-DaemonCluster::DaemonCluster(std::size_t size, std::vector<std::string> flags)
-    : flags_(std::move(flags)) {
+DaemonCluster::DaemonCluster(std::size_t size, std::vector<std::string> flags, DaemonClient client)
+    : flags_(std::move(flags)), client_(std::move(client)) {
   const auto ports = distinct_free_ports(2 * size);
   for (std::size_t i = 0; i < size; ++i) {
     members_.push_back(
@@ -116,7 +116,11 @@ std::vector<std::string> DaemonCluster::command_line(std::size_t i) const {
       args.push_back(member.id + "=" + loopback(member.peer_port));
     }
   }
-  args.insert(args.end(), flags_.begin(), flags_.end());
+  for (auto flag : flags_) {  // "{id}" stands for the node's id (its certificate, say)
+    for (auto at = flag.find("{id}"); at != std::string::npos; at = flag.find("{id}"))
+      flag.replace(at, 4, self.id);
+    args.push_back(std::move(flag));
+  }
   return args;
 }
 
@@ -138,9 +142,20 @@ bool DaemonCluster::live(std::size_t i) const {
   return process.running() && !process.paused();
 }
 
+HttpReply DaemonCluster::request(std::size_t i, const std::string& method,
+                                 const std::string& target, const std::string& body,
+                                 std::chrono::milliseconds timeout) const {
+  HttpHeaders headers;
+  if (!client_.token.empty()) headers.emplace_back("Authorization", "Bearer " + client_.token);
+  if (!client_.tls.authority.empty()) {
+    return https_request(http_port(i), method, target, body, client_.tls, headers, timeout);
+  }
+  return http_request(http_port(i), method, target, body, timeout, headers);
+}
+
 std::optional<DaemonStatus> DaemonCluster::status(std::size_t i,
                                                   std::chrono::milliseconds timeout) const {
-  const auto reply = http_request(http_port(i), "GET", "/status", "", timeout);
+  const auto reply = request(i, "GET", "/status", "", timeout);
   if (reply.status != 200) return std::nullopt;
   return parse_status(reply.body);
 }
@@ -148,7 +163,7 @@ std::optional<DaemonStatus> DaemonCluster::status(std::size_t i,
 HttpReply DaemonCluster::perform(std::size_t i, const std::string& method,
                                  const boost::json::array& args,
                                  std::chrono::milliseconds timeout) const {
-  return http_request(http_port(i), "POST", "/perform/" + method, json::serialize(args), timeout);
+  return request(i, "POST", "/perform/" + method, json::serialize(args), timeout);
 }
 
 std::optional<std::size_t> DaemonCluster::agreed_leader() const {
@@ -179,7 +194,7 @@ std::optional<json::value> DaemonCluster::same_state() const {
   std::optional<json::value> state;
   for (std::size_t i = 0; i < size(); ++i) {
     if (!live(i)) continue;
-    const auto reply = http_request(http_port(i), "GET", "/state", "", 1s);
+    const auto reply = request(i, "GET", "/state", "", 1s);
     boost::system::error_code ec;
     auto value = json::parse(reply.body, ec);
     if (reply.status != 200 || ec || (state && *state != value)) return std::nullopt;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "apps/http_client.hpp"
+#include "apps/https_client.hpp"
 #include "apps/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -39,11 +40,21 @@ struct DaemonStatus {
 /// Parses a /status body; nullopt if it is not the expected JSON.
 std::optional<DaemonStatus> parse_status(const std::string& body);
 
+/// How the tests reach the nodes' HTTP API: plain HTTP, or HTTPS verified
+/// against `tls.authority` (presenting `tls.certificate` if set); with a
+/// bearer token if set.
+struct DaemonClient {
+  transport::TlsFiles tls;
+  std::string token;
+};
+
 class DaemonCluster {
  public:
   /// Starts `size` nodes n1..nN at once; `flags` are added to every node's
-  /// command line after the defaults (a later flag overrides an earlier one).
-  explicit DaemonCluster(std::size_t size, std::vector<std::string> flags = {});
+  /// command line after the defaults (a later flag overrides an earlier
+  /// one), "{id}" in them replaced by the node's id.
+  explicit DaemonCluster(std::size_t size, std::vector<std::string> flags = {},
+                         DaemonClient client = {});
   DaemonCluster(const DaemonCluster&) = delete;
   DaemonCluster& operator=(const DaemonCluster&) = delete;
 
@@ -63,6 +74,9 @@ class DaemonCluster {
   /// Running and not paused: expected to answer.
   bool live(std::size_t i) const;
 
+  /// One request to node i's HTTP API, as the client was told to make it.
+  HttpReply request(std::size_t i, const std::string& method, const std::string& target,
+                    const std::string& body = "", std::chrono::milliseconds timeout = 5s) const;
   std::optional<DaemonStatus> status(std::size_t i, std::chrono::milliseconds timeout = 1s) const;
   /// POST /perform/<method> with `args` as the body, on node i.
   HttpReply perform(std::size_t i, const std::string& method, const boost::json::array& args,
@@ -95,6 +109,7 @@ class DaemonCluster {
 
   TempDir directory_{"conflux-daemon-test"};  // declared first: removed after the processes die
   std::vector<std::string> flags_;
+  DaemonClient client_;
   std::vector<Member> members_;
 };
 

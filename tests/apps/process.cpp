@@ -71,6 +71,10 @@ void ChildProcess::terminate() {
   signal(SIGTERM);
 }
 
+void ChildProcess::hangup() {
+  signal(SIGHUP);
+}
+
 void ChildProcess::kill() {
   if (!running()) return;
   ::kill(pid_, SIGKILL);  // works on a stopped process too

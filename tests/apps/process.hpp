@@ -36,6 +36,7 @@ class ChildProcess {
   void pause();      ///< SIGSTOP
   void resume();     ///< SIGCONT
   void terminate();  ///< SIGTERM: the daemon's graceful stop
+  void hangup();     ///< SIGHUP: conflux-node reads its TLS files again
   /// SIGKILL, then reaps it.
   void kill();
 

@@ -31,7 +31,9 @@ TEST_CASE("prometheus: gauges, counters, cumulative histogram buckets and escape
                                .endpoint = "127.0.0.1:6379",
                                .up = true,
                                .connects = 3,
-                               .last_error = "lost the subscription"}}};
+                               .last_error = "lost the subscription"}},
+                    .isolated = false,
+                    .refusals = {{"identity", 2}}};
   NodeMetrics metrics;
   metrics.elections = 2;
   metrics.performs_succeeded = 3;
@@ -56,6 +58,7 @@ TEST_CASE("prometheus: gauges, counters, cumulative histogram buckets and escape
   CHECK(has_line(text, "conflux_role{role=\"leader\"} 1"));
   CHECK(has_line(text, "conflux_role{role=\"follower\"} 0"));
   CHECK(has_line(text, "conflux_commit_index 40"));
+  CHECK(has_line(text, "conflux_refused_connections_total{reason=\"identity\"} 2"));
   CHECK(has_line(text, "conflux_elections_total 2"));
   CHECK(has_line(text, "conflux_performs_total{outcome=\"ok\"} 3"));
   CHECK(has_line(text, "conflux_performs_total{outcome=\"timeout\"} 1"));

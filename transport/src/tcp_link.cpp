@@ -9,7 +9,7 @@
 
 #include "redial.hpp"
 #include "tcp_mesh_impl.hpp"
-#include "tls_context.hpp"
+#include <conflux/transport/tls_context.hpp>
 
 namespace conflux::transport {
 

@@ -10,7 +10,7 @@
 #include <stdexcept>
 
 #include "tcp_mesh_impl.hpp"
-#include "tls_context.hpp"
+#include <conflux/transport/tls_context.hpp>
 
 namespace conflux::transport {
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "tcp_mesh_impl.hpp"
-#include "tls_context.hpp"
+#include <conflux/transport/tls_context.hpp>
 
 namespace conflux::transport {
 

@@ -1,8 +1,7 @@
-#include "tls_context.hpp"
-
 #include <openssl/x509v3.h>
 
 #include <boost/asio/ssl/error.hpp>
+#include <conflux/transport/tls_context.hpp>
 #include <stdexcept>
 
 namespace conflux::transport {
@@ -11,7 +10,8 @@ namespace ssl = boost::asio::ssl;
 
 namespace detail {
 
-std::shared_ptr<ssl::context> make_tls_context(const TlsFiles& files) {
+std::shared_ptr<ssl::context> make_tls_context(const TlsFiles& files,
+                                               bool peer_certificate_optional) {
   if (files.certificate.empty() || files.private_key.empty() || files.authority.empty()) {
     throw std::invalid_argument("TLS needs a certificate, its key and the cluster's authority");
   }
@@ -39,7 +39,9 @@ std::shared_ptr<ssl::context> make_tls_context(const TlsFiles& files) {
   }
   load("authority", files.authority,
        [&](auto& ec) { context->load_verify_file(files.authority, ec); });
-  context->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+  context->set_verify_mode(peer_certificate_optional
+                               ? ssl::verify_peer
+                               : ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
   return context;
 }
 

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -73,6 +74,11 @@ struct NodeStatus {
   std::vector<RelayLinkStatus> links;
   /// Cut off from the others by set_isolated() (fault injection).
   bool isolated = false;
+  /// Connections the channel refused before a peer could speak, by reason
+  /// (transport/tcp_mesh.hpp, refusal_reasons: a failed TLS handshake, a
+  /// certificate that did not verify or does not name its sender, a hello
+  /// refused); only the TCP mesh counts them.
+  std::map<std::string, std::uint64_t> refusals;
 };
 
 /// The newest configuration in this node's log (thesis §4.1), committed or
@@ -277,6 +283,12 @@ class Node {
   /// nor accepts a packet, as if every link to it were cut. Its timers run
   /// on: a leader steps down (check-quorum), a follower campaigns in vain.
   void set_isolated(bool isolated);
+
+  /// Reads the TLS certificate, key and authority of the TCP channel again
+  /// from their files (after a rotation): new connections use them, those
+  /// established keep theirs. Returns "" once reloaded (or without TLS),
+  /// else why not, and the ones in use stay. Call it on the node's executor.
+  std::string reload_tls();
 
   /// Fails pending performs with errc::closed, leaves the channel and stops
   /// every coroutine; completes when all have ended. Idempotent.

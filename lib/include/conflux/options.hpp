@@ -6,6 +6,7 @@
 #include <boost/json/value.hpp>
 #include <chrono>
 #include <conflux/storage/file_storage.hpp>
+#include <conflux/transport/tls.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -68,6 +69,10 @@ struct InProcessChannelOptions {
 struct TcpChannelOptions {
   std::string listen;               ///< "host:port" this node listens on
   std::string cluster = "conflux";  ///< peers must agree on it
+  /// TLS with mutual authentication (transport/tls.hpp): every member's
+  /// certificate, signed by `tls.authority`, must name its id. Unset:
+  /// plaintext, and whoever reaches `listen` may speak as any member.
+  transport::TlsFiles tls = {};
 };
 
 /// Nodes joined through a WebSocket hub (transport/ws_hub.hpp), e.g.

@@ -1,6 +1,8 @@
 #pragma once
-// TLS contexts for the channels (tls.hpp): built from files, rebuilt on
-// reload, and the checks that bind a peer's certificate to its id.
+// TLS contexts for the TCP mesh and the HTTPS servers (tls.hpp): built
+// from files, rebuilt on reload, and the checks that bind a peer's
+// certificate to its id. Include only where Asio is used already (it brings
+// OpenSSL's and Asio's SSL headers).
 
 #include <openssl/ssl.h>
 
@@ -12,12 +14,15 @@
 namespace conflux::transport::detail {
 
 /// A context for both ends of a connection: TLS 1.2 or later, this node's
-/// certificate and key, peers verified against the authority and required
-/// to present a certificate. Throws std::invalid_argument naming the file
-/// that failed. Each connection holds the context it started with (an SSL
-/// object must not outlive its context's verify data), so a reload swaps
-/// in a new one for new connections only.
-std::shared_ptr<boost::asio::ssl::context> make_tls_context(const TlsFiles& files);
+/// certificate and key, and peers' certificates verified against the
+/// authority; a peer must present one unless `peer_certificate_optional`
+/// (an HTTPS server, whose clients may authenticate by token instead).
+/// Throws std::invalid_argument naming the file that failed. Each
+/// connection holds the context it started with (an SSL object must not
+/// outlive its context's verify data), so a reload swaps in a new one for
+/// new connections only.
+std::shared_ptr<boost::asio::ssl::context> make_tls_context(const TlsFiles& files,
+                                                            bool peer_certificate_optional = false);
 
 /// Whether the verified peer certificate of `ssl` names `id`: a DNS
 /// subjectAltName equal to it, or the common name when there is no DNS name.

@@ -1,0 +1,57 @@
+#include "security.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <conflux/transport/address.hpp>
+
+namespace conflux::daemon {
+
+bool is_loopback(const std::string& address) {
+  const auto [host, port] = transport::split_address(address);
+  if (host == "localhost") return true;
+  boost::system::error_code ec;
+  const auto ip = boost::asio::ip::make_address(host, ec);
+  return !ec && ip.is_loopback();
+}
+
+void warn_of_exposure(const Flags& flags, const LogSink& log) {
+  std::vector<std::string> exposures;
+  if (flags.channel == "tcp" && !is_loopback(flags.listen) && !flags.tls.enabled()) {
+    exposures.push_back("peers connect to " + flags.listen +
+                        " without TLS: whoever reaches it can speak as any member and append "
+                        "to the log (give --tls-cert, --tls-key and --tls-ca)");
+  }
+  if (!is_loopback(flags.http) && flags.token.empty()) {
+    exposures.push_back("the HTTP API on " + flags.http +
+                        " needs no token: whoever reaches it can perform and change the "
+                        "membership (give --token-file)");
+  }
+  if (!is_loopback(flags.http) && !flags.token.empty() && !flags.tls.enabled()) {
+    exposures.push_back("the HTTP API on " + flags.http +
+                        " is plain HTTP: its token travels in clear (give --tls-cert, --tls-key "
+                        "and --tls-ca)");
+  }
+  for (const auto& exposure : exposures) {
+    if (flags.insecure) {
+      log(LogLevel::info, "--insecure: " + exposure);
+    } else {
+      log(LogLevel::warning, "INSECURE: " + exposure + ", or --insecure to accept this");
+    }
+  }
+}
+
+void reload_on_hangup(boost::asio::signal_set& hangups, Node& node, server::HttpServer& http,
+                      const LogSink& log) {
+  hangups.async_wait([&hangups, &node, &http, log](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    auto problem = node.reload_tls();
+    if (problem.empty()) problem = http.reload_tls();
+    if (problem.empty()) {
+      log(LogLevel::info, "SIGHUP: TLS files read again; new connections use them");
+    } else {
+      log(LogLevel::error, "SIGHUP: TLS not reloaded, the certificates in use stay: " + problem);
+    }
+    reload_on_hangup(hangups, node, http, log);
+  });
+}
+
+}  // namespace conflux::daemon

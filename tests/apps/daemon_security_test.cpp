@@ -1,0 +1,213 @@
+// conflux-node with TLS between peers, HTTPS and a token on the HTTP API
+// (docs/operations.md, "Security"), as processes: every refusal happens
+// against a live cluster, which keeps committing; certificates rotate by
+// SIGHUP without losing an acknowledged action.
+
+#include <doctest/doctest.h>
+
+#include <boost/json/parse.hpp>
+#include <csignal>
+#include <fstream>
+
+#include "apps/daemon_cluster.hpp"
+#include "apps/poll_until.hpp"
+#include "support/dev_certs.hpp"
+#include "support/free_port.hpp"
+
+using namespace conflux;
+using namespace conflux::test;
+namespace json = boost::json;
+
+namespace {
+
+const std::string token = "s3cret-token-for-the-tests";
+
+/// Certificates for n1..n3 and n9, n3's from another authority ("other/")
+/// and expired ("old/"), and the token's file.
+struct Credentials {
+  DevCerts certs;
+  Credentials() {
+    certs.make("n1 n2 n3 n9");
+    set_aside("other", "--authority other");
+    set_aside("old", "--expired");
+    std::ofstream(certs.path("token")) << token << "\n";
+  }
+  void set_aside(const std::string& dir, const std::string& options) {
+    certs.make("n3", options);
+    std::filesystem::create_directories(certs.path(dir));
+    std::filesystem::rename(certs.path("n3.pem"), certs.path(dir + "/n3.pem"));
+    std::filesystem::rename(certs.path("n3.key"), certs.path(dir + "/n3.key"));
+    certs.make("n3");
+  }
+  std::vector<std::string> flags(const std::vector<std::string>& more = {}) const {
+    std::vector<std::string> all{"--tls-cert",   certs.path("{id}.pem").string(),
+                                 "--tls-key",    certs.path("{id}.key").string(),
+                                 "--tls-ca",     certs.path("ca.pem").string(),
+                                 "--token-file", certs.path("token").string()};
+    all.insert(all.end(), more.begin(), more.end());
+    return all;
+  }
+  /// What the tests' client presents: the authority, and the token.
+  DaemonClient client() const {
+    DaemonClient client;
+    client.tls = authority_only();
+    client.token = token;
+    return client;
+  }
+  transport::TlsFiles authority_only() const {
+    transport::TlsFiles files;
+    files.authority = certs.path("ca.pem").string();
+    return files;
+  }
+};
+
+std::uint64_t refused(const DaemonCluster& cluster, std::size_t i, const std::string& reason) {
+  const auto reply = cluster.request(i, "GET", "/status");
+  if (reply.status != 200) return 0;
+  const auto* count = json::parse(reply.body).at("refusals").as_object().if_contains(reason);
+  return count ? count->to_number<std::uint64_t>() : 0;
+}
+
+bool commits(const DaemonCluster& cluster, int n) {
+  const auto key = "k" + std::to_string(n);
+  return cluster.perform(n % 3, "put", json::array{key, n}).status == 200;
+}
+
+/// A conflux-node claiming to be n3 (which runs already), with the given
+/// certificate files, dialling n1 and n2.
+std::unique_ptr<ChildProcess> impostor(const DaemonCluster& cluster, const Credentials& c,
+                                       const std::string& certificate, const std::string& key) {
+  std::vector<std::string> args{"--id",
+                                "n3",
+                                "--listen",
+                                "127.0.0.1:" + std::to_string(free_port()),
+                                "--http",
+                                "127.0.0.1:0",
+                                "--in-memory",
+                                "--tls-cert",
+                                certificate,
+                                "--tls-key",
+                                key,
+                                "--tls-ca",
+                                c.certs.path("ca.pem").string()};
+  for (std::size_t i = 0; i < 2; ++i) {
+    args.push_back("--peer");
+    args.push_back(cluster.id(i) + "=127.0.0.1:" + std::to_string(cluster.peer_port(i)));
+  }
+  return std::make_unique<ChildProcess>(node_binary(), args, cluster.directory() / "impostor.log");
+}
+
+}  // namespace
+
+TEST_CASE("security: strangers are refused by reason while the TLS cluster keeps committing") {
+  const Credentials c;
+  DaemonCluster cluster(3, c.flags(), c.client());
+  INFO(cluster.logs());
+  REQUIRE(cluster.wait_for_leader(15s));
+  int n = 0;
+  REQUIRE(commits(cluster, ++n));
+
+  // The HTTP API: no token, a wrong token, plain HTTP on the HTTPS port.
+  const auto none =
+      https_request(cluster.http_port(0), "POST", "/perform/put", R"(["x",1])", c.authority_only());
+  CHECK(none.status == 401);
+  CHECK(none.header("www-authenticate") == "Bearer realm=\"conflux\"");
+  const auto wrong = https_request(cluster.http_port(0), "POST", "/perform/put", R"(["x",1])",
+                                   c.authority_only(), {{"Authorization", "Bearer not-the-token"}});
+  CHECK(wrong.status == 401);
+  CHECK(wrong.body.find("a wrong bearer token") != std::string::npos);
+  CHECK(http_request(cluster.http_port(0), "GET", "/status").status == 0);
+  // A client certificate of the authority stands for the token.
+  const auto by_certificate = https_request(cluster.http_port(0), "POST", "/perform/put",
+                                            R"(["y",2])", c.certs.files("n9"));
+  CHECK(by_certificate.status == 200);
+  const auto metrics = cluster.request(0, "GET", "/metrics").body;
+  CHECK(metrics.find("conflux_http_refused_total{reason=\"unauthorized\"} 2") != std::string::npos);
+  CHECK(metrics.find("conflux_http_refused_total{reason=\"tls_handshake\"} 1") !=
+        std::string::npos);
+  CHECK(commits(cluster, ++n));
+
+  // The peer port: plaintext, and a TLS handshake that stalls.
+  {
+    HttpConnection plain(cluster.peer_port(0), 10s);
+    REQUIRE(plain.send(std::string("\0\0\0\x05hello", 9)));
+    CHECK(plain.closed_by_server());
+  }
+  CHECK(poll_until([&] { return refused(cluster, 0, "tls_handshake") >= 1; }, 5s));
+  {
+    HttpConnection stalled(cluster.peer_port(0), 10s);
+    REQUIRE(stalled.send(std::string("\x16\x03\x01\x02\x00", 5)));  // a ClientHello's header only
+    CHECK(stalled.closed_by_server());                              // after the handshake timeout
+  }
+  CHECK(refused(cluster, 0, "tls_handshake") >= 2);
+  CHECK(commits(cluster, ++n));
+
+  // Nodes that cannot prove they are n3.
+  const auto dir = [&](const std::string& d, const std::string& f) {
+    return c.certs.path(d + "/" + f).string();
+  };
+  struct Attempt {
+    std::string name, certificate, key, reason, logged;
+  };
+  for (const Attempt& attempt :
+       {Attempt{"another authority", dir("other", "n3.pem"), dir("other", "n3.key"), "certificate",
+                "unable to get local issuer certificate"},
+        Attempt{"expired", dir("old", "n3.pem"), dir("old", "n3.key"), "certificate",
+                "certificate has expired"},
+        Attempt{"valid, but naming n9", c.certs.path("n9.pem").string(),
+                c.certs.path("n9.key").string(), "identity",
+                "its certificate does not name \"n3\""}}) {
+    CAPTURE(attempt.name);
+    const auto before = refused(cluster, 0, attempt.reason);
+    const auto process = impostor(cluster, c, attempt.certificate, attempt.key);
+    CHECK(poll_until([&] { return refused(cluster, 0, attempt.reason) > before; }, 10s));
+    CHECK(cluster.logs().find(attempt.logged) != std::string::npos);
+    CHECK(commits(cluster, ++n));
+  }
+  CHECK(cluster.wait_for_same_state(10s));
+}
+
+TEST_CASE("security: certificates rotated, then reloaded by SIGHUP, lose no acknowledged action") {
+  Credentials c;
+  DaemonCluster cluster(3, c.flags(), c.client());
+  INFO(cluster.logs());
+  REQUIRE(cluster.wait_for_leader(15s));
+  std::vector<int> acknowledged;
+  const auto write = [&](int n) {
+    if (commits(cluster, n)) acknowledged.push_back(n);
+  };
+  for (int n = 1; n <= 20; ++n) write(n);
+  c.certs.make("n1 n2 n3");  // new keys and certificates at the same paths
+  for (std::size_t i = 0; i < 3; ++i) cluster.process(i).hangup();
+  CHECK(poll_until(
+      [&] { return cluster.logs().find("SIGHUP: TLS files read again") != std::string::npos; },
+      5s));
+  for (int n = 21; n <= 40; ++n) write(n);
+  cluster.process(1).kill();  // its connections, and its peers' to it, are made anew
+  cluster.start(1);
+  REQUIRE(cluster.wait_for_leader(15s));
+  for (int n = 41; n <= 60; ++n) write(n);
+  CHECK(acknowledged.size() >= 50);
+  const auto state = cluster.wait_for_same_state(15s);
+  REQUIRE(state);
+  for (const auto n : acknowledged) CHECK(state->as_object().contains("k" + std::to_string(n)));
+}
+
+TEST_CASE("security: --public-reads serves reads without the token, never writes") {
+  const Credentials c;
+  DaemonCluster cluster(1, c.flags({"--public-reads"}), c.client());
+  INFO(cluster.logs());
+  REQUIRE(cluster.wait_for_leader(15s));
+  const auto anonymous = [&](const std::string& method, const std::string& target,
+                             const std::string& body) {
+    const auto reply =
+        https_request(cluster.http_port(0), method, target, body, c.authority_only());
+    INFO(reply);
+    return reply.status;
+  };
+  CHECK(anonymous("GET", "/status", "") == 200);
+  CHECK(anonymous("GET", "/state", "") == 200);
+  CHECK(anonymous("POST", "/perform/put", R"(["k",1])") == 401);
+  CHECK(anonymous("POST", "/members", R"({"id":"n9","address":"127.0.0.1:1"})") == 401);
+  CHECK(cluster.perform(0, "put", json::array{"k", 1}).status == 200);
+}
