@@ -147,6 +147,7 @@ const std::map<std::string, Setter>& valued_flags() {
       {"--json", [](F& f, S v) { f.json_file = v, f.json_append = false; }},
       {"--json-append", [](F& f, S v) { f.json_file = v, f.json_append = true; }},
       {"--label", [](F& f, S v) { f.label = v; }},
+      {"--tls", [](F& f, S v) { f.tls_dir = v; }},
       {"--snapshot-entries",
        [](F& f, S v) {
          f.snapshot_entries = whole_number("--snapshot-entries", v, 0, 1'000'000'000'000);
@@ -172,6 +173,8 @@ void check_combination(BenchFlags& flags, bool nodes_given, bool fsync_given) {
     throw FlagError("--hub-binary applies to --mode websocket only");
   if (!flags.redis_binary.empty() && flags.mode != Mode::redis)
     throw FlagError("--redis-binary applies to --mode redis only");
+  if (!flags.tls_dir.empty() && flags.mode != Mode::embedded)
+    throw FlagError("--tls applies to --mode embedded only (TLS on the peer mesh)");
   if (flags.op == Op::read && flags.mode != Mode::inprocess && flags.mode != Mode::embedded)
     throw FlagError("--op read: with --mode inprocess or embedded only (the clients call the API)");
   if (flags.mode == Mode::embedded && flags.target == Target::all)
@@ -265,6 +268,8 @@ one `write(payload)` perform in flight and sends the next when it completes.
   --json FILE          write the parameters and figures as one JSON object
   --json-append FILE   append them as one line (JSON lines, for sweeps)
   --label TEXT         a free-form label stored in the JSON
+  --tls DIR            (embedded) TLS between the nodes: DIR holds ca.pem and n1.pem,
+                       n1.key, ... (apps/tls/make-dev-certs DIR n1 n2 n3)
   --pings N            round trips of the raw TCP ping-pong baseline (default 2000)
   --progress, --no-progress  force the progress line on or off (default: on a terminal)
   --help

@@ -50,6 +50,9 @@ struct BenchFlags {
   std::string node_binary;  ///< empty: next to conflux-bench, then the build tree
   std::string hub_binary;
   std::string redis_binary;
+  /// --tls DIR (embedded): TLS on the peer mesh, with DIR/ca.pem and
+  /// DIR/<id>.pem, DIR/<id>.key for n1..nN (apps/tls/make-dev-certs DIR n1 n2 n3).
+  std::string tls_dir;
   std::vector<std::string> connect;  ///< HTTP "host:port" of existing nodes (tcp mode)
   std::string json_file;
   bool json_append = false;  ///< one JSON object per line, appended

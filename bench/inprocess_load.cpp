@@ -111,7 +111,10 @@ Options embedded_options(const BenchFlags& flags, const NodeProcesses& cluster,
   auto options = app_options(flags, 0, dir);
   for (int i = 0; i < flags.nodes; ++i)
     options.peers.push_back({node_id(i), cluster.peer_address(i)});
-  options.channel = TcpChannelOptions{.listen = cluster.peer_address(0), .cluster = "bench"};
+  options.channel = TcpChannelOptions{
+      .listen = cluster.peer_address(0),
+      .cluster = "bench",
+      .tls = flags.tls_dir.empty() ? transport::TlsFiles{} : tls_files(flags.tls_dir, node_id(0))};
   return options;
 }
 

@@ -3,6 +3,7 @@
 // in-process target holds both in this process; the HTTP target drives
 // conflux-node processes (started here, or given with --connect).
 
+#include <conflux/transport/tls.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -49,6 +50,13 @@ inline std::string node_id(int index) {
   std::string id = "n";
   id += std::to_string(index + 1);
   return id;
+}
+
+/// Node `id`'s TLS files in `dir` (--tls): <id>.pem, <id>.key, ca.pem.
+inline transport::TlsFiles tls_files(const std::string& dir, const std::string& id) {
+  return {.certificate = dir + "/" + id + ".pem",
+          .private_key = dir + "/" + id + ".key",
+          .authority = dir + "/ca.pem"};
 }
 
 /// The target of --mode inprocess and embedded: returns once the cluster is

@@ -92,6 +92,7 @@ NodeProcessesSpec node_processes_spec(const BenchFlags& flags) {
     spec.node_flags = {"--election-timeout", "2000-3000"};
   }
   if (flags.read_lease) spec.node_flags.push_back("--read-lease");
+  spec.tls_dir = flags.tls_dir;
   if (flags.snapshot_entries) {
     spec.node_flags.insert(
         spec.node_flags.end(),
@@ -154,6 +155,11 @@ std::vector<std::string> NodeProcesses::node_arguments(const NodeProcessesSpec& 
     }
   }
   argv.insert(argv.end(), spec.node_flags.begin(), spec.node_flags.end());
+  if (!spec.tls_dir.empty()) {
+    const auto files = tls_files(spec.tls_dir, id);
+    add({"--tls-cert", files.certificate, "--tls-key", files.private_key, "--tls-ca",
+         files.authority});
+  }
   if (spec.durable) {
     add({"--data-dir", (dir_.path() / id).string(), "--fsync", spec.fsync ? "always" : "never"});
   } else {

@@ -34,6 +34,9 @@ struct NodeProcessesSpec {
   int hosted = 0;
   /// Added to every process's command line.
   std::vector<std::string> node_flags;
+  /// Set: TLS between the nodes, with the certificates in this directory
+  /// (BenchFlags::tls_dir).
+  std::string tls_dir;
 };
 
 /// A port bound on 127.0.0.1 but not listening, with SO_REUSEADDR: nobody

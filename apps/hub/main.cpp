@@ -12,6 +12,7 @@
 
 #include "console_log.hpp"
 #include "static_files.hpp"
+#include "token_file.hpp"
 
 namespace asio = boost::asio;
 using namespace conflux;
@@ -19,22 +20,34 @@ using namespace conflux;
 namespace {
 
 constexpr const char* usage =
-    "usage: conflux-hub --listen HOST:PORT [--static DIR] [--log-level error|warning|info|debug]\n"
+    "usage: conflux-hub --listen HOST:PORT [--static DIR] [--token-file FILE]\n"
+    "                   [--log-level error|warning|info|debug]\n"
     "Relays messages between the peers of Conflux clusters over WebSocket.\n"
     "Peers connect to ws://HOST:PORT/<cluster> (conflux-node --channel ws --hub URL).\n"
-    "--static DIR also serves DIR's files over plain HTTP (the browser peers' page).\n";
+    "--static DIR also serves DIR's files over plain HTTP (the browser peers' page).\n"
+    "--token-file FILE: a peer's hello must carry the token, the file's first line\n"
+    "(conflux-node --token-file; a tab's channel: {token}).\n";
 
-int serve(const std::string& listen, const std::string& files, LogLevel level) {
-  const auto log = server::console_log(level, "hub");
+struct HubFlags {
+  std::string listen;
+  std::string files;
+  std::string token;
+  LogLevel level = LogLevel::info;
+};
+
+int serve(const HubFlags& flags) {
+  const auto log = server::console_log(flags.level, "hub");
   asio::io_context io(1);
+  const auto files = flags.files;
   transport::WsHub hub(
       io.get_executor(),
       transport::WsHubConfig{
-          .listen = listen,
+          .listen = flags.listen,
           .log = [log](std::string_view line) { log(LogLevel::warning, line); },
           .files = files.empty() ? nullptr : std::function([files](std::string_view path) {
             return hub::read_static(files, path);
-          })});
+          }),
+          .token = flags.token});
   asio::co_spawn(io, hub.run(), asio::detached);
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
@@ -42,8 +55,14 @@ int serve(const std::string& listen, const std::string& files, LogLevel level) {
     log(LogLevel::info, "stopping");
     hub.close();
   });
-  log(LogLevel::info, "listening on ws://" + listen.substr(0, listen.rfind(':')) + ":" +
-                          std::to_string(hub.port()) + "/<cluster>");
+  const auto host = flags.listen.substr(0, flags.listen.rfind(':'));
+  log(LogLevel::info, "listening on ws://" + host + ":" + std::to_string(hub.port()) +
+                          "/<cluster>" + (flags.token.empty() ? "" : ", token required"));
+  if (flags.token.empty() && host != "127.0.0.1" && host != "localhost" && host != "[::1]") {
+    log(LogLevel::warning, "INSECURE: the hub on " + flags.listen +
+                               " needs no token: whoever reaches it can join a cluster under "
+                               "any free id (give --token-file)");
+  }
   io.run();
   return 0;
 }
@@ -51,9 +70,10 @@ int serve(const std::string& listen, const std::string& files, LogLevel level) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string listen;
-  std::string files;
-  LogLevel level = LogLevel::info;
+  HubFlags flags;
+  auto& listen = flags.listen;
+  auto& files = flags.files;
+  auto& level = flags.level;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const bool has_value = i + 1 < argc;
@@ -66,6 +86,13 @@ int main(int argc, char** argv) {
       files = argv[++i];
       if (!std::filesystem::is_directory(files)) {
         std::cerr << "conflux-hub: --static: \"" << files << "\" is not a directory\n" << usage;
+        return 2;
+      }
+    } else if (arg == "--token-file" && has_value) {
+      try {
+        flags.token = cli::read_token_file(argv[++i]);
+      } catch (const cli::FlagError& error) {
+        std::cerr << "conflux-hub: " << error.what() << '\n' << usage;
         return 2;
       }
     } else if (arg == "--log-level" && has_value) {
@@ -91,7 +118,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    return serve(listen, files, level);
+    return serve(flags);
   } catch (const std::exception& error) {
     std::cerr << "conflux-hub: cannot start: " << error.what() << '\n';
     return 1;

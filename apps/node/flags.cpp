@@ -4,13 +4,13 @@
 #include <conflux/transport/address.hpp>
 #include <conflux/transport/redis_url.hpp>
 #include <conflux/transport/tls.hpp>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
 #include <stdexcept>
 
 #include "apps.hpp"
+#include "token_file.hpp"
 
 namespace conflux::daemon {
 namespace {
@@ -211,13 +211,7 @@ void check_security(Flags& flags) {
     throw FlagError(problem);
   if (flags.public_reads && flags.token_file.empty())
     throw FlagError("--public-reads needs --token-file (without a token every request is served)");
-  if (flags.token_file.empty()) return;
-  std::ifstream file(flags.token_file);
-  if (!file || !std::getline(file, flags.token))
-    throw FlagError("--token-file: cannot read " + flags.token_file.string());
-  if (flags.token.size() < 16 || flags.token.find_first_of(" \t\r") != std::string::npos)
-    throw FlagError("--token-file: the token in " + flags.token_file.string() +
-                    " must be one line of at least 16 characters, without blanks");
+  if (!flags.token_file.empty()) flags.token = cli::read_token_file(flags.token_file);
 }
 
 void check_complete(Flags& flags) {

@@ -32,7 +32,7 @@ Options node_options(const daemon::Flags& flags, const LogSink& log) {
   options.peers = flags.peers;
   options.join = !flags.join.empty();
   if (flags.channel == "ws") {
-    options.channel = WebSocketChannelOptions{.hub = flags.hub};
+    options.channel = WebSocketChannelOptions{.hub = flags.hub, .token = flags.token};
   } else if (flags.channel == "redis") {
     options.channel = RedisChannelOptions{
         .url = flags.redis, .cluster = flags.cluster, .max_in_flight_bytes = flags.redis_in_flight};
@@ -73,7 +73,8 @@ std::unique_ptr<transport::WsHub> start_hub(asio::io_context& io, const daemon::
       io.get_executor(),
       transport::WsHubConfig{.listen = flags.ws_hub,
                              .log = [log](std::string_view line) { log(LogLevel::warning, line); },
-                             .files = nullptr});  // a relay only
+                             .files = nullptr,  // a relay only
+                             .token = flags.token});
   asio::co_spawn(io, hub->run(), asio::detached);
   log(LogLevel::info, "WebSocket hub on ws://" + flags.ws_hub + "/<cluster>");
   return hub;

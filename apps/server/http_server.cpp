@@ -3,8 +3,6 @@
 // answer, and loops (keep-alive; pipelined requests wait in the buffer).
 #include "http_server.hpp"
 
-#include <openssl/crypto.h>
-
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -447,8 +445,7 @@ std::string HttpServer::Impl::refusal_of(const HttpRequest& request) const {
   const auto& token = options.token;
   const bool bearer = text.size() > 7 && boost::beast::iequals(text.substr(0, 7), "Bearer ");
   const auto presented = bearer ? text.substr(7) : std::string_view();
-  if (presented.size() != token.size() ||
-      CRYPTO_memcmp(presented.data(), token.data(), token.size()) != 0) {
+  if (!transport::same_secret(presented, token)) {
     return bearer ? "a wrong bearer token" : "an Authorization header that is not a bearer token";
   }
   return "";

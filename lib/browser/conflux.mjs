@@ -30,6 +30,9 @@ function checkOptions(o) {
   if (!channel || channel.name !== 'websocket' || typeof channel.url !== 'string') {
     refuse('"channel" must be {name: "websocket", url: "ws://host:port/<cluster>"}');
   }
+  if (channel.token !== undefined && typeof channel.token !== 'string') {
+    refuse('"channel.token" must be the cluster\'s token, a string');
+  }
   if (o.snapshot !== undefined) {
     const fields = ['entries', 'bytes', 'trailing'];
     if (!o.snapshot || typeof o.snapshot !== 'object' ||
@@ -194,6 +197,7 @@ class TabPeer {
     this.id = options.id;
     this.cluster = cluster;
     this.url = options.channel.url;
+    this.token = options.channel.token;  // for a hub that requires one (protocol.md §7.1)
     this.performTimeout = options.performTimeout ?? defaults.performTimeout;
     this.waiting = new Map();        // perform id -> {resolve, reject}
     this.subscribers = new Set();
@@ -224,7 +228,8 @@ class TabPeer {
     const ws = new WebSocket(this.url);
     this.ws = ws;
     ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', version: 1, cluster: this.cluster,
-                                               from: this.id, to: 'hub' }));
+                                               from: this.id, to: 'hub',
+                                               ...(this.token ? { token: this.token } : {}) }));
     ws.onmessage = (event) => this.onHubMessage(ws, event.data);
     ws.onclose = () => {
       if (this.ws === ws) this.ws = null;

@@ -58,6 +58,7 @@ std::unique_ptr<transport::Channel> make_channel(const Options& options, asio::a
     transport::WsChannelConfig config;
     config.id = options.id;
     config.hub = websocket->hub;
+    config.token = websocket->token;
     for (const auto& id : ids) {
       if (id != options.id) config.peers.push_back(id);
     }

@@ -168,3 +168,27 @@ TEST_CASE("flags: over a WebSocket hub, peers are ids and --listen is not needed
   CHECK(flags.peers[1].id == "a");
   CHECK(flags.peers[1].address.empty());
 }
+
+TEST_CASE("flags: an address without a host is on loopback") {
+  const auto flags = parse_flags({"--id", "a", "--listen", "7001", "--http", ":8001"});
+  CHECK(flags.listen == "127.0.0.1:7001");
+  CHECK(flags.http == "127.0.0.1:8001");
+  CHECK(flags.peers.front().address == "127.0.0.1:7001");
+}
+
+TEST_CASE("flags: security, and each way to get it wrong") {
+  CHECK(error_of(with({"--tls-cert", "a.pem"})) ==
+        "--tls-cert, --tls-key and --tls-ca go together: give all three or none");
+  CHECK(error_of(with({"--tls-cert", "/nonexistent/a.pem", "--tls-key", "/nonexistent/a.key",
+                       "--tls-ca", "/nonexistent/ca.pem"}))
+            .starts_with("the TLS certificate /nonexistent/a.pem: "));
+  CHECK(error_of(with({"--public-reads"})) ==
+        "--public-reads needs --token-file (without a token every request is served)");
+  CHECK(error_of(with({"--token-file", "/nonexistent/token"})) ==
+        "--token-file: cannot read /nonexistent/token");
+  CHECK(error_of(with({"--insecure=1"})) == "--insecure takes no value");
+  const auto flags = parse_flags(with({"--insecure"}));
+  CHECK(flags.insecure);
+  CHECK_FALSE(flags.tls.enabled());
+  CHECK(flags.token.empty());
+}

@@ -397,6 +397,15 @@ TEST_CASE("a refusal reason and a cluster name with odd characters round-trip") 
   CHECK(decoded_hello.value() == hello);
 }
 
+TEST_CASE("a hello's token round-trips, and a hello without one has none") {
+  Hello hello{.version = protocol_version, .cluster = "c", .from = "n1", .to = "hub"};
+  CHECK_FALSE(contains(encode(hello), "token"));
+  hello.token = "s3cret\"token";
+  const auto decoded = decode_hello(encode(hello));
+  REQUIRE(decoded.ok());
+  CHECK(decoded.value() == hello);
+}
+
 // ------------------------------------------------------------ handshake
 
 TEST_CASE("a hello round-trips and announces protocol version 1") {

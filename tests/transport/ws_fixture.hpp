@@ -62,11 +62,13 @@ class HubCluster {
   void join(const std::string& cluster, const std::vector<raft::NodeId>& ids) {
     for (const auto& id : ids) join(cluster, id, ids);
   }
-  /// Starts a channel `id` in `cluster` whose peers are `members` (itself excluded).
+  /// Starts a channel `id` in `cluster` whose peers are `members` (itself
+  /// excluded), presenting `token` in its hello.
   void join(const std::string& cluster, const raft::NodeId& id,
-            const std::vector<raft::NodeId>& members) {
+            const std::vector<raft::NodeId>& members, const std::string& token = "") {
     transport::WsChannelConfig config;
     config.id = id;
+    config.token = token;
     config.hub = "ws://127.0.0.1:" + std::to_string(port_) + "/" + cluster;
     for (const auto& member : members) {
       if (member != id) config.peers.push_back(member);

@@ -49,6 +49,25 @@ TEST_CASE("ws hub: three channels exchange messages pairwise and with themselves
   CHECK(c.hub().stats().routed >= 6);  // the 6 messages between distinct nodes, plus member lists
 }
 
+TEST_CASE("ws hub: with a token, only hellos carrying it join; the others are refused by reason") {
+  const std::string token = "the-cluster-token-0123";
+  HubCluster c([&](transport::WsHubConfig& config) { config.token = token; });
+  c.join("x", "a", abc, token);
+  c.join("x", "b", abc, token);
+  c.join("x", "c", abc);                               // none
+  c.join("x", "d", {"a", "d"}, "a-wrong-token-0123");  // a wrong one
+  REQUIRE(run_until(c.io, [&] { return c.hub().stats().unauthorized >= 2; }));
+  CHECK(c.logged("no token: this hub needs the cluster's token"));
+  CHECK(c.logged("a wrong token"));
+  CHECK(run_until(c.io, [&] {
+    const auto links = c.channel("c").relay_links();
+    return !links.empty() && links.front().last_error.find("no token") != std::string::npos;
+  }));
+  c.channel("a").send(vote("a", "b", 9));
+  REQUIRE(run_until(c.io, [&] { return c.received("b", 9); }));
+  CHECK(c.hub().members("x") == std::vector<raft::NodeId>{"a", "b"});
+}
+
 TEST_CASE("ws hub: a message reaches only its addressee, in order") {
   HubCluster c;
   c.join("x", abc);

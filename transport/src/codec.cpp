@@ -372,6 +372,7 @@ std::string encode(const Hello& hello) {
   field(out, "from", hello.from);
   field(out, "to", hello.to);
   if (!hello.listen.empty()) field(out, "listen", hello.listen);
+  if (!hello.token.empty()) field(out, "token", hello.token);
   out.push_back('}');
   return out;
 }
@@ -389,13 +390,15 @@ Decoded<Hello> decode_hello(std::string_view json) {
     if (detail::read_string(object, "type") != "hello") {
       fail(CodecErrc::unknown_type, "expected a \"hello\" frame first");
     }
-    return Hello{.version = static_cast<std::int64_t>(detail::read_integer(object, "version")),
-                 .cluster = std::string(detail::read_string(object, "cluster")),
-                 .from = detail::read_id(object, "from"),
-                 .to = detail::read_id(object, "to"),
-                 .listen = object.contains("listen")
-                               ? std::string(detail::read_string(object, "listen"))
-                               : std::string()};
+    return Hello{
+        .version = static_cast<std::int64_t>(detail::read_integer(object, "version")),
+        .cluster = std::string(detail::read_string(object, "cluster")),
+        .from = detail::read_id(object, "from"),
+        .to = detail::read_id(object, "to"),
+        .listen = object.contains("listen") ? std::string(detail::read_string(object, "listen"))
+                                            : std::string(),
+        .token = object.contains("token") ? std::string(detail::read_string(object, "token"))
+                                          : std::string()};
   });
 }
 

@@ -62,6 +62,11 @@ TlsFailure handshake_failure(SSL* ssl, const boost::system::error_code& error) {
 
 }  // namespace detail
 
+bool same_secret(std::string_view presented, std::string_view expected) {
+  return presented.size() == expected.size() &&
+         CRYPTO_memcmp(presented.data(), expected.data(), expected.size()) == 0;
+}
+
 std::string validate_tls(const TlsFiles& files) {
   try {
     detail::make_tls_context(files);

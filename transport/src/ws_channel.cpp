@@ -168,7 +168,12 @@ asio::awaitable<bool> WsChannel::Impl::connect(WsStream& ws) {
 // ("" when welcomed).
 asio::awaitable<std::string> WsChannel::Impl::hello(WsStream& ws) {
   // A named local (awaitable.hpp).
-  const auto text = encode(Hello{protocol_version, url.cluster, config.id, std::string(hub_id)});
+  const auto text = encode(Hello{.version = protocol_version,
+                                 .cluster = url.cluster,
+                                 .from = config.id,
+                                 .to = std::string(hub_id),
+                                 .listen = {},
+                                 .token = config.token});
   ws.text(true);
   auto [write_error, written] = co_await ws.async_write(asio::buffer(text), as_tuple_awaitable);
   if (write_error) co_return "the connection failed: " + write_error.message();

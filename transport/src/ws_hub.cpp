@@ -8,6 +8,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <conflux/transport/address.hpp>
+#include <conflux/transport/tls.hpp>
 #include <iostream>
 
 #include "ws_hub_impl.hpp"
@@ -179,6 +180,8 @@ asio::awaitable<std::optional<std::string>> WsHub::Impl::upgrade(Connection& con
 
 // The cluster is the one the URL's path names.
 std::string WsHub::Impl::refusal_reason(const Hello& hello, const std::string& cluster) const {
+  if (!config.token.empty() && !same_secret(hello.token, config.token))
+    return hello.token.empty() ? "no token: this hub needs the cluster's token" : "a wrong token";
   if (auto reason = hello_refusal(hello, cluster, hub_id); !reason.empty()) return reason;
   const auto members = clusters.find(cluster);
   if (members != clusters.end() && members->second.count(hello.from))
@@ -223,6 +226,8 @@ asio::awaitable<bool> WsHub::Impl::admit(Connection& connection, const std::stri
     co_return true;
   }
   ++stats.refused;
+  if (hello && !config.token.empty() && !same_secret(hello->token, config.token))
+    ++stats.unauthorized;
   log("refused " + connection.peer + ": " + reason);
   if (hello) co_await connection.ws.async_write(asio::buffer(answer), as_tuple_awaitable);
   const hub::websocket::close_reason close{hub::websocket::close_code::policy_error,

@@ -79,6 +79,9 @@ struct TcpChannelOptions {
 /// conflux-hub or a conflux-node started with --ws-hub.
 struct WebSocketChannelOptions {
   std::string hub;  ///< "ws://host:port/<cluster>"
+  /// The cluster's token, for a hub that requires one (conflux-hub
+  /// --token-file; docs/protocol.md §7.1).
+  std::string token = {};
 };
 
 /// Nodes that find each other through a redis-server's pub/sub

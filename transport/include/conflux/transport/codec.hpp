@@ -80,6 +80,9 @@ struct Hello {
   /// address yet, answers there until the log gives it the configuration.
   /// Empty: not given.
   std::string listen = {};
+  /// The cluster's token, which a hub may require (protocol.md §7.1).
+  /// Empty: none given.
+  std::string token = {};
   friend bool operator==(const Hello&, const Hello&) = default;
 };
 

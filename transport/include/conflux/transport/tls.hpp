@@ -9,6 +9,7 @@
 // a valid certificate still cannot speak as another id.
 
 #include <string>
+#include <string_view>
 
 namespace conflux::transport {
 
@@ -20,6 +21,10 @@ struct TlsFiles {
   bool enabled() const { return !certificate.empty(); }
   friend bool operator==(const TlsFiles&, const TlsFiles&) = default;
 };
+
+/// Whether a secret presented equals the one expected, in a time that does
+/// not depend on where they differ (tokens of the hub and the HTTP API).
+bool same_secret(std::string_view presented, std::string_view expected);
 
 /// Why `files` cannot be used, naming the file ("the TLS key /etc/n1.key:
 /// No such file or directory"), or "" when a context builds from them.

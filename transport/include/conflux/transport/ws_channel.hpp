@@ -26,6 +26,8 @@ struct WsChannelConfig : LinkSettings {
   /// Every other node of the cluster.
   std::vector<raft::NodeId> peers;
   std::size_t max_message_bytes = default_max_frame_bytes;
+  /// The cluster's token, sent in the hello, for a hub that requires one.
+  std::string token = {};
 };
 
 class WsChannel final : public Channel {

@@ -46,6 +46,9 @@ struct WsHubConfig {
   /// only relays. conflux-hub --static serves a directory with it (the
   /// browser peers' page and module).
   std::function<std::optional<StaticFile>(std::string_view path)> files;
+  /// Set: a hello must carry this token (protocol.md §7.1), or the peer is
+  /// refused ("no token", "a wrong token") and counted as unauthorized.
+  std::string token = {};
 };
 
 struct WsHubStats {
@@ -53,6 +56,7 @@ struct WsHubStats {
   std::uint64_t dropped_absent = 0;  ///< addressed to a peer not connected
   std::uint64_t dropped_full = 0;    ///< the addressee's queue was full
   std::uint64_t refused = 0;         ///< connections closed for bad input
+  std::uint64_t unauthorized = 0;    ///< of those, hellos without the hub's token
 };
 
 class WsHub {
