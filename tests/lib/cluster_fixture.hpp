@@ -17,17 +17,28 @@
 #include <vector>
 
 #include "lib/list_app.hpp"
+#include "support/dev_certs.hpp"
 #include "support/free_port.hpp"
 #include "support/redis_server.hpp"
 #include "transport/run_until.hpp"
 
 namespace conflux::test {
 
-enum class Wire { in_process, tcp, websocket, redis };
+/// tls: the TCP mesh with TLS and each node's certificate (dev_certs.hpp).
+enum class Wire { in_process, tcp, tls, websocket, redis };
 
 inline const char* to_string(Wire wire) {
-  const char* names[] = {"in-process", "tcp", "websocket", "redis"};
+  const char* names[] = {"in-process", "tcp", "tls", "websocket", "redis"};
   return names[static_cast<int>(wire)];
+}
+
+/// Certificates of n1..n7, made once per test binary.
+inline const DevCerts& node_certs() {
+  static const struct Made {
+    DevCerts certs;
+    Made() { certs.make("n1 n2 n3 n4 n5 n6 n7"); }
+  } made;
+  return made.certs;
 }
 
 class NodeCluster {
@@ -52,8 +63,10 @@ class NodeCluster {
       options.peers = peers;
       if (wire == Wire::in_process) {
         options.channel = InProcessChannelOptions{&network};
-      } else if (wire == Wire::tcp) {
-        options.channel = TcpChannelOptions{peer.address, "test"};
+      } else if (wire == Wire::tcp || wire == Wire::tls) {
+        TcpChannelOptions tcp{peer.address, "test"};
+        if (wire == Wire::tls) tcp.tls = node_certs().files(peer.id);
+        options.channel = tcp;
       } else if (wire == Wire::websocket) {
         options.channel = WebSocketChannelOptions{hub_url()};
       } else {

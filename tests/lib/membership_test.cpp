@@ -113,7 +113,7 @@ void grow_transfer_and_shrink(Wire wire) {
 }  // namespace
 
 TEST_CASE("membership: grow 3 -> 5, transfer leadership, shrink to 3, over every channel") {
-  for (const auto wire : {Wire::in_process, Wire::tcp}) {
+  for (const auto wire : {Wire::in_process, Wire::tcp, Wire::tls}) {
     CAPTURE(to_string(wire));
     grow_transfer_and_shrink(wire);
   }

@@ -30,7 +30,7 @@ static void follower_performs_and_failover(Wire wire);
 
 TEST_CASE(
     "perform: an action, an action with arguments, null and an error, on every cluster size") {
-  for (const auto wire : {Wire::in_process, Wire::tcp, Wire::websocket, Wire::redis}) {
+  for (const auto wire : {Wire::in_process, Wire::tcp, Wire::tls, Wire::websocket, Wire::redis}) {
     for (const std::size_t size : {1, 3, 5}) {
       CAPTURE(size);
       CAPTURE(to_string(wire));
@@ -198,7 +198,7 @@ TEST_CASE(
 TEST_CASE(
     "concurrent performs on every node: each success appears exactly once, in one order "
     "everywhere") {
-  for (const auto wire : {Wire::tcp, Wire::websocket, Wire::redis}) {
+  for (const auto wire : {Wire::tcp, Wire::tls, Wire::websocket, Wire::redis}) {
     CAPTURE(to_string(wire));
     concurrent_performs(wire);
   }
@@ -230,7 +230,9 @@ void concurrent_performs(Wire wire) {
   for (const auto i : succeeded) CHECK(in_state.count(i) == 1);
   // The links to a relay, as /status shows them: none on the mesh.
   const auto links = c.node(0).status().links;
-  CHECK(links.size() == (wire == Wire::tcp ? 0 : wire == Wire::websocket ? 1 : 2));
+  CHECK(links.size() == (wire == Wire::tcp || wire == Wire::tls ? 0
+                         : wire == Wire::websocket              ? 1
+                                                                : 2));
   for (const auto& link : links) {
     CAPTURE(link.name);
     CAPTURE(link.last_error);
@@ -281,7 +283,7 @@ TEST_CASE(
 TEST_CASE(
     "follower-originated performs over TCP, WebSocket and Redis, and a new leader after the old "
     "one closes") {
-  for (const auto wire : {Wire::tcp, Wire::websocket, Wire::redis}) {
+  for (const auto wire : {Wire::tcp, Wire::tls, Wire::websocket, Wire::redis}) {
     CAPTURE(to_string(wire));
     follower_performs_and_failover(wire);
   }

@@ -30,7 +30,7 @@ Result read(NodeCluster& c, std::size_t node,
 }  // namespace
 
 TEST_CASE("linearizable_state: every node reads what was committed before the read") {
-  for (const auto wire : {Wire::in_process, Wire::tcp}) {
+  for (const auto wire : {Wire::in_process, Wire::tcp, Wire::tls}) {
     CAPTURE(to_string(wire));
     NodeCluster c(3, wire);
     REQUIRE(c.wait_for_leader());

@@ -33,7 +33,7 @@ boost::json::value numbers(int first, int last) {
 }  // namespace
 
 TEST_CASE("snapshots: a follower cut off while the leader compacted catches up by snapshot") {
-  for (const auto wire : {Wire::in_process, Wire::tcp}) {
+  for (const auto wire : {Wire::in_process, Wire::tcp, Wire::tls}) {
     CAPTURE(to_string(wire));
     NodeCluster cluster(3, wire, false, [](Options& o) { snapshot_every(o, 20); });
     REQUIRE(cluster.wait_for_leader());
