@@ -36,7 +36,9 @@ function send(command) {
 }
 
 function connect(delay = 250) {
-  socket = new WebSocket(`ws://${location.host}/ws`);
+  // The page's own query (?token=...) goes on: a dashboard started with a
+  // token admits only a socket that carries it.
+  socket = new WebSocket(`ws://${location.host}/ws${location.search}`);
   socket.onopen = () => {
     delay = 250;
     $("#link").textContent = "live";

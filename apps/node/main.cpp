@@ -175,10 +175,11 @@ int run(const daemon::Flags& flags) {
   ThisNode shown(*node, http.address());
   std::unique_ptr<server::Dashboard> dashboard;
   if (!flags.dashboard.empty()) {
-    dashboard = std::make_unique<server::Dashboard>(io.get_executor(), shown,
-                                                    server::DashboardOptions{flags.dashboard, log});
+    dashboard = std::make_unique<server::Dashboard>(
+        io.get_executor(), shown, server::DashboardOptions{flags.dashboard, log, flags.token});
     dashboard->start();
-    log(LogLevel::info, "dashboard on " + dashboard->url());
+    log(LogLevel::info, "dashboard on " + dashboard->url() +
+                            (flags.token.empty() ? "" : " (open it with ?token=<the token>)"));
   }
   if (!flags.join.empty()) {
     asio::co_spawn(io,

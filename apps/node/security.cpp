@@ -30,6 +30,10 @@ void warn_of_exposure(const Flags& flags, const LogSink& log) {
                         " is plain HTTP: its token travels in clear (give --tls-cert, --tls-key "
                         "and --tls-ca)");
   }
+  if (!flags.dashboard.empty() && !is_loopback(flags.dashboard) && flags.token.empty()) {
+    exposures.push_back("the dashboard on " + flags.dashboard +
+                        " needs no token: whoever reaches it can perform (give --token-file)");
+  }
   for (const auto& exposure : exposures) {
     if (flags.insecure) {
       log(LogLevel::info, "--insecure: " + exposure);

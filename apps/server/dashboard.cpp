@@ -18,6 +18,7 @@
 #include <boost/json/serialize.hpp>
 #include <conflux/transport/address.hpp>
 #include <conflux/transport/awaitable.hpp>
+#include <conflux/transport/tls.hpp>
 #include <deque>
 #include <list>
 
@@ -79,6 +80,10 @@ struct Dashboard::Impl : std::enable_shared_from_this<Dashboard::Impl> {
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(tcp::socket socket);
+  bool admitted(std::string_view target) const;
+  void log(LogLevel level, const std::string& line) const {
+    if (options.log) options.log(level, line);
+  }
   asio::awaitable<void> run_page(std::shared_ptr<Page> page);
   asio::awaitable<void> read_commands(std::shared_ptr<Page> page);
   asio::awaitable<void> write_queue(std::shared_ptr<Page> page);
@@ -117,6 +122,16 @@ asio::awaitable<void> Dashboard::Impl::accept_loop() {
 }
 
 // One request per connection: a file, or the upgrade to the page's WebSocket.
+// Without a token, every page; with one, a /ws?token= that carries it.
+bool Dashboard::Impl::admitted(std::string_view target) const {
+  if (options.token.empty()) return true;
+  const auto query = target.find("?token=");
+  if (query == std::string_view::npos) return false;
+  auto given = target.substr(query + 7);
+  given = given.substr(0, given.find('&'));
+  return transport::same_secret(given, options.token);
+}
+
 asio::awaitable<void> Dashboard::Impl::serve(tcp::socket socket) {
   auto self = shared_from_this();
   if (stopped) co_return;
@@ -130,7 +145,19 @@ asio::awaitable<void> Dashboard::Impl::serve(tcp::socket socket) {
   streams.erase(registered);
   if (ec || stopped) co_return;
   const auto& request = parser.get();
-  if (request.target() == "/ws" && websocket::is_upgrade(request)) {
+  const std::string_view target(request.target().data(), request.target().size());
+  if (target.substr(0, target.find('?')) == "/ws" && websocket::is_upgrade(request)) {
+    if (!admitted(target)) {
+      const std::string refusal = "this dashboard needs the cluster's token: open it with ?token=";
+      log(LogLevel::warning, "dashboard connection refused: no token, or a wrong one");
+      http::response<http::string_body> response{http::status::unauthorized, request.version()};
+      response.set(http::field::content_type, "text/plain");
+      response.body() = refusal + "\n";
+      response.keep_alive(false);
+      response.prepare_payload();
+      co_await http::async_write(stream, response, as_tuple_awaitable);
+      co_return;
+    }
     stream.expires_never();
     auto page = std::make_shared<Page>(websocket::stream<beast::tcp_stream>(std::move(stream)));
     page->ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));

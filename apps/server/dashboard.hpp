@@ -34,6 +34,10 @@ class DashboardSource {
 struct DashboardOptions {
   std::string listen = "127.0.0.1:0";
   LogSink log;
+  /// Set: the page's WebSocket (which reads every node and performs on any)
+  /// must carry it as /ws?token=...; the page passes on its own URL's query,
+  /// so open the dashboard as http://host:port/?token=<token>. Others get 401.
+  std::string token = {};
 };
 
 class Dashboard {

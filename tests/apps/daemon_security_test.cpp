@@ -193,9 +193,11 @@ TEST_CASE("security: certificates rotated, then reloaded by SIGHUP, lose no ackn
   for (const auto n : acknowledged) CHECK(state->as_object().contains("k" + std::to_string(n)));
 }
 
-TEST_CASE("security: --public-reads serves reads without the token, never writes") {
+TEST_CASE(
+    "security: --public-reads serves reads without the token, never writes; the dashboard "
+    "needs the token") {
   const Credentials c;
-  DaemonCluster cluster(1, c.flags({"--public-reads"}), c.client());
+  DaemonCluster cluster(1, c.flags({"--public-reads", "--dashboard", "127.0.0.1:0"}), c.client());
   INFO(cluster.logs());
   REQUIRE(cluster.wait_for_leader(15s));
   const auto anonymous = [&](const std::string& method, const std::string& target,
@@ -210,4 +212,17 @@ TEST_CASE("security: --public-reads serves reads without the token, never writes
   CHECK(anonymous("POST", "/perform/put", R"(["k",1])") == 401);
   CHECK(anonymous("POST", "/members", R"({"id":"n9","address":"127.0.0.1:1"})") == 401);
   CHECK(cluster.perform(0, "put", json::array{"k", 1}).status == 200);
+
+  // The dashboard's WebSocket reads every node and performs on any.
+  const auto logs = cluster.logs();
+  const auto at = logs.find("dashboard on http://127.0.0.1:");
+  REQUIRE(at != std::string::npos);
+  const auto port = static_cast<std::uint16_t>(std::stoi(logs.substr(at + 30)));
+  const HttpHeaders upgrade{{"Upgrade", "websocket"},
+                            {"Connection", "Upgrade"},
+                            {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
+                            {"Sec-WebSocket-Version", "13"}};
+  CHECK(http_request(port, "GET", "/ws", "", 5s, upgrade).status == 401);
+  CHECK(http_request(port, "GET", "/ws?token=wrong-token-0123456", "", 5s, upgrade).status == 401);
+  CHECK(http_request(port, "GET", "/ws?token=" + token, "", 5s, upgrade).status == 101);
 }
