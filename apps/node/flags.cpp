@@ -207,7 +207,7 @@ void check_security(Flags& flags) {
   const int given = !tls.certificate.empty() + !tls.private_key.empty() + !tls.authority.empty();
   if (given != 0 && given != 3)
     throw FlagError("--tls-cert, --tls-key and --tls-ca go together: give all three or none");
-  if (const auto problem = transport::validate_tls(tls); given == 3 && !problem.empty())
+  if (const auto problem = transport::validate_tls(tls, flags.id); given == 3 && !problem.empty())
     throw FlagError(problem);
   if (flags.public_reads && flags.token_file.empty())
     throw FlagError("--public-reads needs --token-file (without a token every request is served)");

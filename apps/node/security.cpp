@@ -30,6 +30,11 @@ void warn_of_exposure(const Flags& flags, const LogSink& log) {
                         " is plain HTTP: its token travels in clear (give --tls-cert, --tls-key "
                         "and --tls-ca)");
   }
+  if (!flags.ws_hub.empty() && !is_loopback(flags.ws_hub) && flags.token.empty()) {
+    exposures.push_back("the hub on " + flags.ws_hub +
+                        " needs no token: whoever reaches it can join a cluster under any free "
+                        "id (give --token-file)");
+  }
   if (!flags.dashboard.empty() && !is_loopback(flags.dashboard) && flags.token.empty()) {
     exposures.push_back("the dashboard on " + flags.dashboard +
                         " needs no token: whoever reaches it can perform (give --token-file)");

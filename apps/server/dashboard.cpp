@@ -121,7 +121,20 @@ asio::awaitable<void> Dashboard::Impl::accept_loop() {
   }
 }
 
-// One request per connection: a file, or the upgrade to the page's WebSocket.
+namespace {
+
+// A browser says which page opened the WebSocket: one of another site
+// (a hostile page on an operator's machine) must not drive the nodes.
+// Clients that are not browsers send no Origin.
+bool same_origin(const http::request<http::empty_body>& request) {
+  const auto origin = request.find(http::field::origin);
+  if (origin == request.end()) return true;
+  const auto host = request.find(http::field::host);
+  return host != request.end() && origin->value() == "http://" + std::string(host->value());
+}
+
+}  // namespace
+
 // Without a token, every page; with one, a /ws?token= that carries it.
 bool Dashboard::Impl::admitted(std::string_view target) const {
   if (options.token.empty()) return true;
@@ -132,6 +145,7 @@ bool Dashboard::Impl::admitted(std::string_view target) const {
   return transport::same_secret(given, options.token);
 }
 
+// One request per connection: a file, or the upgrade to the page's WebSocket.
 asio::awaitable<void> Dashboard::Impl::serve(tcp::socket socket) {
   auto self = shared_from_this();
   if (stopped) co_return;
@@ -146,7 +160,12 @@ asio::awaitable<void> Dashboard::Impl::serve(tcp::socket socket) {
   if (ec || stopped) co_return;
   const auto& request = parser.get();
   const std::string_view target(request.target().data(), request.target().size());
-  if (target.substr(0, target.find('?')) == "/ws" && websocket::is_upgrade(request)) {
+  const auto path = target.substr(0, target.find('?'));  // "/?token=..." is the page
+  if (path == "/ws" && websocket::is_upgrade(request)) {
+    if (!same_origin(request)) {
+      log(LogLevel::warning, "dashboard connection refused: a page of another origin");
+      co_return;
+    }
     if (!admitted(target)) {
       const std::string refusal = "this dashboard needs the cluster's token: open it with ?token=";
       log(LogLevel::warning, "dashboard connection refused: no token, or a wrong one");
@@ -166,7 +185,7 @@ asio::awaitable<void> Dashboard::Impl::serve(tcp::socket socket) {
     if (!accept_error && !stopped) co_await run_page(page);
     co_return;
   }
-  const auto asset = dashboard_asset(request.target());
+  const auto asset = dashboard_asset(path);
   http::response<http::string_body> response{asset ? http::status::ok : http::status::not_found,
                                              request.version()};
   response.set(http::field::content_type, asset ? asset->content_type : "text/plain");

@@ -6,13 +6,17 @@
 #include <doctest/doctest.h>
 
 #include <boost/json/parse.hpp>
+#include <conflux/transport/codec.hpp>
+#include <conflux/transport/frame.hpp>
 #include <csignal>
 #include <fstream>
+#include <iterator>
 
 #include "apps/daemon_cluster.hpp"
 #include "apps/poll_until.hpp"
 #include "support/dev_certs.hpp"
 #include "support/free_port.hpp"
+#include "support/tls_exchange.hpp"
 
 using namespace conflux;
 using namespace conflux::test;
@@ -73,28 +77,20 @@ bool commits(const DaemonCluster& cluster, int n) {
   return cluster.perform(n % 3, "put", json::array{key, n}).status == 200;
 }
 
-/// A conflux-node claiming to be n3 (which runs already), with the given
-/// certificate files, dialling n1 and n2.
-std::unique_ptr<ChildProcess> impostor(const DaemonCluster& cluster, const Credentials& c,
-                                       const std::string& certificate, const std::string& key) {
-  std::vector<std::string> args{"--id",
-                                "n3",
-                                "--listen",
-                                "127.0.0.1:" + std::to_string(free_port()),
-                                "--http",
-                                "127.0.0.1:0",
-                                "--in-memory",
-                                "--tls-cert",
-                                certificate,
-                                "--tls-key",
-                                key,
-                                "--tls-ca",
-                                c.certs.path("ca.pem").string()};
-  for (std::size_t i = 0; i < 2; ++i) {
-    args.push_back("--peer");
-    args.push_back(cluster.id(i) + "=127.0.0.1:" + std::to_string(cluster.peer_port(i)));
-  }
-  return std::make_unique<ChildProcess>(node_binary(), args, cluster.directory() / "impostor.log");
+/// Starts conflux-node as n3 with these certificate files; what it said
+/// once it exited (it must not start).
+std::string start_as_n3(const DaemonCluster& cluster, const Credentials& c,
+                        const std::string& certificate, const std::string& key) {
+  const auto log = cluster.directory() / "refused-start.log";
+  ChildProcess node(node_binary(),
+                    {"--id", "n3", "--listen", "127.0.0.1:" + std::to_string(free_port()), "--http",
+                     "127.0.0.1:0", "--in-memory", "--tls-cert", certificate, "--tls-key", key,
+                     "--tls-ca", c.certs.path("ca.pem").string()},
+                    log);
+  const auto status = node.wait_for_exit(10s);
+  std::ifstream file(log);
+  std::string said((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  return (status ? describe_status(*status) : std::string("still running")) + ": " + said;
 }
 
 }  // namespace
@@ -142,28 +138,42 @@ TEST_CASE("security: strangers are refused by reason while the TLS cluster keeps
   CHECK(refused(cluster, 0, "tls_handshake") >= 2);
   CHECK(commits(cluster, ++n));
 
-  // Nodes that cannot prove they are n3.
+  // Peers that cannot prove they are n3 (raw TLS clients: conflux-node
+  // refuses to start with these certificates, below).
   const auto dir = [&](const std::string& d, const std::string& f) {
     return c.certs.path(d + "/" + f).string();
   };
   struct Attempt {
     std::string name, certificate, key, reason, logged;
   };
-  for (const Attempt& attempt :
-       {Attempt{"another authority", dir("other", "n3.pem"), dir("other", "n3.key"), "certificate",
-                "unable to get local issuer certificate"},
-        Attempt{"expired", dir("old", "n3.pem"), dir("old", "n3.key"), "certificate",
-                "certificate has expired"},
-        Attempt{"valid, but naming n9", c.certs.path("n9.pem").string(),
-                c.certs.path("n9.key").string(), "identity",
-                "its certificate does not name \"n3\""}}) {
+  const std::vector<Attempt> attempts{
+      {"another authority", dir("other", "n3.pem"), dir("other", "n3.key"), "certificate",
+       "unable to get local issuer certificate"},
+      {"expired", dir("old", "n3.pem"), dir("old", "n3.key"), "certificate",
+       "certificate has expired"},
+      {"valid, but naming n9", c.certs.path("n9.pem").string(), c.certs.path("n9.key").string(),
+       "identity", "its certificate does not name \"n3\""}};
+  std::string hello;
+  transport::append_frame(
+      hello,
+      transport::encode(transport::Hello{
+          .version = transport::protocol_version, .cluster = "conflux", .from = "n3", .to = "n1"}));
+  for (const auto& attempt : attempts) {
     CAPTURE(attempt.name);
     const auto before = refused(cluster, 0, attempt.reason);
-    const auto process = impostor(cluster, c, attempt.certificate, attempt.key);
+    tls_exchange(cluster.peer_port(0),
+                 {.certificate = attempt.certificate, .private_key = attempt.key, .authority = ""},
+                 hello);
     CHECK(poll_until([&] { return refused(cluster, 0, attempt.reason) > before; }, 10s));
     CHECK(cluster.logs().find(attempt.logged) != std::string::npos);
     CHECK(commits(cluster, ++n));
   }
+  // A node given such a certificate says so and does not start.
+  CHECK(start_as_n3(cluster, c, dir("old", "n3.pem"), dir("old", "n3.key"))
+            .find("exit 2: conflux-node: the TLS certificate " + dir("old", "n3.pem") +
+                  ": certificate has expired") != std::string::npos);
+  CHECK(start_as_n3(cluster, c, c.certs.path("n9.pem").string(), c.certs.path("n9.key").string())
+            .find("does not name \"n3\"") != std::string::npos);
   CHECK(cluster.wait_for_same_state(10s));
 }
 
@@ -225,4 +235,8 @@ TEST_CASE(
   CHECK(http_request(port, "GET", "/ws", "", 5s, upgrade).status == 401);
   CHECK(http_request(port, "GET", "/ws?token=wrong-token-0123456", "", 5s, upgrade).status == 401);
   CHECK(http_request(port, "GET", "/ws?token=" + token, "", 5s, upgrade).status == 101);
+  CHECK(http_request(port, "GET", "/?token=" + token).status == 200);  // the page, as opened
+  auto foreign = upgrade;  // a page of another site, in an operator's browser
+  foreign.emplace_back("Origin", "http://evil.example");
+  CHECK(http_request(port, "GET", "/ws?token=" + token, "", 5s, foreign).status == 0);
 }

@@ -4,6 +4,9 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
+
 using namespace conflux;
 using conflux::daemon::FlagError;
 using conflux::daemon::parse_flags;
@@ -187,6 +190,16 @@ TEST_CASE("flags: security, and each way to get it wrong") {
   CHECK(error_of(with({"--token-file", "/nonexistent/token"})) ==
         "--token-file: cannot read /nonexistent/token");
   CHECK(error_of(with({"--insecure=1"})) == "--insecure takes no value");
+  const auto file = std::filesystem::temp_directory_path() / "conflux-flags-test-token";
+  std::ofstream(file) << "has&an#ampersand-and-more\n";
+  CHECK(error_of(with({"--token-file", file.string()})) ==
+        "--token-file: the token in " + file.string() +
+            " must be one line of at least 16 characters, each a letter, a digit or one of "
+            "-._~+/=");
+  std::ofstream(file) << "c2VjcmV0LXRva2VuLWZvci10ZXN0cw==\n";
+  CHECK(parse_flags(with({"--token-file", file.string()})).token ==
+        "c2VjcmV0LXRva2VuLWZvci10ZXN0cw==");
+  std::filesystem::remove(file);
   const auto flags = parse_flags(with({"--insecure"}));
   CHECK(flags.insecure);
   CHECK_FALSE(flags.tls.enabled());

@@ -5,11 +5,11 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/write.hpp>
+#include <conflux/transport/tls_context.hpp>
 #include <vector>
 
 #include "redial.hpp"
 #include "tcp_mesh_impl.hpp"
-#include <conflux/transport/tls_context.hpp>
 
 namespace conflux::transport {
 
@@ -137,6 +137,7 @@ asio::awaitable<bool> TcpMesh::Impl::offer_handshake(OutboundPeer& peer, PeerStr
 asio::awaitable<void> TcpMesh::Impl::write_frames(OutboundPeer& peer, PeerStream& stream) {
   std::vector<std::string> batch;
   std::vector<asio::const_buffer> buffers;
+  std::string joined;  // the batch as one buffer, over TLS
   while (!peer.stopped) {
     if (peer.queue.empty()) {
       peer.wake.expires_at(asio::steady_timer::time_point::max());
@@ -154,7 +155,17 @@ asio::awaitable<void> TcpMesh::Impl::write_frames(OutboundPeer& peer, PeerStream
       peer.queue.pop_front();
       buffers.push_back(asio::buffer(batch.back()));
     }
-    auto [ec, written] = co_await stream.write(buffers);
+    // Over TLS, one buffer: Asio's SSL stream writes a sequence one buffer
+    // (one record, one system call) at a time.
+    std::tuple<boost::system::error_code, std::size_t> result;
+    if (stream.secure()) {
+      joined.clear();
+      for (const auto& frame : batch) joined += frame;
+      result = co_await stream.write(asio::buffer(joined));
+    } else {
+      result = co_await stream.write(buffers);
+    }
+    const auto [ec, written] = result;
     if (ec) {
       if (!closed) peer.status.last_error = "write: " + ec.message();
       co_return;  // the batch is lost with the connection; Raft retransmits

@@ -54,7 +54,7 @@ TcpMesh::Impl::Impl(asio::any_io_executor ex, TcpMeshConfig cfg, InboxHandler ha
     if (id != config.id) peers.try_emplace(id, ex, id, address);
   }
   open = peers.empty();
-  if (config.tls.enabled()) tls = detail::make_tls_context(config.tls);
+  if (config.tls.enabled()) tls = detail::make_tls_context(config.tls, false, config.id);
   const auto endpoint = resolve_listen(ex, config.listen);
   acceptor.open(endpoint.protocol());
   acceptor.set_option(tcp::acceptor::reuse_address(true));
@@ -218,7 +218,7 @@ std::string TcpMesh::reload_tls() {
   auto& impl = *impl_;
   if (!impl.config.tls.enabled()) return "";
   try {
-    impl.tls = detail::make_tls_context(impl.config.tls);
+    impl.tls = detail::make_tls_context(impl.config.tls, false, impl.config.id);
   } catch (const std::invalid_argument& error) {
     impl.log(std::string("TLS not reloaded, the certificates in use stay: ") + error.what());
     return error.what();

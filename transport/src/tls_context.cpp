@@ -2,6 +2,7 @@
 
 #include <boost/asio/ssl/error.hpp>
 #include <conflux/transport/tls_context.hpp>
+#include <cstring>
 #include <stdexcept>
 
 namespace conflux::transport {
@@ -9,18 +10,82 @@ namespace conflux::transport {
 namespace ssl = boost::asio::ssl;
 
 namespace detail {
+namespace {
+
+bool equals(const ASN1_STRING* text, const std::string& id) {
+  return text && static_cast<std::size_t>(ASN1_STRING_length(text)) == id.size() &&
+         std::memcmp(ASN1_STRING_get0_data(text), id.data(), id.size()) == 0;
+}
+
+/// 1: one of the certificate's DNS names is `id`, byte for byte (not
+/// X509_check_host, which ignores case and reads a leading dot as "any
+/// subdomain", while ids are case-sensitive bytes); 0: it has DNS names,
+/// none is; -1: it has none.
+int dns_name_is(X509* certificate, const std::string& id) {
+  auto* names = static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(certificate, NID_subject_alt_name, nullptr, nullptr));
+  if (!names) return -1;
+  int found = -1;
+  for (int i = 0; i < sk_GENERAL_NAME_num(names) && found != 1; ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
+    if (name->type == GEN_DNS) found = equals(name->d.dNSName, id) ? 1 : 0;
+  }
+  GENERAL_NAMES_free(names);
+  return found;
+}
+
+bool common_name_is(X509* certificate, const std::string& id) {
+  X509_NAME* subject = X509_get_subject_name(certificate);
+  const int at = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+  return at >= 0 && equals(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, at)), id);
+}
+
+bool names(X509* certificate, const std::string& id) {
+  if (!certificate || id.empty()) return false;
+  const auto dns = dns_name_is(certificate, id);
+  return dns == 1 || (dns == -1 && common_name_is(certificate, id));
+}
+
+/// This node's own certificate must verify against the authority (not
+/// expired, not of another authority) and name `id` when given: a bad
+/// rotation is refused at once rather than by every peer.
+void check_own_certificate(SSL_CTX* native, const TlsFiles& files, const std::string& id) {
+  X509* own = SSL_CTX_get0_certificate(native);
+  STACK_OF(X509)* chain = nullptr;
+  SSL_CTX_get0_chain_certs(native, &chain);
+  X509_STORE_CTX* verify = X509_STORE_CTX_new();
+  const bool ok = verify &&
+                  X509_STORE_CTX_init(verify, SSL_CTX_get_cert_store(native), own, chain) == 1 &&
+                  X509_verify_cert(verify) == 1;
+  const auto error = verify ? X509_STORE_CTX_get_error(verify) : X509_V_ERR_OUT_OF_MEM;
+  X509_STORE_CTX_free(verify);
+  if (!ok) {
+    throw std::invalid_argument("the TLS certificate " + files.certificate + ": " +
+                                X509_verify_cert_error_string(error) + " (against " +
+                                files.authority + ")");
+  }
+  if (!id.empty() && !names(own, id))
+    throw std::invalid_argument("the TLS certificate " + files.certificate + " does not name \"" +
+                                id + "\"");
+}
+
+}  // namespace
 
 std::shared_ptr<ssl::context> make_tls_context(const TlsFiles& files,
-                                               bool peer_certificate_optional) {
+                                               bool peer_certificate_optional,
+                                               const std::string& id) {
   if (files.certificate.empty() || files.private_key.empty() || files.authority.empty()) {
     throw std::invalid_argument("TLS needs a certificate, its key and the cluster's authority");
   }
   auto context = std::make_shared<ssl::context>(ssl::context::tls);
   SSL_CTX* native = context->native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  // No session tickets: every connection is a full handshake, so a peer's
-  // certificate is checked against the current authority each time.
-  SSL_CTX_set_options(native, SSL_OP_NO_TICKET);
+  // No session tickets and no resumption: every connection is a full
+  // handshake, so a peer's certificate is checked against the current
+  // authority each time. No renegotiation: a peer cannot change its
+  // certificate after the identity check, nor make the node burn CPU.
+  SSL_CTX_set_options(native, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_num_tickets(native, 0);
   SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
   const auto load = [](std::string_view what, const std::string& path, auto&& step) {
     boost::system::error_code ec;
@@ -39,6 +104,7 @@ std::shared_ptr<ssl::context> make_tls_context(const TlsFiles& files,
   }
   load("authority", files.authority,
        [&](auto& ec) { context->load_verify_file(files.authority, ec); });
+  check_own_certificate(native, files, id);
   context->set_verify_mode(peer_certificate_optional
                                ? ssl::verify_peer
                                : ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
@@ -46,11 +112,7 @@ std::shared_ptr<ssl::context> make_tls_context(const TlsFiles& files,
 }
 
 bool certificate_names(SSL* ssl, const std::string& id) {
-  if (SSL_get_verify_result(ssl) != X509_V_OK) return false;
-  X509* certificate = SSL_get0_peer_certificate(ssl);
-  return certificate && !id.empty() &&
-         X509_check_host(certificate, id.data(), id.size(), X509_CHECK_FLAG_NO_WILDCARDS,
-                         nullptr) == 1;
+  return SSL_get_verify_result(ssl) == X509_V_OK && names(SSL_get0_peer_certificate(ssl), id);
 }
 
 TlsFailure handshake_failure(SSL* ssl, const boost::system::error_code& error) {
@@ -67,9 +129,9 @@ bool same_secret(std::string_view presented, std::string_view expected) {
          CRYPTO_memcmp(presented.data(), expected.data(), expected.size()) == 0;
 }
 
-std::string validate_tls(const TlsFiles& files) {
+std::string validate_tls(const TlsFiles& files, const std::string& id) {
   try {
-    detail::make_tls_context(files);
+    detail::make_tls_context(files, false, id);
     return "";
   } catch (const std::invalid_argument& error) {
     return error.what();

@@ -27,7 +27,9 @@ struct TlsFiles {
 bool same_secret(std::string_view presented, std::string_view expected);
 
 /// Why `files` cannot be used, naming the file ("the TLS key /etc/n1.key:
-/// No such file or directory"), or "" when a context builds from them.
-std::string validate_tls(const TlsFiles& files);
+/// No such file or directory", "the TLS certificate /etc/a.pem: certificate
+/// has expired"), or "" when a context builds from them and the certificate
+/// names `id` (when given).
+std::string validate_tls(const TlsFiles& files, const std::string& id = {});
 
 }  // namespace conflux::transport

@@ -21,11 +21,16 @@ namespace conflux::transport::detail {
 /// connection holds the context it started with (an SSL object must not
 /// outlive its context's verify data), so a reload swaps in a new one for
 /// new connections only.
+/// This node's own certificate must verify against the authority, and name
+/// `id` when given (a DNS subjectAltName equal to it byte for byte, or the
+/// common name when the certificate has no DNS name).
 std::shared_ptr<boost::asio::ssl::context> make_tls_context(const TlsFiles& files,
-                                                            bool peer_certificate_optional = false);
+                                                            bool peer_certificate_optional = false,
+                                                            const std::string& id = {});
 
 /// Whether the verified peer certificate of `ssl` names `id`: a DNS
-/// subjectAltName equal to it, or the common name when there is no DNS name.
+/// subjectAltName equal to it byte for byte, or the common name when there
+/// is no DNS name.
 bool certificate_names(SSL* ssl, const std::string& id);
 
 /// Why a TLS handshake failed, as plainly as OpenSSL says it.
