@@ -31,17 +31,10 @@ const std::string token = "s3cret-token-for-the-tests";
 struct Credentials {
   DevCerts certs;
   Credentials() {
+    certs.make_in("other", "n3", "--authority other");
+    certs.make_in("old", "n3", "--expired");
     certs.make("n1 n2 n3 n9");
-    set_aside("other", "--authority other");
-    set_aside("old", "--expired");
     std::ofstream(certs.path("token")) << token << "\n";
-  }
-  void set_aside(const std::string& dir, const std::string& options) {
-    certs.make("n3", options);
-    std::filesystem::create_directories(certs.path(dir));
-    std::filesystem::rename(certs.path("n3.pem"), certs.path(dir + "/n3.pem"));
-    std::filesystem::rename(certs.path("n3.key"), certs.path(dir + "/n3.key"));
-    certs.make("n3");
   }
   std::vector<std::string> flags(const std::vector<std::string>& more = {}) const {
     std::vector<std::string> all{"--tls-cert",   certs.path("{id}.pem").string(),

@@ -17,17 +17,27 @@ class DevCerts {
  public:
   DevCerts() : dir_("conflux-certs") {}
 
-  /// Makes `id`'s certificate (and key), signed by `authority` ("ca" unless
-  /// told), expired if asked; `san`: extra subjectAltNames.
-  void make(const std::string& id, const std::string& options = "") {
+  /// Makes the certificates (and keys) of `ids` (space-separated) with
+  /// make-dev-certs' `options` (--authority NAME, --expired, --san LIST).
+  void make(const std::string& ids, const std::string& options = "") {
     const auto command = std::string(CONFLUX_SOURCE_DIR) + "/apps/tls/make-dev-certs " +
-                         dir_.path().string() + " " + options + " " + id;
+                         dir_.path().string() + " " + options + " " + ids;
     if (std::system(command.c_str()) != 0) throw std::runtime_error("failed: " + command);
   }
-  /// The files of `id`'s certificate, with the authority "ca".
-  transport::TlsFiles files(const std::string& id) const {
-    return {.certificate = (dir_ / (id + ".pem")).string(),
-            .private_key = (dir_ / (id + ".key")).string(),
+  /// Makes a second certificate of `id` into the subdirectory `kind` (say
+  /// "old", with --expired). Call it before make(id): it takes id's files.
+  void make_in(const std::string& kind, const std::string& id, const std::string& options) {
+    make(id, options);
+    std::filesystem::create_directories(path(kind));
+    for (const std::string extension : {".pem", ".key"})
+      std::filesystem::rename(path(id + extension), path(kind + "/" + id + extension));
+  }
+  /// The files of `id`'s certificate (that of make_in(kind, ...) if `kind`
+  /// is given), with the authority "ca".
+  transport::TlsFiles files(const std::string& id, const std::string& kind = "") const {
+    const auto dir = kind.empty() ? dir_.path() : dir_ / kind;
+    return {.certificate = (dir / (id + ".pem")).string(),
+            .private_key = (dir / (id + ".key")).string(),
             .authority = (dir_ / "ca.pem").string()};
   }
   std::filesystem::path path(const std::string& name) const { return dir_ / name; }

@@ -22,30 +22,15 @@ namespace {
 struct TestCerts {
   DevCerts made;
   TestCerts() {
+    made.make_in("other", "n3", "--authority other");
+    made.make_in("old", "n3", "--expired");
     made.make("n1 n2 n3 n9");
-    set_aside("other", "--authority other");
-    set_aside("old", "--expired");
-  }
-  /// Makes an n3 with `options`, moved into `dir`; n3 is then made again.
-  void set_aside(const std::string& dir, const std::string& options) {
-    made.make("n3", options);
-    std::filesystem::create_directories(made.path(dir));
-    std::filesystem::rename(made.path("n3.pem"), made.path(dir + "/n3.pem"));
-    std::filesystem::rename(made.path("n3.key"), made.path(dir + "/n3.key"));
-    made.make("n3");
   }
 };
 
 DevCerts& certs() {
   static TestCerts test_certs;
   return test_certs.made;
-}
-
-transport::TlsFiles files_in(const std::string& dir, const std::string& id) {
-  auto files = certs().files(id);
-  files.certificate = certs().path(dir + "/" + id + ".pem").string();
-  files.private_key = certs().path(dir + "/" + id + ".key").string();
-  return files;
 }
 
 /// n1 and n2 over TLS; n3 is a member that is not running, so that an
@@ -143,13 +128,13 @@ TEST_CASE("tls: every connection that cannot prove its id is refused, counted an
                                                .from = "n3",
                                                .to = "n1"}));
   SUBCASE("a certificate from another authority") {
-    const auto x = start_tls_exchange(m.c.io, port, files_in("other", "n3"), hello);
+    const auto x = start_tls_exchange(m.c.io, port, certs().files("n3", "other"), hello);
     CHECK(
         run_until(m.c.io, [&] { return m.refused(transport::refusal_reasons::certificate) > 0; }));
     CHECK(m.logged("the peer's certificate: unable to get local issuer certificate"));
   }
   SUBCASE("an expired certificate") {
-    const auto x = start_tls_exchange(m.c.io, port, files_in("old", "n3"), hello);
+    const auto x = start_tls_exchange(m.c.io, port, certs().files("n3", "old"), hello);
     CHECK(
         run_until(m.c.io, [&] { return m.refused(transport::refusal_reasons::certificate) > 0; }));
     CHECK(m.logged("the peer's certificate: certificate has expired"));

@@ -5,12 +5,12 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <conflux/transport/tls_context.hpp>
 #include <iostream>
 #include <random>
 #include <stdexcept>
 
 #include "tcp_mesh_impl.hpp"
-#include <conflux/transport/tls_context.hpp>
 
 namespace conflux::transport {
 
