@@ -38,7 +38,7 @@ function send(command) {
 function connect(delay = 250) {
   // The page's own query (?token=...) goes on: a dashboard started with a
   // token admits only a socket that carries it.
-  socket = new WebSocket(`ws://${location.host}/ws${location.search}`);
+  socket = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws${location.search}`);
   socket.onopen = () => {
     delay = 250;
     $("#link").textContent = "live";

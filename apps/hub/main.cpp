@@ -1,6 +1,8 @@
 // conflux-hub: a WebSocket hub on its own (transport/ws_hub.hpp). Peers join
-// with ws://HOST:PORT/<cluster>; several clusters may share it. Exit codes:
-// 0 after SIGINT/SIGTERM, 1 when it cannot listen, 2 for a bad command line.
+// with ws://HOST:PORT/<cluster> (wss:// with certificates); several clusters
+// may share it. Exit codes: 0 after SIGINT/SIGTERM, 1 when it cannot
+// listen, 2 for a bad command line.
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -21,19 +23,53 @@ namespace {
 
 constexpr const char* usage =
     "usage: conflux-hub --listen HOST:PORT [--static DIR] [--token-file FILE]\n"
+    "                   [--tls-cert FILE --tls-key FILE --tls-ca FILE]\n"
     "                   [--log-level error|warning|info|debug]\n"
     "Relays messages between the peers of Conflux clusters over WebSocket.\n"
     "Peers connect to ws://HOST:PORT/<cluster> (conflux-node --channel ws --hub URL).\n"
-    "--static DIR also serves DIR's files over plain HTTP (the browser peers' page).\n"
+    "--static DIR also serves DIR's files over HTTP (the browser peers' page).\n"
     "--token-file FILE: a peer's hello must carry the token, the file's first line\n"
-    "(conflux-node --token-file; a tab's channel: {token}).\n";
+    "(conflux-node --token-file; a tab's channel: {token}).\n"
+    "--tls-cert, --tls-key, --tls-ca: wss:// and HTTPS only, with this certificate\n"
+    "and key of the authority; SIGHUP reads them again.\n";
 
 struct HubFlags {
   std::string listen;
   std::string files;
   std::string token;
+  transport::TlsFiles tls;
   LogLevel level = LogLevel::info;
 };
+
+bool is_loopback_host(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "[::1]";
+}
+
+// Re-reads the TLS files on each SIGHUP, until the hub closes.
+void reload_on_hangup(asio::signal_set& hangups, transport::WsHub& hub, const LogSink& log) {
+  hangups.async_wait([&hangups, &hub, log](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    if (const auto problem = hub.reload_tls(); problem.empty()) {
+      log(LogLevel::info, "SIGHUP: TLS files read again; new connections use them");
+    } else {
+      log(LogLevel::error, "SIGHUP: TLS not reloaded, the certificates in use stay: " + problem);
+    }
+    reload_on_hangup(hangups, hub, log);
+  });
+}
+
+void warn_of_exposure(const HubFlags& flags, const std::string& host, const LogSink& log) {
+  if (is_loopback_host(host)) return;
+  if (flags.token.empty()) {
+    log(LogLevel::warning, "INSECURE: the hub on " + flags.listen +
+                               " needs no token: whoever reaches it can join a cluster under "
+                               "any free id (give --token-file)");
+  } else if (!flags.tls.enabled()) {
+    log(LogLevel::warning, "INSECURE: the hub on " + flags.listen +
+                               " is plain ws://: its token travels in clear (give --tls-cert, "
+                               "--tls-key and --tls-ca)");
+  }
+}
 
 int serve(const HubFlags& flags) {
   const auto log = server::console_log(flags.level, "hub");
@@ -47,74 +83,86 @@ int serve(const HubFlags& flags) {
           .files = files.empty() ? nullptr : std::function([files](std::string_view path) {
             return hub::read_static(files, path);
           }),
-          .token = flags.token});
+          .token = flags.token,
+          .tls = flags.tls});
   asio::co_spawn(io, hub.run(), asio::detached);
   asio::signal_set signals(io, SIGINT, SIGTERM);
+  asio::signal_set hangups(io, SIGHUP);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (ec) return;
     log(LogLevel::info, "stopping");
+    hangups.cancel();
     hub.close();
   });
+  reload_on_hangup(hangups, hub, log);
   const auto host = flags.listen.substr(0, flags.listen.rfind(':'));
-  log(LogLevel::info, "listening on ws://" + host + ":" + std::to_string(hub.port()) +
-                          "/<cluster>" + (flags.token.empty() ? "" : ", token required"));
-  if (flags.token.empty() && host != "127.0.0.1" && host != "localhost" && host != "[::1]") {
-    log(LogLevel::warning, "INSECURE: the hub on " + flags.listen +
-                               " needs no token: whoever reaches it can join a cluster under "
-                               "any free id (give --token-file)");
-  }
+  log(LogLevel::info, std::string("listening on ") + (flags.tls.enabled() ? "wss://" : "ws://") +
+                          host + ":" + std::to_string(hub.port()) + "/<cluster>" +
+                          (flags.token.empty() ? "" : ", token required"));
+  warn_of_exposure(flags, host, log);
   io.run();
   return 0;
+}
+
+LogLevel read_level(const std::string& name) {
+  for (const auto each : {LogLevel::error, LogLevel::warning, LogLevel::info, LogLevel::debug}) {
+    if (name == to_string(each)) return each;
+  }
+  throw cli::FlagError("--log-level: \"" + name + "\" is not a level");
+}
+
+// Throws cli::FlagError naming the flag.
+HubFlags read_flags(const std::vector<std::string>& args) {
+  HubFlags flags;
+  for (cli::FlagReader reader(args); reader.next();) {
+    const auto& name = reader.name();
+    if (name == "--listen") {
+      flags.listen = reader.value();
+    } else if (name == "--static") {
+      flags.files = reader.value();
+      if (!std::filesystem::is_directory(flags.files))
+        throw cli::FlagError("--static: \"" + flags.files + "\" is not a directory");
+    } else if (name == "--token-file") {
+      flags.token = cli::read_token_file(reader.value());
+    } else if (name == "--tls-cert") {
+      flags.tls.certificate = reader.value();
+    } else if (name == "--tls-key") {
+      flags.tls.private_key = reader.value();
+    } else if (name == "--tls-ca") {
+      flags.tls.authority = reader.value();
+    } else if (name == "--log-level") {
+      flags.level = read_level(reader.value());
+    } else {
+      throw cli::FlagError("bad argument \"" + name + "\"");
+    }
+  }
+  try {
+    transport::split_address(flags.listen);
+  } catch (const std::invalid_argument& error) {
+    throw cli::FlagError(std::string("--listen: ") + error.what());
+  }
+  const auto& tls = flags.tls;
+  const int given = !tls.certificate.empty() + !tls.private_key.empty() + !tls.authority.empty();
+  if (given != 0 && given != 3)
+    throw cli::FlagError("--tls-cert, --tls-key and --tls-ca go together: give all three or none");
+  if (const auto problem = transport::validate_tls(tls); given == 3 && !problem.empty())
+    throw cli::FlagError(problem);
+  return flags;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  HubFlags flags;
-  auto& listen = flags.listen;
-  auto& files = flags.files;
-  auto& level = flags.level;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (arg == "--help" || arg == "-h") {
-      std::cout << usage;
-      return 0;
-    } else if (arg == "--listen" && has_value) {
-      listen = argv[++i];
-    } else if (arg == "--static" && has_value) {
-      files = argv[++i];
-      if (!std::filesystem::is_directory(files)) {
-        std::cerr << "conflux-hub: --static: \"" << files << "\" is not a directory\n" << usage;
-        return 2;
-      }
-    } else if (arg == "--token-file" && has_value) {
-      try {
-        flags.token = cli::read_token_file(argv[++i]);
-      } catch (const cli::FlagError& error) {
-        std::cerr << "conflux-hub: " << error.what() << '\n' << usage;
-        return 2;
-      }
-    } else if (arg == "--log-level" && has_value) {
-      const std::string name = argv[++i];
-      bool known = false;
-      for (const auto each :
-           {LogLevel::error, LogLevel::warning, LogLevel::info, LogLevel::debug}) {
-        if (name == to_string(each)) level = each, known = true;
-      }
-      if (!known) {
-        std::cerr << "conflux-hub: --log-level: \"" << name << "\" is not a level\n" << usage;
-        return 2;
-      }
-    } else {
-      std::cerr << "conflux-hub: bad argument \"" << arg << "\"\n" << usage;
-      return 2;
-    }
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (std::find(args.begin(), args.end(), "--help") != args.end()) {
+    std::cout << usage;
+    return 0;
   }
+  HubFlags flags;
   try {
-    transport::split_address(listen);
-  } catch (const std::invalid_argument& error) {
-    std::cerr << "conflux-hub: --listen: " << error.what() << '\n' << usage;
+    flags = read_flags(args);
+  } catch (const cli::FlagError& error) {
+    std::cerr << "conflux-hub: " << error.what() << '\n' << usage;
     return 2;
   }
   try {

@@ -32,7 +32,8 @@ Options node_options(const daemon::Flags& flags, const LogSink& log) {
   options.peers = flags.peers;
   options.join = !flags.join.empty();
   if (flags.channel == "ws") {
-    options.channel = WebSocketChannelOptions{.hub = flags.hub, .token = flags.token};
+    options.channel =
+        WebSocketChannelOptions{.hub = flags.hub, .token = flags.token, .tls = flags.tls};
   } else if (flags.channel == "redis") {
     options.channel = RedisChannelOptions{
         .url = flags.redis, .cluster = flags.cluster, .max_in_flight_bytes = flags.redis_in_flight};
@@ -57,7 +58,7 @@ class ThisNode final : public server::DashboardSource {
  public:
   ThisNode(Node& node, std::string http) : node_(node), http_(std::move(http)) {}
   std::vector<server::DashboardNode> nodes() override {
-    return {{node_.status().id, "http://" + http_, &node_}};
+    return {{node_.status().id, http_, &node_}};
   }
 
  private:
@@ -74,9 +75,11 @@ std::unique_ptr<transport::WsHub> start_hub(asio::io_context& io, const daemon::
       transport::WsHubConfig{.listen = flags.ws_hub,
                              .log = [log](std::string_view line) { log(LogLevel::warning, line); },
                              .files = nullptr,  // a relay only
-                             .token = flags.token});
+                             .token = flags.token,
+                             .tls = flags.tls});
   asio::co_spawn(io, hub->run(), asio::detached);
-  log(LogLevel::info, "WebSocket hub on ws://" + flags.ws_hub + "/<cluster>");
+  log(LogLevel::info, std::string("WebSocket hub on ") +
+                          (flags.tls.enabled() ? "wss://" : "ws://") + flags.ws_hub + "/<cluster>");
   return hub;
 }
 
@@ -172,11 +175,13 @@ int run(const daemon::Flags& flags) {
                           std::ref(api));
   http_server = &http;
   http.start();
-  ThisNode shown(*node, http.address());
+  ThisNode shown(*node, http.scheme() + "://" + http.address());
   std::unique_ptr<server::Dashboard> dashboard;
   if (!flags.dashboard.empty()) {
     dashboard = std::make_unique<server::Dashboard>(
-        io.get_executor(), shown, server::DashboardOptions{flags.dashboard, log, flags.token});
+        io.get_executor(), shown,
+        server::DashboardOptions{
+            .listen = flags.dashboard, .log = log, .token = flags.token, .tls = flags.tls});
     dashboard->start();
     log(LogLevel::info, "dashboard on " + dashboard->url() +
                             (flags.token.empty() ? "" : " (open it with ?token=<the token>)"));
@@ -191,7 +196,11 @@ int run(const daemon::Flags& flags) {
   asio::signal_set signals(io, SIGINT, SIGTERM);
   asio::signal_set hangups(io, SIGHUP);
   stop_on_signal(signals, hangups, http, *node, hub.get(), dashboard.get(), log);
-  daemon::reload_on_hangup(hangups, *node, http, log);
+  std::vector<daemon::TlsReload> reloads{[&] { return node->reload_tls(); },
+                                         [&] { return http.reload_tls(); }};
+  if (hub) reloads.emplace_back([&] { return hub->reload_tls(); });
+  if (dashboard) reloads.emplace_back([&] { return dashboard->reload_tls(); });
+  daemon::reload_on_hangup(hangups, flags, std::move(reloads), log);
   daemon::warn_of_exposure(flags, log);
   const auto peers = flags.channel == "ws" ? "peers through " + flags.hub
                      : flags.channel == "redis"

@@ -2,6 +2,7 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <conflux/transport/address.hpp>
+#include <conflux/transport/tls.hpp>
 
 namespace conflux::daemon {
 
@@ -39,6 +40,14 @@ void warn_of_exposure(const Flags& flags, const LogSink& log) {
     exposures.push_back("the dashboard on " + flags.dashboard +
                         " needs no token: whoever reaches it can perform (give --token-file)");
   }
+  for (const auto& [what, address] :
+       {std::pair{"hub", flags.ws_hub}, {"dashboard", flags.dashboard}}) {
+    if (!address.empty() && !is_loopback(address) && !flags.token.empty() && !flags.tls.enabled()) {
+      exposures.push_back(std::string("the ") + what + " on " + address +
+                          " is not encrypted: its token travels in clear (give --tls-cert, "
+                          "--tls-key and --tls-ca)");
+    }
+  }
   for (const auto& exposure : exposures) {
     if (flags.insecure) {
       log(LogLevel::info, "--insecure: " + exposure);
@@ -48,18 +57,23 @@ void warn_of_exposure(const Flags& flags, const LogSink& log) {
   }
 }
 
-void reload_on_hangup(boost::asio::signal_set& hangups, Node& node, server::HttpServer& http,
-                      const LogSink& log) {
-  hangups.async_wait([&hangups, &node, &http, log](const boost::system::error_code& ec, int) {
+void reload_on_hangup(boost::asio::signal_set& hangups, const Flags& flags,
+                      std::vector<TlsReload> reloads, const LogSink& log) {
+  hangups.async_wait([&hangups, &flags, reloads = std::move(reloads), log](
+                         const boost::system::error_code& ec, int) mutable {
     if (ec) return;
-    auto problem = node.reload_tls();
-    if (problem.empty()) problem = http.reload_tls();
+    auto problem = flags.tls.enabled() ? transport::validate_tls(flags.tls, flags.id) : "";
+    // Once the files are good, a listener can fail only if they change
+    // again in between: the next SIGHUP then brings them all in line.
+    for (const auto& reload : reloads) {
+      if (problem.empty()) problem = reload();
+    }
     if (problem.empty()) {
       log(LogLevel::info, "SIGHUP: TLS files read again; new connections use them");
     } else {
       log(LogLevel::error, "SIGHUP: TLS not reloaded, the certificates in use stay: " + problem);
     }
-    reload_on_hangup(hangups, node, http, log);
+    reload_on_hangup(hangups, flags, std::move(reloads), log);
   });
 }
 

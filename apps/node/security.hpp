@@ -5,7 +5,9 @@
 
 #include <boost/asio/signal_set.hpp>
 #include <conflux/node.hpp>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "flags.hpp"
 #include "http_server.hpp"
@@ -21,10 +23,15 @@ bool is_loopback(const std::string& address);
 /// clear). With --insecure, one line at info instead: it was asked for.
 void warn_of_exposure(const Flags& flags, const LogSink& log);
 
-/// Reads the TLS files again on each SIGHUP that `hangups` receives, for
-/// the peer mesh and the HTTP API, and logs the outcome; until `hangups`
-/// is cancelled.
-void reload_on_hangup(boost::asio::signal_set& hangups, Node& node, server::HttpServer& http,
-                      const LogSink& log);
+/// One listener's reload of the TLS files: "" once done, else why not.
+using TlsReload = std::function<std::string()>;
+
+/// On each SIGHUP that `hangups` receives, until it is cancelled: checks
+/// flags.tls's files first and, only if they are good, reloads every
+/// listener (the peer mesh, the HTTP API, the hub, the dashboard), so that
+/// a bad file leaves all of them on the certificates in use rather than
+/// some on the old and some on the new. Logs the outcome.
+void reload_on_hangup(boost::asio::signal_set& hangups, const Flags& flags,
+                      std::vector<TlsReload> reloads, const LogSink& log);
 
 }  // namespace conflux::daemon

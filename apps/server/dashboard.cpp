@@ -1,5 +1,5 @@
-// The dashboard server: static files over HTTP, and one WebSocket per open
-// page that receives snapshots and sends commands. One reader and one
+// The dashboard server: static files over HTTP(S), and one WebSocket per
+// open page that receives snapshots and sends commands. One reader and one
 // writer per WebSocket, as Beast requires.
 #include "dashboard.hpp"
 
@@ -16,9 +16,11 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <conflux/transport/accept_pause.hpp>
 #include <conflux/transport/address.hpp>
 #include <conflux/transport/awaitable.hpp>
-#include <conflux/transport/tls.hpp>
+#include <conflux/transport/maybe_tls_stream.hpp>
+#include <conflux/transport/tls_context.hpp>
 #include <deque>
 #include <list>
 
@@ -46,11 +48,12 @@ std::string DashboardSource::control(const std::string&, const std::string&) {
   return "this dashboard has no node controls";
 }
 
-/// One open page.
+/// One connection, and once upgraded, one open page.
 struct Page {
-  explicit Page(websocket::stream<beast::tcp_stream> s)
-      : ws(std::move(s)), wake(ws.get_executor(), asio::steady_timer::time_point::max()) {}
-  websocket::stream<beast::tcp_stream> ws;
+  Page(tcp::socket socket, std::shared_ptr<asio::ssl::context> tls)
+      : ws(std::move(socket), std::move(tls)),
+        wake(ws.get_executor(), asio::steady_timer::time_point::max()) {}
+  websocket::stream<transport::detail::MaybeTlsStream> ws;
   std::deque<std::string> queue;
   asio::steady_timer wake;
   bool closed = false;
@@ -66,7 +69,13 @@ struct Page {
 
 struct Dashboard::Impl : std::enable_shared_from_this<Dashboard::Impl> {
   Impl(asio::any_io_executor ex, DashboardSource& s, DashboardOptions o)
-      : executor(ex), source(s), options(std::move(o)), acceptor(ex), ticker(ex) {
+      : executor(ex),
+        source(s),
+        options(std::move(o)),
+        tls(options.tls.enabled() ? transport::detail::make_tls_context(options.tls, true)
+                                  : nullptr),
+        acceptor(ex),
+        ticker(ex) {
     const auto [host, port] = transport::split_address(options.listen);
     tcp::resolver resolver(ex);
     const auto endpoint = resolver.resolve(host, port, tcp::resolver::passive).begin()->endpoint();
@@ -80,6 +89,8 @@ struct Dashboard::Impl : std::enable_shared_from_this<Dashboard::Impl> {
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(tcp::socket socket);
+  asio::awaitable<void> open_page(std::shared_ptr<Page> page,
+                                  const http::request<http::empty_body>& request);
   bool admitted(std::string_view target) const;
   void log(LogLevel level, const std::string& line) const {
     if (options.log) options.log(level, line);
@@ -95,6 +106,7 @@ struct Dashboard::Impl : std::enable_shared_from_this<Dashboard::Impl> {
   asio::any_io_executor executor;
   DashboardSource& source;
   DashboardOptions options;
+  std::shared_ptr<asio::ssl::context> tls;  // HTTPS: what new connections use
   /// co_spawn's handler: what escapes a coroutine is logged.
   auto logged(std::string task) const {
     return transport::log_escaped(std::move(task), [log = options.log](std::string_view line) {
@@ -114,7 +126,9 @@ asio::awaitable<void> Dashboard::Impl::accept_loop() {
   while (!stopped) {
     auto [ec, socket] = co_await acceptor.async_accept(as_tuple_awaitable);
     if (ec) {
-      if (stopped) break;
+      if (stopped || ec == asio::error::operation_aborted) break;
+      log(LogLevel::warning, "dashboard accept failed: " + ec.message());
+      co_await transport::pause_after_accept_error(acceptor);
       continue;
     }
     asio::co_spawn(executor, serve(std::move(socket)), logged("dashboard connection"));
@@ -126,11 +140,23 @@ namespace {
 // A browser says which page opened the WebSocket: one of another site
 // (a hostile page on an operator's machine) must not drive the nodes.
 // Clients that are not browsers send no Origin.
-bool same_origin(const http::request<http::empty_body>& request) {
+bool same_origin(const http::request<http::empty_body>& request, bool secure) {
   const auto origin = request.find(http::field::origin);
   if (origin == request.end()) return true;
   const auto host = request.find(http::field::host);
-  return host != request.end() && origin->value() == "http://" + std::string(host->value());
+  return host != request.end() &&
+         origin->value() == (secure ? "https://" : "http://") + std::string(host->value());
+}
+
+asio::awaitable<void> answer(transport::detail::MaybeTlsStream& stream, unsigned version,
+                             http::status status, std::string_view content_type, std::string body) {
+  http::response<http::string_body> response{status, version};
+  response.set(http::field::content_type, content_type);
+  response.set(http::field::cache_control, "no-cache");
+  response.body() = std::move(body);
+  response.keep_alive(false);
+  response.prepare_payload();
+  co_await http::async_write(stream, response, as_tuple_awaitable);
 }
 
 }  // namespace
@@ -145,55 +171,64 @@ bool Dashboard::Impl::admitted(std::string_view target) const {
   return transport::same_secret(given, options.token);
 }
 
-// One request per connection: a file, or the upgrade to the page's WebSocket.
+// One request per connection, within 10 s of the accept (the TLS handshake
+// too): a file, or the upgrade to the page's WebSocket.
 asio::awaitable<void> Dashboard::Impl::serve(tcp::socket socket) {
   auto self = shared_from_this();
   if (stopped) co_return;
-  beast::tcp_stream stream(std::move(socket));
-  stream.expires_after(std::chrono::seconds(10));
+  auto page = std::make_shared<Page>(std::move(socket), tls);
+  auto& stream = page->ws.next_layer();
+  auto& lowest = beast::get_lowest_layer(page->ws);
+  lowest.expires_after(std::chrono::seconds(10));
+  streams.push_back(&lowest);  // stop() closes it until it is a page
+  const auto registered = std::prev(streams.end());
+  const auto handshake_error = co_await stream.handshake(asio::ssl::stream_base::server);
+  if (handshake_error && !stopped) {
+    log(LogLevel::warning,
+        "dashboard connection refused: TLS handshake: " +
+            transport::detail::handshake_failure(stream.ssl(), handshake_error).text);
+  }
   beast::flat_buffer buffer;
   http::request_parser<http::empty_body> parser;
-  streams.push_back(&stream);  // stop() closes it while it waits for a request
-  const auto registered = std::prev(streams.end());
-  auto [ec, n] = co_await http::async_read(stream, buffer, parser, as_tuple_awaitable);
+  boost::system::error_code ec = handshake_error;
+  if (!ec)
+    std::tie(ec, std::ignore) =
+        co_await http::async_read(stream, buffer, parser, as_tuple_awaitable);
   streams.erase(registered);
   if (ec || stopped) co_return;
   const auto& request = parser.get();
   const std::string_view target(request.target().data(), request.target().size());
   const auto path = target.substr(0, target.find('?'));  // "/?token=..." is the page
   if (path == "/ws" && websocket::is_upgrade(request)) {
-    if (!same_origin(request)) {
-      log(LogLevel::warning, "dashboard connection refused: a page of another origin");
-      co_return;
-    }
-    if (!admitted(target)) {
-      const std::string refusal = "this dashboard needs the cluster's token: open it with ?token=";
-      log(LogLevel::warning, "dashboard connection refused: no token, or a wrong one");
-      http::response<http::string_body> response{http::status::unauthorized, request.version()};
-      response.set(http::field::content_type, "text/plain");
-      response.body() = refusal + "\n";
-      response.keep_alive(false);
-      response.prepare_payload();
-      co_await http::async_write(stream, response, as_tuple_awaitable);
-      co_return;
-    }
-    stream.expires_never();
-    auto page = std::make_shared<Page>(websocket::stream<beast::tcp_stream>(std::move(stream)));
-    page->ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-    pages.push_back(page);  // from now on stop() closes it
-    auto [accept_error] = co_await page->ws.async_accept(request, as_tuple_awaitable);
-    if (!accept_error && !stopped) co_await run_page(page);
+    co_await open_page(page, request);
     co_return;
   }
   const auto asset = dashboard_asset(path);
-  http::response<http::string_body> response{asset ? http::status::ok : http::status::not_found,
-                                             request.version()};
-  response.set(http::field::content_type, asset ? asset->content_type : "text/plain");
-  response.set(http::field::cache_control, "no-cache");
-  response.body() = asset ? std::string(asset->body) : std::string("not found\n");
-  response.keep_alive(false);
-  response.prepare_payload();
-  co_await http::async_write(stream, response, as_tuple_awaitable);
+  co_await answer(stream, request.version(), asset ? http::status::ok : http::status::not_found,
+                  asset ? asset->content_type : "text/plain",
+                  asset ? std::string(asset->body) : std::string("not found\n"));
+}
+
+// The page's WebSocket, if it comes from the same origin with the token.
+asio::awaitable<void> Dashboard::Impl::open_page(std::shared_ptr<Page> page,
+                                                 const http::request<http::empty_body>& request) {
+  const std::string_view target(request.target().data(), request.target().size());
+  if (!same_origin(request, tls != nullptr)) {
+    log(LogLevel::warning, "dashboard connection refused: a page of another origin");
+    co_return;
+  }
+  if (!admitted(target)) {
+    log(LogLevel::warning, "dashboard connection refused: no token, or a wrong one");
+    co_await answer(page->ws.next_layer(), request.version(), http::status::unauthorized,
+                    "text/plain",
+                    "this dashboard needs the cluster's token: open it with ?token=\n");
+    co_return;
+  }
+  beast::get_lowest_layer(page->ws).expires_never();
+  page->ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  pages.push_back(page);  // from now on stop() closes it
+  auto [accept_error] = co_await page->ws.async_accept(request, as_tuple_awaitable);
+  if (!accept_error && !stopped) co_await run_page(page);
 }
 
 asio::awaitable<void> Dashboard::Impl::run_page(std::shared_ptr<Page> page) {
@@ -305,7 +340,8 @@ Dashboard::~Dashboard() {
 
 std::string Dashboard::url() const {
   const auto endpoint = impl_->acceptor.local_endpoint();
-  return "http://" + endpoint.address().to_string() + ":" + std::to_string(endpoint.port()) + "/";
+  return (impl_->tls ? "https://" : "http://") + endpoint.address().to_string() + ":" +
+         std::to_string(endpoint.port()) + "/";
 }
 
 void Dashboard::start() {
@@ -323,6 +359,17 @@ void Dashboard::stop() {
     if (auto page = weak.lock()) beast::get_lowest_layer(page->ws).close();
   }
   for (auto* stream : impl.streams) stream->close();
+}
+
+std::string Dashboard::reload_tls() {
+  auto& impl = *impl_;
+  if (!impl.tls) return {};
+  try {
+    impl.tls = transport::detail::make_tls_context(impl.options.tls, true);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return {};
 }
 
 }  // namespace conflux::server

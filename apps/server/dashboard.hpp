@@ -8,6 +8,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <conflux/node.hpp>
 #include <conflux/options.hpp>
+#include <conflux/transport/tls.hpp>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +39,10 @@ struct DashboardOptions {
   /// must carry it as /ws?token=...; the page passes on its own URL's query,
   /// so open the dashboard as http://host:port/?token=<token>. Others get 401.
   std::string token = {};
+  /// Set: HTTPS and wss:// only, with this certificate and key (the
+  /// token then never travels in clear). Throws std::invalid_argument
+  /// naming a file that cannot be used.
+  transport::TlsFiles tls = {};
 };
 
 class Dashboard {
@@ -49,10 +54,13 @@ class Dashboard {
   Dashboard(const Dashboard&) = delete;
   Dashboard& operator=(const Dashboard&) = delete;
 
-  std::string url() const;  ///< http://host:port/
+  std::string url() const;  ///< http://host:port/ (https:// with TLS)
   void start();
   /// Stops listening and closes every page's connection.
   void stop();
+  /// Reads the certificate and key again; new connections use them. "" once
+  /// reloaded (or without TLS), else why not, and the ones in use stay.
+  std::string reload_tls();
 
   struct Impl;
 

@@ -16,6 +16,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <conflux/transport/accept_pause.hpp>
 #include <conflux/transport/address.hpp>
 #include <conflux/transport/awaitable.hpp>
 #include <conflux/transport/tls_context.hpp>
@@ -230,6 +231,7 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
     if (ec) {
       if (ec == asio::error::operation_aborted || stopping) break;
       log(LogLevel::warning, "HTTP accept failed: " + ec.message());
+      co_await transport::pause_after_accept_error(acceptor);
       continue;  // e.g. out of file descriptors: keep serving the others
     }
     boost::system::error_code ignored;

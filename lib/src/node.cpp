@@ -59,6 +59,7 @@ std::unique_ptr<transport::Channel> make_channel(const Options& options, asio::a
     config.id = options.id;
     config.hub = websocket->hub;
     config.token = websocket->token;
+    config.tls = websocket->tls;
     for (const auto& id : ids) {
       if (id != options.id) config.peers.push_back(id);
     }

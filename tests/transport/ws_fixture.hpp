@@ -69,11 +69,13 @@ class HubCluster {
     transport::WsChannelConfig config;
     config.id = id;
     config.token = token;
-    config.hub = "ws://127.0.0.1:" + std::to_string(port_) + "/" + cluster;
+    config.hub = std::string(secure_ ? "wss" : "ws") + "://127.0.0.1:" + std::to_string(port_) +
+                 "/" + cluster;
     for (const auto& member : members) {
       if (member != id) config.peers.push_back(member);
     }
     config.log = [this](std::string_view line) { logs.emplace_back(line); };
+    if (channel_tweak) channel_tweak(config);
     const auto key = cluster + "/" + id;
     channels_[key] = std::make_unique<transport::WsChannel>(
         io.get_executor(), config, [this, key](transport::Packet p) {
@@ -144,6 +146,8 @@ class HubCluster {
   }
 
   asio::io_context io;
+  /// Applied to each channel's config before it starts (TLS files, say).
+  std::function<void(transport::WsChannelConfig&)> channel_tweak;
   std::vector<std::string> logs;
   std::vector<std::string> failures;  // exceptions that ended a run()
 
@@ -153,6 +157,7 @@ class HubCluster {
     config.listen = listen;
     config.log = [this](std::string_view line) { logs.emplace_back(line); };
     if (tweak_) tweak_(config);
+    secure_ = config.tls.enabled();
     hub_ = std::make_unique<transport::WsHub>(io.get_executor(), config);
     port_ = hub_->port();
     hub_running_ = true;
@@ -171,6 +176,7 @@ class HubCluster {
   Tweak tweak_;
   std::unique_ptr<transport::WsHub> hub_;
   std::uint16_t port_ = 0;
+  bool secure_ = false;  // wss://
   bool hub_running_ = false;
   std::map<std::string, std::unique_ptr<transport::WsChannel>> channels_;
   std::map<std::string, std::vector<raft::Message>> inboxes_;

@@ -19,9 +19,11 @@ std::pair<std::string, std::string> split_address(const std::string& address) {
 namespace conflux::transport {
 
 HubUrl parse_hub_url(const std::string& url) {
-  const std::string scheme = "ws://";
+  const bool secure = url.rfind("wss://", 0) == 0;
+  const std::string scheme = secure ? "wss://" : "ws://";
   const auto bad = [&] {
-    return std::invalid_argument("hub URL \"" + url + "\" is not ws://host:port/<cluster>");
+    return std::invalid_argument("hub URL \"" + url +
+                                 "\" is not ws://host:port/<cluster> or wss://host:port/<cluster>");
   };
   if (url.rfind(scheme, 0) != 0) throw bad();
   const auto slash = url.find('/', scheme.size());
@@ -30,7 +32,7 @@ HubUrl parse_hub_url(const std::string& url) {
   if (cluster.empty() || cluster.find_first_of("/?#") != std::string::npos) throw bad();
   try {
     auto [host, port] = split_address(url.substr(scheme.size(), slash - scheme.size()));
-    return HubUrl{std::move(host), std::move(port), cluster};
+    return HubUrl{std::move(host), std::move(port), cluster, secure};
   } catch (const std::invalid_argument&) {
     throw bad();
   }

@@ -5,6 +5,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <conflux/transport/accept_pause.hpp>
 #include <conflux/transport/tls_context.hpp>
 #include <iostream>
 #include <random>
@@ -244,6 +245,7 @@ asio::awaitable<void> TcpMesh::Impl::accept_loop() {
     if (ec) {
       if (closed || ec == asio::error::operation_aborted) co_return;
       log("accept failed: " + ec.message());
+      co_await pause_after_accept_error(acceptor);
       continue;
     }
     spawn(session(std::move(socket)), "inbound session");

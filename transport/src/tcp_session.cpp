@@ -3,10 +3,10 @@
 // sends, the worst outcome is that its own connection is closed and counted.
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <conflux/transport/tls_context.hpp>
 #include <vector>
 
 #include "tcp_mesh_impl.hpp"
-#include <conflux/transport/tls_context.hpp>
 
 namespace conflux::transport {
 

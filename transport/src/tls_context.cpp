@@ -111,6 +111,25 @@ std::shared_ptr<ssl::context> make_tls_context(const TlsFiles& files,
   return context;
 }
 
+std::shared_ptr<ssl::context> make_system_trust_context() {
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+  context->set_default_verify_paths();
+  context->set_verify_mode(ssl::verify_peer);
+  return context;
+}
+
+void expect_server_name(SSL* ssl, std::string host) {
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  if (X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1) return;  // an address: no SNI
+  X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
+  // SSL_set_tlsext_host_name, without the macro's C cast (OpenSSL copies the name).
+  SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, host.data());
+}
+
 bool certificate_names(SSL* ssl, const std::string& id) {
   return SSL_get_verify_result(ssl) == X509_V_OK && names(SSL_get0_peer_certificate(ssl), id);
 }

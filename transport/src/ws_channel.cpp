@@ -1,6 +1,6 @@
-// WsChannel: one link to the hub that connects, upgrades, says hello, then
-// runs a reader and a writer side by side until the connection fails, backs
-// off with jitter and connects again.
+// WsChannel: one link to the hub that connects, shakes hands (wss://),
+// upgrades, says hello, then runs a reader and a writer side by side until
+// the connection fails, backs off with jitter and connects again.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -15,6 +15,8 @@
 #include <conflux/transport/address.hpp>
 #include <conflux/transport/awaitable.hpp>
 #include <conflux/transport/codec.hpp>
+#include <conflux/transport/maybe_tls_stream.hpp>
+#include <conflux/transport/tls_context.hpp>
 #include <conflux/transport/ws_channel.hpp>
 #include <conflux/transport/ws_hub.hpp>
 #include <deque>
@@ -33,7 +35,7 @@ namespace asio = boost::asio;
 namespace websocket = boost::beast::websocket;
 using namespace asio::experimental::awaitable_operators;
 using tcp = asio::ip::tcp;
-using WsStream = websocket::stream<boost::beast::tcp_stream>;
+using WsStream = websocket::stream<detail::MaybeTlsStream>;
 
 namespace {
 /// Silence after which a link is declared dead (a ping goes out at half).
@@ -65,6 +67,14 @@ NotAPacket read_not_a_packet(std::string_view text) {
   }
   return {std::nullopt, from && from->is_string() ? raft::NodeId(from->get_string()) : ""};
 }
+
+/// wss://: with the node's files, their authority (and its certificate);
+/// without, the system's authorities. ws://: none.
+std::shared_ptr<asio::ssl::context> hub_tls(const WsChannelConfig& config, const HubUrl& url) {
+  if (!url.secure) return nullptr;
+  if (!config.tls.enabled()) return detail::make_system_trust_context();
+  return detail::make_tls_context(config.tls, false, config.id);
+}
 }  // namespace
 
 struct WsChannel::Impl : std::enable_shared_from_this<WsChannel::Impl> {
@@ -72,6 +82,7 @@ struct WsChannel::Impl : std::enable_shared_from_this<WsChannel::Impl> {
       : executor(ex),
         config(std::move(cfg)),
         url(parse_hub_url(config.hub)),
+        tls(hub_tls(config, url)),
         inbox(std::move(handler)),
         random(std::random_device{}()),
         peers(config.id, config.peers),
@@ -92,7 +103,7 @@ struct WsChannel::Impl : std::enable_shared_from_this<WsChannel::Impl> {
 
   asio::awaitable<void> link();
   asio::awaitable<bool> connect_once();
-  asio::awaitable<bool> connect(WsStream& ws);
+  asio::awaitable<std::string> connect(WsStream& ws);
   asio::awaitable<std::string> hello(WsStream& ws);
   asio::awaitable<void> read_loop(WsStream& ws);
   asio::awaitable<void> write_loop(WsStream& ws);
@@ -101,6 +112,7 @@ struct WsChannel::Impl : std::enable_shared_from_this<WsChannel::Impl> {
   asio::any_io_executor executor;
   WsChannelConfig config;
   HubUrl url;
+  std::shared_ptr<asio::ssl::context> tls;  // wss:// only
   InboxHandler inbox;
   raft::Random random;
   RelayPeers peers;
@@ -121,11 +133,12 @@ asio::awaitable<void> WsChannel::Impl::link() {
 // One connection to the hub: connect, upgrade, hello, then read and write
 // until it fails. True if the hub welcomed this node.
 asio::awaitable<bool> WsChannel::Impl::connect_once() {
-  WsStream ws(executor);
+  WsStream ws(executor, tls);
   live = &ws;
   bool welcomed = false;
-  if (!co_await connect(ws)) {
-    if (!closed) hub.last_error = "could not connect to the hub";
+  if (auto problem = co_await connect(ws); !problem.empty()) {
+    if (!closed && problem != hub.last_error) log(problem);  // once, not each retry
+    if (!closed) hub.last_error = std::move(problem);
   } else if (!closed) {
     const auto refusal = co_await hello(ws);
     if (refusal.empty() && !closed) {
@@ -143,15 +156,22 @@ asio::awaitable<bool> WsChannel::Impl::connect_once() {
   co_return welcomed;
 }
 
-asio::awaitable<bool> WsChannel::Impl::connect(WsStream& ws) {
+// Resolves, connects, shakes hands (wss://) and upgrades; "" once
+// upgraded, else what failed.
+asio::awaitable<std::string> WsChannel::Impl::connect(WsStream& ws) {
+  static const std::string unreachable = "could not connect to the hub";
   auto& stream = boost::beast::get_lowest_layer(ws);
   auto [resolve_error, endpoints] =
       co_await resolver.async_resolve(url.host, url.port, as_tuple_awaitable);
-  if (resolve_error || closed) co_return false;  // close() cancels the resolver
+  if (resolve_error || closed) co_return unreachable;  // close() cancels the resolver
   stream.expires_after(config.handshake_timeout);
   auto [connect_error, endpoint] = co_await stream.async_connect(endpoints, as_tuple_awaitable);
-  if (connect_error) co_return false;
+  if (connect_error) co_return unreachable;
   stream.socket().set_option(tcp::no_delay(true));
+  auto& secured = ws.next_layer();
+  if (secured.secure()) detail::expect_server_name(secured.ssl(), url.host);
+  if (const auto ec = co_await secured.handshake(asio::ssl::stream_base::client); ec)
+    co_return "TLS with the hub failed: " + detail::handshake_failure(secured.ssl(), ec).text;
   stream.expires_never();
   ws.set_option(websocket::stream_base::timeout{
       .handshake_timeout = config.handshake_timeout,
@@ -161,7 +181,8 @@ asio::awaitable<bool> WsChannel::Impl::connect(WsStream& ws) {
   const auto host = url.host + ":" + url.port;  // named: see hello()
   const auto target = "/" + url.cluster;
   auto [handshake_error] = co_await ws.async_handshake(host, target, as_tuple_awaitable);
-  co_return !handshake_error;
+  if (handshake_error) co_return "the hub did not upgrade: " + handshake_error.message();
+  co_return "";
 }
 
 // Sends the hello and reads the hub's answer; returns why it was refused

@@ -1,5 +1,5 @@
-// WsHub: the listener, the WebSocket upgrade, the hello every peer must
-// pass, and the registry of members by cluster and id.
+// WsHub: the listener, TLS (wss://), the WebSocket upgrade, the hello
+// every peer must pass, and the registry of members by cluster and id.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -7,8 +7,9 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <conflux/transport/accept_pause.hpp>
 #include <conflux/transport/address.hpp>
-#include <conflux/transport/tls.hpp>
+#include <conflux/transport/tls_context.hpp>
 #include <iostream>
 
 #include "ws_hub_impl.hpp"
@@ -51,7 +52,7 @@ asio::awaitable<bool> close_when_late(hub::WsStream& ws, asio::steady_timer& dea
   co_return true;
 }
 
-asio::awaitable<void> answer_http(boost::beast::tcp_stream& stream, http::status status,
+asio::awaitable<void> answer_http(detail::MaybeTlsStream& stream, http::status status,
                                   const std::string& content_type, std::string body) {
   http::response<http::string_body> response{status, 11};
   response.set(http::field::content_type, content_type);
@@ -62,7 +63,7 @@ asio::awaitable<void> answer_http(boost::beast::tcp_stream& stream, http::status
   co_await http::async_write(stream, response, as_tuple_awaitable);
 }
 
-asio::awaitable<void> refuse_http(boost::beast::tcp_stream& stream, http::status status,
+asio::awaitable<void> refuse_http(detail::MaybeTlsStream& stream, http::status status,
                                   const std::string& text) {
   co_await answer_http(stream, status, "text/plain", text + "\n");
 }
@@ -73,6 +74,7 @@ WsHub::Impl::Impl(asio::any_io_executor ex, WsHubConfig cfg)
     : executor(ex),
       config(std::move(cfg)),
       acceptor(ex),
+      tls(config.tls.enabled() ? detail::make_tls_context(config.tls, true) : nullptr),
       all_done(ex, asio::steady_timer::time_point::max()) {
   const auto [host, port] = split_address(config.listen);
   hub::tcp::resolver resolver(ex);
@@ -106,12 +108,13 @@ asio::awaitable<void> WsHub::Impl::accept_loop() {
     if (closed) break;  // accepted just before close(): close() would not see it
     if (ec) {
       log("accept failed: " + ec.message());
+      co_await pause_after_accept_error(acceptor);
       continue;
     }
     boost::system::error_code ignored;
     socket.set_option(hub::tcp::no_delay(true), ignored);  // relayed Raft messages are small
     const auto remote = socket.remote_endpoint(ignored);
-    auto connection = std::make_shared<Connection>(std::move(socket), executor);
+    auto connection = std::make_shared<Connection>(std::move(socket), tls, executor);
     connection->peer = remote.address().to_string() + ":" + std::to_string(remote.port());
     connections.remove_if([](const auto& weak) { return weak.expired(); });
     connections.push_back(connection);
@@ -132,11 +135,26 @@ asio::awaitable<void> WsHub::Impl::serve(std::shared_ptr<Connection> connection)
   leave(*connection);
 }
 
-// Reads the HTTP upgrade request within the handshake timeout and accepts
-// it if it names a cluster; anything else gets a plain HTTP refusal.
+// wss://: the TLS handshake (no-op on ws://), counted and logged when it
+// fails. Whether the connection may go on.
+asio::awaitable<bool> WsHub::Impl::secure(Connection& connection) {
+  auto& stream = connection.ws.next_layer();
+  const auto ec = co_await stream.handshake(asio::ssl::stream_base::server);
+  if (!ec) co_return true;
+  ++stats.refused;
+  ++stats.tls_handshake;
+  log("refused " + connection.peer +
+      ": TLS handshake: " + detail::handshake_failure(stream.ssl(), ec).text);
+  co_return false;
+}
+
+// Within the handshake timeout, shakes hands (wss://) and reads the HTTP
+// upgrade request, and accepts it if it names a cluster; anything else
+// gets a plain HTTP refusal.
 asio::awaitable<std::optional<std::string>> WsHub::Impl::upgrade(Connection& connection) {
-  auto& stream = boost::beast::get_lowest_layer(connection.ws);
-  stream.expires_after(config.handshake_timeout);
+  auto& stream = connection.ws.next_layer();
+  boost::beast::get_lowest_layer(connection.ws).expires_after(config.handshake_timeout);
+  if (!co_await secure(connection)) co_return std::nullopt;
   boost::beast::flat_buffer buffer;
   http::request_parser<http::empty_body> parser;
   parser.header_limit(8 * 1024);
@@ -165,7 +183,7 @@ asio::awaitable<std::optional<std::string>> WsHub::Impl::upgrade(Connection& con
     co_await refuse_http(stream, http::status::not_found, text);
     co_return std::nullopt;
   }
-  stream.expires_never();  // the WebSocket timeouts take over
+  boost::beast::get_lowest_layer(connection.ws).expires_never();  // the WebSocket's take over
   // Pings after 5 s of silence, closed after 10: a peer that vanished frees
   // its id soon enough to reconnect under it.
   connection.ws.set_option(
@@ -296,6 +314,17 @@ std::vector<raft::NodeId> WsHub::members(const std::string& cluster) const {
 
 const WsHubStats& WsHub::stats() const {
   return impl_->stats;
+}
+
+std::string WsHub::reload_tls() {
+  auto& impl = *impl_;
+  if (!impl.tls) return {};
+  try {
+    impl.tls = detail::make_tls_context(impl.config.tls, true);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return {};
 }
 
 }  // namespace conflux::transport

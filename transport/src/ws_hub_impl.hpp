@@ -8,6 +8,7 @@
 #include <boost/beast/websocket/stream.hpp>
 #include <conflux/transport/awaitable.hpp>
 #include <conflux/transport/codec.hpp>
+#include <conflux/transport/maybe_tls_stream.hpp>
 #include <conflux/transport/ws_hub.hpp>
 #include <deque>
 #include <list>
@@ -24,13 +25,15 @@ namespace hub {
 
 namespace websocket = boost::beast::websocket;
 using tcp = asio::ip::tcp;
-using WsStream = websocket::stream<boost::beast::tcp_stream>;
+using WsStream = websocket::stream<detail::MaybeTlsStream>;
 
 /// One connection, from accept to close. After admission it is a member:
 /// `cluster` and `id` are set and other members' messages queue here.
 struct Connection {
-  Connection(tcp::socket socket, asio::any_io_executor executor)
-      : ws(std::move(socket)), wake(executor, asio::steady_timer::time_point::max()) {}
+  Connection(tcp::socket socket, std::shared_ptr<asio::ssl::context> tls,
+             asio::any_io_executor executor)
+      : ws(std::move(socket), std::move(tls)),
+        wake(executor, asio::steady_timer::time_point::max()) {}
 
   WsStream ws;
   std::string peer;  // remote address, for logs
@@ -56,6 +59,7 @@ struct WsHub::Impl : std::enable_shared_from_this<WsHub::Impl> {
   void log(const std::string& line) const;
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(std::shared_ptr<hub::Connection> connection);
+  asio::awaitable<bool> secure(hub::Connection& connection);
   asio::awaitable<std::optional<std::string>> upgrade(hub::Connection& connection);
   asio::awaitable<bool> admit(hub::Connection& connection, const std::string& cluster);
   std::string refusal_reason(const Hello& hello, const std::string& cluster) const;
@@ -71,6 +75,7 @@ struct WsHub::Impl : std::enable_shared_from_this<WsHub::Impl> {
   asio::any_io_executor executor;
   WsHubConfig config;
   hub::tcp::acceptor acceptor;
+  std::shared_ptr<asio::ssl::context> tls;  // wss://: what new connections use
   /// cluster -> id -> member
   std::map<std::string, std::map<raft::NodeId, std::shared_ptr<hub::Connection>>> clusters;
   std::list<std::weak_ptr<hub::Connection>> connections;  // every open one, for close()

@@ -78,10 +78,14 @@ struct TcpChannelOptions {
 /// Nodes joined through a WebSocket hub (transport/ws_hub.hpp), e.g.
 /// conflux-hub or a conflux-node started with --ws-hub.
 struct WebSocketChannelOptions {
-  std::string hub;  ///< "ws://host:port/<cluster>"
+  std::string hub;  ///< "ws://host:port/<cluster>" or "wss://host:port/<cluster>"
   /// The cluster's token, for a hub that requires one (conflux-hub
-  /// --token-file; docs/protocol.md §7.1).
+  /// --token-file; docs/protocol.md §7.1). Over ws:// it travels in clear.
   std::string token = {};
+  /// wss:// only: the hub's certificate must be of `tls.authority` (else of
+  /// the system's trusted authorities) and name the URL's host; this node
+  /// presents its own certificate when given.
+  transport::TlsFiles tls = {};
 };
 
 /// Nodes that find each other through a redis-server's pub/sub

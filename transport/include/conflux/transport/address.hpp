@@ -19,10 +19,12 @@ struct HubUrl {
   std::string host;
   std::string port;
   std::string cluster;
+  bool secure = false;  ///< wss://
 };
 
 /// Throws std::invalid_argument naming the URL when it is not
-/// ws://host:port/<cluster> (a non-empty cluster without '/', '?' or '#').
+/// ws://host:port/<cluster> or wss://host:port/<cluster> (a non-empty
+/// cluster without '/', '?' or '#').
 HubUrl parse_hub_url(const std::string& url);
 
 }  // namespace conflux::transport

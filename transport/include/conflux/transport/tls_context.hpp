@@ -28,6 +28,15 @@ std::shared_ptr<boost::asio::ssl::context> make_tls_context(const TlsFiles& file
                                                             bool peer_certificate_optional = false,
                                                             const std::string& id = {});
 
+/// A client context that trusts the system's authorities and presents no
+/// certificate (a wss:// hub when the node was given no TLS files).
+std::shared_ptr<boost::asio::ssl::context> make_system_trust_context();
+
+/// Before a client's handshake: the server's certificate must name `host`
+/// as a browser would check it (rfc 2818: a DNS subjectAltName, or an IP
+/// address one for an address), and a DNS name is sent as SNI.
+void expect_server_name(SSL* ssl, std::string host);
+
 /// Whether the verified peer certificate of `ssl` names `id`: a DNS
 /// subjectAltName equal to it byte for byte, or the common name when there
 /// is no DNS name.

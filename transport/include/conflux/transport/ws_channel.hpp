@@ -11,6 +11,7 @@
 #include <conflux/transport/channel.hpp>
 #include <conflux/transport/frame.hpp>
 #include <conflux/transport/link_settings.hpp>
+#include <conflux/transport/tls.hpp>
 #include <functional>
 #include <memory>
 #include <string>
@@ -21,13 +22,19 @@ namespace conflux::transport {
 
 struct WsChannelConfig : LinkSettings {
   raft::NodeId id;
-  /// ws://host:port/<cluster>
+  /// ws://host:port/<cluster>, or wss:// for TLS
   std::string hub;
   /// Every other node of the cluster.
   std::vector<raft::NodeId> peers;
   std::size_t max_message_bytes = default_max_frame_bytes;
   /// The cluster's token, sent in the hello, for a hub that requires one.
   std::string token = {};
+  /// wss:// only: the hub's certificate must be of `tls.authority` and
+  /// name the URL's host (rfc 2818: a DNS or IP subjectAltName); this node
+  /// presents its own. Unset: the system's trusted authorities, and no
+  /// certificate of its own. Throws std::invalid_argument naming the file
+  /// that cannot be used.
+  TlsFiles tls = {};
 };
 
 class WsChannel final : public Channel {

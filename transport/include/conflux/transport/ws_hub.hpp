@@ -3,7 +3,8 @@
 // cluster by node id, for peers that cannot accept connections (browser
 // tabs) or sit behind one port. It keeps no Raft state.
 //
-// A peer connects to ws://host:port/<cluster>, sends a `hello` (to "hub")
+// A peer connects to ws://host:port/<cluster> (wss:// when the hub has
+// certificates), sends a `hello` (to "hub")
 // and gets `welcome` or `refused`; then every text message it sends is one
 // packet of docs/protocol.md, delivered only to the packet's "to". Several
 // clusters share a hub, isolated by the path. Bad input (binary frames,
@@ -16,6 +17,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <conflux/raft/types.hpp>
+#include <conflux/transport/tls.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -49,6 +51,11 @@ struct WsHubConfig {
   /// Set: a hello must carry this token (protocol.md §7.1), or the peer is
   /// refused ("no token", "a wrong token") and counted as unauthorized.
   std::string token = {};
+  /// Set: wss:// only (and HTTPS for `files`), with this certificate and
+  /// key. Clients need not present a certificate (browsers seldom can: the
+  /// token admits them); one that does must be of `tls.authority`.
+  /// Throws std::invalid_argument naming the file that cannot be used.
+  TlsFiles tls = {};
 };
 
 struct WsHubStats {
@@ -57,6 +64,7 @@ struct WsHubStats {
   std::uint64_t dropped_full = 0;    ///< the addressee's queue was full
   std::uint64_t refused = 0;         ///< connections closed for bad input
   std::uint64_t unauthorized = 0;    ///< of those, hellos without the hub's token
+  std::uint64_t tls_handshake = 0;   ///< of those, failed TLS handshakes (wss:// only)
 };
 
 class WsHub {
@@ -73,6 +81,10 @@ class WsHub {
   boost::asio::awaitable<void> run();
   /// Closes the listener and every connection. Idempotent.
   void close();
+  /// Reads the certificate and key again from config.tls's files; new
+  /// connections use them. "" once reloaded (or without TLS), else why not,
+  /// and the ones in use stay.
+  std::string reload_tls();
 
   /// Ids connected in `cluster`, sorted.
   std::vector<raft::NodeId> members(const std::string& cluster) const;
