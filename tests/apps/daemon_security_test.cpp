@@ -27,12 +27,13 @@ namespace {
 const std::string token = "s3cret-token-for-the-tests";
 
 /// Certificates for n1..n3 and n9, n3's from another authority ("other/")
-/// and expired ("old/"), and the token's file.
+/// and expired ("old/"), a hub's naming 127.0.0.1, and the token's file.
 struct Credentials {
   DevCerts certs;
   Credentials() {
     certs.make_in("other", "n3", "--authority other");
     certs.make_in("old", "n3", "--expired");
+    certs.make("hub", "--san IP:127.0.0.1");
     certs.make("n1 n2 n3 n9");
     std::ofstream(certs.path("token")) << token << "\n";
   }
@@ -84,6 +85,11 @@ std::string start_as_n3(const DaemonCluster& cluster, const Credentials& c,
   std::ifstream file(log);
   std::string said((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   return (status ? describe_status(*status) : std::string("still running")) + ": " + said;
+}
+
+std::string text_of(const std::filesystem::path& path) {
+  std::ifstream file(path);
+  return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
 }
 
 }  // namespace
@@ -198,7 +204,7 @@ TEST_CASE("security: certificates rotated, then reloaded by SIGHUP, lose no ackn
 
 TEST_CASE(
     "security: --public-reads serves reads without the token, never writes; the dashboard "
-    "needs the token") {
+    "needs the token, over HTTPS") {
   const Credentials c;
   DaemonCluster cluster(1, c.flags({"--public-reads", "--dashboard", "127.0.0.1:0"}), c.client());
   INFO(cluster.logs());
@@ -218,18 +224,64 @@ TEST_CASE(
 
   // The dashboard's WebSocket reads every node and performs on any.
   const auto logs = cluster.logs();
-  const auto at = logs.find("dashboard on http://127.0.0.1:");
+  const std::string shown = "dashboard on https://127.0.0.1:";
+  const auto at = logs.find(shown);
   REQUIRE(at != std::string::npos);
-  const auto port = static_cast<std::uint16_t>(std::stoi(logs.substr(at + 30)));
+  const auto port = static_cast<std::uint16_t>(std::stoi(logs.substr(at + shown.size())));
+  const auto get = [&](const std::string& target, const HttpHeaders& headers) {
+    return https_request(port, "GET", target, "", c.authority_only(), headers).status;
+  };
   const HttpHeaders upgrade{{"Upgrade", "websocket"},
                             {"Connection", "Upgrade"},
                             {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
                             {"Sec-WebSocket-Version", "13"}};
-  CHECK(http_request(port, "GET", "/ws", "", 5s, upgrade).status == 401);
-  CHECK(http_request(port, "GET", "/ws?token=wrong-token-0123456", "", 5s, upgrade).status == 401);
-  CHECK(http_request(port, "GET", "/ws?token=" + token, "", 5s, upgrade).status == 101);
-  CHECK(http_request(port, "GET", "/?token=" + token).status == 200);  // the page, as opened
-  auto foreign = upgrade;  // a page of another site, in an operator's browser
-  foreign.emplace_back("Origin", "http://evil.example");
-  CHECK(http_request(port, "GET", "/ws?token=" + token, "", 5s, foreign).status == 0);
+  CHECK(get("/ws", upgrade) == 401);
+  CHECK(get("/ws?token=wrong-token-0123456", upgrade) == 401);
+  CHECK(get("/ws?token=" + token, upgrade) == 101);
+  CHECK(get("/?token=" + token, {}) == 200);  // the page, as opened
+  auto foreign = upgrade;                     // a page of another site, in an operator's browser
+  foreign.emplace_back("Origin", "https://evil.example");
+  CHECK(get("/ws?token=" + token, foreign) == 0);
+  CHECK(http_request(port, "GET", "/?token=" + token).status == 0);  // no plain HTTP
+}
+
+TEST_CASE(
+    "security: a cluster over a wss:// conflux-hub commits; a node without TLS or the token "
+    "is refused") {
+  const Credentials c;
+  const auto port = std::to_string(free_port());
+  const auto hub_log = c.certs.path("hub.log");
+  ChildProcess hub(CONFLUX_HUB_BINARY,
+                   {"--listen", "127.0.0.1:" + port, "--token-file", c.certs.path("token").string(),
+                    "--tls-cert", c.certs.path("hub.pem").string(), "--tls-key",
+                    c.certs.path("hub.key").string(), "--tls-ca", c.certs.path("ca.pem").string()},
+                   hub_log);
+  const auto url = "wss://127.0.0.1:" + port + "/procs";
+  DaemonCluster cluster(3, c.flags({"--channel", "ws", "--hub", url}), c.client());
+  INFO(cluster.logs(), text_of(hub_log));
+  REQUIRE(cluster.wait_for_leader(15s));
+  int n = 0;
+  REQUIRE(commits(cluster, ++n));
+
+  // n9, over plain ws:// with the token, then over wss:// without it.
+  const auto stranger = [&](const std::string& hub_url, const std::vector<std::string>& more) {
+    std::vector<std::string> args{"--id",  "n9",     "--channel",   "ws",         "--hub",
+                                  hub_url, "--http", "127.0.0.1:0", "--in-memory"};
+    for (const auto* id : {"n1", "n2", "n3", "n9"})
+      args.insert(args.end(), {"--peer", std::string(id) + "=127.0.0.1:1"});
+    args.insert(args.end(), more.begin(), more.end());
+    return std::make_unique<ChildProcess>(node_binary(), args, cluster.directory() / "n9.log");
+  };
+  auto plain = stranger("ws://127.0.0.1:" + port + "/procs",
+                        {"--token-file", c.certs.path("token").string()});
+  CHECK(
+      poll_until([&] { return text_of(hub_log).find("TLS handshake") != std::string::npos; }, 10s));
+  CHECK(commits(cluster, ++n));
+  plain.reset();
+  auto tokenless =
+      stranger(url, {"--tls-cert", c.certs.path("n9.pem").string(), "--tls-key",
+                     c.certs.path("n9.key").string(), "--tls-ca", c.certs.path("ca.pem").string()});
+  CHECK(poll_until(
+      [&] { return text_of(hub_log).find("no token: this hub needs") != std::string::npos; }, 10s));
+  CHECK(commits(cluster, ++n));
 }
