@@ -24,6 +24,7 @@
 #include <deque>
 #include <list>
 
+#include "browser_guard.hpp"
 #include "dashboard_assets.hpp"
 #include "dashboard_snapshot.hpp"
 
@@ -85,6 +86,7 @@ struct Dashboard::Impl : std::enable_shared_from_this<Dashboard::Impl> {
     acceptor.bind(endpoint, ec);
     if (ec) throw std::system_error(ec, "cannot listen for the dashboard on " + options.listen);
     acceptor.listen();
+    loopback_only = endpoint.address().is_loopback();
   }
 
   asio::awaitable<void> accept_loop();
@@ -107,6 +109,7 @@ struct Dashboard::Impl : std::enable_shared_from_this<Dashboard::Impl> {
   DashboardSource& source;
   DashboardOptions options;
   std::shared_ptr<asio::ssl::context> tls;  // HTTPS: what new connections use
+  bool loopback_only = false;
   /// co_spawn's handler: what escapes a coroutine is logged.
   auto logged(std::string task) const {
     return transport::log_escaped(std::move(task), [log = options.log](std::string_view line) {
@@ -136,17 +139,6 @@ asio::awaitable<void> Dashboard::Impl::accept_loop() {
 }
 
 namespace {
-
-// A browser says which page opened the WebSocket: one of another site
-// (a hostile page on an operator's machine) must not drive the nodes.
-// Clients that are not browsers send no Origin.
-bool same_origin(const http::request<http::empty_body>& request, bool secure) {
-  const auto origin = request.find(http::field::origin);
-  if (origin == request.end()) return true;
-  const auto host = request.find(http::field::host);
-  return host != request.end() &&
-         origin->value() == (secure ? "https://" : "http://") + std::string(host->value());
-}
 
 asio::awaitable<void> answer(transport::detail::MaybeTlsStream& stream, unsigned version,
                              http::status status, std::string_view content_type, std::string body) {
@@ -213,8 +205,12 @@ asio::awaitable<void> Dashboard::Impl::serve(tcp::socket socket) {
 asio::awaitable<void> Dashboard::Impl::open_page(std::shared_ptr<Page> page,
                                                  const http::request<http::empty_body>& request) {
   const std::string_view target(request.target().data(), request.target().size());
-  if (!same_origin(request, tls != nullptr)) {
-    log(LogLevel::warning, "dashboard connection refused: a page of another origin");
+  // A page of another site, in an operator's browser, must not drive the nodes.
+  if (const auto foreign =
+          foreign_browser_request(request[http::field::origin], request[http::field::host],
+                                  tls ? "https" : "http", loopback_only);
+      !foreign.empty()) {
+    log(LogLevel::warning, "dashboard connection refused: " + foreign);
     co_return;
   }
   if (!admitted(target)) {

@@ -27,6 +27,8 @@
 #include <system_error>
 #include <tuple>
 
+#include "browser_guard.hpp"
+
 namespace conflux::server {
 
 using transport::as_tuple_awaitable;
@@ -183,6 +185,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     acceptor.bind(endpoint, ec);
     if (ec) throw std::system_error(ec, "cannot listen for HTTP on " + options.listen);
     acceptor.listen();
+    loopback_only = endpoint.address().is_loopback();
   }
 
   asio::awaitable<void> accept_loop();
@@ -216,6 +219,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   HttpHandler handler;
   tcp::acceptor acceptor;
   std::shared_ptr<asio::ssl::context> tls;  // HTTPS: what new connections use
+  bool loopback_only = false;
   std::list<std::shared_ptr<Connection>> connections;
   std::map<std::string, std::size_t> per_address;  // open connections by client address
   HttpCounters counters;
@@ -456,6 +460,16 @@ std::string HttpServer::Impl::refusal_of(const HttpRequest& request) const {
 // The 401 for a request the token keeps out; nullopt for one it lets in.
 std::optional<HttpResponse> HttpServer::Impl::gatekeep(const HttpRequest& request,
                                                        const Connection& connection) {
+  const auto* origin = request.header("Origin");
+  const auto* host = request.header("Host");
+  if (const auto foreign = foreign_browser_request(origin ? *origin : "", host ? *host : "",
+                                                   tls ? "https" : "http", loopback_only);
+      !foreign.empty()) {
+    refuse("cross_origin");
+    log(LogLevel::warning, "HTTP " + request.method + " " + request.target + " from " +
+                               connection.peer + " refused: " + foreign);
+    return error_response(403, "cross_origin", "refused: " + foreign);
+  }
   const auto refusal = refusal_of(request);
   if (refusal.empty()) return std::nullopt;
   refuse("unauthorized");

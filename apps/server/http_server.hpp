@@ -78,7 +78,8 @@ struct HttpCounters {
   /// Connections and requests turned away, by reason: connection_limit,
   /// address_limit (at accept), tls_handshake (HTTPS), header_timeout,
   /// body_timeout, headers_too_large, body_too_large, malformed,
-  /// unauthorized (no token, or a wrong one).
+  /// unauthorized (no token, or a wrong one), cross_origin (a browser's on
+  /// behalf of another site: browser_guard.hpp).
   std::map<std::string, std::uint64_t> refused;
 };
 

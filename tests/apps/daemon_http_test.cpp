@@ -96,6 +96,23 @@ TEST_CASE("bad requests get 400, 404, 405 or 409 with an error code, and the nod
   check_still_serving(cluster);
 }
 
+TEST_CASE("a browser's POST for a page of another site gets 403 and changes nothing") {
+  DaemonCluster cluster(1);
+  INFO(cluster.logs());
+  REQUIRE(cluster.wait_for_leader());
+  const auto port = cluster.http_port(0);
+  const HttpHeaders foreign{{"Origin", "http://evil.example"}};
+  auto reply = http_request(port, "POST", "/perform/put", R"(["evil", 1])", 5s, foreign);
+  CHECK(reply.status == 403);
+  CHECK(code_of(reply) == "cross_origin");
+  const HttpHeaders own{{"Origin", "http://127.0.0.1"}};  // the client's Host is 127.0.0.1
+  REQUIRE(http_request(port, "POST", "/perform/put", R"(["own", 2])", 5s, own).status == 200);
+  CHECK(body_of(http_request(port, "GET", "/state")) == json::value{{"own", 2}});
+  CHECK(http_request(port, "GET", "/metrics")
+            .body.find("conflux_http_refused_total{reason=\"cross_origin\"} 1") !=
+        std::string::npos);
+}
+
 TEST_CASE(
     "reads: /state and /query/get take consistency=linearizable, and refuse what they cannot") {
   DaemonCluster cluster(3);

@@ -142,7 +142,7 @@ TEST_CASE("flags: each mistake is named") {
   CHECK(error_of(with({"--channel", "redis", "--redis", "redis://h", "--cluster", "a:b"})) ==
         "--channel redis: --id and --cluster must not contain ':'");
   CHECK(error_of(with({"--hub", "ws://h:1"})) ==
-        "--hub: hub URL \"ws://h:1\" is not ws://host:port/<cluster>");
+        "--hub: hub URL \"ws://h:1\" is not ws://host:port/<cluster> or wss://host:port/<cluster>");
 }
 
 TEST_CASE("flags: over Redis, peers are ids and --listen is not needed") {

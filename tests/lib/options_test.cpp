@@ -70,7 +70,9 @@ TEST_CASE("options: each broken rule names its option") {
         "WebSocketChannelOptions or RedisChannelOptions");
   o = valid();
   o.channel = WebSocketChannelOptions{"http://h:1/c"};
-  CHECK(error_of(o) == "\"channel\": hub URL \"http://h:1/c\" is not ws://host:port/<cluster>");
+  CHECK(error_of(o) ==
+        "\"channel\": hub URL \"http://h:1/c\" is not ws://host:port/<cluster> or "
+        "wss://host:port/<cluster>");
   o = valid();
   o.channel = RedisChannelOptions{"redis://h:1", "a:b"};
   CHECK(error_of(o) == "\"channel\": the Redis cluster name must be non-empty, without ':'");
