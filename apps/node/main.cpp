@@ -171,7 +171,8 @@ int run(const daemon::Flags& flags) {
                            .access_log = flags.log_level == LogLevel::debug,
                            .tls = flags.tls,
                            .token = flags.token,
-                           .is_public = flags.public_reads ? server::NodeApi::reads_only : nullptr},
+                           .is_public = flags.public_reads ? server::NodeApi::reads_only : nullptr,
+                           .trusted_client = daemon::names_a_member(*node)},
                           std::ref(api));
   http_server = &http;
   http.start();

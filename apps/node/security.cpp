@@ -1,5 +1,6 @@
 #include "security.hpp"
 
+#include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <conflux/transport/address.hpp>
 #include <conflux/transport/tls.hpp>
@@ -55,6 +56,18 @@ void warn_of_exposure(const Flags& flags, const LogSink& log) {
       log(LogLevel::warning, "INSECURE: " + exposure + ", or --insecure to accept this");
     }
   }
+}
+
+std::function<bool(const std::vector<std::string>& ids)> names_a_member(Node& node) {
+  return [&node](const std::vector<std::string>& ids) {
+    const auto members = node.members();
+    for (const auto* group : {&members.voters, &members.learners}) {
+      for (const auto& member : *group) {
+        if (std::find(ids.begin(), ids.end(), member.id) != ids.end()) return true;
+      }
+    }
+    return false;
+  };
 }
 
 void reload_on_hangup(boost::asio::signal_set& hangups, const Flags& flags,

@@ -23,6 +23,11 @@ bool is_loopback(const std::string& address);
 /// clear). With --insecure, one line at info instead: it was asked for.
 void warn_of_exposure(const Flags& flags, const LogSink& log);
 
+/// For the HTTP API: a client certificate stands for the token when it
+/// names a current member (a voter or a learner), so that removing a
+/// member also withdraws the trust its certificate had.
+std::function<bool(const std::vector<std::string>& ids)> names_a_member(Node& node);
+
 /// One listener's reload of the TLS files: "" once done, else why not.
 using TlsReload = std::function<std::string()>;
 

@@ -140,7 +140,7 @@ struct Connection {
   // the server's), and the TLS stream over `socket`.
   std::shared_ptr<asio::ssl::context> context;
   std::optional<asio::ssl::stream<tcp::socket&>> tls;
-  bool client_certificate = false;  // verified, of the authority
+  std::vector<std::string> client_ids;  // named by its verified certificate
 };
 
 namespace {
@@ -325,7 +325,7 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connec
                      .target = std::string(request.target()),
                      .body = std::move(request.body()),
                      .headers = {},
-                     .client_certificate = connection->client_certificate};
+                     .client_ids = connection->client_ids};
     for (const auto& field : request) {
       call.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
@@ -436,16 +436,20 @@ asio::awaitable<bool> HttpServer::Impl::secure(const std::shared_ptr<Connection>
                                    : transport::detail::handshake_failure(ssl, ec).text));
     co_return false;
   }
-  connection->client_certificate =
-      SSL_get0_peer_certificate(ssl) && SSL_get_verify_result(ssl) == X509_V_OK;
+  connection->client_ids = transport::detail::verified_peer_ids(ssl);
   co_return true;
 }
 
 // Why `request` may not be served ("" if it may): the token, when one is set.
 std::string HttpServer::Impl::refusal_of(const HttpRequest& request) const {
-  if (options.token.empty() || request.client_certificate) return "";
+  if (options.token.empty()) return "";
+  const auto& ids = request.client_ids;
+  if (!ids.empty() && options.trusted_client && options.trusted_client(ids)) return "";
   if (options.is_public && options.is_public(request)) return "";
   const auto* given = request.header("Authorization");
+  if (!given && !ids.empty())
+    return "a client certificate naming \"" + ids.front() +
+           "\", which is not trusted, and no token";
   if (!given) return "no \"Authorization: Bearer <token>\" header";
   const std::string_view text(*given);
   const auto& token = options.token;

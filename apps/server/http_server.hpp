@@ -25,9 +25,9 @@ struct HttpRequest {
   std::string target;  ///< path and query, as sent
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  ///< as sent, in order
-  /// Over HTTPS: the client presented a certificate that the authority
-  /// signed and that verified.
-  bool client_certificate = false;
+  /// Over HTTPS: the ids named by the certificate the client presented,
+  /// which the authority signed and which verified; empty without one.
+  std::vector<std::string> client_ids = {};
 
   /// The first header named `name` (case-insensitive), or nullptr.
   const std::string* header(std::string_view name) const;
@@ -61,13 +61,18 @@ struct HttpServerOptions {
   bool access_log = false;                        ///< also one line per request, at debug
   /// Set: HTTPS with this certificate and key (transport/tls.hpp). A client
   /// may present a certificate of `tls.authority`, which then stands for
-  /// the token.
+  /// the token if `trusted_client` accepts the ids it names.
   transport::TlsFiles tls = {};
   /// Set: every request must carry "Authorization: Bearer <token>" (or, over
   /// HTTPS, a client certificate of the authority), unless `is_public`
   /// says it need not; others get 401, counted as refused "unauthorized".
   std::string token = {};
   std::function<bool(const HttpRequest&)> is_public = {};
+  /// Whether a client certificate naming these ids stands for the token
+  /// (conflux-node: it names a current member, so a removed member's
+  /// certificate loses that trust once its removal commits). Unset: none
+  /// does.
+  std::function<bool(const std::vector<std::string>& ids)> trusted_client = {};
 };
 
 /// What the server counted since it started (for /metrics).

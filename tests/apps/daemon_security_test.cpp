@@ -112,12 +112,17 @@ TEST_CASE("security: strangers are refused by reason while the TLS cluster keeps
   CHECK(wrong.status == 401);
   CHECK(wrong.body.find("a wrong bearer token") != std::string::npos);
   CHECK(http_request(cluster.http_port(0), "GET", "/status").status == 0);
-  // A client certificate of the authority stands for the token.
-  const auto by_certificate = https_request(cluster.http_port(0), "POST", "/perform/put",
-                                            R"(["y",2])", c.certs.files("n9"));
-  CHECK(by_certificate.status == 200);
+  // A client certificate of the authority stands for the token if it names
+  // a member; n9's (of the authority, not a member) does not.
+  const auto by_member = https_request(cluster.http_port(0), "POST", "/perform/put", R"(["y",2])",
+                                       c.certs.files("n3"));
+  CHECK(by_member.status == 200);
+  const auto by_stranger = https_request(cluster.http_port(0), "POST", "/perform/put", R"(["z",3])",
+                                         c.certs.files("n9"));
+  CHECK(by_stranger.status == 401);
+  CHECK(by_stranger.body.find("which is not trusted, and no token") != std::string::npos);
   const auto metrics = cluster.request(0, "GET", "/metrics").body;
-  CHECK(metrics.find("conflux_http_refused_total{reason=\"unauthorized\"} 2") != std::string::npos);
+  CHECK(metrics.find("conflux_http_refused_total{reason=\"unauthorized\"} 3") != std::string::npos);
   CHECK(metrics.find("conflux_http_refused_total{reason=\"tls_handshake\"} 1") !=
         std::string::npos);
   CHECK(commits(cluster, ++n));

@@ -1,5 +1,6 @@
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <boost/asio/ssl/error.hpp>
 #include <conflux/transport/tls_context.hpp>
 #include <cstring>
@@ -12,38 +13,37 @@ namespace ssl = boost::asio::ssl;
 namespace detail {
 namespace {
 
-bool equals(const ASN1_STRING* text, const std::string& id) {
-  return text && static_cast<std::size_t>(ASN1_STRING_length(text)) == id.size() &&
-         std::memcmp(ASN1_STRING_get0_data(text), id.data(), id.size()) == 0;
+std::string text_of(const ASN1_STRING* text) {
+  if (!text) return {};
+  return {reinterpret_cast<const char*>(ASN1_STRING_get0_data(text)),
+          static_cast<std::size_t>(ASN1_STRING_length(text))};
 }
 
-/// 1: one of the certificate's DNS names is `id`, byte for byte (not
+/// The ids a certificate names: its DNS subjectAltNames or, when it has
+/// none, its common name. Compared byte for byte by the callers (not
 /// X509_check_host, which ignores case and reads a leading dot as "any
-/// subdomain", while ids are case-sensitive bytes); 0: it has DNS names,
-/// none is; -1: it has none.
-int dns_name_is(X509* certificate, const std::string& id) {
-  auto* names = static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(certificate, NID_subject_alt_name, nullptr, nullptr));
-  if (!names) return -1;
-  int found = -1;
-  for (int i = 0; i < sk_GENERAL_NAME_num(names) && found != 1; ++i) {
-    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
-    if (name->type == GEN_DNS) found = equals(name->d.dNSName, id) ? 1 : 0;
+/// subdomain", while ids are case-sensitive bytes).
+std::vector<std::string> ids_named(X509* certificate) {
+  std::vector<std::string> ids;
+  if (!certificate) return ids;
+  if (auto* names = static_cast<GENERAL_NAMES*>(
+          X509_get_ext_d2i(certificate, NID_subject_alt_name, nullptr, nullptr))) {
+    for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+      const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
+      if (name->type == GEN_DNS) ids.push_back(text_of(name->d.dNSName));
+    }
+    GENERAL_NAMES_free(names);
   }
-  GENERAL_NAMES_free(names);
-  return found;
-}
-
-bool common_name_is(X509* certificate, const std::string& id) {
+  if (!ids.empty()) return ids;
   X509_NAME* subject = X509_get_subject_name(certificate);
-  const int at = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
-  return at >= 0 && equals(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, at)), id);
+  if (const int at = X509_NAME_get_index_by_NID(subject, NID_commonName, -1); at >= 0)
+    ids.push_back(text_of(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, at))));
+  return ids;
 }
 
 bool names(X509* certificate, const std::string& id) {
-  if (!certificate || id.empty()) return false;
-  const auto dns = dns_name_is(certificate, id);
-  return dns == 1 || (dns == -1 && common_name_is(certificate, id));
+  const auto ids = ids_named(certificate);
+  return !id.empty() && std::find(ids.begin(), ids.end(), id) != ids.end();
 }
 
 /// This node's own certificate must verify against the authority (not
@@ -132,6 +132,11 @@ void expect_server_name(SSL* ssl, std::string host) {
 
 bool certificate_names(SSL* ssl, const std::string& id) {
   return SSL_get_verify_result(ssl) == X509_V_OK && names(SSL_get0_peer_certificate(ssl), id);
+}
+
+std::vector<std::string> verified_peer_ids(SSL* ssl) {
+  if (SSL_get_verify_result(ssl) != X509_V_OK) return {};
+  return ids_named(SSL_get0_peer_certificate(ssl));
 }
 
 TlsFailure handshake_failure(SSL* ssl, const boost::system::error_code& error) {

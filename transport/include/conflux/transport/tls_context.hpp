@@ -10,6 +10,7 @@
 #include <conflux/transport/tls.hpp>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace conflux::transport::detail {
 
@@ -41,6 +42,10 @@ void expect_server_name(SSL* ssl, std::string host);
 /// subjectAltName equal to it byte for byte, or the common name when there
 /// is no DNS name.
 bool certificate_names(SSL* ssl, const std::string& id);
+
+/// The ids that the peer's verified certificate names (as above: its DNS
+/// subjectAltNames, else its common name); empty without one.
+std::vector<std::string> verified_peer_ids(SSL* ssl);
 
 /// Why a TLS handshake failed, as plainly as OpenSSL says it.
 struct TlsFailure {
