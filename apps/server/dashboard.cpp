@@ -140,6 +140,13 @@ asio::awaitable<void> Dashboard::Impl::accept_loop() {
 
 namespace {
 
+/// A header's value ("" when absent), as a std::string_view: Beast's own
+/// string_view converts through a temporary std::string.
+std::string_view header(const http::request<http::empty_body>& request, http::field field) {
+  const auto value = request[field];
+  return {value.data(), value.size()};
+}
+
 asio::awaitable<void> answer(transport::detail::MaybeTlsStream& stream, unsigned version,
                              http::status status, std::string_view content_type, std::string body) {
   http::response<http::string_body> response{status, version};
@@ -195,10 +202,17 @@ asio::awaitable<void> Dashboard::Impl::serve(tcp::socket socket) {
     co_await open_page(page, request);
     co_return;
   }
+  // Named locals, no conditional inside the co_await (awaitable.hpp).
   const auto asset = dashboard_asset(path);
-  co_await answer(stream, request.version(), asset ? http::status::ok : http::status::not_found,
-                  asset ? asset->content_type : "text/plain",
-                  asset ? std::string(asset->body) : std::string("not found\n"));
+  auto status = http::status::not_found;
+  std::string_view content_type = "text/plain";
+  std::string body = "not found\n";
+  if (asset) {
+    status = http::status::ok;
+    content_type = asset->content_type;
+    body = asset->body;
+  }
+  co_await answer(stream, request.version(), status, content_type, std::move(body));
 }
 
 // The page's WebSocket, if it comes from the same origin with the token.
@@ -206,9 +220,9 @@ asio::awaitable<void> Dashboard::Impl::open_page(std::shared_ptr<Page> page,
                                                  const http::request<http::empty_body>& request) {
   const std::string_view target(request.target().data(), request.target().size());
   // A page of another site, in an operator's browser, must not drive the nodes.
-  if (const auto foreign =
-          foreign_browser_request(request[http::field::origin], request[http::field::host],
-                                  tls ? "https" : "http", loopback_only);
+  if (const auto foreign = foreign_browser_request(header(request, http::field::origin),
+                                                   header(request, http::field::host),
+                                                   tls ? "https" : "http", loopback_only);
       !foreign.empty()) {
     log(LogLevel::warning, "dashboard connection refused: " + foreign);
     co_return;
@@ -358,14 +372,7 @@ void Dashboard::stop() {
 }
 
 std::string Dashboard::reload_tls() {
-  auto& impl = *impl_;
-  if (!impl.tls) return {};
-  try {
-    impl.tls = transport::detail::make_tls_context(impl.options.tls, true);
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return {};
+  return transport::detail::reload_tls_context(impl_->tls, impl_->options.tls, true);
 }
 
 }  // namespace conflux::server

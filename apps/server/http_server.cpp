@@ -528,13 +528,7 @@ std::string HttpServer::scheme() const {
 }
 
 std::string HttpServer::reload_tls() {
-  if (!impl_->options.tls.enabled()) return "";
-  try {
-    impl_->tls = transport::detail::make_tls_context(impl_->options.tls, true);
-  } catch (const std::invalid_argument& error) {
-    return error.what();
-  }
-  return "";
+  return transport::detail::reload_tls_context(impl_->tls, impl_->options.tls, true);
 }
 
 std::string HttpServer::address() const {

@@ -217,15 +217,13 @@ std::map<std::string, std::uint64_t> TcpMesh::refusals() const {
 
 std::string TcpMesh::reload_tls() {
   auto& impl = *impl_;
-  if (!impl.config.tls.enabled()) return "";
-  try {
-    impl.tls = detail::make_tls_context(impl.config.tls, false, impl.config.id);
-  } catch (const std::invalid_argument& error) {
-    impl.log(std::string("TLS not reloaded, the certificates in use stay: ") + error.what());
-    return error.what();
+  auto problem = detail::reload_tls_context(impl.tls, impl.config.tls, false, impl.config.id);
+  if (!problem.empty()) {
+    impl.log("TLS not reloaded, the certificates in use stay: " + problem);
+  } else if (impl.tls) {
+    impl.log("TLS certificates reloaded; new connections use them");
   }
-  impl.log("TLS certificates reloaded; new connections use them");
-  return "";
+  return problem;
 }
 
 std::vector<PeerStatus> TcpMesh::status() const {

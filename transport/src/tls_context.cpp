@@ -111,6 +111,17 @@ std::shared_ptr<ssl::context> make_tls_context(const TlsFiles& files,
   return context;
 }
 
+std::string reload_tls_context(std::shared_ptr<ssl::context>& context, const TlsFiles& files,
+                               bool peer_certificate_optional, const std::string& id) {
+  if (!context) return "";
+  try {
+    context = make_tls_context(files, peer_certificate_optional, id);
+  } catch (const std::invalid_argument& error) {
+    return error.what();
+  }
+  return "";
+}
+
 std::shared_ptr<ssl::context> make_system_trust_context() {
   auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
   SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);

@@ -307,6 +307,12 @@ std::vector<PeerStatus> WsChannel::status() const {
       [&](const auto& peer) { return impl.hub.up && impl.present.count(peer.status.id) > 0; });
 }
 
+std::string WsChannel::reload_tls() {
+  auto& impl = *impl_;
+  if (!impl.config.tls.enabled()) return "";  // no files: the system's authorities
+  return detail::reload_tls_context(impl.tls, impl.config.tls, false, impl.config.id);
+}
+
 std::vector<RelayLink> WsChannel::relay_links() const {
   return {impl_->hub};
 }

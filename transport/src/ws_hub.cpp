@@ -317,14 +317,7 @@ const WsHubStats& WsHub::stats() const {
 }
 
 std::string WsHub::reload_tls() {
-  auto& impl = *impl_;
-  if (!impl.tls) return {};
-  try {
-    impl.tls = detail::make_tls_context(impl.config.tls, true);
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return {};
+  return detail::reload_tls_context(impl_->tls, impl_->config.tls, true);
 }
 
 }  // namespace conflux::transport

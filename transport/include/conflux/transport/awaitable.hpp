@@ -7,9 +7,11 @@
 // braced list holding a string literal, a string built by operator+) can be
 // destroyed before the awaited operation reads it. Build such values in a
 // named local first; call sites say "named local (awaitable.hpp)".
-// g++ 12 also evaluates both operands of a conditional expression that is
-// co_awaited (`co_await (tls ? read(a) : read(b))`): write two co_awaits
-// under an if instead.
+// g++ 12 also evaluates both operands of a conditional expression anywhere
+// in a co_await expression, the operand (`co_await (tls ? read(a) :
+// read(b))`) or an argument (`co_await answer(found ? found->body : "")`,
+// which read an empty optional): write two co_awaits under an if, or set
+// named locals under an if first.
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>

@@ -29,6 +29,13 @@ std::shared_ptr<boost::asio::ssl::context> make_tls_context(const TlsFiles& file
                                                             bool peer_certificate_optional = false,
                                                             const std::string& id = {});
 
+/// A rotation: replaces `context` (when set: a listener with TLS) by one
+/// built from `files` as above. "" once done, else why not, and `context`
+/// stays as it was.
+std::string reload_tls_context(std::shared_ptr<boost::asio::ssl::context>& context,
+                               const TlsFiles& files, bool peer_certificate_optional,
+                               const std::string& id = {});
+
 /// A client context that trusts the system's authorities and presents no
 /// certificate (a wss:// hub when the node was given no TLS files).
 std::shared_ptr<boost::asio::ssl::context> make_system_trust_context();

@@ -51,6 +51,8 @@ class WsChannel final : public Channel {
   std::vector<PeerStatus> status() const override;
   void set_peers(const std::map<raft::NodeId, std::string>& peers) override;
   std::vector<RelayLink> relay_links() const override;
+  /// wss:// with files: reads them again; new connections use them.
+  std::string reload_tls() override;
 
   struct Impl;
 
