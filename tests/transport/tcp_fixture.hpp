@@ -26,6 +26,15 @@ inline raft::Message vote(const raft::NodeId& from, const raft::NodeId& to, raft
   return raft::Message{from, to, term, raft::VoteRequest{false, term, term}};
 }
 
+/// An AppendEntries carrying one entry of about `bytes` bytes.
+inline raft::Message big_append(const raft::NodeId& from, const raft::NodeId& to,
+                                std::size_t bytes) {
+  raft::AppendRequest append;
+  append.entries.push_back(raft::Entry{1, 1, raft::EntryType::normal,
+                                       raft::Payload('"' + std::string(bytes, 'x') + '"')});
+  return raft::Message{from, to, 1, append};
+}
+
 inline std::string frame(std::string_view body) {
   std::string out;
   transport::append_frame(out, body);

@@ -36,15 +36,6 @@ inline std::string hub_hello(const raft::NodeId& from, const std::string& cluste
   return transport::encode(transport::Hello{transport::protocol_version, cluster, from, "hub"});
 }
 
-/// An AppendEntries carrying one entry of about `bytes` bytes.
-inline raft::Message big_append(const raft::NodeId& from, const raft::NodeId& to,
-                                std::size_t bytes) {
-  raft::AppendRequest append;
-  append.entries.push_back(raft::Entry{1, 1, raft::EntryType::normal,
-                                       raft::Payload('"' + std::string(bytes, 'x') + '"')});
-  return raft::Message{from, to, 1, append};
-}
-
 /// A hub and the WsChannels that join it; a channel is named by cluster and id.
 class HubCluster {
  public:

@@ -16,13 +16,12 @@ namespace conflux::transport {
 using namespace asio::experimental::awaitable_operators;
 namespace {
 
-/// Publishes the socket for enqueue()'s direct writes while the writer
+/// Publishes the stream for enqueue()'s direct writes while the writer
 /// waits, and withdraws it however the wait ends (cancellation included).
-/// Not over TLS (`socket` null): a record must go through the stream.
 class IdleWriter {
  public:
-  IdleWriter(OutboundPeer& peer, tcp::socket* socket) : peer_(peer) { peer_.idle_socket = socket; }
-  ~IdleWriter() { peer_.idle_socket = nullptr; }
+  IdleWriter(OutboundPeer& peer, PeerStream& stream) : peer_(peer) { peer_.idle_stream = &stream; }
+  ~IdleWriter() { peer_.idle_stream = nullptr; }
   IdleWriter(const IdleWriter&) = delete;
   IdleWriter& operator=(const IdleWriter&) = delete;
 
@@ -100,7 +99,9 @@ asio::awaitable<bool> TcpMesh::Impl::dial(OutboundPeer& peer, tcp::socket& socke
   }
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
-  socket.non_blocking(true, ignored);  // for enqueue()'s direct writes
+  // For enqueue()'s direct writes; over TLS a record is written whole or
+  // not at all (PeerStream::write_now), so the socket stays blocking for it.
+  if (!tls) socket.non_blocking(true, ignored);
   co_return true;
 }
 
@@ -141,7 +142,7 @@ asio::awaitable<void> TcpMesh::Impl::write_frames(OutboundPeer& peer, PeerStream
   while (!peer.stopped) {
     if (peer.queue.empty()) {
       peer.wake.expires_at(asio::steady_timer::time_point::max());
-      IdleWriter idle(peer, stream.secure() ? nullptr : &stream.socket());
+      IdleWriter idle(peer, stream);
       co_await peer.wake.async_wait(as_tuple_awaitable);  // enqueue() or close() cancels it
       continue;
     }

@@ -171,11 +171,10 @@ void TcpMesh::Impl::enqueue(OutboundPeer& peer, const Packet& message) {
 // the latency path: a lone vote or acknowledgement). Whatever does not fit is
 // left in `frame` for the writer.
 bool TcpMesh::Impl::write_now(OutboundPeer& peer, std::string& frame) {
-  if (!peer.idle_socket || !peer.queue.empty() || frame.size() > max_direct_write_bytes)
+  if (!peer.idle_stream || !peer.queue.empty() || frame.size() > max_direct_write_bytes)
     return false;
-  boost::system::error_code ec;
-  const auto written = peer.idle_socket->write_some(asio::buffer(frame), ec);
-  if (ec) return false;  // would block, or broken: the writer deals with it
+  const auto written = peer.idle_stream->write_now(frame);
+  if (written == 0) return false;  // would block, or broken: the writer deals with it
   peer.status.bytes_out += written;
   if (written == frame.size()) {
     ++peer.status.frames_out;

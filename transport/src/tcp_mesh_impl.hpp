@@ -49,8 +49,8 @@ struct OutboundPeer {
   QueueBound bound;
   asio::steady_timer wake;  // the writer waits on it; send() cancels it to wake the writer
   /// Set while the link is connected and its writer waits for work: then
-  /// enqueue() may write straight to the socket (no write is in progress).
-  tcp::socket* idle_socket = nullptr;
+  /// enqueue() may write straight to the stream (no write is in progress).
+  PeerStream* idle_stream = nullptr;
   /// No longer a member (set_peers), or the mesh closed: the link ends and
   /// nothing is sent to or accepted from it. A link task runs while `linking`.
   bool stopped = false;

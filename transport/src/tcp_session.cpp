@@ -169,6 +169,10 @@ asio::awaitable<void> TcpMesh::Impl::read_messages(PeerStream& stream, FrameDeco
     }
     status.bytes_in += n;
     decoder.feed(std::string_view(buffer.data(), n));
+    while (const auto more = stream.read_buffered(asio::buffer(buffer))) {
+      status.bytes_in += more;
+      decoder.feed(std::string_view(buffer.data(), more));
+    }
   }
 }
 
