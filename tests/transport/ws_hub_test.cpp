@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "transport/ws_fixture.hpp"
@@ -66,6 +67,22 @@ TEST_CASE("ws hub: with a token, only hellos carrying it join; the others are re
   c.channel("a").send(vote("a", "b", 9));
   REQUIRE(run_until(c.io, [&] { return c.received("b", 9); }));
   CHECK(c.hub().members("x") == std::vector<raft::NodeId>{"a", "b"});
+}
+
+TEST_CASE(
+    "ws hub: a flood of refused hellos is all counted, and logged at most 10 lines a second") {
+  HubCluster c([](transport::WsHubConfig& config) { config.token = "the-cluster-token-0123"; });
+  std::vector<std::unique_ptr<RawWsClient>> strangers;
+  for (int i = 0; i < 30; ++i) {
+    strangers.push_back(std::make_unique<RawWsClient>(c.io, c.port(), "/x",
+                                                      std::vector<RawFrame>{{hub_hello("s")}}));
+  }
+  REQUIRE(run_until(c.io, [&] { return c.hub().stats().unauthorized == 30; }));
+  const auto refused = std::count_if(c.logs.begin(), c.logs.end(), [](const std::string& line) {
+    return line.find("refused") != std::string::npos;
+  });
+  CHECK(refused >= 1);
+  CHECK(refused < 30);  // 10 a second, and the 30 come within a second or two
 }
 
 TEST_CASE("ws hub: a message reaches only its addressee, in order") {

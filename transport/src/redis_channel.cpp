@@ -123,7 +123,7 @@ struct RedisChannel::Impl : std::enable_shared_from_this<RedisChannel::Impl> {
   InboxHandler inbox;
   raft::Random random;
   RelayPeers peers;
-  DropLog drops;
+  LimitedLog drops;
   std::deque<Peer*> in_flight;  // PUBLISHes (being) written, their counts not yet read
   bool closed = false;
   std::vector<Connection*> live;  // for close()
@@ -329,8 +329,8 @@ void RedisChannel::Impl::deliver(const std::string& text) {
   std::string why;
   auto packet = peers.admit(std::move(decoded), from, text.size(), why);
   if (!packet) {
-    const auto line =
-        drops.line("on " + own_channel + ": " + why, std::chrono::steady_clock::now());
+    const auto line = drops.line("dropped a message on " + own_channel + ": " + why,
+                                 std::chrono::steady_clock::now());
     if (!line.empty()) log(line);
     return;
   }

@@ -2,7 +2,7 @@
 
 namespace conflux::transport {
 
-std::string DropLog::line(const std::string& why, std::chrono::steady_clock::time_point now) {
+std::string LimitedLog::line(const std::string& text, std::chrono::steady_clock::time_point now) {
   if (now - window_ >= std::chrono::seconds(1)) {
     window_ = now;
     logged_ = 0;
@@ -12,10 +12,8 @@ std::string DropLog::line(const std::string& why, std::chrono::steady_clock::tim
     return "";
   }
   ++logged_;
-  auto text = "dropped a message " + why;
-  if (quiet_ > 0)
-    text += " (" + std::to_string(std::exchange(quiet_, 0)) + " more were not logged)";
-  return text;
+  if (quiet_ == 0) return text;
+  return text + " (" + std::to_string(std::exchange(quiet_, 0)) + " more were not logged)";
 }
 
 RelayPeers::RelayPeers(raft::NodeId self, const std::vector<raft::NodeId>& peers)

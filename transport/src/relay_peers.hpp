@@ -26,14 +26,15 @@
 
 namespace conflux::transport {
 
-/// Whoever may publish on a relay may flood it: dropped inbound messages
-/// are logged, at most `per_second` of them in each second; the first line
-/// after a quiet spell says how many went unlogged.
-class DropLog {
+/// Whoever may publish on a relay, or connect to a hub, may flood it: what
+/// a flood causes (dropped messages, refused connections) is logged at most
+/// `per_second` lines in each second; the first line after a quiet spell
+/// says how many went unlogged.
+class LimitedLog {
  public:
   static constexpr int per_second = 10;
-  /// The line to log for a drop because of `why`, or "" to stay quiet.
-  std::string line(const std::string& why, std::chrono::steady_clock::time_point now);
+  /// The line to log for `text`, or "" to stay quiet.
+  std::string line(const std::string& text, std::chrono::steady_clock::time_point now);
 
  private:
   std::chrono::steady_clock::time_point window_{};  // when this second began

@@ -116,7 +116,7 @@ struct WsChannel::Impl : std::enable_shared_from_this<WsChannel::Impl> {
   InboxHandler inbox;
   raft::Random random;
   RelayPeers peers;
-  DropLog drops;
+  LimitedLog drops;
   std::set<raft::NodeId> present;  // as the hub last said
   RelayLink hub;                   // up: welcomed by the hub
   bool closed = false;
@@ -242,7 +242,8 @@ void WsChannel::Impl::deliver(const std::string& text) {
   std::string why;
   auto packet = peers.admit(std::move(decoded), from, text.size(), why);
   if (!packet) {
-    const auto line = drops.line("on the hub link: " + why, std::chrono::steady_clock::now());
+    const auto line =
+        drops.line("dropped a message on the hub link: " + why, std::chrono::steady_clock::now());
     if (!line.empty()) log(line);
     return;
   }

@@ -98,6 +98,10 @@ void WsHub::Impl::log(const std::string& line) const {
   }
 }
 
+void WsHub::Impl::log_limited(const std::string& line) {
+  if (auto text = limited.line(line, std::chrono::steady_clock::now()); !text.empty()) log(text);
+}
+
 void WsHub::Impl::task_ended() {
   if (--tasks == 0 && closed) all_done.cancel();
 }
@@ -143,8 +147,8 @@ asio::awaitable<bool> WsHub::Impl::secure(Connection& connection) {
   if (!ec) co_return true;
   ++stats.refused;
   ++stats.tls_handshake;
-  log("refused " + connection.peer +
-      ": TLS handshake: " + detail::handshake_failure(stream.ssl(), ec).text);
+  log_limited("refused " + connection.peer +
+              ": TLS handshake: " + detail::handshake_failure(stream.ssl(), ec).text);
   co_return false;
 }
 
@@ -217,7 +221,7 @@ asio::awaitable<bool> WsHub::Impl::admit(Connection& connection, const std::stri
                                             close_when_late(connection.ws, deadline, late_reason));
   if (late) {
     ++stats.refused;
-    log("refused " + connection.peer + ": " + late_reason);
+    log_limited("refused " + connection.peer + ": " + late_reason);
     co_return false;
   }
   if (read_error) co_return false;  // the peer went away
@@ -246,7 +250,7 @@ asio::awaitable<bool> WsHub::Impl::admit(Connection& connection, const std::stri
   ++stats.refused;
   if (hello && !config.token.empty() && !same_secret(hello->token, config.token))
     ++stats.unauthorized;
-  log("refused " + connection.peer + ": " + reason);
+  log_limited("refused " + connection.peer + ": " + reason);
   if (hello) co_await connection.ws.async_write(asio::buffer(answer), as_tuple_awaitable);
   const hub::websocket::close_reason close{hub::websocket::close_code::policy_error,
                                            reason.substr(0, 120)};

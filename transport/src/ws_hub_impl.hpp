@@ -16,6 +16,7 @@
 #include <optional>
 
 #include "channel_core.hpp"
+#include "relay_peers.hpp"
 
 namespace conflux::transport {
 
@@ -57,6 +58,9 @@ struct WsHub::Impl : std::enable_shared_from_this<WsHub::Impl> {
   Impl(asio::any_io_executor ex, WsHubConfig cfg);
 
   void log(const std::string& line) const;
+  /// For what strangers cause (refusals, closings): a flood of them is
+  /// logged at most LimitedLog::per_second lines a second.
+  void log_limited(const std::string& line);
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(std::shared_ptr<hub::Connection> connection);
   asio::awaitable<bool> secure(hub::Connection& connection);
@@ -80,6 +84,7 @@ struct WsHub::Impl : std::enable_shared_from_this<WsHub::Impl> {
   std::map<std::string, std::map<raft::NodeId, std::shared_ptr<hub::Connection>>> clusters;
   std::list<std::weak_ptr<hub::Connection>> connections;  // every open one, for close()
   WsHubStats stats;
+  LimitedLog limited;
   bool closed = false;
   std::size_t tasks = 0;
   asio::steady_timer all_done;

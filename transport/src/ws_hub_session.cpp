@@ -30,7 +30,7 @@ asio::awaitable<void> WsHub::Impl::read_loop(Connection& connection) {
         connection.request_close(websocket::close_code::going_away, reason);
       }
       if (!reason.empty())
-        log("closing " + connection.id + " (" + connection.peer + "): " + reason);
+        log_limited("closing " + connection.id + " (" + connection.peer + "): " + reason);
       co_return;
     }
     std::optional<std::string> problem;
@@ -41,7 +41,7 @@ asio::awaitable<void> WsHub::Impl::read_loop(Connection& connection) {
     }
     if (problem) {
       ++stats.refused;
-      log("closing " + connection.id + " (" + connection.peer + "): " + *problem);
+      log_limited("closing " + connection.id + " (" + connection.peer + "): " + *problem);
       connection.request_close(websocket::close_code::policy_error, *problem);
       co_return;
     }
