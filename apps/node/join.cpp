@@ -26,7 +26,8 @@ struct Answer {
   std::string body;     // or, without an answer, what went wrong
 };
 
-/// One POST /members on `stream`, plain or TLS.
+/// One POST /members on `stream`, plain or TLS; `host` is the Host header
+/// ("host:port", an IPv6 address in brackets).
 template <class Stream>
 asio::awaitable<Answer> exchange(Stream& stream, const std::string& host, const std::string& body,
                                  const std::string& token) {
@@ -57,7 +58,7 @@ asio::awaitable<Answer> post_members(const std::string& member, const std::strin
   auto [connect_error, ignored] = co_await stream.async_connect(endpoints, as_tuple_awaitable);
   if (connect_error) co_return Answer{0, "cannot connect: " + connect_error.message()};
   if (!credentials.tls.enabled())
-    co_return co_await exchange(stream, host, body, credentials.token);
+    co_return co_await exchange(stream, member, body, credentials.token);
   const auto context = transport::detail::make_tls_context(credentials.tls);
   asio::ssl::stream<beast::tcp_stream&> secure(stream, *context);
   auto [handshake_error] =
@@ -67,7 +68,7 @@ asio::awaitable<Answer> post_members(const std::string& member, const std::strin
         0, "TLS handshake: " +
                transport::detail::handshake_failure(secure.native_handle(), handshake_error).text};
   }
-  co_return co_await exchange(secure, host, body, credentials.token);
+  co_return co_await exchange(secure, member, body, credentials.token);
 }
 
 }  // namespace

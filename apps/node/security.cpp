@@ -41,6 +41,13 @@ void warn_of_exposure(const Flags& flags, const LogSink& log) {
     exposures.push_back("the dashboard on " + flags.dashboard +
                         " needs no token: whoever reaches it can perform (give --token-file)");
   }
+  if (flags.channel == "ws" && flags.hub.rfind("ws://", 0) == 0 && !flags.token.empty()) {
+    const auto url = transport::parse_hub_url(flags.hub);
+    if (!is_loopback(url.host + ":" + url.port)) {
+      exposures.push_back("the hub " + flags.hub +
+                          " is plain ws://: the token travels in clear (use wss://)");
+    }
+  }
   for (const auto& [what, address] :
        {std::pair{"hub", flags.ws_hub}, {"dashboard", flags.dashboard}}) {
     if (!address.empty() && !is_loopback(address) && !flags.token.empty() && !flags.tls.enabled()) {
@@ -75,7 +82,11 @@ void reload_on_hangup(boost::asio::signal_set& hangups, const Flags& flags,
   hangups.async_wait([&hangups, &flags, reloads = std::move(reloads), log](
                          const boost::system::error_code& ec, int) mutable {
     if (ec) return;
-    auto problem = flags.tls.enabled() ? transport::validate_tls(flags.tls, flags.id) : "";
+    if (!flags.tls.enabled()) {
+      log(LogLevel::info, "SIGHUP: no TLS files to read again (no --tls-cert)");
+      return reload_on_hangup(hangups, flags, std::move(reloads), log);
+    }
+    auto problem = transport::validate_tls(flags.tls, flags.id);
     // Once the files are good, a listener can fail only if they change
     // again in between: the next SIGHUP then brings them all in line.
     for (const auto& reload : reloads) {

@@ -1,24 +1,33 @@
 #include "browser_guard.hpp"
 
 #include <boost/asio/ip/address.hpp>
+#include <cctype>
 
 namespace conflux::server {
 
 namespace {
 
-/// The host part of a Host header ("127.0.0.1:7001" -> "127.0.0.1",
-/// "[::1]:7001" -> "::1").
-std::string_view host_name(std::string_view host) {
-  if (!host.empty() && host.front() == '[') return host.substr(1, host.find(']') - 1);
-  return host.substr(0, host.rfind(':'));
+bool is_loopback_address(std::string_view text) {
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(std::string(text), ec);
+  return !ec && address.is_loopback();
 }
 
+/// "localhost", "LocalHost.", "app.localhost" (rfc 6761: always loopback).
+bool is_localhost(std::string name) {
+  if (!name.empty() && name.back() == '.') name.pop_back();
+  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name == "localhost" || name.ends_with(".localhost");
+}
+
+/// Whether a Host header ("127.0.0.1:7001", "[::1]:7001", "localhost", a
+/// bare "::1") names this machine.
 bool names_this_machine(std::string_view host) {
-  const std::string name(host_name(host));
-  if (name == "localhost") return true;
-  boost::system::error_code ec;
-  const auto address = boost::asio::ip::make_address(name, ec);
-  return !ec && address.is_loopback();
+  if (is_loopback_address(host)) return true;  // a bare address, IPv6 included
+  if (!host.empty() && host.front() == '[')
+    return is_loopback_address(host.substr(1, host.find(']') - 1));
+  const auto name = host.substr(0, host.rfind(':'));
+  return is_loopback_address(name) || is_localhost(std::string(name));
 }
 
 }  // namespace

@@ -86,7 +86,6 @@ struct Dashboard::Impl : std::enable_shared_from_this<Dashboard::Impl> {
     acceptor.bind(endpoint, ec);
     if (ec) throw std::system_error(ec, "cannot listen for the dashboard on " + options.listen);
     acceptor.listen();
-    loopback_only = endpoint.address().is_loopback();
   }
 
   asio::awaitable<void> accept_loop();
@@ -109,7 +108,6 @@ struct Dashboard::Impl : std::enable_shared_from_this<Dashboard::Impl> {
   DashboardSource& source;
   DashboardOptions options;
   std::shared_ptr<asio::ssl::context> tls;  // HTTPS: what new connections use
-  bool loopback_only = false;
   /// co_spawn's handler: what escapes a coroutine is logged.
   auto logged(std::string task) const {
     return transport::log_escaped(std::move(task), [log = options.log](std::string_view line) {
@@ -219,10 +217,16 @@ asio::awaitable<void> Dashboard::Impl::serve(tcp::socket socket) {
 asio::awaitable<void> Dashboard::Impl::open_page(std::shared_ptr<Page> page,
                                                  const http::request<http::empty_body>& request) {
   const std::string_view target(request.target().data(), request.target().size());
-  // A page of another site, in an operator's browser, must not drive the nodes.
-  if (const auto foreign = foreign_browser_request(header(request, http::field::origin),
-                                                   header(request, http::field::host),
-                                                   tls ? "https" : "http", loopback_only);
+  // Without a token, a page of another site in an operator's browser must
+  // not drive the nodes (with one, it cannot present the token).
+  boost::system::error_code ignored;
+  const auto local =
+      beast::get_lowest_layer(page->ws).socket().local_endpoint(ignored).address().is_loopback();
+  if (const auto foreign = options.token.empty()
+                               ? foreign_browser_request(header(request, http::field::origin),
+                                                         header(request, http::field::host),
+                                                         tls ? "https" : "http", local)
+                               : std::string();
       !foreign.empty()) {
     log(LogLevel::warning, "dashboard connection refused: " + foreign);
     co_return;

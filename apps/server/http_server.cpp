@@ -128,6 +128,7 @@ struct Connection {
   asio::steady_timer deadline;
   std::string address;  // the client's IP address, for the per-address limit
   std::string peer;     // address:port, for logs
+  bool local = false;   // came in on a loopback address
   std::uint64_t generation = 0;
   std::uint64_t requests = 0;  // answered so far on this connection
   // While a request is read: its parser, so that a deadline that passes
@@ -185,7 +186,6 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     acceptor.bind(endpoint, ec);
     if (ec) throw std::system_error(ec, "cannot listen for HTTP on " + options.listen);
     acceptor.listen();
-    loopback_only = endpoint.address().is_loopback();
   }
 
   asio::awaitable<void> accept_loop();
@@ -219,7 +219,6 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   HttpHandler handler;
   tcp::acceptor acceptor;
   std::shared_ptr<asio::ssl::context> tls;  // HTTPS: what new connections use
-  bool loopback_only = false;
   std::list<std::shared_ptr<Connection>> connections;
   std::map<std::string, std::size_t> per_address;  // open connections by client address
   HttpCounters counters;
@@ -251,7 +250,9 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
     }
     ++counters.connections_accepted;
     socket.set_option(tcp::no_delay(true), ignored);  // answers are single small writes
+    const auto local = socket.local_endpoint(ignored).address().is_loopback();
     auto connection = std::make_shared<Connection>(std::move(socket), tls);
+    connection->local = local;
     connection->address = address;
     connection->peer = address + ":" + std::to_string(remote.port());
     ++per_address[address];
@@ -461,13 +462,16 @@ std::string HttpServer::Impl::refusal_of(const HttpRequest& request) const {
   return "";
 }
 
-// The 401 for a request the token keeps out; nullopt for one it lets in.
+// The 401 for a request the token keeps out, or without a token the 403
+// for a browser's request on behalf of another site; nullopt for one let in.
 std::optional<HttpResponse> HttpServer::Impl::gatekeep(const HttpRequest& request,
                                                        const Connection& connection) {
   const auto* origin = request.header("Origin");
   const auto* host = request.header("Host");
-  if (const auto foreign = foreign_browser_request(origin ? *origin : "", host ? *host : "",
-                                                   tls ? "https" : "http", loopback_only);
+  if (const auto foreign = options.token.empty()
+                               ? foreign_browser_request(origin ? *origin : "", host ? *host : "",
+                                                         tls ? "https" : "http", connection.local)
+                               : std::string();
       !foreign.empty()) {
     refuse("cross_origin");
     log(LogLevel::warning, "HTTP " + request.method + " " + request.target + " from " +

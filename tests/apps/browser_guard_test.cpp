@@ -30,6 +30,11 @@ TEST_CASE("browser guard: the server's own origin passes, any other is refused b
 TEST_CASE("browser guard: on loopback, only this machine's names are served (DNS rebinding)") {
   CHECK(foreign_browser_request("", "localhost:7001", "http", true).empty());
   CHECK(foreign_browser_request("", "127.0.0.2", "http", true).empty());
+  CHECK(foreign_browser_request("", "[::1]:7001", "http", true).empty());
+  CHECK(foreign_browser_request("", "::1", "http", true).empty());  // bare, as some clients send
+  CHECK(foreign_browser_request("", "LocalHost.:7001", "http", true).empty());
+  CHECK(foreign_browser_request("", "app.localhost:7001", "http", true).empty());  // rfc 6761
+  CHECK_FALSE(foreign_browser_request("", "localhost.evil.example", "http", true).empty());
   CHECK(foreign_browser_request("http://rebound.example:7001", "rebound.example:7001", "http",
                                 true) ==
         "it names the host \"rebound.example:7001\", not this machine (DNS rebinding?)");

@@ -77,7 +77,11 @@ class PeerStream {
     pollfd writable{socket().native_handle(), POLLOUT, 0};
     if (::poll(&writable, 1, 0) != 1 || (writable.revents & POLLOUT) == 0) return 0;
     const auto written = boost::asio::write(*secure_, boost::asio::buffer(bytes), ec);
-    return ec ? 0 : written;  // broken: the writer finds out
+    if (!ec) return written;
+    // Part of a record may have gone out (a signal interrupted a wait):
+    // nothing may follow it on this connection. The link dials again.
+    socket().close(ec);
+    return 0;
   }
 
   template <class Buffers>

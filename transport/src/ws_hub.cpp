@@ -52,8 +52,9 @@ asio::awaitable<bool> close_when_late(hub::WsStream& ws, asio::steady_timer& dea
   co_return true;
 }
 
+// Parameters by value: a coroutine keeps its own copies (awaitable.hpp).
 asio::awaitable<void> answer_http(detail::MaybeTlsStream& stream, http::status status,
-                                  const std::string& content_type, std::string body) {
+                                  std::string content_type, std::string body) {
   http::response<http::string_body> response{status, 11};
   response.set(http::field::content_type, content_type);
   response.set(http::field::cache_control, "no-store");
@@ -64,7 +65,7 @@ asio::awaitable<void> answer_http(detail::MaybeTlsStream& stream, http::status s
 }
 
 asio::awaitable<void> refuse_http(detail::MaybeTlsStream& stream, http::status status,
-                                  const std::string& text) {
+                                  std::string text) {
   co_await answer_http(stream, status, "text/plain", text + "\n");
 }
 
@@ -145,6 +146,8 @@ asio::awaitable<bool> WsHub::Impl::secure(Connection& connection) {
   auto& stream = connection.ws.next_layer();
   const auto ec = co_await stream.handshake(asio::ssl::stream_base::server);
   if (!ec) co_return true;
+  // close(), or a port probe that connected and left: not a refusal.
+  if (closed || ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) co_return false;
   ++stats.refused;
   ++stats.tls_handshake;
   log_limited("refused " + connection.peer +

@@ -20,8 +20,10 @@ asio::awaitable<void> WsHub::Impl::read_loop(Connection& connection) {
     auto [ec, n] = co_await connection.ws.async_read(buffer, as_tuple_awaitable);
     if (ec) {
       const bool gone = ec == websocket::error::closed || ec == asio::error::eof ||
-                        ec == asio::error::connection_reset || ec == asio::error::operation_aborted;
-      std::string reason = gone ? "" : ec.message();  // a peer leaving is not news
+                        ec == asio::error::connection_reset ||
+                        ec == asio::error::operation_aborted ||
+                        ec == asio::ssl::error::stream_truncated;  // TLS without close_notify
+      std::string reason = gone ? "" : ec.message();               // a peer leaving is not news
       if (ec == websocket::error::message_too_big) {
         ++stats.refused;  // Beast has already sent the close frame (code only)
         reason = "message over " + std::to_string(config.max_message_bytes) + " bytes";
