@@ -207,6 +207,24 @@ TEST_CASE("security: certificates rotated, then reloaded by SIGHUP, lose no ackn
   for (const auto n : acknowledged) CHECK(state->as_object().contains("k" + std::to_string(n)));
 }
 
+TEST_CASE("security: removing a member withdraws the trust its client certificate had") {
+  const Credentials c;
+  DaemonCluster cluster(3, c.flags(), c.client());
+  INFO(cluster.logs());
+  REQUIRE(cluster.wait_for_leader(15s));
+  const auto as_n3 = [&] {
+    return https_request(cluster.http_port(0), "POST", "/perform/put", R"(["by-n3",1])",
+                         c.certs.files("n3"))
+        .status;
+  };
+  REQUIRE(as_n3() == 200);
+  REQUIRE(cluster.request(0, "DELETE", "/members/n3").status == 200);
+  // Node 1 applies the removal when it commits; from then on n3's
+  // certificate no longer stands for the token.
+  CHECK(poll_until([&] { return as_n3() == 401; }, 10s));
+  CHECK(commits(cluster, 1));
+}
+
 TEST_CASE(
     "security: --public-reads serves reads without the token, never writes; the dashboard "
     "needs the token, over HTTPS") {
