@@ -46,4 +46,16 @@ class DevCerts {
   TempDir dir_;
 };
 
+/// Certificates made once for the whole test binary: the first call runs
+/// `make` on them. Each call site (each lambda) has its own.
+template <class Make>
+DevCerts& made_once(Make make) {
+  struct Made {
+    DevCerts certs;
+    explicit Made(Make& steps) { steps(certs); }
+  };
+  static Made made(make);
+  return made.certs;
+}
+
 }  // namespace conflux::test

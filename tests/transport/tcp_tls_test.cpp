@@ -17,20 +17,14 @@ using namespace conflux::test;
 
 namespace {
 
-/// Made once for the whole binary: n1, n2, n3 and n9 by the authority,
-/// n3 by another authority ("other/n3"), and an expired n3 ("old/n3").
-struct TestCerts {
-  DevCerts made;
-  TestCerts() {
+/// n1, n2, n3 and n9 by the authority, n3 by another authority
+/// ("other/n3"), and an expired n3 ("old/n3").
+DevCerts& certs() {
+  return made_once([](DevCerts& made) {
     made.make_in("other", "n3", "--authority other");
     made.make_in("old", "n3", "--expired");
     made.make("n1 n2 n3 n9");
-  }
-};
-
-DevCerts& certs() {
-  static TestCerts test_certs;
-  return test_certs.made;
+  });
 }
 
 /// n1 and n2 over TLS; n3 is a member that is not running, so that an

@@ -15,20 +15,14 @@ using namespace conflux::test;
 
 namespace {
 
-/// Made once for the binary: "hub" naming 127.0.0.1, "nameless" naming no
-/// address, members a, b, c, and c by another authority ("other/c").
-struct TestCerts {
-  DevCerts made;
-  TestCerts() {
+/// "hub" naming 127.0.0.1, "nameless" naming no address, members a, b, c,
+/// and c by another authority ("other/c").
+DevCerts& certs() {
+  return made_once([](DevCerts& made) {
     made.make_in("other", "c", "--authority other");
     made.make("hub", "--san IP:127.0.0.1");
     made.make("nameless a b c");
-  }
-};
-
-DevCerts& certs() {
-  static TestCerts test_certs;
-  return test_certs.made;
+  });
 }
 
 /// A wss:// hub with the certificate of `hub_id`, and a, b joined over TLS.
