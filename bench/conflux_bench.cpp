@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bench_flags.hpp"
+#include "version.hpp"
 #include "http_response.hpp"
 #include "interrupt.hpp"
 #include "load_target.hpp"
@@ -95,9 +96,11 @@ int run(const BenchFlags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (conflux::cli::printed_version(args, "conflux-bench")) return 0;
   BenchFlags flags;
   try {
-    flags = parse_bench_flags(std::vector<std::string>(argv + 1, argv + argc));
+    flags = parse_bench_flags(args);
   } catch (const FlagError& error) {
     std::fprintf(stderr, "conflux-bench: %s\nTry 'conflux-bench --help'.\n", error.what());
     return 2;

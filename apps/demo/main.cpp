@@ -17,6 +17,7 @@
 
 #include "console_log.hpp"
 #include "dashboard.hpp"
+#include "version.hpp"
 #include "demo_cluster.hpp"
 #include "failover.hpp"
 #include "static_files.hpp"
@@ -181,6 +182,7 @@ int run(const DemoFlags& flags, const std::filesystem::path& data_dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (conflux::cli::printed_version({argv + 1, argv + argc}, "conflux-demo")) return 0;
   int exit_code = 0;
   const auto flags = parse(argc, argv, exit_code);
   if (!flags) return exit_code;

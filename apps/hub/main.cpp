@@ -15,6 +15,7 @@
 #include "console_log.hpp"
 #include "static_files.hpp"
 #include "token_file.hpp"
+#include "version.hpp"
 
 namespace asio = boost::asio;
 using namespace conflux;
@@ -154,6 +155,7 @@ HubFlags read_flags(const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
+  if (cli::printed_version(args, "conflux-hub")) return 0;
   if (std::find(args.begin(), args.end(), "--help") != args.end() ||
       std::find(args.begin(), args.end(), "-h") != args.end()) {
     std::cout << usage;

@@ -108,15 +108,17 @@ void hand_over_then(Node& node, const LogSink& log, std::function<void()> done) 
                });
 }
 
-// SIGINT/SIGTERM: stop the HTTP server (in-flight requests finish), hand
+// SIGINT/SIGTERM: stop the HTTP server (in-flight requests finish, watchers
+// waiting in GET /log at once), hand
 // leadership over if this node leads, then close the node (and the hub, if
 // this process runs one); io.run() returns once all are done. A second
 // signal exits at once.
 void stop_on_signal(asio::signal_set& signals, asio::signal_set& hangups, server::HttpServer& http,
-                    Node& node, transport::WsHub* hub, server::Dashboard* dashboard,
-                    const LogSink& log) {
+                    server::NodeApi& api, Node& node, transport::WsHub* hub,
+                    server::Dashboard* dashboard, const LogSink& log) {
   // Everything captured outlives io.run(): it all belongs to run().
-  signals.async_wait([s = &signals, hup = &hangups, h = &http, n = &node, hub, dashboard, log](
+  signals.async_wait([s = &signals, hup = &hangups, h = &http, a = &api, n = &node, hub, dashboard,
+                      log](
                          const boost::system::error_code& ec, int signal) {
     if (ec) return;
     log(LogLevel::info, std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
@@ -128,6 +130,7 @@ void stop_on_signal(asio::signal_set& signals, asio::signal_set& hangups, server
     });
     if (dashboard) dashboard->stop();
     hup->cancel();
+    a->stop_waiting();
     h->stop([s, n, hub, log] {
       hand_over_then(*n, log, [s, n, hub, log] {
         n->close([s, hub, log] {
@@ -196,7 +199,7 @@ int run(const daemon::Flags& flags) {
   }
   asio::signal_set signals(io, SIGINT, SIGTERM);
   asio::signal_set hangups(io, SIGHUP);
-  stop_on_signal(signals, hangups, http, *node, hub.get(), dashboard.get(), log);
+  stop_on_signal(signals, hangups, http, api, *node, hub.get(), dashboard.get(), log);
   std::vector<daemon::TlsReload> reloads{[&] { return node->reload_tls(); },
                                          [&] { return http.reload_tls(); }};
   if (hub) reloads.emplace_back([&] { return hub->reload_tls(); });
@@ -230,7 +233,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (flags.version) {
-    std::cout << "conflux-node " << CONFLUX_VERSION << '\n';
+    std::cout << "conflux-node " << conflux::version << '\n';
     return 0;
   }
   try {

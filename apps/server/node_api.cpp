@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 #include <charconv>
 
+#include "api_replies.hpp"
 #include "prometheus.hpp"
 #include "wide_integers.hpp"
 
@@ -16,42 +17,6 @@ namespace json = boost::json;
 
 namespace {
 
-HttpResponse json_response(unsigned status, const json::value& body) {
-  return HttpResponse{.status = status,
-                      .content_type = "application/json",
-                      .body = json::serialize(body),
-                      .headers = {}};
-}
-
-HttpResponse error(unsigned status, std::string_view code, std::string_view message,
-                   bool retryable = false) {
-  return json_response(status, {{"error", message}, {"code", code}, {"retryable", retryable}});
-}
-
-/// Splits a target into its path and its query (without the '?').
-std::pair<std::string, std::string> split_target(const std::string& target) {
-  const auto mark = target.find('?');
-  if (mark == std::string::npos) return {target, ""};
-  return {target.substr(0, mark), target.substr(mark + 1)};
-}
-
-/// A query string's parameters ("a=1&b=2"); a name without '=' maps to "".
-std::map<std::string, std::string> parameters(const std::string& query) {
-  std::map<std::string, std::string> out;
-  std::size_t start = 0;
-  while (start < query.size()) {
-    auto end = query.find('&', start);
-    if (end == std::string::npos) end = query.size();
-    const auto pair = query.substr(start, end - start);
-    const auto equals = pair.find('=');
-    if (!pair.empty()) {
-      out[pair.substr(0, equals)] = equals == std::string::npos ? "" : pair.substr(equals + 1);
-    }
-    start = end + 1;
-  }
-  return out;
-}
-
 /// `consistency` in `params`: true for "linearizable", false for "local"
 /// or absent; an error response for anything else.
 std::variant<bool, HttpResponse> linearizable_in(const std::map<std::string, std::string>& params) {
@@ -60,12 +25,6 @@ std::variant<bool, HttpResponse> linearizable_in(const std::map<std::string, std
   if (found->second == "linearizable") return true;
   return error(400, "bad_query",
                "consistency=" + found->second + " is unknown; use linearizable or local");
-}
-
-HttpResponse method_not_allowed(const std::string& path, std::string_view allowed) {
-  auto response = error(405, "method_not_allowed", path + " accepts " + std::string(allowed));
-  response.headers.emplace_back("Allow", std::string(allowed));
-  return response;
 }
 
 bool holds_double(const json::value& value) {
@@ -99,17 +58,6 @@ std::variant<json::array, HttpResponse> arguments_in(const std::string& body) {
     }
   }
   return std::move(parsed.as_array());
-}
-
-/// A header's integer, from `min` to 2^53-1, or nullopt.
-std::optional<std::uint64_t> integer_in(const std::string& text, std::uint64_t min) {
-  std::uint64_t value = 0;
-  const auto* end = text.data() + text.size();
-  const auto [last, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc() || last != end || value < min || value > raft::max_wire_integer) {
-    return std::nullopt;
-  }
-  return value;
 }
 
 /// The caller's client session a perform names (Conflux-Client, Conflux-Seq
@@ -231,6 +179,10 @@ asio::awaitable<HttpResponse> NodeApi::operator()(HttpRequest request) {
     co_return get ? json_response(200, status_json(node_.status()))
                   : method_not_allowed(path, "GET");
   if (path == "/metrics") co_return get ? metrics() : method_not_allowed(path, "GET");
+  if (path == "/log") {
+    if (!get) co_return method_not_allowed(path, "GET");
+    co_return co_await committed_log(query);
+  }
   if (path == "/members" || path.starts_with("/members/") || path == "/leader/transfer") {
     co_return co_await membership(request.method, path, request.body);
   }

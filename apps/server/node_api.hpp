@@ -12,16 +12,25 @@
 //   GET  /state[?provisional=true | ?consistency=linearizable]
 //   GET  /status
 //   GET  /metrics            Prometheus text format
+//   GET  /log?after=N[&limit=K][&wait_ms=T]
+//                            committed entries after index N -> {"entries":
+//                            [{index, term, action[, configuration]}],
+//                            "commit", "first_index"}; waits up to T ms for
+//                            the next commit when there is none
 //   GET  /members, POST /members, DELETE /members/<id>,
 //   POST /members/<id>/promote, POST /leader/transfer   (membership)
 //
 // Errors are {"error": message, "code": name, "retryable": bool}.
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json/value.hpp>
 #include <conflux/node.hpp>
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <variant>
 
@@ -52,6 +61,14 @@ class NodeApi {
   /// serves without the token (HttpServerOptions::is_public).
   static bool reads_only(const HttpRequest& request);
 
+  /// Answers the GET /log requests that wait for a commit at once, with
+  /// what they have, and waits no more: before the server's stop(), whose
+  /// in-flight requests it lets finish.
+  void stop_waiting();
+
+  static constexpr std::uint64_t max_log_limit = 10'000;
+  static constexpr std::uint64_t max_log_wait_ms = 60'000;
+
  private:
   boost::asio::awaitable<HttpResponse> perform(const std::string& method, const std::string& body,
                                                std::optional<SessionCall> session);
@@ -66,10 +83,15 @@ class NodeApi {
   boost::asio::awaitable<std::variant<boost::json::value, HttpResponse>> read_state(
       bool linearizable);
   HttpResponse metrics() const;
+  boost::asio::awaitable<HttpResponse> committed_log(const std::string& query);
+  boost::asio::awaitable<void> wait_for_commit_after(std::uint64_t after,
+                                                     std::chrono::milliseconds wait);
 
   Node& node_;
   std::function<const HttpCounters*()> http_;
   std::map<std::string, Method> queries_;
+  std::set<boost::asio::steady_timer*> waiters_;  ///< the GET /log requests waiting for a commit
+  bool stopping_ = false;
 };
 
 }  // namespace conflux::server

@@ -1,5 +1,5 @@
-// conflux::Node's read-only views of the node: status, members, the log's
-// tail and metrics, read on the node's executor from the engine and the
+// conflux::Node's read-only views of the node: status, members, its log
+// and metrics, read on the node's executor from the engine and the
 // channel.
 #include <algorithm>
 #include <boost/json/serialize.hpp>
@@ -7,6 +7,31 @@
 #include "node_impl.hpp"
 
 namespace conflux {
+namespace {
+
+LogEntryView entry_view(const raft::Entry& entry, std::uint64_t commit) {
+  LogEntryView view{.index = entry.index,
+                    .term = entry.term,
+                    .committed = entry.index <= commit,
+                    .action = {},
+                    .configuration = {},
+                    .session = {}};
+  const auto text = std::string(entry.payload.view());
+  if (entry.type == raft::EntryType::normal) view.action = text;
+  if (entry.type == raft::EntryType::configuration) view.configuration = text;
+  if (entry.type == raft::EntryType::session) {
+    view.session = text;
+    try {
+      const auto session = detail::decode_session_entry(text);
+      if (!session.action.is_null()) view.action = boost::json::serialize(session.action);
+    } catch (const std::invalid_argument&) {
+      // not a valid session entry: it applies as nothing, and shows as such
+    }
+  }
+  return view;
+}
+
+}  // namespace
 
 NodeStatus Node::status() const {
   const auto s = impl_->engine->raft().status();
@@ -59,35 +84,21 @@ Members Node::members() const {
 }
 
 std::vector<LogEntryView> Node::log_tail(std::size_t count) const {
+  const auto last = impl_->engine->raft().log().last_index();
+  return log_entries(last >= count ? last - count + 1 : 1, count);
+}
+
+std::vector<LogEntryView> Node::log_entries(std::uint64_t from, std::size_t count) const {
   const auto& raft = impl_->engine->raft();
   const auto& log = raft.log();
-  const auto commit = raft.commit();
-  const auto last = log.last_index();
-  const auto first = std::max(log.first_index(), last >= count ? last - count + 1 : 1);
-  std::vector<LogEntryView> tail;
+  const auto first = std::max(log.first_index(), from);
+  if (count == 0 || first > log.last_index()) return {};
+  const auto last = first + std::min<std::uint64_t>(count - 1, log.last_index() - first);
+  std::vector<LogEntryView> entries;
   for (auto index = first; index <= last; ++index) {
-    const auto& entry = log.at(index);
-    LogEntryView view{.index = entry.index,
-                      .term = entry.term,
-                      .committed = entry.index <= commit,
-                      .action = {},
-                      .configuration = {},
-                      .session = {}};
-    const auto text = std::string(entry.payload.view());
-    if (entry.type == raft::EntryType::normal) view.action = text;
-    if (entry.type == raft::EntryType::configuration) view.configuration = text;
-    if (entry.type == raft::EntryType::session) {
-      view.session = text;
-      try {
-        const auto session = detail::decode_session_entry(text);
-        if (!session.action.is_null()) view.action = boost::json::serialize(session.action);
-      } catch (const std::invalid_argument&) {
-        // not a valid session entry: it applies as nothing, and shows as such
-      }
-    }
-    tail.push_back(std::move(view));
+    entries.push_back(entry_view(log.at(index), raft.commit()));
   }
-  return tail;
+  return entries;
 }
 
 NodeMetrics Node::metrics() const {

@@ -7,3 +7,4 @@
 #include <conflux/node.hpp>
 #include <conflux/options.hpp>
 #include <conflux/typed.hpp>
+#include <conflux/version.hpp>

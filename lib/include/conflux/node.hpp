@@ -274,6 +274,10 @@ class Node {
   /// The last `count` entries of this node's log, oldest first (never
   /// before status().first_index: the rest is in the snapshot).
   std::vector<LogEntryView> log_tail(std::size_t count) const;
+  /// Up to `count` entries of this node's log from index `first` on, oldest
+  /// first: none before status().first_index (the rest is in the snapshot)
+  /// and none after status().last_index.
+  std::vector<LogEntryView> log_entries(std::uint64_t first, std::size_t count) const;
   /// Snapshots the state soon, whatever Options::snapshot says, and
   /// compacts the log (Raft §7). Returns at once; status().snapshot_index
   /// shows when it is done.

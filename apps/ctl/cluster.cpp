@@ -1,0 +1,82 @@
+#include "cluster.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <thread>
+
+namespace conflux::ctl {
+namespace {
+
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+std::string authorization(const Connection& connection) {
+  return connection.token.empty() ? std::string() : "Bearer " + connection.token;
+}
+
+}  // namespace
+
+bool retry_elsewhere(const Reply& reply) {
+  if (reply.reach != Reply::Reach::answered) return true;
+  if (reply.status == 504) return true;
+  boost::system::error_code ec;
+  const auto body = json::parse(reply.body, ec);
+  if (ec || !body.is_object()) return false;
+  const auto* retryable = body.get_object().if_contains("retryable");
+  return retryable && retryable->is_bool() && retryable->get_bool();
+}
+
+Outcome Cluster::ask_one(const std::string& endpoint, const Request& request) const {
+  auto sent = request;
+  if (const auto bearer = authorization(connection_); !bearer.empty())
+    sent.headers.emplace_back("Authorization", bearer);
+  Outcome outcome{false, endpoint, exchange(connection_, endpoint, sent, connection_.timeout), {}};
+  outcome.answered = outcome.reply.reach == Reply::Reach::answered;
+  if (!outcome.answered) outcome.problems = endpoint + ": " + outcome.reply.problem;
+  return outcome;
+}
+
+Outcome Cluster::ask(const Request& request, bool repeatable) {
+  const auto& endpoints = connection_.endpoints;
+  const auto deadline = Clock::now() + 2 * connection_.timeout;
+  Outcome last;
+  std::string problems;
+  for (std::size_t attempt = 0;; ++attempt) {
+    const auto at = (next_ + attempt) % endpoints.size();
+    last = ask_one(endpoints[at], request);
+    if (!retry_elsewhere(last.reply)) {
+      next_ = at;
+      return last;
+    }
+    const auto why = last.answered ? endpoints[at] + ": " + last.reply.body : last.problems;
+    if (problems.find(why) == std::string::npos) problems += (problems.empty() ? "" : "; ") + why;
+    const bool maybe_done = last.reply.reach == Reply::Reach::sent;
+    if ((maybe_done && !repeatable) || Clock::now() >= deadline) break;
+    // A whole round without an answer: the cluster may be electing.
+    if ((attempt + 1) % endpoints.size() == 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  last.problems = problems;
+  return last;
+}
+
+Outcome Cluster::perform(const std::string& method, const json::array& args) {
+  // The session outlives a failover (a minute unused), then is forgotten.
+  auto opened = ask({"POST", "/sessions", R"({"idle_timeout_ms":60000})"});
+  if (!opened.answered || opened.reply.status != 200) return opened;
+  boost::system::error_code ec;
+  const auto session = json::parse(opened.reply.body, ec);
+  const auto* client = !ec && session.is_object() ? session.get_object().if_contains("client")
+                                                  : nullptr;
+  if (!client || !client->is_number()) {
+    opened.answered = false;
+    opened.problems = opened.endpoint + ": POST /sessions answered " + opened.reply.body;
+    return opened;
+  }
+  const Request call{"POST", "/perform/" + method, json::serialize(args),
+                     {{"Conflux-Client", json::serialize(*client)}, {"Conflux-Seq", "1"}}};
+  return ask(call, true);
+}
+
+}  // namespace conflux::ctl

@@ -1,0 +1,116 @@
+// GET /log: the committed entries of this node's log after an index, waiting
+// for the next commit when asked (long polling). conflux-ctl watch follows a
+// cluster with it.
+#include <array>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/json/parse.hpp>
+#include <conflux/raft/types.hpp>
+#include <conflux/transport/awaitable.hpp>
+#include <tuple>
+
+#include "api_replies.hpp"
+#include "node_api.hpp"
+
+namespace conflux::server {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+struct LogQuery {
+  std::uint64_t after = 0;
+  std::uint64_t limit = 1000;
+  std::uint64_t wait_ms = 0;
+};
+
+std::variant<LogQuery, HttpResponse> log_query_in(std::map<std::string, std::string> params) {
+  LogQuery out;
+  using Field = std::tuple<std::string, std::uint64_t*, std::uint64_t, std::uint64_t>;
+  const std::array<Field, 3> fields{{{"after", &out.after, 0, raft::max_wire_integer},
+                                     {"limit", &out.limit, 1, NodeApi::max_log_limit},
+                                     {"wait_ms", &out.wait_ms, 0, NodeApi::max_log_wait_ms}}};
+  for (const auto& [name, field, min, max] : fields) {
+    const auto found = params.find(name);
+    if (found == params.end()) continue;
+    const auto value = integer_in(found->second, min);
+    if (!value || *value > max) {
+      return error(400, "bad_query",
+                   name + "=" + found->second + " is not an integer from " + std::to_string(min) +
+                       " to " + std::to_string(max));
+    }
+    *field = *value;
+    params.erase(found);
+  }
+  if (!params.empty()) {
+    return error(400, "bad_query",
+                 "unknown parameter \"" + params.begin()->first + "\"; use after, limit, wait_ms");
+  }
+  return out;
+}
+
+/// {"index", "term", "action"} (null for an entry that carries none: a new
+/// leader's no-op, a session's opening), plus "configuration" for a
+/// membership entry.
+json::value entry_json(const LogEntryView& entry) {
+  json::object out{{"index", entry.index}, {"term", entry.term}, {"action", nullptr}};
+  boost::system::error_code ec;
+  if (!entry.action.empty()) out["action"] = json::parse(entry.action, ec);
+  if (!entry.configuration.empty()) out["configuration"] = json::parse(entry.configuration, ec);
+  return out;
+}
+
+}  // namespace
+
+// ?after=N (default 0), limit=K (1 to max_log_limit, default 1000),
+// wait_ms=T (0 to max_log_wait_ms, default 0): up to K committed entries
+// from N+1 on; with T, waits up to T ms for one when there is none yet.
+asio::awaitable<HttpResponse> NodeApi::committed_log(const std::string& query) {
+  const auto parsed = log_query_in(parameters(query));
+  if (const auto* refusal = std::get_if<HttpResponse>(&parsed)) co_return *refusal;
+  const auto asked = std::get<LogQuery>(parsed);
+  co_await wait_for_commit_after(asked.after, std::chrono::milliseconds(asked.wait_ms));
+  const auto status = node_.status();
+  if (asked.after < status.commit && asked.after + 1 < status.first_index) {
+    auto gone = error(410, "compacted",
+                      "entries before " + std::to_string(status.first_index) +
+                          " are compacted into a snapshot; read /state and follow from " +
+                          std::to_string(status.snapshot_index));
+    gone.body.pop_back();  // the object's '}': add where to resume
+    gone.body += ",\"snapshot_index\":" + std::to_string(status.snapshot_index) + "}";
+    co_return gone;
+  }
+  json::array entries;
+  if (asked.after < status.commit) {
+    const auto count = std::min(asked.limit, status.commit - asked.after);
+    for (const auto& entry : node_.log_entries(asked.after + 1, count)) {
+      entries.push_back(entry_json(entry));
+    }
+  }
+  co_return json_response(200, {{"entries", std::move(entries)},
+                                {"commit", status.commit},
+                                {"first_index", status.first_index}});
+}
+
+// Woken by the first action applied past `after` (configuration entries and
+// no-ops wake no one: they show at the next action or when `wait` ends), or
+// by stop_waiting().
+asio::awaitable<void> NodeApi::wait_for_commit_after(std::uint64_t after,
+                                                     std::chrono::milliseconds wait) {
+  if (wait.count() == 0 || stopping_ || node_.status().commit > after) co_return;
+  asio::steady_timer timer(co_await asio::this_coro::executor, wait);
+  const auto subscription = node_.subscribe([this, &timer, after](const auto&, const auto&) {
+    if (node_.status().commit > after) timer.cancel();
+  });
+  waiters_.insert(&timer);
+  co_await timer.async_wait(transport::as_tuple_awaitable);
+  waiters_.erase(&timer);
+}
+
+void NodeApi::stop_waiting() {
+  stopping_ = true;
+  for (auto* waiter : waiters_) waiter->cancel();
+}
+
+}  // namespace conflux::server
