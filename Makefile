@@ -1,7 +1,8 @@
 # Thin wrapper: every real decision lives in CMakeLists.txt and CMakePresets.json.
 PRESET ?= release
 PACKAGES := g++ cmake ninja-build pkg-config libboost1.81-dev libboost-json1.81-dev doctest-dev chromium \
-            libgoogle-perftools-dev emscripten libhiredis-dev redis-server libssl-dev openssl
+            libgoogle-perftools-dev emscripten libhiredis-dev redis-server libssl-dev openssl \
+            dpkg-dev file
 # The browser test drives Debian's Chromium with playwright-core from npm (no browser download).
 PLAYWRIGHT := build/npm/node_modules/playwright-core
 

@@ -27,6 +27,11 @@ bool retry_elsewhere(const Reply& reply) {
   return retryable && retryable->is_bool() && retryable->get_bool();
 }
 
+bool unknown_outcome(const Reply& reply) {
+  return reply.reach == Reply::Reach::sent || (reply.reach == Reply::Reach::answered &&
+                                                reply.status == 504);
+}
+
 Outcome Cluster::ask_one(const std::string& endpoint, const Request& request) const {
   auto sent = request;
   if (const auto bearer = authorization(connection_); !bearer.empty())
@@ -51,8 +56,11 @@ Outcome Cluster::ask(const Request& request, bool repeatable) {
     }
     const auto why = last.answered ? endpoints[at] + ": " + last.reply.body : last.problems;
     if (problems.find(why) == std::string::npos) problems += (problems.empty() ? "" : "; ") + why;
-    const bool maybe_done = last.reply.reach == Reply::Reach::sent;
-    if ((maybe_done && !repeatable) || Clock::now() >= deadline) break;
+    if (unknown_outcome(last.reply) && !repeatable) {
+      last.problems = why + " (it may or may not have been done)";
+      return last;
+    }
+    if (Clock::now() >= deadline) break;
     // A whole round without an answer: the cluster may be electing.
     if ((attempt + 1) % endpoints.size() == 0)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));

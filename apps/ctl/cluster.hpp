@@ -20,8 +20,11 @@ struct Outcome {
 };
 
 /// Whether an answer says the same request may succeed elsewhere or later:
-/// {"retryable": true} (no leader, leadership lost, closing) or a 504.
+/// {"retryable": true} (no leader, leadership lost, closing), a 504, or none.
 bool retry_elsewhere(const Reply& reply);
+/// Whether the request may or may not have been carried out: sent without
+/// an answer, or answered 504 (not committed in time; it may still be).
+bool unknown_outcome(const Reply& reply);
 
 class Cluster {
  public:
@@ -29,8 +32,10 @@ class Cluster {
 
   /// The first answer that is not retry_elsewhere(), asking each endpoint in
   /// turn (round after round while time is left: 2 × --timeout). A request
-  /// that was sent but not answered is sent elsewhere only when
-  /// `repeatable` (reads, and performs in a session).
+  /// whose outcome is unknown (sent and not answered, or a 504) is sent
+  /// elsewhere only when `repeatable` (reads, performs in a session, an
+  /// add); else that outcome is returned (unknown_outcome() says so). An
+  /// answer {"retryable": true} says nothing was done: always passed on.
   Outcome ask(const Request& request, bool repeatable = true);
   /// One endpoint only.
   Outcome ask_one(const std::string& endpoint, const Request& request) const;

@@ -1,5 +1,6 @@
 #include "commands.hpp"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
@@ -142,6 +143,47 @@ int members(Cluster& cluster, const Console& console) {
   });
 }
 
+bool names_member(const json::value& members, const char* role, const std::string& id) {
+  const auto* list = members.is_object() ? members.get_object().if_contains(role) : nullptr;
+  if (!list || !list->is_array()) return false;
+  return std::any_of(list->get_array().begin(), list->get_array().end(), [&](const auto& peer) {
+    return peer.is_object() && peer.get_object().if_contains("id") && plain(peer.at("id")) == id;
+  });
+}
+
+/// Whether one endpoint shows the change of `flags` made: `id` no member
+/// of a committed configuration (remove), a voter in one (promote), or the
+/// leader (transfer). A committed configuration on any node is the cluster's.
+bool shows_change(const CtlFlags& flags, Cluster& cluster, const std::string& endpoint) {
+  const auto& id = flags.args[0];
+  const bool transfer = flags.command == "transfer";
+  const auto outcome = cluster.ask_one(endpoint, {"GET", transfer ? "/status" : "/members"});
+  if (!succeeded(outcome)) return false;
+  const auto body = parse_or_null(outcome.reply.body);
+  if (!body.is_object()) return false;
+  if (transfer) {
+    const auto* leader = body.get_object().if_contains("leader");
+    return leader && plain(*leader) == id;
+  }
+  const auto* committed = body.get_object().if_contains("committed");
+  if (!committed || *committed != json::value(true)) return false;
+  if (flags.command == "promote") return names_member(body, "voters", id);
+  return !names_member(body, "voters", id) && !names_member(body, "learners", id);
+}
+
+/// After an unknown outcome (the node asked died, or answered 504): asks
+/// the endpoints, for up to --timeout, whether the change was made.
+bool settled(const CtlFlags& flags, Cluster& cluster) {
+  const auto deadline = std::chrono::steady_clock::now() + cluster.connection().timeout;
+  do {
+    for (const auto& endpoint : cluster.connection().endpoints) {
+      if (shows_change(flags, cluster, endpoint)) return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  } while (std::chrono::steady_clock::now() < deadline);
+  return false;
+}
+
 /// add, remove, promote, transfer: "OK" once the change is committed.
 int change_membership(const CtlFlags& flags, Cluster& cluster, const Console& console) {
   const auto& c = flags.command;
@@ -157,6 +199,10 @@ int change_membership(const CtlFlags& flags, Cluster& cluster, const Console& co
   } else {
     const json::object body{{"id", id}};
     outcome = cluster.ask({"POST", "/leader/transfer", json::serialize(body)}, false);
+  }
+  if (unknown_outcome(outcome.reply) && settled(flags, cluster)) {
+    console.out << (console.output == Output::json ? "{\"result\":null}\n" : "OK\n");
+    return success;
   }
   return answer(outcome, console, [&](const json::value&) { console.out << "OK\n"; });
 }

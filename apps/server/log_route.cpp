@@ -19,6 +19,8 @@ namespace json = boost::json;
 
 namespace {
 
+constexpr std::size_t max_log_bytes = 4 << 20;  ///< of actions in one answer, about
+
 struct LogQuery {
   std::uint64_t after = 0;
   std::uint64_t limit = 1000;
@@ -61,11 +63,32 @@ json::value entry_json(const LogEntryView& entry) {
   return out;
 }
 
+/// Up to `limit` committed entries after `after`, read a few at a time,
+/// and no more once they hold max_log_bytes (but at least one): an action
+/// may be 8 MiB.
+json::array committed_entries(const Node& node, std::uint64_t after, std::uint64_t commit,
+                              std::uint64_t limit) {
+  json::array out;
+  std::size_t bytes = 0;
+  for (auto next = after + 1; next <= commit && out.size() < limit && bytes < max_log_bytes;) {
+    const auto batch = node.log_entries(next, std::min<std::uint64_t>(64, commit - next + 1));
+    if (batch.empty()) break;  // never: the 410 check keeps `next` within the log
+    for (const auto& entry : batch) {
+      if (out.size() == limit || bytes >= max_log_bytes) break;
+      bytes += entry.action.size() + entry.configuration.size();
+      out.push_back(entry_json(entry));
+      next = entry.index + 1;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 // ?after=N (default 0), limit=K (1 to max_log_limit, default 1000),
 // wait_ms=T (0 to max_log_wait_ms, default 0): up to K committed entries
-// from N+1 on; with T, waits up to T ms for one when there is none yet.
+// from N+1 on (fewer past 4 MiB of actions); with T, waits up to T ms for
+// one when there is none yet.
 asio::awaitable<HttpResponse> NodeApi::committed_log(const std::string& query) {
   const auto parsed = log_query_in(parameters(query));
   if (const auto* refusal = std::get_if<HttpResponse>(&parsed)) co_return *refusal;
@@ -81,13 +104,7 @@ asio::awaitable<HttpResponse> NodeApi::committed_log(const std::string& query) {
     gone.body += ",\"snapshot_index\":" + std::to_string(status.snapshot_index) + "}";
     co_return gone;
   }
-  json::array entries;
-  if (asked.after < status.commit) {
-    const auto count = std::min(asked.limit, status.commit - asked.after);
-    for (const auto& entry : node_.log_entries(asked.after + 1, count)) {
-      entries.push_back(entry_json(entry));
-    }
-  }
+  auto entries = committed_entries(node_, asked.after, status.commit, asked.limit);
   co_return json_response(200, {{"entries", std::move(entries)},
                                 {"commit", status.commit},
                                 {"first_index", status.first_index}});

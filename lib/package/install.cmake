@@ -3,6 +3,7 @@
 # pkg-config file, the executables and the docs. Components: "development"
 # (headers, libraries, package files) and "runtime" (executables, docs), the
 # two Debian packages CPack makes (lib/package/debian.cmake).
+# tests/package checks all of it from outside the source tree.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -12,6 +13,18 @@ install(TARGETS conflux_raft conflux_storage conflux_wire conflux_transport conf
         EXPORT confluxTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT development
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# With --strip (and in CPack's packages) the archives keep their symbols and
+# lose only their debug information: Asio's and Beast's make
+# libconflux_transport.a some 250 MB.
+string(CONFIGURE [[
+  if(CMAKE_INSTALL_DO_STRIP)
+    file(GLOB archives "$ENV{DESTDIR}${CMAKE_INSTALL_PREFIX}/@CMAKE_INSTALL_LIBDIR@/libconflux*.a")
+    foreach(archive IN LISTS archives)
+      execute_process(COMMAND "@CMAKE_STRIP@" --strip-debug "${archive}" COMMAND_ERROR_IS_FATAL ANY)
+    endforeach()
+  endif()
+]] CONFLUX_STRIP_ARCHIVES @ONLY)
+install(CODE "${CONFLUX_STRIP_ARCHIVES}" COMPONENT development)
 foreach(layer raft storage transport lib)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${layer}/include/
           DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT development)
@@ -48,3 +61,5 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR
         COMPONENT runtime)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md
         DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT runtime)
+
+include(${CMAKE_CURRENT_LIST_DIR}/debian.cmake)

@@ -71,6 +71,9 @@ class DaemonCluster {
   /// mode: no --peer, and --join naming node `via`'s HTTP address, which it
   /// asks to add it (thesis ch. 4). Its index.
   std::size_t join(std::size_t via);
+  /// As join(), asking the HTTP API at `address` ("127.0.0.1:port"): one
+  /// where nothing listens leaves the node waiting to be added by hand.
+  std::size_t join_through(const std::string& address);
   /// Running and not paused: expected to answer.
   bool live(std::size_t i) const;
 

@@ -17,15 +17,17 @@ namespace {
 
 // Between fork and exec only async-signal-safe calls are allowed (the test
 // runs client threads), so everything the child needs is prepared before.
-[[noreturn]] void become(const char* program, char* const* argv, const char* log, pid_t parent) {
+[[noreturn]] void become(const char* program, char* const* argv, const char* log,
+                         const char* error_log, pid_t parent) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(126);  // the parent died before prctl
   const int null = ::open("/dev/null", O_RDONLY);
   const int out = ::open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-  if (null < 0 || out < 0) ::_exit(125);
+  const int err = *error_log ? ::open(error_log, O_WRONLY | O_CREAT | O_APPEND, 0644) : out;
+  if (null < 0 || out < 0 || err < 0) ::_exit(125);
   ::dup2(null, STDIN_FILENO);
   ::dup2(out, STDOUT_FILENO);
-  ::dup2(out, STDERR_FILENO);
+  ::dup2(err, STDERR_FILENO);
   ::execv(program, argv);
   static const char failed[] = "exec failed\n";
   [[maybe_unused]] const auto n = ::write(STDERR_FILENO, failed, sizeof failed - 1);
@@ -35,9 +37,11 @@ namespace {
 }  // namespace
 
 ChildProcess::ChildProcess(const std::filesystem::path& program,
-                           const std::vector<std::string>& args, const std::filesystem::path& log) {
+                           const std::vector<std::string>& args, const std::filesystem::path& log,
+                           const std::filesystem::path& error_log) {
   const std::string program_text = program.string();
   const std::string log_text = log.string();
+  const std::string error_text = error_log.string();
   std::vector<std::string> words{program_text};
   words.insert(words.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -46,7 +50,7 @@ ChildProcess::ChildProcess(const std::filesystem::path& program,
   const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ < 0) throw std::system_error(errno, std::generic_category(), "fork");
-  if (pid_ == 0) become(program_text.c_str(), argv.data(), log_text.c_str(), parent);
+  if (pid_ == 0) become(program_text.c_str(), argv.data(), log_text.c_str(), error_text.c_str(), parent);
 }
 
 ChildProcess::~ChildProcess() {

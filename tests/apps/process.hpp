@@ -20,8 +20,9 @@ class ChildProcess {
   /// will own the child for its whole life: PR_SET_PDEATHSIG fires when the
   /// forking *thread* exits. Throws std::system_error if fork fails; an exec
   /// failure shows as exit status 127 and a line in `log`.
+  /// With `error_log`, stderr goes there instead.
   ChildProcess(const std::filesystem::path& program, const std::vector<std::string>& args,
-               const std::filesystem::path& log);
+               const std::filesystem::path& log, const std::filesystem::path& error_log = {});
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
