@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "bench_flags.hpp"
-#include "version.hpp"
 #include "http_response.hpp"
 #include "interrupt.hpp"
 #include "load_target.hpp"
@@ -21,6 +20,7 @@
 #include "proc_stats.hpp"
 #include "raw_ping_pong.hpp"
 #include "report.hpp"
+#include "version.hpp"
 
 namespace {
 

@@ -1,7 +1,6 @@
 #pragma once
 // --version, alike on every executable: "conflux-hub 0.1.0" on stdout.
 
-#include <algorithm>
 #include <conflux/version.hpp>
 #include <iostream>
 #include <string>
@@ -10,10 +9,11 @@
 
 namespace conflux::cli {
 
-/// Whether `args` ask for the version; if so, prints "<program> <version>"
-/// and the caller exits with 0.
+/// Whether `args` ask for the version (--version first: anywhere else it
+/// may be an argument); if so, prints "<program> <version>" and the caller
+/// exits with 0.
 inline bool printed_version(const std::vector<std::string>& args, std::string_view program) {
-  if (std::find(args.begin(), args.end(), "--version") == args.end()) return false;
+  if (args.empty() || args.front() != "--version") return false;
   std::cout << program << ' ' << conflux::version << '\n';
   return true;
 }

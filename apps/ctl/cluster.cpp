@@ -15,21 +15,32 @@ std::string authorization(const Connection& connection) {
   return connection.token.empty() ? std::string() : "Bearer " + connection.token;
 }
 
+/// The error body's {"code", "retryable"}, or {"", false}.
+std::pair<std::string, bool> error_of(const Reply& reply) {
+  boost::system::error_code ec;
+  const auto body = json::parse(reply.body, ec);
+  if (ec || !body.is_object()) return {"", false};
+  const auto* code = body.get_object().if_contains("code");
+  const auto* retryable = body.get_object().if_contains("retryable");
+  return {code && code->is_string() ? std::string(code->get_string()) : "",
+          retryable && retryable->is_bool() && retryable->get_bool()};
+}
+
+/// 503 "closed": the node shut down before it knew the outcome.
+bool closing(const Reply& reply) {
+  return reply.status == 503 && error_of(reply).first == "closed";
+}
+
 }  // namespace
 
 bool retry_elsewhere(const Reply& reply) {
-  if (reply.reach != Reply::Reach::answered) return true;
-  if (reply.status == 504) return true;
-  boost::system::error_code ec;
-  const auto body = json::parse(reply.body, ec);
-  if (ec || !body.is_object()) return false;
-  const auto* retryable = body.get_object().if_contains("retryable");
-  return retryable && retryable->is_bool() && retryable->get_bool();
+  if (reply.reach != Reply::Reach::answered || reply.status == 504 || closing(reply)) return true;
+  return reply.status >= 400 && error_of(reply).second;
 }
 
 bool unknown_outcome(const Reply& reply) {
-  return reply.reach == Reply::Reach::sent || (reply.reach == Reply::Reach::answered &&
-                                                reply.status == 504);
+  if (reply.reach == Reply::Reach::sent) return true;
+  return reply.reach == Reply::Reach::answered && (reply.status == 504 || closing(reply));
 }
 
 Outcome Cluster::ask_one(const std::string& endpoint, const Request& request) const {
@@ -70,19 +81,24 @@ Outcome Cluster::ask(const Request& request, bool repeatable) {
 }
 
 Outcome Cluster::perform(const std::string& method, const json::array& args) {
-  // The session outlives a failover (a minute unused), then is forgotten.
-  auto opened = ask({"POST", "/sessions", R"({"idle_timeout_ms":60000})"});
+  // The session outlives every retry of this call (within 3 × --timeout:
+  // the last attempt starts before 2 × --timeout) by a minute.
+  const auto idle = 3 * connection_.timeout + std::chrono::minutes(1);
+  const json::object settings{{"idle_timeout_ms", idle.count()}};
+  auto opened = ask({"POST", "/sessions", json::serialize(settings)});
   if (!opened.answered || opened.reply.status != 200) return opened;
   boost::system::error_code ec;
   const auto session = json::parse(opened.reply.body, ec);
-  const auto* client = !ec && session.is_object() ? session.get_object().if_contains("client")
-                                                  : nullptr;
+  const auto* client =
+      !ec && session.is_object() ? session.get_object().if_contains("client") : nullptr;
   if (!client || !client->is_number()) {
     opened.answered = false;
     opened.problems = opened.endpoint + ": POST /sessions answered " + opened.reply.body;
     return opened;
   }
-  const Request call{"POST", "/perform/" + method, json::serialize(args),
+  const Request call{"POST",
+                     "/perform/" + method,
+                     json::serialize(args),
                      {{"Conflux-Client", json::serialize(*client)}, {"Conflux-Seq", "1"}}};
   return ask(call, true);
 }

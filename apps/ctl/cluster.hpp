@@ -45,6 +45,8 @@ class Cluster {
   Outcome perform(const std::string& method, const boost::json::array& args);
 
   const Connection& connection() const { return connection_; }
+  /// The next ask() starts at the endpoint after the last that answered.
+  void move_on() { next_ = (next_ + 1) % connection_.endpoints.size(); }
 
  private:
   Connection connection_;

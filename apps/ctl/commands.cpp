@@ -117,8 +117,8 @@ int get(const CtlFlags& flags, Cluster& cluster, const Console& console) {
 }
 
 int state(const CtlFlags& flags, Cluster& cluster, const Console& console) {
-  const auto target =
-      flags.provisional ? std::string("/state?provisional=true") : "/state" + consistency(flags, '?');
+  const auto target = flags.provisional ? std::string("/state?provisional=true")
+                                        : "/state" + consistency(flags, '?');
   return answer(cluster.ask({"GET", target}), console,
                 [&](const json::value& body) { console.out << json::serialize(body) << '\n'; });
 }
@@ -136,7 +136,8 @@ int members(Cluster& cluster, const Console& console) {
       rows.push_back({plain(learner.at("id")), plain(learner.at("address")), "learner"});
     for (const auto& leaving : list("outgoing")) {
       const auto id = plain(leaving);
-      const bool kept = std::any_of(rows.begin(), rows.end(), [&](const Row& r) { return r[0] == id; });
+      const bool kept =
+          std::any_of(rows.begin(), rows.end(), [&](const Row& r) { return r[0] == id; });
       if (!kept) rows.push_back({id, "", "voter (leaving)"});
     }
     print_table(console.out, {"ID", "ADDRESS", "ROLE"}, rows);
@@ -210,14 +211,15 @@ int change_membership(const CtlFlags& flags, Cluster& cluster, const Console& co
 /// GET /status's number `name` (0 when absent), and `snapshot.index`.
 std::uint64_t status_number(const json::value& status, const char* name) {
   const auto* found = status.is_object() ? status.get_object().if_contains(name) : nullptr;
-  return found && found->is_uint64() ? found->get_uint64()
+  return found && found->is_uint64()  ? found->get_uint64()
          : found && found->is_int64() ? static_cast<std::uint64_t>(found->get_int64())
                                       : 0;
 }
 
 /// Asks one endpoint to snapshot, then waits until its snapshot covers
 /// what it had applied when asked; the snapshot's index, or why not.
-std::variant<std::uint64_t, std::string> snapshot_one(Cluster& cluster, const std::string& endpoint) {
+std::variant<std::uint64_t, std::string> snapshot_one(Cluster& cluster,
+                                                      const std::string& endpoint) {
   const auto before = cluster.ask_one(endpoint, {"GET", "/status"});
   if (!succeeded(before)) return before.answered ? before.reply.body : before.reply.problem;
   const auto applied = status_number(parse_or_null(before.reply.body), "applied");
@@ -271,8 +273,8 @@ int report_failure(const Outcome& outcome, const Console& console) {
   const auto* message = body.is_object() ? body.get_object().if_contains("error") : nullptr;
   const auto* code = body.is_object() ? body.get_object().if_contains("code") : nullptr;
   console.err << "conflux-ctl: " << outcome.endpoint << " refused (" << outcome.reply.status
-              << (code ? " " + plain(*code) : "") << "): "
-              << (message ? plain(*message) : outcome.reply.body) << '\n';
+              << (code ? " " + plain(*code) : "")
+              << "): " << (message ? plain(*message) : outcome.reply.body) << '\n';
   return refused;
 }
 

@@ -202,7 +202,9 @@ CtlFlags parse_ctl_flags(const std::vector<std::string>& args, const char* envir
   return flags;
 }
 
-bool known_command(const std::string& command) { return find_command(command) != nullptr; }
+bool known_command(const std::string& command) {
+  return find_command(command) != nullptr;
+}
 
 std::string command_usage(const std::string& name) {
   const auto* command = find_command(name);

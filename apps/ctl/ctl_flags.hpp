@@ -39,9 +39,9 @@ struct CtlFlags {
   std::vector<std::string> args;
   bool help = false;
   // Options of some commands.
-  bool learner = false;       ///< add
-  bool linearizable = true;   ///< get, state: --consistency linearizable|local
-  bool provisional = false;   ///< state
+  bool learner = false;                ///< add
+  bool linearizable = true;            ///< get, state: --consistency linearizable|local
+  bool provisional = false;            ///< state
   std::optional<std::uint64_t> from;   ///< watch: the index to follow after
   std::optional<std::uint64_t> count;  ///< watch: stop after this many entries
 };

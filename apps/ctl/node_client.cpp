@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -64,10 +65,15 @@ asio::awaitable<Reply> call(const Connection& connection, bool tls, std::string 
   const auto [host, port] = transport::split_address(address);
   auto executor = co_await asio::this_coro::executor;
   asio::ip::tcp::resolver resolver(executor);
+  asio::steady_timer resolving(executor, timeout);  // the resolver has no deadline of its own
+  resolving.async_wait([&resolver](boost::system::error_code ec) {
+    if (!ec) resolver.cancel();
+  });
   auto [resolve_error, found] = co_await resolver.async_resolve(host, port, as_tuple_awaitable);
+  resolving.cancel();
   if (resolve_error)
-    co_return Reply{Reply::Reach::not_sent, 0, {}, "cannot resolve " + host + ": " +
-                                                       resolve_error.message()};
+    co_return Reply{
+        Reply::Reach::not_sent, 0, {}, "cannot resolve " + host + ": " + resolve_error.message()};
   beast::tcp_stream stream(executor);
   stream.expires_after(timeout);
   auto [connect_error, ignored] = co_await stream.async_connect(found, as_tuple_awaitable);
@@ -76,11 +82,11 @@ asio::awaitable<Reply> call(const Connection& connection, bool tls, std::string 
   if (!tls) co_return co_await send(stream, address, request);
   auto context = client_context(connection);
   ssl::stream<beast::tcp_stream&> secure(stream, context);
-  auto [handshake_error] = co_await secure.async_handshake(ssl::stream_base::client,
-                                                           as_tuple_awaitable);
+  auto [handshake_error] =
+      co_await secure.async_handshake(ssl::stream_base::client, as_tuple_awaitable);
   if (handshake_error) {
-    const auto failure = transport::detail::handshake_failure(secure.native_handle(),
-                                                              handshake_error);
+    const auto failure =
+        transport::detail::handshake_failure(secure.native_handle(), handshake_error);
     co_return Reply{Reply::Reach::not_sent, 0, {}, "TLS handshake: " + failure.text};
   }
   co_return co_await send(secure, address, request);

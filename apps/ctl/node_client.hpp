@@ -21,8 +21,8 @@ struct Request {
 
 struct Reply {
   enum class Reach {
-    not_sent,   ///< never reached the node (resolve, connect or TLS failed): nothing happened
-    sent,       ///< sent, and no answer came: it may or may not have happened
+    not_sent,  ///< never reached the node (resolve, connect or TLS failed): nothing happened
+    sent,      ///< sent, and no answer came: it may or may not have happened
     answered,
   };
   Reach reach = Reach::not_sent;

@@ -6,6 +6,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <iostream>
+#include <optional>
 #include <variant>
 
 #include "commands.hpp"
@@ -26,7 +27,8 @@ std::variant<std::uint64_t, Outcome> starting_index(const CtlFlags& flags, Clust
   if (!outcome.answered || outcome.reply.status != 200) return outcome;
   boost::system::error_code ec;
   const auto status = json::parse(outcome.reply.body, ec);
-  const auto* commit = !ec && status.is_object() ? status.get_object().if_contains("commit") : nullptr;
+  const auto* commit =
+      !ec && status.is_object() ? status.get_object().if_contains("commit") : nullptr;
   if (!commit || !commit->is_number()) return outcome;
   return commit->to_number<std::uint64_t>();
 }
@@ -50,6 +52,23 @@ bool print_entry(const json::object& entry, const Console& console) {
   return true;
 }
 
+/// The entries of a GET /log answer, checked: objects whose indexes follow
+/// `after` in increasing order; nullopt for anything else.
+std::optional<json::array> entries_in(const std::string& body, std::uint64_t after) {
+  boost::system::error_code ec;
+  auto parsed = json::parse(body, ec);
+  auto* entries = !ec && parsed.is_object() ? parsed.get_object().if_contains("entries") : nullptr;
+  if (!entries || !entries->is_array()) return std::nullopt;
+  for (const auto& entry : entries->get_array()) {
+    const auto* index = entry.is_object() ? entry.get_object().if_contains("index") : nullptr;
+    if (!index || !index->is_number()) return std::nullopt;
+    const auto value = index->to_number<std::uint64_t>(ec);
+    if (ec || value <= after) return std::nullopt;
+    after = value;
+  }
+  return std::move(entries->get_array());
+}
+
 }  // namespace
 
 int watch(const CtlFlags& flags, Cluster& cluster, const Console& console) {
@@ -57,23 +76,31 @@ int watch(const CtlFlags& flags, Cluster& cluster, const Console& console) {
   if (const auto* failed = std::get_if<Outcome>(&start)) return report_failure(*failed, console);
   auto after = std::get<std::uint64_t>(start);
   std::uint64_t printed = 0;
+  std::size_t compacted = 0;  // endpoints in a row that no longer hold the entries
   auto connection = cluster.connection();
   connection.timeout += std::chrono::milliseconds(wait_ms);  // each poll may wait that long
   Cluster polling(connection);
   while (!flags.count || printed < *flags.count) {
-    const auto target = "/log?after=" + std::to_string(after) +
-                        "&wait_ms=" + std::to_string(wait_ms);
+    const auto target =
+        "/log?after=" + std::to_string(after) + "&wait_ms=" + std::to_string(wait_ms);
     const auto outcome = polling.ask({"GET", target});
+    if (outcome.answered && outcome.reply.status == 410 &&
+        ++compacted < connection.endpoints.size()) {
+      polling.move_on();  // another node may have compacted less
+      continue;
+    }
     if (!outcome.answered || outcome.reply.status != 200) return report_failure(outcome, console);
-    boost::system::error_code ec;
-    const auto body = json::parse(outcome.reply.body, ec);
-    const auto* entries = !ec && body.is_object() ? body.get_object().if_contains("entries") : nullptr;
-    if (!entries || !entries->is_array()) {
+    compacted = 0;
+    const auto entries = entries_in(outcome.reply.body, after);
+    if (!entries) {
       console.err << "conflux-ctl: " << outcome.endpoint << " answered " << outcome.reply.body
                   << '\n';
       return refused;
     }
-    for (const auto& entry : entries->get_array()) {
+    // None for a whole wait: the cluster is idle, or this node is cut off
+    // from it; the next poll asks another.
+    if (entries->empty()) polling.move_on();
+    for (const auto& entry : *entries) {
       if (flags.count && printed == *flags.count) break;
       if (print_entry(entry.as_object(), console)) ++printed;
       after = entry.at("index").to_number<std::uint64_t>();

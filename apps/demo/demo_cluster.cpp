@@ -89,7 +89,8 @@ int DemoCluster::leader() const {
 }
 
 // The HTTP server waits for requests in flight, which end once the node is
-// closed (their performs fail): stop both, then drop them.
+// closed (their performs fail) or, for GET /log waits, at stop_waiting():
+// stop all, then drop them.
 void DemoCluster::kill(std::size_t i, std::function<void()> done) {
   auto& member = members_.at(i);
   if (!member.node || member.stopping) return done();
@@ -102,6 +103,7 @@ void DemoCluster::kill(std::size_t i, std::function<void()> done) {
     m.node.reset();
     done();
   });
+  member.api->stop_waiting();
   member.http->stop(finished);
   member.node->close(finished);
 }

@@ -17,11 +17,11 @@
 
 #include "console_log.hpp"
 #include "dashboard.hpp"
-#include "version.hpp"
 #include "demo_cluster.hpp"
 #include "failover.hpp"
 #include "static_files.hpp"
 #include "status_table.hpp"
+#include "version.hpp"
 
 namespace asio = boost::asio;
 using namespace conflux;

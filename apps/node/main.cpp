@@ -118,8 +118,7 @@ void stop_on_signal(asio::signal_set& signals, asio::signal_set& hangups, server
                     server::Dashboard* dashboard, const LogSink& log) {
   // Everything captured outlives io.run(): it all belongs to run().
   signals.async_wait([s = &signals, hup = &hangups, h = &http, a = &api, n = &node, hub, dashboard,
-                      log](
-                         const boost::system::error_code& ec, int signal) {
+                      log](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     log(LogLevel::info, std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
                             ": finishing requests in flight, then stopping");

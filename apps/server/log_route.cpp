@@ -93,16 +93,14 @@ asio::awaitable<HttpResponse> NodeApi::committed_log(const std::string& query) {
   const auto parsed = log_query_in(parameters(query));
   if (const auto* refusal = std::get_if<HttpResponse>(&parsed)) co_return *refusal;
   const auto asked = std::get<LogQuery>(parsed);
-  co_await wait_for_commit_after(asked.after, std::chrono::milliseconds(asked.wait_ms));
+  const std::chrono::milliseconds wait(asked.wait_ms);  // named: g++ 12 and co_await
+  co_await wait_for_commit_after(asked.after, wait);
   const auto status = node_.status();
   if (asked.after < status.commit && asked.after + 1 < status.first_index) {
-    auto gone = error(410, "compacted",
-                      "entries before " + std::to_string(status.first_index) +
-                          " are compacted into a snapshot; read /state and follow from " +
-                          std::to_string(status.snapshot_index));
-    gone.body.pop_back();  // the object's '}': add where to resume
-    gone.body += ",\"snapshot_index\":" + std::to_string(status.snapshot_index) + "}";
-    co_return gone;
+    co_return error(410, "compacted",
+                    "entries before " + std::to_string(status.first_index) +
+                        " are compacted into a snapshot; read GET /state and follow from its "
+                        "Conflux-Applied header");
   }
   auto entries = committed_entries(node_, asked.after, status.commit, asked.limit);
   co_return json_response(200, {{"entries", std::move(entries)},
@@ -110,19 +108,27 @@ asio::awaitable<HttpResponse> NodeApi::committed_log(const std::string& query) {
                                 {"first_index", status.first_index}});
 }
 
-// Woken by the first action applied past `after` (configuration entries and
-// no-ops wake no one: they show at the next action or when `wait` ends), or
-// by stop_waiting().
+// Every waiter is woken by each action applied (one subscription for all)
+// and waits again while nothing past `after` is committed: configuration
+// entries and no-ops wake no one, and show at the next action or when
+// `wait` ends. stop_waiting() ends every wait.
 asio::awaitable<void> NodeApi::wait_for_commit_after(std::uint64_t after,
                                                      std::chrono::milliseconds wait) {
-  if (wait.count() == 0 || stopping_ || node_.status().commit > after) co_return;
-  asio::steady_timer timer(co_await asio::this_coro::executor, wait);
-  const auto subscription = node_.subscribe([this, &timer, after](const auto&, const auto&) {
-    if (node_.status().commit > after) timer.cancel();
-  });
-  waiters_.insert(&timer);
-  co_await timer.async_wait(transport::as_tuple_awaitable);
-  waiters_.erase(&timer);
+  if (wait.count() == 0) co_return;
+  if (!wakes_waiters_) {
+    wakes_waiters_.emplace(node_.subscribe([this](const auto&, const auto&) {
+      for (auto* waiter : waiters_) waiter->cancel();
+    }));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (!stopping_ && node_.status().commit <= after &&
+         std::chrono::steady_clock::now() < deadline) {
+    timer.expires_at(deadline);
+    waiters_.insert(&timer);
+    co_await timer.async_wait(transport::as_tuple_awaitable);
+    waiters_.erase(&timer);
+  }
 }
 
 void NodeApi::stop_waiting() {

@@ -388,7 +388,13 @@ asio::awaitable<HttpResponse> NodeApi::state(const std::string& query) {
   }
   auto read = co_await read_state(std::get<bool>(linearizable));
   if (auto* refusal = std::get_if<HttpResponse>(&read)) co_return std::move(*refusal);
-  co_return json_response(200, std::get<json::value>(read));
+  auto answer = json_response(200, std::get<json::value>(read));
+  // A local read is the state at this node's applied index: read_state()
+  // returned it in this same turn. A linearizable one may be older by now.
+  if (!std::get<bool>(linearizable)) {
+    answer.headers.emplace_back("Conflux-Applied", std::to_string(node_.status().applied));
+  }
+  co_return answer;
 }
 
 bool NodeApi::reads_only(const HttpRequest& request) {

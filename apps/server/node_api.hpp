@@ -25,11 +25,12 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/value.hpp>
-#include <conflux/node.hpp>
 #include <chrono>
+#include <conflux/node.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <variant>
@@ -48,6 +49,9 @@ boost::json::value members_json(const Members& members);
 /// The HTTP status a failed perform maps to (404, 409, 400, 503 or 504).
 unsigned http_status_for(errc code);
 
+/// Runs on the node's executor. It must outlive every request it serves:
+/// stop_waiting(), then stop the HTTP server and let it drain, before
+/// destroying it (its waiters and its subscription point into it).
 class NodeApi {
  public:
   /// `http` reports the serving HTTP server's counters for /metrics (may be
@@ -91,6 +95,7 @@ class NodeApi {
   std::function<const HttpCounters*()> http_;
   std::map<std::string, Method> queries_;
   std::set<boost::asio::steady_timer*> waiters_;  ///< the GET /log requests waiting for a commit
+  std::optional<Subscription> wakes_waiters_;     ///< from the first wait on; dies before waiters_
   bool stopping_ = false;
 };
 

@@ -6,6 +6,11 @@
 # tests/package checks all of it from outside the source tree.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
+foreach(dir LIBDIR INCLUDEDIR BINDIR)
+  if(IS_ABSOLUTE "${CMAKE_INSTALL_${dir}}")
+    message(FATAL_ERROR "CMAKE_INSTALL_${dir} must be relative to the prefix (relocatable package)")
+  endif()
+endforeach()
 
 set(CONFLUX_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/conflux)
 install(TARGETS conflux_raft conflux_storage conflux_wire conflux_transport conflux_engine
@@ -17,7 +22,7 @@ install(TARGETS conflux_raft conflux_storage conflux_wire conflux_transport conf
 # lose only their debug information: Asio's and Beast's make
 # libconflux_transport.a some 250 MB.
 string(CONFIGURE [[
-  if(CMAKE_INSTALL_DO_STRIP)
+  if(CMAKE_INSTALL_DO_STRIP AND "@CMAKE_STRIP@")
     file(GLOB archives "$ENV{DESTDIR}${CMAKE_INSTALL_PREFIX}/@CMAKE_INSTALL_LIBDIR@/libconflux*.a")
     foreach(archive IN LISTS archives)
       execute_process(COMMAND "@CMAKE_STRIP@" --strip-debug "${archive}" COMMAND_ERROR_IS_FATAL ANY)

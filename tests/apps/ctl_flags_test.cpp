@@ -1,8 +1,9 @@
 // conflux-ctl's command line (apps/ctl/ctl_flags.hpp), without processes.
 
+#include "ctl_flags.hpp"
+
 #include <doctest/doctest.h>
 
-#include "ctl_flags.hpp"
 #include "flag_reader.hpp"
 
 using namespace conflux::ctl;
@@ -50,8 +51,8 @@ TEST_CASE("ctl flags: what cannot be run is refused by name") {
   CHECK_THROWS_AS(parse_ctl_flags({"status", "--timeout", "5h"}), FlagError);
   CHECK_THROWS_AS(parse_ctl_flags({"status", "--timeout", "0s"}), FlagError);
   CHECK_THROWS_AS(parse_ctl_flags({"status", "-o", "yaml"}), FlagError);
-  CHECK_THROWS_WITH_AS(parse_ctl_flags({"status", "--cert", "c.pem"}), "--cert and --key go together",
-                       FlagError);
+  CHECK_THROWS_WITH_AS(parse_ctl_flags({"status", "--cert", "c.pem"}),
+                       "--cert and --key go together", FlagError);
   CHECK_THROWS_AS(parse_ctl_flags({"status", "--cert", "c.pem", "--key", "k.pem"}), FlagError);
   CHECK_THROWS_WITH_AS(parse_ctl_flags({"status", "--endpoints", ","}),
                        "--endpoints names no endpoint", FlagError);

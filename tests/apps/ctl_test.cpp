@@ -9,6 +9,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "apps/answer_dropper.hpp"
 #include "apps/daemon_cluster.hpp"
 #include "apps/poll_until.hpp"
 
@@ -135,7 +136,8 @@ TEST_CASE("conflux-ctl: membership changes and leadership transfer") {
   CHECK(count_of(ctl(cluster, {"members"}).out, "voter") == 4);
 
   CHECK(ctl(cluster, {"transfer", "n4"}).code == 0);
-  CHECK(poll_until([&] { return cluster.status(n4) && cluster.status(n4)->role == "leader"; }, 10s));
+  CHECK(
+      poll_until([&] { return cluster.status(n4) && cluster.status(n4)->role == "leader"; }, 10s));
   const auto removed = ctl(cluster, {"remove", "n1"});
   CHECK_MESSAGE(removed.code == 0, removed.err);
   // Removed through its own endpoint: n1 may never learn that its removal
@@ -162,7 +164,8 @@ TEST_CASE("conflux-ctl: fails over across --endpoints when a node is killed") {
   const auto from = std::to_string(cluster.status(*leader)->commit);
   Ctl watch(cluster, {"--endpoints", leader_first, "watch", "--from", from, "--count", "4"});
   CHECK(ctl(cluster, {"put", "before", "1"}).code == 0);
-  REQUIRE(poll_until([&] { return watch.output_so_far().find("before") != std::string::npos; }, 10s));
+  REQUIRE(
+      poll_until([&] { return watch.output_so_far().find("before") != std::string::npos; }, 10s));
   cluster.process(*leader).kill();
 
   for (const auto* key : {"after1", "after2", "after3"}) {
@@ -174,13 +177,30 @@ TEST_CASE("conflux-ctl: fails over across --endpoints when a node is killed") {
   for (const auto* key : {"before", "after1", "after2", "after3"}) {
     CHECK_MESSAGE(count_of(watched.out, "\"k\":\"" + std::string(key) + "\"") == 1, watched.out);
   }
-  const auto get = Ctl(cluster, {"--endpoints", leader_first, "-o", "json", "get", "after3"}).finish();
+  const auto get =
+      Ctl(cluster, {"--endpoints", leader_first, "-o", "json", "get", "after3"}).finish();
   CHECK(json::parse(get.out).at("result") == "v");
 
   // status names the dead endpoint and still exits 0: the others answered.
   const auto status = Ctl(cluster, {"--endpoints", leader_first, "status"}).finish();
   CHECK(status.code == 0);
   CHECK(status.out.find("cannot connect") != std::string::npos);
+}
+
+TEST_CASE("conflux-ctl: a perform whose answer is lost is sent again elsewhere and applied once") {
+  DaemonCluster cluster(3);
+  REQUIRE(cluster.wait_for_leader());
+  INFO(cluster.logs());
+  REQUIRE(ctl(cluster, {"put", "k", "v"}).code == 0);
+  // First in the list: an endpoint that passes the perform on to n1 and
+  // drops n1's answer.
+  AnswerDropper dropper(cluster.http_port(0));
+  const auto list = "127.0.0.1:" + std::to_string(dropper.port()) + "," + endpoints(cluster);
+  const auto appended =
+      Ctl(cluster, {"--endpoints", list, "perform", "append", "k", "+x"}).finish();
+  CHECK_MESSAGE(appended.code == 0, appended.err);
+  CHECK(dropper.dropped() == 1);
+  CHECK(ctl(cluster, {"get", "k"}).out == "v+x\n");
 }
 
 TEST_CASE("conflux-ctl: exit codes for usage errors, refusals and an unreachable cluster") {

@@ -80,15 +80,16 @@ DaemonCluster::DaemonCluster(std::size_t size, std::vector<std::string> flags, D
   for (std::size_t i = 0; i < size; ++i) start(i);
 }
 
-std::size_t DaemonCluster::join(std::size_t via) { return join_through(loopback(http_port(via))); }
+std::size_t DaemonCluster::join(std::size_t via) {
+  return join_through(loopback(http_port(via)));
+}
 
 std::size_t DaemonCluster::join_through(const std::string& address) {
   std::set<std::uint16_t> taken;
   for (const auto& member : members_) taken.insert({member.peer_port, member.http_port});
   const auto ports = distinct_free_ports(2, taken);
   const auto i = members_.size();
-  members_.push_back(
-      Member{"n" + std::to_string(i + 1), ports[0], ports[1], nullptr, address});
+  members_.push_back(Member{"n" + std::to_string(i + 1), ports[0], ports[1], nullptr, address});
   start(i);
   return i;
 }

@@ -50,7 +50,8 @@ ChildProcess::ChildProcess(const std::filesystem::path& program,
   const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ < 0) throw std::system_error(errno, std::generic_category(), "fork");
-  if (pid_ == 0) become(program_text.c_str(), argv.data(), log_text.c_str(), error_text.c_str(), parent);
+  if (pid_ == 0)
+    become(program_text.c_str(), argv.data(), log_text.c_str(), error_text.c_str(), parent);
 }
 
 ChildProcess::~ChildProcess() {

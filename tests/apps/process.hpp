@@ -18,9 +18,9 @@ class ChildProcess {
  public:
   /// Starts `program` with `args` (fork + exec). Call from the thread that
   /// will own the child for its whole life: PR_SET_PDEATHSIG fires when the
-  /// forking *thread* exits. Throws std::system_error if fork fails; an exec
-  /// failure shows as exit status 127 and a line in `log`.
-  /// With `error_log`, stderr goes there instead.
+  /// forking *thread* exits. Its stdout goes to `log`, and its stderr too
+  /// unless `error_log` is given. Throws std::system_error if fork fails; an
+  /// exec failure shows as exit status 127 and a line on its stderr.
   ChildProcess(const std::filesystem::path& program, const std::vector<std::string>& args,
                const std::filesystem::path& log, const std::filesystem::path& error_log = {});
   ~ChildProcess();

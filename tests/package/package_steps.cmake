@@ -37,12 +37,13 @@ function(check_versions directory programs)
   endforeach()
 endfunction()
 
-# No text file under `directory` names the source or the build directory.
+# No text file under `directory` names the source or the build directory,
+# or any of the other paths given (where it was installed before a move).
 function(check_no_tree_paths directory)
   file(GLOB_RECURSE files "${directory}/*.cmake" "${directory}/*.pc" "${directory}/*.hpp")
   foreach(file IN LISTS files)
     file(READ "${file}" text)
-    foreach(tree "${SOURCE_DIR}" "${BUILD_DIR}")
+    foreach(tree "${SOURCE_DIR}" "${BUILD_DIR}" ${ARGN})
       string(FIND "${text}" "${tree}" at)
       if(NOT at EQUAL -1)
         message(FATAL_ERROR "${file} names ${tree}: the package is not relocatable")
