@@ -19,6 +19,17 @@ HttpReply get(const DaemonCluster& cluster, const std::string& target,
   return http_request(cluster.http_port(0), "GET", target, "", timeout);
 }
 
+void put(const DaemonCluster& cluster, const std::string& key);
+
+/// The commit index once nothing more is about to commit: a perform has
+/// completed, so the new leader's no-op is committed too.
+std::uint64_t settled_commit(const DaemonCluster& cluster) {
+  put(cluster, "settled");
+  const auto status = cluster.status(0);
+  REQUIRE(status);
+  return status->commit;
+}
+
 std::uint64_t commit_of(const DaemonCluster& cluster) {
   const auto status = cluster.status(0);
   REQUIRE(status);
@@ -68,7 +79,7 @@ TEST_CASE("GET /log: the committed entries after an index, in order, at most `li
 TEST_CASE("GET /log?wait_ms: answered by the next commit, or empty when the wait ends") {
   DaemonCluster cluster(1);
   REQUIRE(cluster.wait_for_leader());
-  const auto after = std::to_string(commit_of(cluster));
+  const auto after = std::to_string(settled_commit(cluster));
   CHECK(body_of(get(cluster, "/log?wait_ms=100&after=" + after)).at("entries").as_array().empty());
   // Waits up to a minute unless a commit wakes it: the client gives up at 20 s.
   auto waiting = std::async(std::launch::async,
@@ -105,7 +116,7 @@ TEST_CASE("GET /log after a compaction: 410 compacted, and GET /state says where
 TEST_CASE("SIGTERM answers the GET /log waits at once: the node stops without waiting them out") {
   DaemonCluster cluster(1);
   REQUIRE(cluster.wait_for_leader());
-  const auto after = std::to_string(commit_of(cluster));
+  const auto after = std::to_string(settled_commit(cluster));
   auto waiting = std::async(std::launch::async,
                             [&] { return get(cluster, "/log?wait_ms=60000&after=" + after, 30s); });
   // The watch is in: the node counts it among its open connections.
