@@ -1,35 +1,19 @@
 #pragma once
-// One request to one node's HTTP API, on a fresh connection (HTTP or
-// HTTPS), with a deadline. Kept free of Asio so that the commands' code
-// compiles without it.
+// One request to one node's HTTP API (client/http_exchange.hpp), run to
+// completion on an io_context of its own: conflux-ctl asks one thing at a
+// time.
 
 #include <chrono>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "ctl_flags.hpp"
+#include "http_exchange.hpp"
 
 namespace conflux::ctl {
 
-struct Request {
-  std::string method;  ///< "GET", "POST", "DELETE"
-  std::string target;  ///< "/status", "/query/get?consistency=linearizable"
-  std::string body = {};
-  std::vector<std::pair<std::string, std::string>> headers = {};
-};
-
-struct Reply {
-  enum class Reach {
-    not_sent,  ///< never reached the node (resolve, connect or TLS failed): nothing happened
-    sent,      ///< sent, and no answer came: it may or may not have happened
-    answered,
-  };
-  Reach reach = Reach::not_sent;
-  unsigned status = 0;  ///< when answered
-  std::string body;     ///< when answered
-  std::string problem;  ///< when not answered: what went wrong
-};
+using Request = client::HttpCall;
+using Reply = client::HttpAnswer;
 
 /// The endpoint's scheme and "host:port": "https://a:1" -> {true, "a:1"};
 /// without a scheme, HTTPS when an authority is given. Throws

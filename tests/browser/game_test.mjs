@@ -21,7 +21,9 @@ import { check, launchChromium, openPage, startHub } from "./support.mjs";
 
 const [hubBinary, browserDir, playwrightDir, screenshots] = process.argv.slice(2);
 const pageErrors = [];
-const wait = { timeout: 15000 };
+// Seating needs the two tabs to elect a leader and commit: slow on two
+// loaded vCPUs (this test runs beside the process tests).
+const wait = { timeout: 45000 };
 const open = (browser, url, name) => openPage(browser, url, name, pageErrors, recordVotes);
 
 // Every vote a page grants, whatever page of its context sends it: voter and
@@ -61,15 +63,29 @@ async function play(page, cell, mark, others) {
   for (const p of [page, ...others]) await marked(p, cell, mark);
 }
 
+// What each tab shows and what its node says: printed when the test fails.
+const tabs = [];
+const describe = async () => Promise.all(tabs.map(async (tab) => {
+  try {
+    return `${tab.name}: ` + await tab.page.evaluate(() => JSON.stringify({
+      me: document.querySelector("#me")?.textContent, message: document.querySelector("#message")?.textContent,
+      peer: document.querySelector("#peer")?.textContent, status: window.node?.status?.() }));
+  } catch (error) {
+    return `${tab.name}: ${error}`;
+  }
+}));
+
 const hub = startHub(hubBinary, browserDir);
 let browser;
 try {
   browser = await launchChromium(playwrightDir);
   const where = await hub.found;
   const x = await open(browser, `http://${where}/tictactoe.html`, "X tab");
+  tabs.push({ name: "X tab", page: x.page });
   const link = await x.page.waitForSelector("#link", wait).then((a) => a.getAttribute("href"));
   check(/room=\w+&id=p2$/.test(link), `the first tab shows the room's link: ${link}`);
   const o = await open(browser, link, "O tab");
+  tabs.push({ name: "O tab", page: o.page });
   await seat(x.page, "X");
   await seat(o.page, "O");
   check(true, "the two tabs hold seats X and O");
@@ -129,6 +145,7 @@ try {
   console.log("game test passed");
 } catch (error) {
   console.error(`game test FAILED: ${error.stack ?? error}`);
+  for (const line of await describe()) console.error(line);
   process.exitCode = 1;
 } finally {
   if (browser) await browser.close();
