@@ -80,15 +80,22 @@ let browser;
 try {
   browser = await launchChromium(playwrightDir);
   const where = await hub.found;
-  const x = await open(browser, `http://${where}/tictactoe.html`, "X tab");
-  tabs.push({ name: "X tab", page: x.page });
-  const link = await x.page.waitForSelector("#link", wait).then((a) => a.getAttribute("href"));
+  const first = await open(browser, `http://${where}/tictactoe.html`, "first tab");
+  tabs.push({ name: "first tab", page: first.page });
+  const link = await first.page.waitForSelector("#link", wait).then((a) => a.getAttribute("href"));
   check(/room=\w+&id=p2$/.test(link), `the first tab shows the room's link: ${link}`);
-  const o = await open(browser, link, "O tab");
-  tabs.push({ name: "O tab", page: o.page });
+  const second = await open(browser, link, "second tab");
+  tabs.push({ name: "second tab", page: second.page });
+  // Seats go in the order the joins commit: both tabs' joins may be in
+  // flight at once, so either may be X.
+  const seated = (tab) => tab.page.waitForFunction(() => ["X", "O"].includes(document.querySelector("#me").textContent),
+                                                   null, wait).then((mark) => mark.jsonValue());
+  await Promise.all([seated(first), seated(second)]);
+  const firstIsX = (await first.page.evaluate(() => document.querySelector("#me").textContent)) === "X";
+  const [x, o] = firstIsX ? [first, second] : [second, first];
   await seat(x.page, "X");
   await seat(o.page, "O");
-  check(true, "the two tabs hold seats X and O");
+  check(true, `the two tabs hold seats X and O (the ${firstIsX ? "first" : "second"} tab is X)`);
   await o.page.waitForFunction(() => document.querySelector("#peer").dataset.connected === "true", null, wait);
 
   await play(x.page, 4, "X", [o.page]);
