@@ -12,6 +12,7 @@
 #include "apps/answer_dropper.hpp"
 #include "apps/daemon_cluster.hpp"
 #include "apps/poll_until.hpp"
+#include "support/dev_certs.hpp"
 
 using namespace conflux::test;
 namespace json = boost::json;
@@ -201,6 +202,46 @@ TEST_CASE("conflux-ctl: a perform whose answer is lost is sent again elsewhere a
   CHECK_MESSAGE(appended.code == 0, appended.err);
   CHECK(dropper.dropped() == 1);
   CHECK(ctl(cluster, {"get", "k"}).out == "v+x\n");
+}
+
+TEST_CASE("conflux-ctl over HTTPS: the token or a member's certificate, else refused; --join too") {
+  const std::string token = "a-token-for-the-ctl-tests";
+  auto& certs = made_once([&](DevCerts& made) {
+    made.make("n1 n2 n3 n4");
+    std::ofstream(made.path("token")) << token << "\n";
+  });
+  const auto ca = certs.path("ca.pem").string();
+  DaemonClient client;
+  client.tls.authority = ca;
+  client.token = token;
+  DaemonCluster cluster(
+      3,
+      {"--tls-cert", certs.path("{id}.pem").string(), "--tls-key", certs.path("{id}.key").string(),
+       "--tls-ca", ca, "--token-file", certs.path("token").string()},
+      client);
+  REQUIRE(cluster.wait_for_leader(15s));
+  INFO(cluster.logs());
+
+  const auto anonymous = ctl(cluster, {"--cacert", ca, "put", "k", "v"});
+  CHECK(anonymous.code == 1);
+  CHECK(anonymous.err.find("401 unauthorized") != std::string::npos);
+  const auto by_token =
+      ctl(cluster, {"--cacert", ca, "--token-file", certs.path("token").string(), "put", "k", "v"});
+  CHECK_MESSAGE(by_token.code == 0, by_token.err);
+  const auto n1 = certs.files("n1");
+  const auto by_member =
+      ctl(cluster, {"--cacert", ca, "--cert", n1.certificate, "--key", n1.private_key, "get", "k"});
+  CHECK(by_member.out == "v\n");
+  // Plain HTTP to an HTTPS port gets no answer from any endpoint.
+  const auto plain = ctl(cluster, {"--timeout", "1s", "get", "k"});
+  CHECK(plain.code == 3);
+
+  // n4 asks n1, over HTTPS and with the token, to add it (apps/client).
+  const auto n4 = cluster.join(0);
+  const std::vector<std::string> as_member{
+      "--cacert", ca, "--cert", n1.certificate, "--key", n1.private_key, "members"};
+  CHECK(poll_until([&] { return count_of(ctl(cluster, as_member).out, "voter") == 4; }, 30s));
+  CHECK(cluster.status(n4));
 }
 
 TEST_CASE("conflux-ctl: exit codes for usage errors, refusals and an unreachable cluster") {
