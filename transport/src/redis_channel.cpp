@@ -23,6 +23,7 @@
 #include "redial.hpp"
 #include "relay_peers.hpp"
 #include "resp.hpp"
+#include "self_delivery.hpp"
 
 namespace conflux::transport {
 
@@ -348,12 +349,7 @@ RedisChannel::~RedisChannel() {
 void RedisChannel::send(Packet packet) {
   auto& impl = *impl_;
   const auto& to = recipient(packet);
-  if (to == impl.config.id) {
-    asio::post(impl.executor, [impl = impl_, p = std::move(packet)]() mutable {
-      if (!impl->closed) impl->inbox(std::move(p));
-    });
-    return;
-  }
+  if (detail::delivered_to_self(impl_, to, packet)) return;
   const auto text = encode(packet);
   auto command = resp::format(
       {"PUBLISH", redis_channel_name(impl.config.cluster, to), std::string_view(text)});

@@ -11,6 +11,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "self_delivery.hpp"
 #include "tcp_mesh_impl.hpp"
 
 namespace conflux::transport {
@@ -113,12 +114,7 @@ void TcpMesh::set_peer_address(const raft::NodeId& peer, std::string address) {
 
 void TcpMesh::send(Packet message) {
   const auto& to = recipient(message);
-  if (to == impl_->config.id) {
-    asio::post(impl_->executor, [impl = impl_, m = std::move(message)]() mutable {
-      if (!impl->closed) impl->inbox(std::move(m));
-    });
-    return;
-  }
+  if (detail::delivered_to_self(impl_, to, message)) return;
   auto it = impl_->peers.find(to);
   if (it == impl_->peers.end()) return;  // not a peer of this node: nothing to count against
   if (it->second.stopped) return it->second.status.count_drop(DropReason::unknown_peer);

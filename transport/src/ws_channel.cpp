@@ -28,6 +28,7 @@
 #include "channel_core.hpp"
 #include "redial.hpp"
 #include "relay_peers.hpp"
+#include "self_delivery.hpp"
 
 namespace conflux::transport {
 
@@ -276,12 +277,7 @@ WsChannel::~WsChannel() {
 void WsChannel::send(Packet packet) {
   auto& impl = *impl_;
   const auto& to = recipient(packet);
-  if (to == impl.config.id) {
-    asio::post(impl.executor, [impl = impl_, p = std::move(packet)]() mutable {
-      if (!impl->closed) impl->inbox(std::move(p));
-    });
-    return;
-  }
+  if (detail::delivered_to_self(impl_, to, packet)) return;
   if (impl.peers.queue(to, encode(packet), impl.config.max_message_bytes, impl.config,
                        impl.closed)) {
     impl.wake.cancel();
