@@ -5,7 +5,6 @@
 #include <boost/json/serialize.hpp>
 #include <chrono>
 #include <functional>
-#include <map>
 #include <thread>
 #include <variant>
 
@@ -33,8 +32,9 @@ bool succeeded(const Outcome& outcome) {
   return outcome.answered && outcome.reply.status >= 200 && outcome.reply.status < 300;
 }
 
-std::string consistency(const CtlFlags& flags, char separator) {
-  return flags.linearizable ? std::string(1, separator) + "consistency=linearizable" : "";
+/// The query string of a read: linearizable unless --consistency local.
+std::string consistency(const CtlFlags& flags) {
+  return flags.linearizable ? "?consistency=linearizable" : "";
 }
 
 /// Prints the answer's body as it is for -o json; else `table` prints it.
@@ -84,7 +84,8 @@ int perform(const CtlFlags& flags, Cluster& cluster, const Console& console) {
   json::array args;
   for (std::size_t i = 1; i < flags.args.size(); ++i) args.push_back(argument(flags.args[i]));
   return answer(cluster.perform(flags.args[0], args), console, [&](const json::value& body) {
-    console.out << json::serialize(body.is_object() ? body.at("result") : body) << '\n';
+    const auto* result = body.is_object() ? body.get_object().if_contains("result") : nullptr;
+    console.out << json::serialize(result ? *result : body) << '\n';
   });
 }
 
@@ -96,7 +97,7 @@ int put(const CtlFlags& flags, Cluster& cluster, const Console& console) {
 
 int get(const CtlFlags& flags, Cluster& cluster, const Console& console) {
   if (flags.args.empty()) {
-    const auto outcome = cluster.ask({"GET", "/state" + consistency(flags, '?')});
+    const auto outcome = cluster.ask({"GET", "/state" + consistency(flags)});
     return answer(outcome, console, [&](const json::value& state) {
       if (!state.is_object()) {
         console.out << json::serialize(state) << '\n';
@@ -109,7 +110,7 @@ int get(const CtlFlags& flags, Cluster& cluster, const Console& console) {
   }
   const json::array key{json::value(flags.args[0])};
   const auto outcome =
-      cluster.ask({"POST", "/query/get" + consistency(flags, '?'), json::serialize(key)});
+      cluster.ask({"POST", "/query/get" + consistency(flags), json::serialize(key)});
   return answer(outcome, console, [&](const json::value& body) {
     const auto* result = body.is_object() ? body.get_object().if_contains("result") : nullptr;
     if (result && !result->is_null()) console.out << plain(*result) << '\n';
@@ -117,8 +118,8 @@ int get(const CtlFlags& flags, Cluster& cluster, const Console& console) {
 }
 
 int state(const CtlFlags& flags, Cluster& cluster, const Console& console) {
-  const auto target = flags.provisional ? std::string("/state?provisional=true")
-                                        : "/state" + consistency(flags, '?');
+  const auto target =
+      flags.provisional ? std::string("/state?provisional=true") : "/state" + consistency(flags);
   return answer(cluster.ask({"GET", target}), console,
                 [&](const json::value& body) { console.out << json::serialize(body) << '\n'; });
 }
