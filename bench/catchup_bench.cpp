@@ -20,6 +20,7 @@
 #include "apps.hpp"
 #include "node_waits.hpp"
 #include "support/free_port.hpp"
+#include "version.hpp"
 
 namespace asio = boost::asio;
 namespace json = boost::json;
@@ -132,6 +133,7 @@ int run(const Settings& settings) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (conflux::cli::printed_version({argv + 1, argv + argc}, "catchup_bench")) return 0;
   try {
     return run(parse(argc, argv));
   } catch (const std::invalid_argument& error) {

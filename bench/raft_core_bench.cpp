@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "version.hpp"
+
 namespace {
 
 std::size_t allocations = 0;
@@ -119,6 +121,7 @@ std::vector<std::size_t> parse_sizes(const std::string& list) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (conflux::cli::printed_version({argv + 1, argv + argc}, "raft_core_bench")) return 0;
   std::size_t entries = 1'000'000;
   std::size_t batch = 256;
   std::vector<std::size_t> sizes{16, 256, 4096};

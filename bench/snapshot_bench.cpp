@@ -30,6 +30,7 @@
 #include "node_waits.hpp"
 #include "support/free_port.hpp"
 #include "support/temp_dir.hpp"
+#include "version.hpp"
 
 namespace asio = boost::asio;
 namespace json = boost::json;
@@ -361,6 +362,7 @@ Settings parse(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (conflux::cli::printed_version({argv + 1, argv + argc}, "snapshot_bench")) return 0;
   try {
     const auto settings = parse(argc, argv);
     if (settings.measure == "stall") return stall(settings);

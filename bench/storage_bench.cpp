@@ -27,6 +27,8 @@
 #include <string_view>
 #include <vector>
 
+#include "version.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -257,6 +259,7 @@ void bench_recovery(const Args& args, const fs::path& root) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (conflux::cli::printed_version({argv + 1, argv + argc}, "storage_bench")) return 0;
   const Args args = parse(argc, argv);
   std::string pattern = (args.dir / "conflux-storage-bench-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) die("mkdtemp in " + args.dir.string());

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "node_waits.hpp"
+#include "version.hpp"
 
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
@@ -93,6 +94,7 @@ double longest_gap(Cluster& c, std::size_t observer, int concurrency,
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (conflux::cli::printed_version({argv + 1, argv + argc}, "transfer_bench")) return 0;
   int rounds = 5;
   int concurrency = 16;
   for (int i = 1; i + 1 < argc; i += 2) {

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "raw_ping_pong.hpp"
+#include "version.hpp"
 
 namespace {
 
@@ -176,6 +177,7 @@ Options parse(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (conflux::cli::printed_version({argv + 1, argv + argc}, "transport_bench")) return 0;
   Options options;
   try {
     options = parse(argc, argv);
