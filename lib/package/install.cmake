@@ -22,7 +22,7 @@ install(TARGETS conflux_raft conflux_storage conflux_wire conflux_transport conf
 # lose only their debug information: Asio's and Beast's make
 # libconflux_transport.a some 250 MB.
 string(CONFIGURE [[
-  if(CMAKE_INSTALL_DO_STRIP AND "@CMAKE_STRIP@")
+  if(CMAKE_INSTALL_DO_STRIP AND EXISTS "@CMAKE_STRIP@")
     file(GLOB archives "$ENV{DESTDIR}${CMAKE_INSTALL_PREFIX}/@CMAKE_INSTALL_LIBDIR@/libconflux*.a")
     foreach(archive IN LISTS archives)
       execute_process(COMMAND "@CMAKE_STRIP@" --strip-debug "${archive}" COMMAND_ERROR_IS_FATAL ANY)

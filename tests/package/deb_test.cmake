@@ -29,6 +29,11 @@ foreach(needed libboost1.81-dev libssl-dev libhiredis-dev)
   endif()
 endforeach()
 
+run(dpkg-deb --field "${development}" Installed-Size)
+string(STRIP "${output}" kib)
+if(NOT kib MATCHES "^[0-9]+$" OR kib GREATER 100000)  # the archives lost their debug information
+  message(FATAL_ERROR "libconflux-dev installs ${kib} KiB: its archives were not stripped")
+endif()
 run(dpkg-deb --contents "${development}")
 foreach(file include/conflux/node.hpp include/conflux/version.hpp libconflux.a
              cmake/conflux/confluxConfig.cmake cmake/conflux/confluxConfigVersion.cmake

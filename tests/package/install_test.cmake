@@ -1,6 +1,7 @@
 # cmake --install, checked from outside the source tree:
 #   1. install (stripped) into a scratch prefix, then move it elsewhere:
-#      the package must be relocatable, and name no path of ours;
+#      the package must be relocatable, and name no path of ours, and its
+#      archives must have lost their debug information;
 #   2. apps/examples/consumer, copied out, finds it with find_package,
 #      builds and runs;
 #   3. the same program builds with pkg-config's flags alone, and runs;
@@ -14,6 +15,13 @@ run(${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${scratch}/staged" --str
 file(RENAME "${scratch}/staged" "${scratch}/moved")
 set(prefix "${scratch}/moved")
 check_no_tree_paths("${prefix}" "${scratch}/staged")
+# --strip drops the archives' debug information (some 250 MB of Asio's and
+# Beast's in libconflux_transport.a alone); what links stays (below).
+file(GLOB_RECURSE transport_archive "${prefix}/libconflux_transport.a")
+file(SIZE "${transport_archive}" transport_bytes)
+if(transport_bytes GREATER 100000000)
+  message(FATAL_ERROR "${transport_archive} holds ${transport_bytes} bytes: --strip did not strip it")
+endif()
 
 file(COPY "${SOURCE_DIR}/apps/examples/consumer" DESTINATION "${scratch}")
 run(${CMAKE_COMMAND} -S "${scratch}/consumer" -B "${scratch}/consumer-build" -G "${GENERATOR}"
