@@ -209,12 +209,12 @@ int change_membership(const CtlFlags& flags, Cluster& cluster, const Console& co
   return answer(outcome, console, [&](const json::value&) { console.out << "OK\n"; });
 }
 
-/// GET /status's number `name` (0 when absent), and `snapshot.index`.
+/// The number `name` of a /status object (or of its "snapshot"); 0 when absent.
 std::uint64_t status_number(const json::value& status, const char* name) {
   const auto* found = status.is_object() ? status.get_object().if_contains(name) : nullptr;
-  return found && found->is_uint64()  ? found->get_uint64()
-         : found && found->is_int64() ? static_cast<std::uint64_t>(found->get_int64())
-                                      : 0;
+  boost::system::error_code ec;
+  const auto number = found ? found->to_number<std::uint64_t>(ec) : 0;
+  return ec ? 0 : number;
 }
 
 /// Asks one endpoint to snapshot, then waits until its snapshot covers
