@@ -1,10 +1,8 @@
 // TcpMesh, dialling side: one link per peer that dials, offers the
 // handshake, then writes queued frames (coalesced into gathered writes)
 // until the connection fails, backs off with jitter and dials again.
-#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/write.hpp>
 #include <conflux/transport/tls_context.hpp>
 #include <vector>
 
@@ -99,9 +97,6 @@ asio::awaitable<bool> TcpMesh::Impl::dial(OutboundPeer& peer, tcp::socket& socke
   }
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
-  // For enqueue()'s direct writes; over TLS a record is written whole or
-  // not at all (PeerStream::write_now), so the socket stays blocking for it.
-  if (!tls) socket.non_blocking(true, ignored);
   co_return true;
 }
 
@@ -112,7 +107,7 @@ asio::awaitable<bool> TcpMesh::Impl::offer_handshake(OutboundPeer& peer, PeerStr
                                    .from = config.id,
                                    .to = peer.status.id,
                                    .listen = config.listen}));
-  auto [write_error, written] = co_await stream.write(asio::buffer(frame));
+  auto [write_error, written] = co_await stream.write(std::string_view(frame));
   if (write_error) {
     peer.status.last_error = "handshake: " + write_error.message();
     co_return false;
@@ -133,40 +128,27 @@ asio::awaitable<bool> TcpMesh::Impl::offer_handshake(OutboundPeer& peer, PeerStr
   co_return true;
 }
 
-// Drains the queue: every frame waiting goes out in one gathered write (up to
-// max_write_batch_bytes), so that bursts cost one syscall, not one each.
+// Drains the queue: what a direct write left pending, then every frame
+// waiting, in one gathered write (up to max_write_batch_bytes; over TLS one
+// run of records), so that bursts cost one syscall, not one each.
 asio::awaitable<void> TcpMesh::Impl::write_frames(OutboundPeer& peer, PeerStream& stream) {
   std::vector<std::string> batch;
-  std::vector<asio::const_buffer> buffers;
-  std::string joined;  // the batch as one buffer, over TLS
   while (!peer.stopped) {
-    if (peer.queue.empty()) {
+    if (peer.queue.empty() && !stream.pending_output()) {
       peer.wake.expires_at(asio::steady_timer::time_point::max());
       IdleWriter idle(peer, stream);
       co_await peer.wake.async_wait(as_tuple_awaitable);  // enqueue() or close() cancels it
       continue;
     }
     batch.clear();
-    buffers.clear();
     std::size_t bytes = 0;
     while (!peer.queue.empty() && bytes < max_write_batch_bytes) {
       bytes += peer.queue.front().size();
       peer.bound.removed(peer.queue.front().size());
       batch.push_back(std::move(peer.queue.front()));
       peer.queue.pop_front();
-      buffers.push_back(asio::buffer(batch.back()));
     }
-    // Over TLS, one buffer: Asio's SSL stream writes a sequence one buffer
-    // (one record, one system call) at a time.
-    std::tuple<boost::system::error_code, std::size_t> result;
-    if (stream.secure()) {
-      joined.clear();
-      for (const auto& frame : batch) joined += frame;
-      result = co_await stream.write(asio::buffer(joined));
-    } else {
-      result = co_await stream.write(buffers);
-    }
-    const auto [ec, written] = result;
+    const auto [ec, written] = co_await stream.write(batch);
     if (ec) {
       if (!closed) peer.status.last_error = "write: " + ec.message();
       co_return;  // the batch is lost with the connection; Raft retransmits

@@ -4,7 +4,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
 #include <conflux/transport/accept_pause.hpp>
 #include <conflux/transport/tls_context.hpp>
 #include <iostream>
@@ -164,20 +163,16 @@ void TcpMesh::Impl::enqueue(OutboundPeer& peer, const Packet& message) {
 
 // With the writer idle and nothing queued, one non-blocking write usually
 // sends the whole frame at once, saving a trip through the scheduler (this is
-// the latency path: a lone vote or acknowledgement). Whatever does not fit is
-// left in `frame` for the writer.
-bool TcpMesh::Impl::write_now(OutboundPeer& peer, std::string& frame) {
+// the latency path: a lone vote or acknowledgement). Whatever the socket does
+// not take waits in the stream, and the writer is woken to send it.
+bool TcpMesh::Impl::write_now(OutboundPeer& peer, const std::string& frame) {
   if (!peer.idle_stream || !peer.queue.empty() || frame.size() > max_direct_write_bytes)
     return false;
-  const auto written = peer.idle_stream->write_now(frame);
-  if (written == 0) return false;  // would block, or broken: the writer deals with it
-  peer.status.bytes_out += written;
-  if (written == frame.size()) {
-    ++peer.status.frames_out;
-    return true;
-  }
-  frame.erase(0, written);  // the rest goes through the writer; counted there as a frame
-  return false;
+  if (!peer.idle_stream->write_now(frame)) return false;  // output pending: it goes first
+  ++peer.status.frames_out;
+  peer.status.bytes_out += frame.size();
+  if (peer.idle_stream->pending_output()) peer.wake.cancel();
+  return true;
 }
 
 asio::awaitable<void> TcpMesh::run() {

@@ -67,7 +67,7 @@ struct TcpMesh::Impl : std::enable_shared_from_this<TcpMesh::Impl> {
   void spawn(asio::awaitable<void> task, std::string name);
   void enqueue(OutboundPeer& peer, const Packet& packet);
   void start_link(OutboundPeer& peer);
-  bool write_now(OutboundPeer& peer, std::string& frame);
+  bool write_now(OutboundPeer& peer, const std::string& frame);
 
   // tcp_mesh.cpp: the listener; tcp_session.cpp: handshake and inbound reader
   asio::awaitable<void> accept_loop();

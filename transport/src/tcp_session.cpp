@@ -23,7 +23,7 @@ std::string describe(const tcp::socket& socket) {
 asio::awaitable<void> write_frame(PeerStream& stream, std::string_view body) {
   std::string frame;
   append_frame(frame, body);
-  co_await stream.write(asio::buffer(frame));
+  co_await stream.write(std::string_view(frame));
 }
 
 /// The peer closed the connection: over TLS, possibly without close_notify.
@@ -169,10 +169,6 @@ asio::awaitable<void> TcpMesh::Impl::read_messages(PeerStream& stream, FrameDeco
     }
     status.bytes_in += n;
     decoder.feed(std::string_view(buffer.data(), n));
-    while (const auto more = stream.read_buffered(asio::buffer(buffer))) {
-      status.bytes_in += more;
-      decoder.feed(std::string_view(buffer.data(), more));
-    }
   }
 }
 
