@@ -30,10 +30,9 @@ ProposeResult Raft::propose(Payload payload, EntryType type) {
 }
 
 bool Raft::has_ready() const {
-  if (ready_outstanding_) return false;
   if (!early_messages_.empty() || !messages_.empty() || !chunks_.empty()) return true;
   if (round_wanted_ || !read_states_.empty()) return true;
-  if (stable_ < log_.last_index() || applied_ < commit_) return true;
+  if (handed_ < log_.last_index() || applying_ < commit_) return true;
   if (HardState{term_, vote_, commit_} != saved_hard_state_) return true;
   for (const auto& [peer, progress] : progress_) {
     if (needs_message(progress)) return true;
@@ -42,8 +41,7 @@ bool Raft::has_ready() const {
 }
 
 Ready Raft::ready() {
-  if (ready_outstanding_) throw std::logic_error("Raft::ready() called before advance()");
-  ready_outstanding_ = true;
+  ++outstanding_;
   if (round_wanted_) broadcast_read_round();
   flush_appends();
   Ready ready;
@@ -54,15 +52,17 @@ Ready Raft::ready() {
     ready.hard_state = state;
     saved_hard_state_ = state;
   }
-  if (stable_ < log_.last_index()) {
-    ready.entries = log_.slice(stable_ + 1, log_.last_index(), SIZE_MAX);
+  if (handed_ < log_.last_index()) {
+    ready.entries = log_.slice(handed_ + 1, log_.last_index(), SIZE_MAX);
+    handed_ = log_.last_index();
   }
   ready.early_messages = std::move(early_messages_);
   early_messages_.clear();
   ready.messages = std::move(messages_);
   messages_.clear();
-  if (applied_ < commit_) {
-    ready.committed = log_.slice(applied_ + 1, commit_, config_.max_committed_bytes_per_ready);
+  if (applying_ < commit_) {
+    ready.committed = log_.slice(applying_ + 1, commit_, config_.max_committed_bytes_per_ready);
+    if (!ready.committed.empty()) applying_ = ready.committed.back().index;
   }
   ready.reads = std::move(read_states_);
   read_states_.clear();
@@ -70,11 +70,12 @@ Ready Raft::ready() {
 }
 
 void Raft::advance(const Ready& ready) {
-  if (!ready_outstanding_) throw std::logic_error("Raft::advance() without a Ready");
-  ready_outstanding_ = false;
+  if (outstanding_ == 0) throw std::logic_error("Raft::advance() without a Ready");
+  --outstanding_;
   // The persisted entries count as stable only if the log still holds them:
   // a truncation since ready() replaced them (Log Matching: index and term
-  // identify the whole prefix).
+  // identify the whole prefix). Readys advance in order, so every earlier
+  // Ready's writes are durable too.
   if (!ready.entries.empty()) {
     const Entry& last = ready.entries.back();
     if (log_.term_at(last.index) == last.term) stable_ = std::max(stable_, last.index);

@@ -150,7 +150,9 @@ Raft::Raft(Config config, const Storage& storage)
   vote_ = state.vote;
   commit_ = std::max(state.commit, snapshot_.index);
   applied_ = snapshot_.index;
+  applying_ = applied_;
   stable_ = log_.last_index();
+  handed_ = stable_;
   saved_hard_state_ = state;
   restore_configurations();
   become_follower(term_, {});

@@ -78,6 +78,7 @@ void Raft::handle_append_request(const Message& m, AppendRequest request) {
       configs_.truncate_from(entry.index);
       reconfigured = true;
       stable_ = std::min(stable_, entry.index - 1);
+      handed_ = std::min(handed_, entry.index - 1);  // the next Ready writes the new tail
     }
     // Thesis §4.1: a configuration takes effect as soon as it is appended
     // (validate() checked that it decodes).

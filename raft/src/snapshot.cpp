@@ -45,6 +45,7 @@ void Raft::compact(const SnapshotMeta& snapshot) {
   const Index base = std::max(log_.base_index(), keep_from);
   log_.compact_to(base);
   stable_ = std::max(stable_, snapshot.index);  // what the snapshot holds is durable
+  handed_ = std::max(handed_, snapshot.index);
 }
 
 // Leader: the next chunk of the snapshot `progress` is sending. A storage
@@ -135,16 +136,19 @@ void Raft::install(const SnapshotMeta& snapshot) {
   if (log_.matches(snapshot.index, snapshot.term)) {
     log_.compact_to(snapshot.index);
     stable_ = std::max(stable_, snapshot.index);
+    handed_ = std::max(handed_, snapshot.index);
   } else {
     log_.reset(snapshot.index, snapshot.term);
     configs_.truncate_from(snapshot.index + 1);
     stable_ = snapshot.index;
+    handed_ = snapshot.index;
   }
   configs_.rebase(snapshot.index, snapshot.configuration);
   configuration_changed();
   snapshot_ = snapshot;
   commit_ = snapshot.index;
   applied_ = snapshot.index;  // the state machine is restored from the snapshot
+  applying_ = snapshot.index;
 }
 
 // Leader: a nonzero match ends the snapshot (or says it was not needed);

@@ -126,8 +126,14 @@ void Cluster::compact(std::size_t i) {
 }
 
 void Cluster::crash(std::size_t i) {
-  nodes_[i].raft.reset();
-  nodes_[i].syncing.reset();  // a write in flight is lost
+  SimNode& node = nodes_[i];
+  node.raft.reset();
+  // Writes reach the disk in order (lib/'s driver writes them in order);
+  // a snapshot install, written chunk by chunk, ends the prefix.
+  auto reached = random_.uniform(0, node.writing.size());
+  for (std::size_t k = 0; k < reached && node.writing[k].ready.snapshot_chunks.empty(); ++k)
+    persist(node, node.writing[k].ready, node.writing[k].role);
+  node.writing.clear();
 }
 
 void Cluster::restart(std::size_t i) {
@@ -141,10 +147,10 @@ void Cluster::restart(std::size_t i) {
 
 void Cluster::process(std::uint64_t crash_per_mille) {
   for (std::size_t i = 0; i < nodes_.size(); ++i) {  // writes in flight finish now, or later
-    if (alive(i) && nodes_[i].syncing && random_.chance(1, 2)) {
-      auto ready = std::move(*nodes_[i].syncing);
-      nodes_[i].syncing.reset();
-      finish_ready(i, ready, nodes_[i].syncing_role, crash_per_mille);
+    while (alive(i) && !nodes_[i].writing.empty() && random_.chance(1, 2)) {
+      auto done = std::move(nodes_[i].writing.front());
+      nodes_[i].writing.pop_front();
+      finish_ready(i, done.ready, done.role, crash_per_mille);
     }
   }
   int rounds = 0;
@@ -152,7 +158,7 @@ void Cluster::process(std::uint64_t crash_per_mille) {
     if (++rounds > 10000) throw std::logic_error("the cluster never went quiet: livelock");
     busy = false;
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
-      if (alive(i) && !nodes_[i].syncing && nodes_[i].raft->has_ready()) {
+      if (alive(i) && nodes_[i].writing.size() < max_in_flight() && nodes_[i].raft->has_ready()) {
         handle_ready(i, crash_per_mille);
         busy = true;
       }
@@ -162,8 +168,9 @@ void Cluster::process(std::uint64_t crash_per_mille) {
 
 // Drives one Ready as lib/ does, by the core's word alone: the early
 // messages leave first; the write then may stay in flight (as with lib/'s
-// fsync worker) while the node keeps stepping, or be lost to a crash; the
-// other messages leave only once it is durable.
+// fsync worker) while the node keeps stepping and taking Readys, or be lost
+// to a crash; the other messages leave only once it is durable. A Ready
+// behind one in flight waits for it: they complete in order.
 void Cluster::handle_ready(std::size_t i, std::uint64_t crash_per_mille) {
   SimNode& node = nodes_[i];
   raft::Ready ready = node.raft->ready();
@@ -173,11 +180,10 @@ void Cluster::handle_ready(std::size_t i, std::uint64_t crash_per_mille) {
   ready.early_messages.clear();
   if (ready.hard_state || !ready.entries.empty() || !ready.snapshot_chunks.empty()) {
     if (random_.chance(crash_per_mille, 1000)) return crash(i);  // sent, never persisted
-    if (!ready.entries.empty() && random_.chance(1, 2)) {
-      node.syncing = std::move(ready);  // the write stays in flight
-      node.syncing_role = role;
-      return;
-    }
+  }
+  if (!node.writing.empty() || (!ready.entries.empty() && random_.chance(1, 2))) {
+    node.writing.push_back({std::move(ready), role});  // the write stays in flight
+    return;
   }
   finish_ready(i, ready, role, crash_per_mille);
 }
@@ -186,9 +192,7 @@ void Cluster::finish_ready(std::size_t i, raft::Ready& ready, raft::Role role,
                            std::uint64_t crash_per_mille) {
   SimNode& node = nodes_[i];
   if (!write_chunks(i, ready, crash_per_mille)) return;
-  checker_.on_persist(node.id, role, node.storage, ready);
-  if (ready.hard_state) node.storage.save_hard_state(*ready.hard_state);
-  node.storage.append(ready.entries);
+  persist(node, ready, role);
   if (random_.chance(crash_per_mille, 1000)) {
     crash(i);  // persisted, but nothing (more) sent or applied
     return;
@@ -197,6 +201,12 @@ void Cluster::finish_ready(std::size_t i, raft::Ready& ready, raft::Role role,
   checker_.on_apply(node.id, ready.committed);
   for (const auto& entry : ready.committed) node.state += encode_applied(entry);
   node.raft->advance(ready);
+}
+
+void Cluster::persist(SimNode& node, const raft::Ready& ready, raft::Role role) {
+  checker_.on_persist(node.id, role, node.storage, ready);
+  if (ready.hard_state) node.storage.save_hard_state(*ready.hard_state);
+  node.storage.append(ready.entries);
 }
 
 // Writes the Ready's snapshot chunks; the node may crash between two of

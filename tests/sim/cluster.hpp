@@ -5,6 +5,7 @@
 // crash a node between persisting and sending.
 
 #include <conflux/raft/raft.hpp>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -24,11 +25,16 @@ struct SimNode {
   /// restored from the storage's snapshot on restart and on install.
   std::string state;
   std::uint64_t lives = 0;
-  /// A Ready whose write is still "in flight" (as with lib/'s fsync
-  /// worker): its early messages are out, the rest waits; the core keeps
-  /// stepping meanwhile. Lost if the node crashes first.
-  std::optional<raft::Ready> syncing;
-  raft::Role syncing_role = raft::Role::follower;  // the role it was produced in
+  /// Readys whose writes are still "in flight" (as with lib/'s fsync
+  /// worker), oldest first: their early messages are out, the rest waits;
+  /// the core keeps stepping and handing out Readys meanwhile (ready.hpp,
+  /// "Pipelining"). They complete in order; a crash loses them, but for a
+  /// prefix whose writes reached the disk.
+  struct InFlight {
+    raft::Ready ready;
+    raft::Role role;  // the role it was produced in
+  };
+  std::deque<InFlight> writing;
   /// With leases: this node's clock rate, in thousandths of real time (drawn
   /// per life within the drift bound), and how far it is into its next tick.
   std::uint64_t clock_rate = 1000;
@@ -72,12 +78,14 @@ class Cluster {
   /// The node snapshots its state machine at its applied index and tells
   /// its core to compact (Raft §7), as lib/'s driver does.
   void compact(std::size_t i);
+  /// The node stops. Of its writes in flight, a random prefix reached the
+  /// disk (nothing of theirs was sent or applied); the rest is lost.
   void crash(std::size_t i);
   void restart(std::size_t i);
   /// Drains every live node's Ready. With probability crash_per_mille per
   /// Ready, the node crashes after sending its early messages but before
-  /// persisting, and again after persisting but before sending the rest. A
-  /// write may stay in flight across calls.
+  /// persisting, and again after persisting but before sending the rest.
+  /// Up to max_in_flight() writes per node may stay in flight across calls.
   void process(std::uint64_t crash_per_mille = 0);
   void check();
 
@@ -91,6 +99,11 @@ class Cluster {
   bool write_chunks(std::size_t i, const raft::Ready& ready, std::uint64_t crash_per_mille);
   void finish_ready(std::size_t i, raft::Ready& ready, raft::Role role,
                     std::uint64_t crash_per_mille);
+  void persist(SimNode& node, const raft::Ready& ready, raft::Role role);
+  /// Readys a node may have in flight, by seed: 1 for half of them (the
+  /// widest gap between a commit and the Ready that hands it out to apply),
+  /// 2 to 4 for the others (writes pipelined, ready.hpp).
+  std::size_t max_in_flight() const { return (seed_ / 3) % 2 == 0 ? 1 : 2 + (seed_ / 6) % 3; }
   raft::Config config_for(std::size_t i) const;
   void check_reads(std::size_t i, const std::vector<raft::ReadState>& reads);
 

@@ -14,8 +14,9 @@
 //            (ready.hpp says why the core lets some messages out early).
 //
 // Between ready() and advance() the driver may keep calling tick(), step()
-// and propose() (their effects wait for the next Ready), but it must not
-// call ready() again. Given the same Config (seed included), the same
+// and propose() (their effects wait for the next Ready), and it may take
+// the next Ready before advancing this one: several writes in flight
+// (ready.hpp, "Pipelining"). Given the same Config (seed included), the same
 // restored storage and the same sequence of calls, the core produces the same
 // outputs on every platform.
 //
@@ -107,12 +108,13 @@ class Raft {
   /// the applied index, its term is not the entry's, or its size is 0.
   void compact(const SnapshotMeta& snapshot);
 
-  /// True when a Ready has work in it. Always false while a Ready is
-  /// outstanding (between ready() and advance()).
+  /// True when a Ready has work in it: work that no Ready handed out so far
+  /// carries, whether or not those were advanced.
   bool has_ready() const;
-  /// Precondition: has_ready() and no Ready is outstanding.
+  /// Precondition: has_ready().
   Ready ready();
-  /// Reports that `ready` (the last one returned) has been carried out.
+  /// Reports that `ready`, the oldest Ready not yet advanced, has been
+  /// carried out. Throws std::logic_error when none is outstanding.
   void advance(const Ready& ready);
 
   Status status() const;
@@ -228,14 +230,17 @@ class Raft {
   };
   std::optional<Incoming> incoming_;
 
-  // Volatile state. Invariants: applied_ <= commit_ <= log_.last_index();
-  // snapshot_.index <= stable_ <= log_.last_index() (entries up to the
-  // snapshot are durable in it); commit_ and term_ never decrease.
+  // Volatile state. Invariants: applied_ <= applying_ <= commit_ <=
+  // log_.last_index(); snapshot_.index <= stable_ <= handed_ <=
+  // log_.last_index() (entries up to the snapshot are durable in it);
+  // commit_ and term_ never decrease.
   Index commit_ = 0;
   Index applied_ = 0;           // last entry the driver has applied (via advance)
+  Index applying_ = 0;          // last committed entry handed out in a Ready
   Index stable_ = 0;            // last entry known to be persisted locally
+  Index handed_ = 0;            // last entry handed out in a Ready to persist
   HardState saved_hard_state_;  // as last handed out in a Ready
-  bool ready_outstanding_ = false;
+  std::size_t outstanding_ = 0;  // Readys handed out and not yet advanced
 
   Role role_ = Role::follower;
   NodeId leader_;  // empty when unknown

@@ -25,6 +25,16 @@ namespace conflux::raft {
 /// from the snapshot, and `committed` then holds only entries after it.
 /// The core decides which messages are early; the driver never looks at
 /// their types.
+/// Pipelining (etcd-io/raft's AsyncStorageWrites, thesis §10.2.1): the
+/// driver may take the next Ready before it has advanced this one, so that
+/// several writes are in flight while the node goes on stepping. Each Ready
+/// carries only what no earlier one did (entries from where the last ended,
+/// or from an overwritten tail; committed entries not yet handed out).
+/// Readys are carried out and advanced in the order ready() returned them:
+/// a Ready's `messages` leave, and its `committed` apply, only once its
+/// writes and those of every earlier Ready are durable. advance(r) counts
+/// r's entries as durable only if the log still holds them (Log Matching),
+/// so the leader never counts a copy still in flight.
 /// A read's index (thesis §6.4): the read `id` given to Raft::read_index()
 /// may be served from the state machine once it has applied `index`. Index
 /// 0: refused (no leader known, or leadership changed before the read was
