@@ -26,6 +26,10 @@ namespace conflux {
 using transport::as_tuple_awaitable;
 namespace {
 
+/// Readys written but not yet durable. Beyond this many the core gathers
+/// the work into fewer, larger Readys until a sync returns.
+constexpr std::size_t max_writing = 64;
+
 // Warnings and errors to standard error, prefixed with the node's id.
 LogSink default_log(const std::string& id) {
   return [id](LogLevel level, std::string_view line) {
@@ -164,7 +168,7 @@ void Node::Impl::post_event(detail::Event event) {
 // with them, then carries out what it asked for. Batching events before a
 // Ready batches proposals and sends.
 asio::awaitable<void> Node::Impl::owner() {
-  while (!closing || syncing) {  // a sync in flight is finished even when closing
+  while (!closing || syncs_started != syncs_done) {  // a sync in flight ends even when closing
     if (events.empty()) {
       wake.expires_at(asio::steady_timer::time_point::max());
       co_await wake.async_wait(as_tuple_awaitable);
@@ -230,23 +234,23 @@ void Node::Impl::handle(detail::Event& event) {
   } else if (auto* done = std::get_if<detail::SyncDone>(&event)) {
     on_sync_done(*done);
   } else if (auto* written = std::get_if<detail::SnapshotDone>(&event)) {
-    // The storage is the sync worker's until its sync returns.
-    if (syncing) return void(adopt_later = std::move(*written));
     on_snapshot_done(*written);
   } else if (auto* packet = std::get_if<transport::Packet>(&event)) {
     if (!isolated) engine->receive(std::move(*packet));
   }
 }
 
-// The Ready contract (ready.hpp), carried out: early messages at once; the
-// write here and, with durable storage, the fdatasync on the worker; the
-// other messages once durable, before the engine applies the entries.
-// Meanwhile the owner keeps taking events (the core accepts steps between
-// ready() and advance()), and they join the next Ready: group commit.
+// The Ready contract (ready.hpp), carried out with writes pipelined: early
+// messages at once; the write here and, with durable storage, an fdatasync
+// on the worker, which covers every write made before it started; the other
+// messages once a Ready is durable, before the engine applies it, Readys in
+// the order they came. Meanwhile the owner keeps taking events and Readys,
+// and while one sync runs the next gathers every write made meanwhile: group
+// commit, with the next batch written and replicated during the sync.
 void Node::Impl::drain_ready() {
-  while (!syncing && storage_error.empty()) {
+  while (writing.size() < max_writing && storage_error.empty()) {
     auto ready = engine->next_ready();
-    if (!ready) return;
+    if (!ready) break;
     for (auto& message : ready->early_messages) send(std::move(message));
     try {
       for (const auto& chunk : ready->snapshot_chunks) store->write_chunk(chunk);
@@ -255,9 +259,16 @@ void Node::Impl::drain_ready() {
     } catch (const std::exception& error) {  // StorageError, filesystem_error, bad_alloc
       return storage_failed(error.what());
     }
-    if (durable && !ready->entries.empty()) return start_sync(std::move(*ready));
-    finish_ready(*ready);
+    const bool needs_sync = durable && !ready->entries.empty();
+    if (!needs_sync && writing.empty()) {
+      finish_ready(*ready);
+      continue;
+    }
+    unsynced = unsynced || needs_sync;
+    const auto sync = needs_sync ? syncs_started + 1 : writing.back().sync;
+    writing.push_back({std::move(*ready), sync});
   }
+  if (unsynced && syncs_started == syncs_done && storage_error.empty()) start_sync();
 }
 
 // The Ready is durable: its messages go out, then the engine applies it.
@@ -266,25 +277,34 @@ void Node::Impl::finish_ready(raft::Ready& ready) {
   engine->persisted(ready);
 }
 
-void Node::Impl::start_sync(raft::Ready ready) {
-  syncing = std::move(ready);
-  worker->submit([store = store.get(), ex = executor, weak = weak_from_this()] {
+// One sync at a time: it covers every write made before it starts, and the
+// next starts when it returns (drain_ready).
+void Node::Impl::start_sync() {
+  std::function<void()> job;
+  try {
+    job = store->sync_job();
+  } catch (const std::exception& error) {
+    return storage_failed(error.what());
+  }
+  unsynced = false;
+  const auto sync = ++syncs_started;
+  worker->submit([job = std::move(job), sync, ex = executor, weak = weak_from_this()] {
     std::exception_ptr error;
     const auto start = Clock::now();
     try {
-      store->sync();
+      job();
     } catch (...) {
       error = std::current_exception();
     }
     const std::chrono::duration<double> took = Clock::now() - start;
-    asio::post(ex, [weak, error, seconds = took.count()] {
-      if (auto self = weak.lock()) self->post_event(detail::SyncDone{error, seconds});
+    asio::post(ex, [weak, error, seconds = took.count(), sync] {
+      if (auto self = weak.lock()) self->post_event(detail::SyncDone{error, seconds, sync});
     });
   });
 }
 
 void Node::Impl::on_sync_done(const detail::SyncDone& done) {
-  if (!syncing) return;
+  syncs_done = done.sync;
   fsync_latency.observe(done.seconds);
   if (done.error) {
     try {
@@ -293,13 +313,10 @@ void Node::Impl::on_sync_done(const detail::SyncDone& done) {
       return storage_failed(error.what());
     }
   }
-  auto ready = std::move(*syncing);
-  syncing.reset();
-  finish_ready(ready);
-  if (adopt_later) {
-    auto written = std::move(*adopt_later);
-    adopt_later.reset();
-    on_snapshot_done(written);
+  while (!writing.empty() && writing.front().sync <= syncs_done && storage_error.empty()) {
+    auto durable_now = std::move(writing.front());
+    writing.pop_front();
+    finish_ready(durable_now.ready);
   }
 }
 
@@ -379,7 +396,7 @@ bool Node::Impl::reachable(const raft::NodeId& peer) const {
 // never finished, so no vote or acknowledgement leaves and nothing is
 // applied; the node keeps its state and reports the error.
 void Node::Impl::storage_failed(const std::string& what) {
-  syncing.reset();
+  writing.clear();
   storage_error = what;
   options.log(LogLevel::error, "storage failed, no longer acknowledging writes: " + what);
 }

@@ -37,10 +37,11 @@ struct PerformCall {
 };
 
 struct Tick {};
-/// The worker finished syncing the Ready in flight (error: it failed).
+/// The worker finished sync number `sync` (error: it failed).
 struct SyncDone {
   std::exception_ptr error;
   double seconds = 0;  // how long the fdatasync took
+  std::uint64_t sync = 0;
 };
 /// The snapshot worker finished writing a snapshot (error: it failed).
 struct SnapshotDone {
@@ -79,7 +80,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   void round(std::deque<detail::Event>& batch);
   void handle(detail::Event& event);
   void drain_ready();
-  void start_sync(raft::Ready ready);
+  void start_sync();
   void finish_ready(raft::Ready& ready);
   void on_sync_done(const detail::SyncDone& done);
   void start_snapshot();
@@ -104,10 +105,19 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   std::unique_ptr<detail::Engine> engine;
   std::unique_ptr<transport::Channel> channel;
   raft::Configuration followed;  // the configuration the channel was last given
-  std::optional<raft::Ready> syncing;               // written, waiting for the worker's fdatasync
-  std::optional<detail::SnapshotDone> adopt_later;  // a snapshot written while syncing
-  std::string storage_error;  // set once storage failed: nothing more is acknowledged
-  bool isolated = false;      // fault injection: no packet in or out
+  /// Readys written and not yet finished, oldest first (ready.hpp,
+  /// "Pipelining"): each is finished once sync number `sync` has returned,
+  /// and after every Ready before it.
+  struct Written {
+    raft::Ready ready;
+    std::uint64_t sync = 0;
+  };
+  std::deque<Written> writing;
+  std::uint64_t syncs_started = 0;  // sync jobs handed to the worker
+  std::uint64_t syncs_done = 0;     // of which returned, in order
+  bool unsynced = false;            // entries written since the last sync started
+  std::string storage_error;        // set once storage failed: nothing more is acknowledged
+  bool isolated = false;            // fault injection: no packet in or out
   // Declared after store: joined before it goes. One syncs the log, the
   // other writes snapshots, so that a long snapshot never delays a sync.
   std::unique_ptr<detail::SyncWorker> worker;

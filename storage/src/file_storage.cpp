@@ -154,6 +154,7 @@ void FileStorage::write_records(const std::string& records) {
     fail(error.what());
   }
   active_bytes_ += records.size();
+  unsynced_ = true;
 }
 
 // Closes the full segment durably and starts the next one.
@@ -171,12 +172,37 @@ void FileStorage::sync() {
     fail("fdatasync of " + segment_path(options_.directory, active_sequence_).string() +
          " failed: " + std::strerror(errno));
   }
+  unsynced_ = false;
 }
 
+std::function<void()> FileStorage::sync_job() {
+  if (failed_) throw StorageError("storage has failed; refusing to sync");
+  if (options_.fsync == FsyncPolicy::never) return [] {};
+  auto path = segment_path(options_.directory, active_sequence_).string();
+  const int fd = ::fcntl(active_fd_, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) fail("cannot duplicate the descriptor of " + path + ": " + std::strerror(errno));
+  struct Descriptor {
+    explicit Descriptor(int owned) : fd(owned) {}
+    Descriptor(const Descriptor&) = delete;
+    Descriptor& operator=(const Descriptor&) = delete;
+    ~Descriptor() { ::close(fd); }
+    const int fd;
+  };
+  return [ops = ops_, owned = std::make_shared<const Descriptor>(fd), path = std::move(path)] {
+    if (ops->fdatasync(owned->fd) != 0)
+      throw StorageError("fdatasync of " + path + " failed: " + std::strerror(errno));
+  };
+}
+
+// Durability follows the order of writes: the entries written so far are
+// made durable before a new term or vote, whose file carries a commit up to
+// them (recovery refuses a commit beyond the stored log), even while a
+// sync_job() for them is still to run.
 void FileStorage::save_hard_state(const raft::HardState& state) {
   if (failed_) throw StorageError("storage has failed; refusing to write");
   hard_state_ = state;
   if (state.term == written_hard_state_.term && state.vote == written_hard_state_.vote) return;
+  if (unsynced_) sync();
   write_hard_state(state, true);
 }
 

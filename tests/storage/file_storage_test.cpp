@@ -577,3 +577,42 @@ TEST_CASE("fsync policy always logs nothing at open") {
   FileStorage storage(options_for(dir.path(), log));
   CHECK(log.lines->empty());
 }
+
+// ------------------------------------------------------------ sync jobs (pipelined writes)
+
+// A sync job runs on the node's worker while the owner goes on writing: it
+// owns a descriptor of the segment it syncs, so a rotation meanwhile (which
+// closes that segment after syncing it) cannot pull it away, and the job
+// fails by throwing. Nothing stays open once the jobs are gone.
+TEST_CASE("a sync job outlives later writes and a rotation, and reports a failed fdatasync") {
+  TempDir dir;
+  const auto before = open_descriptors();
+  {
+    FlakyStorage flaky(dir.path(), 4096);
+    flaky.storage->append(make_entries(1, 5, 1));
+    auto first = flaky.storage->sync_job();
+    flaky.storage->append(make_entries(6, 200, 1));  // rotates past 4 KiB segments
+    REQUIRE(segment_files(dir.path()).size() > 1);
+    const auto syncs = flaky.ops->syncs;
+    first();
+    CHECK(flaky.ops->syncs == syncs + 1);
+    auto failing = flaky.storage->sync_job();
+    flaky.ops->fail_syncs = true;
+    CHECK_THROWS_AS(failing(), StorageError);
+  }
+  CHECK(open_descriptors() == before);
+  FileStorage reopened(options_for(dir.path()));
+  CHECK(reopened.entries() == make_entries(1, 200, 1));
+}
+
+// A new term or vote is written only after the entries written before it
+// are durable: its file carries a commit up to them, and recovery refuses a
+// commit beyond the stored log.
+TEST_CASE("a term or vote change first makes the entries written before it durable") {
+  TempDir dir;
+  FlakyStorage flaky(dir.path());
+  flaky.storage->append(make_entries(1, 10, 1));
+  const auto syncs = flaky.ops->syncs;
+  flaky.storage->save_hard_state({2, "b", 10});
+  CHECK(flaky.ops->syncs == syncs + 2);  // the segment, then the hard state's file
+}

@@ -48,6 +48,9 @@ class VolatileStorage final : public storage::NodeStorage {
   void save_hard_state(const raft::HardState& state) override { hard_state_ = state; }
   void append(std::span<const raft::Entry> entries) override;
   void sync() override {}
+  std::function<void()> sync_job() override {
+    return [] {};
+  }
   void write_chunk(const raft::SnapshotChunk& chunk) override;
   std::unique_ptr<storage::SnapshotWriter> begin_snapshot(
       const raft::SnapshotMeta& identity) override;

@@ -85,10 +85,12 @@ class FileStorage final : public NodeStorage {
   /// Writes entry records (and a truncation record if the first entry
   /// overwrites stored ones). Not yet durable: see sync().
   void append(std::span<const raft::Entry> entries) override;
-  /// Makes everything written so far durable (one fdatasync). May run on a
-  /// worker thread, provided no other member function runs meanwhile (the
-  /// Ready/advance contract gives that: no new Ready until this one is done).
+  /// Makes everything written so far durable (one fdatasync).
   void sync() override;
+  /// One fdatasync of the active segment through a descriptor of its own
+  /// (a dup), so that it may run while writes go on and the segment rotates
+  /// (a rotation syncs the segment it closes).
+  std::function<void()> sync_job() override;
 
   /// Chunks go to incoming.tmp; the last one renames it to its snapshot
   /// file and writes a base record to the log, each synced (NodeStorage).
@@ -140,6 +142,9 @@ class FileStorage final : public NodeStorage {
   std::shared_ptr<FileOps> ops_;
   int lock_fd_ = -1;
   int active_fd_ = -1;
+  /// Records written since this thread's last sync() (a sync_job() on
+  /// another thread does not clear it: at worst one sync too many).
+  bool unsynced_ = false;
   std::uint64_t active_sequence_ = 0;
   std::uint64_t active_bytes_ = 0;
   raft::HardState hard_state_;

@@ -5,6 +5,7 @@
 // FileStorage keeps them in files; lib/'s VolatileStorage in memory.
 
 #include <conflux/raft/storage.hpp>
+#include <functional>
 #include <memory>
 #include <string_view>
 
@@ -23,9 +24,14 @@ class SnapshotWriter {
 
 class NodeStorage : public raft::Storage {
  public:
-  /// Makes every write so far durable. May run on a worker thread while no
-  /// other member function runs (the Ready contract gives that).
+  /// Makes every write so far durable, on the caller's thread.
   virtual void sync() = 0;
+  /// A job that makes every write made so far durable, for a worker
+  /// thread: it may run while this storage goes on being used (later
+  /// writes, a rotation, snapshots), which it does not cover. It throws
+  /// StorageError when the sync fails. Several Readys' writes may so be in
+  /// flight at once (ready.hpp, "Pipelining").
+  virtual std::function<void()> sync_job() = 0;
   /// Carries out one of a Ready's snapshot chunks (ready.hpp). With the last
   /// one, the snapshot is installed durably before this returns: it becomes
   /// the newest, the entries it covers are dropped, and the entries after it
