@@ -248,7 +248,7 @@ void Node::Impl::handle(detail::Event& event) {
 // and while one sync runs the next gathers every write made meanwhile: group
 // commit, with the next batch written and replicated during the sync.
 void Node::Impl::drain_ready() {
-  while (writing.size() < max_writing && storage_error.empty()) {
+  while (writing.size() < max_writing && !installing() && storage_error.empty()) {
     auto ready = engine->next_ready();
     if (!ready) break;
     for (auto& message : ready->early_messages) send(std::move(message));
@@ -269,6 +269,18 @@ void Node::Impl::drain_ready() {
     writing.push_back({std::move(*ready), sync});
   }
   if (unsynced && syncs_started == syncs_done && storage_error.empty()) start_sync();
+}
+
+// A snapshot installed by a Ready written and not yet finished: the engine
+// restores its state from the stored snapshot when that Ready finishes, and
+// the storage keeps only the newest two, so a second install waits.
+bool Node::Impl::installing() const {
+  for (const auto& written : writing) {
+    for (const auto& chunk : written.ready.snapshot_chunks) {
+      if (chunk.done) return true;
+    }
+  }
+  return false;
 }
 
 // The Ready is durable: its messages go out, then the engine applies it.

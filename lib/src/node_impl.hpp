@@ -81,6 +81,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   void handle(detail::Event& event);
   void drain_ready();
   void start_sync();
+  bool installing() const;
   void finish_ready(raft::Ready& ready);
   void on_sync_done(const detail::SyncDone& done);
   void start_snapshot();

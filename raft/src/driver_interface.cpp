@@ -47,14 +47,19 @@ Ready Raft::ready() {
   Ready ready;
   ready.snapshot_chunks = std::move(chunks_);
   chunks_.clear();
-  const HardState state{term_, vote_, commit_};
-  if (state != saved_hard_state_) {
-    ready.hard_state = state;
-    saved_hard_state_ = state;
-  }
   if (handed_ < log_.last_index()) {
     ready.entries = log_.slice(handed_ + 1, log_.last_index(), SIZE_MAX);
     handed_ = log_.last_index();
+  }
+  // The hard state is written before the entries (ready.hpp), so its commit
+  // must not reach them: the stored entries there may be a stale tail that
+  // these overwrite, and a crash in between would restart on that tail as
+  // committed. The full commit follows in a later Ready.
+  HardState state{term_, vote_, commit_};
+  if (!ready.entries.empty()) state.commit = std::min(commit_, ready.entries.front().index - 1);
+  if (state != saved_hard_state_) {
+    ready.hard_state = state;
+    saved_hard_state_ = state;
   }
   ready.early_messages = std::move(early_messages_);
   early_messages_.clear();

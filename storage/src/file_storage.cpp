@@ -52,7 +52,7 @@ FileStorage::FileStorage(FileStorageOptions options)
 
 FileStorage::~FileStorage() {
   try {
-    if (!failed_ && hard_state_ != written_hard_state_) {
+    if (!*failed_ && hard_state_ != written_hard_state_) {
       sync();  // the entries the commit covers first
       write_hard_state(hard_state_, true);
     }
@@ -83,7 +83,7 @@ void FileStorage::log(const std::string& line) const {
 }
 
 void FileStorage::fail(const std::string& what) {
-  failed_ = true;
+  *failed_ = true;
   throw StorageError(what);
 }
 
@@ -124,7 +124,7 @@ void FileStorage::open_active(std::uint64_t sequence) {
 }
 
 void FileStorage::append(std::span<const raft::Entry> entries) {
-  if (failed_) throw StorageError("storage has failed; refusing to write");
+  if (*failed_) throw StorageError("storage has failed; refusing to write");
   if (entries.empty()) return;
   const auto first = entries.front().index;
   if (first == 0 || first > last_index_ + 1) {
@@ -166,7 +166,7 @@ void FileStorage::rotate() {
 }
 
 void FileStorage::sync() {
-  if (failed_) throw StorageError("storage has failed; refusing to sync");
+  if (*failed_) throw StorageError("storage has failed; refusing to sync");
   if (options_.fsync == FsyncPolicy::never) return;
   if (ops_->fdatasync(active_fd_) != 0) {
     fail("fdatasync of " + segment_path(options_.directory, active_sequence_).string() +
@@ -176,7 +176,7 @@ void FileStorage::sync() {
 }
 
 std::function<void()> FileStorage::sync_job() {
-  if (failed_) throw StorageError("storage has failed; refusing to sync");
+  if (*failed_) throw StorageError("storage has failed; refusing to sync");
   if (options_.fsync == FsyncPolicy::never) return [] {};
   auto path = segment_path(options_.directory, active_sequence_).string();
   const int fd = ::fcntl(active_fd_, F_DUPFD_CLOEXEC, 0);
@@ -188,9 +188,14 @@ std::function<void()> FileStorage::sync_job() {
     ~Descriptor() { ::close(fd); }
     const int fd;
   };
-  return [ops = ops_, owned = std::make_shared<const Descriptor>(fd), path = std::move(path)] {
-    if (ops->fdatasync(owned->fd) != 0)
-      throw StorageError("fdatasync of " + path + " failed: " + std::strerror(errno));
+  // A failure fails this storage too: Linux reports a lost writeback once
+  // per open file, so a later fdatasync through active_fd_ would succeed.
+  return [ops = ops_, owned = std::make_shared<const Descriptor>(fd), failed = failed_,
+          path = std::move(path)] {
+    if (ops->fdatasync(owned->fd) == 0) return;
+    const int error = errno;
+    *failed = true;
+    throw StorageError("fdatasync of " + path + " failed: " + std::strerror(error));
   };
 }
 
@@ -199,7 +204,7 @@ std::function<void()> FileStorage::sync_job() {
 // them (recovery refuses a commit beyond the stored log), even while a
 // sync_job() for them is still to run.
 void FileStorage::save_hard_state(const raft::HardState& state) {
-  if (failed_) throw StorageError("storage has failed; refusing to write");
+  if (*failed_) throw StorageError("storage has failed; refusing to write");
   hard_state_ = state;
   if (state.term == written_hard_state_.term && state.vote == written_hard_state_.vote) return;
   if (unsynced_) sync();

@@ -28,7 +28,7 @@ std::optional<raft::Payload> FileStorage::read_snapshot(const raft::SnapshotMeta
 }
 
 void FileStorage::write_chunk(const raft::SnapshotChunk& chunk) {
-  if (failed_) throw StorageError("storage has failed; refusing to write");
+  if (*failed_) throw StorageError("storage has failed; refusing to write");
   try {
     if (chunk.offset == 0) {
       incoming_ = std::make_unique<SnapshotFileWriter>(

@@ -192,7 +192,16 @@ void Cluster::finish_ready(std::size_t i, raft::Ready& ready, raft::Role role,
                            std::uint64_t crash_per_mille) {
   SimNode& node = nodes_[i];
   if (!write_chunks(i, ready, crash_per_mille)) return;
-  persist(node, ready, role);
+  checker_.on_persist(node.id, role, node.storage, ready);
+  if (ready.hard_state) node.storage.save_hard_state(*ready.hard_state);
+  // lib/'s FileStorage makes a term or vote durable at once, before the
+  // entries: a crash may come in between (and nothing later reached the disk).
+  if (ready.hard_state && !ready.entries.empty() && random_.chance(crash_per_mille, 1000)) {
+    node.writing.clear();
+    crash(i);
+    return;
+  }
+  node.storage.append(ready.entries);
   if (random_.chance(crash_per_mille, 1000)) {
     crash(i);  // persisted, but nothing (more) sent or applied
     return;

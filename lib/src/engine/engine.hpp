@@ -131,9 +131,10 @@ class Engine {
   std::uint64_t read(Clock::time_point deadline);
 
   // ----- the Ready pipeline (raft.hpp's contract)
-  /// The core's next Ready, or nullopt; at most one is outstanding until
-  /// persisted(). The driver sends its early messages at once, persists it,
-  /// and sends its messages once that is durable.
+  /// The core's next Ready, or nullopt; several may be outstanding
+  /// (ready.hpp, "Pipelining"), persisted() in the order they came. The
+  /// driver sends its early messages at once, persists it, and sends its
+  /// messages once that and every earlier Ready is durable.
   std::optional<raft::Ready> next_ready();
   /// `ready` is durable and its messages are sent: its committed entries
   /// are applied (subscribers, completions) and the core advances.

@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <conflux/raft/storage.hpp>
 #include <conflux/storage/node_storage.hpp>
 #include <cstdint>
@@ -100,7 +101,7 @@ class FileStorage final : public NodeStorage {
   bool adopt_snapshot(SnapshotWriter& writer) override;
 
   raft::Index last_index() const { return last_index_; }
-  bool failed() const { return failed_; }
+  bool failed() const { return *failed_; }
 
  private:
   struct Held {
@@ -161,7 +162,8 @@ class FileStorage final : public NodeStorage {
   Held newest_;
   Held previous_;
   std::unique_ptr<SnapshotFileWriter> incoming_;  // a snapshot being received
-  bool failed_ = false;
+  /// Shared with sync jobs, which may fail on another thread.
+  std::shared_ptr<std::atomic<bool>> failed_ = std::make_shared<std::atomic<bool>>(false);
 };
 
 }  // namespace conflux::storage
