@@ -77,6 +77,7 @@ Ready Raft::ready() {
 void Raft::advance(const Ready& ready) {
   if (outstanding_ == 0) throw std::logic_error("Raft::advance() without a Ready");
   --outstanding_;
+  if (ready.hard_state) durable_term_ = std::max(durable_term_, ready.hard_state->term);
   // The persisted entries count as stable only if the log still holds them:
   // a truncation since ready() replaced them (Log Matching: index and term
   // identify the whole prefix). Readys advance in order, so every earlier

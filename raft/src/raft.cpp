@@ -147,6 +147,7 @@ Raft::Raft(Config config, const Storage& storage)
   }
   term_ = state.term;
   restored_term_ = state.term;
+  durable_term_ = state.term;
   vote_ = state.vote;
   commit_ = std::max(state.commit, snapshot_.index);
   applied_ = snapshot_.index;
@@ -342,10 +343,15 @@ void Raft::send(const NodeId& to, MessageBody body) {
 
 // The one place that decides which messages may leave before the Ready's
 // writes are durable (ready.hpp): a leader's AppendEntries and snapshot
-// chunks, and nothing else.
+// chunks, and nothing else; and those only once their term is durable. A
+// leader elected by votes made it durable before asking for them, but a
+// lone voter leads without asking: had its appends left before its term
+// was durable, a crash could reuse the term for other entries at the same
+// indices (Log Matching, on its learners).
 void Raft::send(const NodeId& to, Term term, MessageBody body) {
-  const bool early =
+  const bool leader_data =
       std::holds_alternative<AppendRequest>(body) || std::holds_alternative<SnapshotRequest>(body);
+  const bool early = leader_data && term <= durable_term_;
   (early ? early_messages_ : messages_).push_back(Message{config_.id, to, term, std::move(body)});
 }
 

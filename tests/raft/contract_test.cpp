@@ -17,7 +17,8 @@ const std::vector<NodeId> abc{"a", "b", "c"};
 }  // namespace
 
 TEST_CASE(
-    "messages from no sender or itself / wrong recipient / malformed entries are refused with a reason "
+    "messages from no sender or itself / wrong recipient / malformed entries are refused with a "
+    "reason "
     "and change nothing") {
   struct Case {
     std::string what;
@@ -213,4 +214,37 @@ TEST_CASE("committed entries reach the application in order, and again after a r
   c.restart("b");
   CHECK(c.applied_payloads("b") == std::vector<std::string>{"foo", "bar"});
   CHECK(c.raft("b").status().applied == c.raft("b").commit());
+}
+
+// A lone voter leads without a vote round, so nothing made its new term
+// durable before its first AppendEntries: they wait for the Ready that
+// records the term, where a leader elected by votes lets them out early.
+TEST_CASE("a lone voter's appends in a new term wait until the term is durable") {
+  MemoryStorage storage;
+  const Config config{.id = "a", .voters = {"a"}, .seed = 1};
+  const auto carry_out = [&](Raft& raft) {
+    while (raft.has_ready()) {
+      const Ready ready = raft.ready();
+      if (ready.hard_state) storage.save_hard_state(*ready.hard_state);
+      storage.append(ready.entries);
+      raft.advance(ready);
+    }
+  };
+  {
+    Raft a(config, storage);
+    REQUIRE(a.role() == Role::leader);
+    carry_out(a);
+    const MembershipChange learner{
+        .kind = MembershipChange::Kind::add_learner, .id = "d", .address = {}};
+    REQUIRE(a.change_membership({learner}).accepted);
+    carry_out(a);
+    REQUIRE(a.configuration().learners == std::vector<NodeId>{"d"});
+  }
+  Raft a(config, storage);  // restarted: it leads at once, in a new term
+  REQUIRE(a.role() == Role::leader);
+  const Ready ready = a.ready();
+  REQUIRE(ready.hard_state);
+  CHECK(ready.hard_state->term == a.term());
+  CHECK(bodies_of<AppendRequest>(ready.early_messages).empty());
+  CHECK_FALSE(bodies_of<AppendRequest>(ready.messages).empty());
 }

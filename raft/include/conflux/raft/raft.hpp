@@ -235,11 +235,11 @@ class Raft {
   // log_.last_index() (entries up to the snapshot are durable in it);
   // commit_ and term_ never decrease.
   Index commit_ = 0;
-  Index applied_ = 0;           // last entry the driver has applied (via advance)
-  Index applying_ = 0;          // last committed entry handed out in a Ready
-  Index stable_ = 0;            // last entry known to be persisted locally
-  Index handed_ = 0;            // last entry handed out in a Ready to persist
-  HardState saved_hard_state_;  // as last handed out in a Ready
+  Index applied_ = 0;            // last entry the driver has applied (via advance)
+  Index applying_ = 0;           // last committed entry handed out in a Ready
+  Index stable_ = 0;             // last entry known to be persisted locally
+  Index handed_ = 0;             // last entry handed out in a Ready to persist
+  HardState saved_hard_state_;   // as last handed out in a Ready
   std::size_t outstanding_ = 0;  // Readys handed out and not yet advanced
 
   Role role_ = Role::follower;
@@ -289,6 +289,7 @@ class Raft {
   std::map<std::uint64_t, ForwardedRead> forwarded_reads_;
   std::uint64_t ticks_ = 0;             // ticks since construction
   Term restored_term_ = 0;              // the term read from storage at construction
+  Term durable_term_ = 0;               // the newest term known durable (restored or advanced)
   std::vector<ReadState> read_states_;  // outbox for Ready::reads
   // Outboxes, emptied by ready(): snapshot chunks to persist, what may leave
   // before this Ready's writes are durable, and what must wait for them
