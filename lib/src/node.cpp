@@ -264,10 +264,12 @@ void Node::Impl::drain_ready() {
       finish_ready(*ready);
       continue;
     }
-    unsynced = unsynced || needs_sync;
     const auto sync = needs_sync ? syncs_started + 1 : writing.back().sync;
     writing.push_back({std::move(*ready), sync});
   }
+  // Written, and waiting for a sync not started yet (Readys take the number
+  // of the next sync, or of the Ready before them).
+  const bool unsynced = !writing.empty() && writing.back().sync > syncs_started;
   if (unsynced && syncs_started == syncs_done && storage_error.empty()) start_sync();
 }
 
@@ -298,7 +300,6 @@ void Node::Impl::start_sync() {
   } catch (const std::exception& error) {
     return storage_failed(error.what());
   }
-  unsynced = false;
   const auto sync = ++syncs_started;
   worker->submit([job = std::move(job), sync, ex = executor, weak = weak_from_this()] {
     std::exception_ptr error;

@@ -116,7 +116,6 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   std::deque<Written> writing;
   std::uint64_t syncs_started = 0;  // sync jobs handed to the worker
   std::uint64_t syncs_done = 0;     // of which returned, in order
-  bool unsynced = false;            // entries written since the last sync started
   std::string storage_error;        // set once storage failed: nothing more is acknowledged
   bool isolated = false;            // fault injection: no packet in or out
   // Declared after store: joined before it goes. One syncs the log, the
