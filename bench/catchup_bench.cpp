@@ -13,13 +13,13 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <conflux/conflux.hpp>
+#include <conflux/transport/port_reservation.hpp>
 #include <cstdio>
 #include <iostream>
 #include <string>
 
 #include "apps.hpp"
 #include "node_waits.hpp"
-#include "support/free_port.hpp"
 #include "version.hpp"
 
 namespace asio = boost::asio;
@@ -56,10 +56,12 @@ Settings parse(int argc, char** argv) {
   return settings;
 }
 
-std::vector<std::unique_ptr<Node>> start_nodes(asio::io_context& io) {
+/// Three nodes on loopback ports that `ports` holds while they run.
+std::vector<std::unique_ptr<Node>> start_nodes(asio::io_context& io,
+                                               std::vector<transport::PortReservation>& ports) {
   std::vector<Peer> peers;
   for (int i = 1; i <= 3; ++i)
-    peers.push_back({"n" + std::to_string(i), "127.0.0.1:" + std::to_string(test::free_port())});
+    peers.push_back({"n" + std::to_string(i), ports.emplace_back().address()});
   std::vector<std::unique_ptr<Node>> nodes;
   for (const auto& peer : peers) {
     Options options;
@@ -93,7 +95,8 @@ asio::awaitable<void> client(Node& leader, json::array args, Progress& progress)
 
 int run(const Settings& settings) {
   asio::io_context io(1);
-  auto nodes = start_nodes(io);
+  std::vector<transport::PortReservation> ports;
+  auto nodes = start_nodes(io, ports);
   if (!run_until(
           io, [&] { return leader_index(nodes) >= 0; }, std::chrono::seconds(20)))
     throw std::runtime_error("no leader elected");

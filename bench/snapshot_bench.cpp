@@ -22,13 +22,13 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <conflux/conflux.hpp>
 #include <conflux/transport/memory_channel.hpp>
+#include <conflux/transport/port_reservation.hpp>
 #include <cstdio>
 #include <iostream>
 #include <string>
 
 #include "latency.hpp"
 #include "node_waits.hpp"
-#include "support/free_port.hpp"
 #include "support/temp_dir.hpp"
 #include "version.hpp"
 
@@ -205,10 +205,11 @@ Options tcp_options(const std::vector<Peer>& peers, std::size_t i,
 }
 
 /// n1, n2 and n3 on loopback ports of their own.
-std::vector<Peer> loopback_peers(int count) {
+/// `count` peers on loopback ports that `ports` holds while the bench runs.
+std::vector<Peer> loopback_peers(int count, std::vector<transport::PortReservation>& ports) {
   std::vector<Peer> peers;
   for (int i = 1; i <= count; ++i)
-    peers.push_back({"n" + std::to_string(i), "127.0.0.1:" + std::to_string(test::free_port())});
+    peers.push_back({"n" + std::to_string(i), ports.emplace_back().address()});
   return peers;
 }
 
@@ -241,7 +242,8 @@ std::uint64_t fill_and_snapshot(asio::io_context& io, Node& leader, std::uint64_
 int catchup(const Settings& settings) {
   test::TempDir root("conflux-snapshot-bench");  // first: removed after the nodes are gone
   asio::io_context io(1);
-  const auto peers = loopback_peers(3);
+  std::vector<transport::PortReservation> ports;
+  const auto peers = loopback_peers(3, ports);
   std::vector<std::unique_ptr<Node>> nodes;
   const auto leader_at = start_tcp(io, peers, root.path(), nodes);
   auto& leader = *nodes[leader_at];
@@ -303,7 +305,8 @@ double timed(
 int join(const Settings& settings) {
   test::TempDir root("conflux-snapshot-bench");  // first: removed after the nodes are gone
   asio::io_context io(1);
-  auto peers = loopback_peers(4);
+  std::vector<transport::PortReservation> ports;
+  auto peers = loopback_peers(4, ports);
   const auto joiner = peers.back();
   peers.pop_back();
   std::vector<std::unique_ptr<Node>> nodes;

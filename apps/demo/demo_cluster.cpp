@@ -1,25 +1,12 @@
 #include "demo_cluster.hpp"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-
 #include "apps.hpp"
 
 namespace conflux::demo {
 
 namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
 
 namespace {
-
-/// A loopback port nobody listens on now (the kernel's choice). Another
-/// process could take it before the node binds it; the demo then fails to
-/// start with a clear "address in use".
-std::string free_loopback_address() {
-  asio::io_context io;
-  tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
-  return "127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
-}
 
 /// Runs `done` after `count` calls of the returned function.
 std::function<void()> after(std::size_t count, std::function<void()> done) {
@@ -36,9 +23,7 @@ DemoCluster::DemoCluster(asio::any_io_executor executor, DemoOptions options)
   for (std::size_t i = 0; i < members_.size(); ++i) {
     auto& member = members_[i];
     member.id = "n" + std::to_string(i + 1);
-    member.peer_address = free_loopback_address();
-    member.http_address = free_loopback_address();
-    peers_.push_back({member.id, member.peer_address});
+    peers_.push_back({member.id, member.peer_port.address()});
   }
   for (auto& member : members_) start(member);
 }
@@ -50,7 +35,8 @@ void DemoCluster::start(Member& member) {
   Options options;
   options.id = member.id;
   options.peers = peers_;
-  options.channel = TcpChannelOptions{.listen = member.peer_address, .cluster = "conflux-demo"};
+  options.channel =
+      TcpChannelOptions{.listen = member.peer_port.address(), .cluster = "conflux-demo"};
   app.install(options);
   options.perform_timeout = std::chrono::seconds(5);
   options.data_dir = options_.data_dir / member.id;
@@ -62,7 +48,7 @@ void DemoCluster::start(Member& member) {
       *member.node, [http = &member.http] { return &(*http)->counters(); }, app.queries);
   member.http = std::make_unique<server::HttpServer>(
       executor_,
-      server::HttpServerOptions{.listen = member.http_address,
+      server::HttpServerOptions{.listen = member.http_port.address(),
                                 .body_limit = 1 << 20,
                                 .header_timeout = std::chrono::seconds(2),
                                 .request_timeout = std::chrono::seconds(10),
@@ -75,7 +61,7 @@ void DemoCluster::start(Member& member) {
 }
 
 std::string DemoCluster::http_url(std::size_t i) const {
-  return "http://" + members_.at(i).http_address;
+  return "http://" + members_.at(i).http_port.address();
 }
 
 int DemoCluster::leader() const {

@@ -5,6 +5,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <conflux/conflux.hpp>
+#include <conflux/transport/port_reservation.hpp>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -25,7 +26,7 @@ struct DemoOptions {
 
 class DemoCluster final : public server::DashboardSource {
  public:
-  /// Picks free loopback ports, then starts every node and its HTTP API.
+  /// Reserves loopback ports, then starts every node and its HTTP API.
   DemoCluster(boost::asio::any_io_executor executor, DemoOptions options);
   ~DemoCluster() override;
 
@@ -55,8 +56,9 @@ class DemoCluster final : public server::DashboardSource {
  private:
   struct Member {
     std::string id;
-    std::string peer_address;
-    std::string http_address;
+    // Held for the demo's lifetime, so a restarted node finds its ports free.
+    transport::PortReservation peer_port;
+    transport::PortReservation http_port;
     std::unique_ptr<Node> node;
     std::unique_ptr<server::NodeApi> api;
     std::unique_ptr<server::HttpServer> http;

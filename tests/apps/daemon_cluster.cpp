@@ -5,28 +5,14 @@
 #include <boost/json/value_to.hpp>
 #include <deque>
 #include <fstream>
-#include <set>
 #include <sstream>
 
 #include "apps/poll_until.hpp"
-#include "support/free_port.hpp"
 
 namespace conflux::test {
 namespace {
 
 namespace json = boost::json;
-
-/// Free ports distinct from each other and from `taken`: the kernel may hand
-/// the same ephemeral port out twice in a row once it is released.
-std::vector<std::uint16_t> distinct_free_ports(std::size_t count,
-                                               const std::set<std::uint16_t>& taken = {}) {
-  std::set<std::uint16_t> ports;
-  while (ports.size() < count) {
-    const auto port = free_port();
-    if (!taken.count(port)) ports.insert(port);
-  }
-  return {ports.begin(), ports.end()};
-}
 
 std::string loopback(std::uint16_t port) {
   return "127.0.0.1:" + std::to_string(port);
@@ -72,11 +58,8 @@ std::optional<DaemonStatus> parse_status(const std::string& body) {
 
 DaemonCluster::DaemonCluster(std::size_t size, std::vector<std::string> flags, DaemonClient client)
     : flags_(std::move(flags)), client_(std::move(client)) {
-  const auto ports = distinct_free_ports(2 * size);
-  for (std::size_t i = 0; i < size; ++i) {
-    members_.push_back(
-        Member{"n" + std::to_string(i + 1), ports[2 * i], ports[2 * i + 1], nullptr, {}});
-  }
+  for (std::size_t i = 0; i < size; ++i)
+    members_.push_back(Member{"n" + std::to_string(i + 1), {}, {}, nullptr, {}});
   for (std::size_t i = 0; i < size; ++i) start(i);
 }
 
@@ -85,11 +68,8 @@ std::size_t DaemonCluster::join(std::size_t via) {
 }
 
 std::size_t DaemonCluster::join_through(const std::string& address) {
-  std::set<std::uint16_t> taken;
-  for (const auto& member : members_) taken.insert({member.peer_port, member.http_port});
-  const auto ports = distinct_free_ports(2, taken);
   const auto i = members_.size();
-  members_.push_back(Member{"n" + std::to_string(i + 1), ports[0], ports[1], nullptr, address});
+  members_.push_back(Member{"n" + std::to_string(i + 1), {}, {}, nullptr, address});
   start(i);
   return i;
 }
@@ -99,9 +79,9 @@ std::vector<std::string> DaemonCluster::command_line(std::size_t i) const {
   std::vector<std::string> args{"--id",
                                 self.id,
                                 "--listen",
-                                loopback(self.peer_port),
+                                self.peer_port.address(),
                                 "--http",
-                                loopback(self.http_port),
+                                self.http_port.address(),
                                 "--data-dir",
                                 (directory() / (self.id + ".data")).string(),
                                 "--election-timeout",
@@ -116,7 +96,7 @@ std::vector<std::string> DaemonCluster::command_line(std::size_t i) const {
     for (const auto& member : members_) {
       if (!member.join.empty()) continue;
       args.push_back("--peer");
-      args.push_back(member.id + "=" + loopback(member.peer_port));
+      args.push_back(member.id + "=" + member.peer_port.address());
     }
   }
   for (auto flag : flags_) {  // "{id}" stands for the node's id (its certificate, say)
@@ -136,7 +116,7 @@ void DaemonCluster::start(std::size_t i) {
 
 std::vector<std::uint16_t> DaemonCluster::http_ports() const {
   std::vector<std::uint16_t> ports;
-  for (const auto& member : members_) ports.push_back(member.http_port);
+  for (const auto& member : members_) ports.push_back(member.http_port.port());
   return ports;
 }
 

@@ -7,6 +7,7 @@
 
 #include <boost/json/value.hpp>
 #include <chrono>
+#include <conflux/transport/port_reservation.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -60,8 +61,8 @@ class DaemonCluster {
 
   std::size_t size() const { return members_.size(); }
   const std::string& id(std::size_t i) const { return members_.at(i).id; }
-  std::uint16_t http_port(std::size_t i) const { return members_.at(i).http_port; }
-  std::uint16_t peer_port(std::size_t i) const { return members_.at(i).peer_port; }
+  std::uint16_t http_port(std::size_t i) const { return members_.at(i).http_port.port(); }
+  std::uint16_t peer_port(std::size_t i) const { return members_.at(i).peer_port.port(); }
   std::vector<std::uint16_t> http_ports() const;
   ChildProcess& process(std::size_t i) { return *members_.at(i).process; }
   /// Starts node i again on its ports and data directory. Precondition: its
@@ -101,8 +102,8 @@ class DaemonCluster {
  private:
   struct Member {
     std::string id;
-    std::uint16_t peer_port = 0;
-    std::uint16_t http_port = 0;
+    transport::PortReservation peer_port;  // held while the test runs:
+    transport::PortReservation http_port;  // restarts find them free
     std::unique_ptr<ChildProcess> process;
     std::string join;  ///< the --join address; empty for a founding member
   };

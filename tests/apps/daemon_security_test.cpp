@@ -8,6 +8,7 @@
 #include <boost/json/parse.hpp>
 #include <conflux/transport/codec.hpp>
 #include <conflux/transport/frame.hpp>
+#include <conflux/transport/port_reservation.hpp>
 #include <csignal>
 #include <fstream>
 #include <iterator>
@@ -15,7 +16,6 @@
 #include "apps/daemon_cluster.hpp"
 #include "apps/poll_until.hpp"
 #include "support/dev_certs.hpp"
-#include "support/free_port.hpp"
 #include "support/tls_exchange.hpp"
 
 using namespace conflux;
@@ -76,11 +76,12 @@ bool commits(const DaemonCluster& cluster, int n) {
 std::string start_as_n3(const DaemonCluster& cluster, const Credentials& c,
                         const std::string& certificate, const std::string& key) {
   const auto log = cluster.directory() / "refused-start.log";
-  ChildProcess node(node_binary(),
-                    {"--id", "n3", "--listen", "127.0.0.1:" + std::to_string(free_port()), "--http",
-                     "127.0.0.1:0", "--in-memory", "--tls-cert", certificate, "--tls-key", key,
-                     "--tls-ca", c.certs.path("ca.pem").string()},
-                    log);
+  const transport::PortReservation peer_port;
+  ChildProcess node(
+      node_binary(),
+      {"--id", "n3", "--listen", peer_port.address(), "--http", "127.0.0.1:0", "--in-memory",
+       "--tls-cert", certificate, "--tls-key", key, "--tls-ca", c.certs.path("ca.pem").string()},
+      log);
   const auto status = node.wait_for_exit(10s);
   std::ifstream file(log);
   std::string said((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
@@ -270,7 +271,8 @@ TEST_CASE(
     "security: a cluster over a wss:// conflux-hub commits; a node without TLS or the token "
     "is refused") {
   const Credentials c;
-  const auto port = std::to_string(free_port());
+  const transport::PortReservation hub_port;
+  const auto port = std::to_string(hub_port.port());
   const auto hub_log = c.certs.path("hub.log");
   ChildProcess hub(CONFLUX_HUB_BINARY,
                    {"--listen", "127.0.0.1:" + port, "--token-file", c.certs.path("token").string(),

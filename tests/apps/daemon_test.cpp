@@ -6,6 +6,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <conflux/transport/port_reservation.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <future>
@@ -16,7 +17,6 @@
 #include "apps/kv_workload.hpp"
 #include "apps/leader_sampler.hpp"
 #include "apps/poll_until.hpp"
-#include "support/free_port.hpp"
 #include "support/temp_dir.hpp"
 
 namespace conflux::test {
@@ -193,7 +193,8 @@ TEST_CASE(
 
 TEST_CASE("a cluster over a conflux-hub elects, commits, and recovers after a hub restart") {
   TempDir scratch("conflux-hub-test");
-  const auto port = std::to_string(free_port());
+  const transport::PortReservation hub_port;  // held: the hub restarts on it
+  const auto port = std::to_string(hub_port.port());
   const std::vector<std::string> hub_args{"--listen", "127.0.0.1:" + port};
   auto hub =
       std::make_unique<ChildProcess>(CONFLUX_HUB_BINARY, hub_args, scratch.path() / "hub1.log");

@@ -18,7 +18,6 @@
 
 #include "lib/list_app.hpp"
 #include "support/dev_certs.hpp"
-#include "support/free_port.hpp"
 #include "support/redis_server.hpp"
 #include "transport/run_until.hpp"
 
@@ -54,8 +53,7 @@ class NodeCluster {
     if (wire == Wire::redis) redis = std::make_unique<RedisServer>();
     std::vector<Peer> peers;
     for (std::size_t i = 0; i < size; ++i) {
-      peers.push_back(
-          Peer{"n" + std::to_string(i + 1), "127.0.0.1:" + std::to_string(free_port())});
+      peers.push_back(Peer{"n" + std::to_string(i + 1), ports.emplace_back().address()});
     }
     for (const auto& peer : peers) {
       Options options;
@@ -120,6 +118,7 @@ class NodeCluster {
   std::unique_ptr<transport::WsHub> hub;  // with Wire::websocket
   std::unique_ptr<RedisServer> redis;     // with Wire::redis
   transport::InProcessNetwork network{7};
+  std::vector<transport::PortReservation> ports;  // the TCP peers', held while they run
   std::vector<std::string> ids;
   std::vector<std::unique_ptr<Node>> nodes;
 };

@@ -9,6 +9,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <conflux/transport/port_reservation.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -20,7 +21,6 @@
 
 #include "apps/poll_until.hpp"
 #include "apps/process.hpp"
-#include "support/free_port.hpp"
 #include "support/temp_dir.hpp"
 
 namespace conflux::test {
@@ -28,7 +28,7 @@ namespace conflux::test {
 class RedisServer {
  public:
   explicit RedisServer(bool started = true, std::vector<std::string> extra = {})
-      : port_(free_port()), extra_(std::move(extra)) {
+      : port_(reserved_.port()), extra_(std::move(extra)) {
     if (started) start();
   }
 
@@ -81,6 +81,7 @@ class RedisServer {
     return !error;
   }
 
+  transport::PortReservation reserved_;  // redis-server binds with SO_REUSEADDR
   std::uint16_t port_;
   std::vector<std::string> extra_;
   TempDir dir_{"conflux-redis"};
