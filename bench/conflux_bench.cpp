@@ -42,18 +42,18 @@ struct Floor {
   bool pinned = false;
 };
 
-Floor ping_pong_floor(const BenchFlags& flags, std::size_t bytes,
-                      std::optional<PingPongCpus> cpus) {
-  auto run = raw_ping_pong(flags.pings, bytes, cpus);
+Floor ping_pong_floor(const BenchFlags& flags, std::size_t bytes, std::optional<PingPongCpus> cpus,
+                      PingPongWait wait = PingPongWait::block) {
+  auto run = raw_ping_pong(flags.pings, bytes, cpus, wait);
   auto& rtts = run.rtts;
   std::sort(rtts.begin(), rtts.end());
   return {rtts[rtts.size() / 2], rtts[rtts.size() * 99 / 100], run.pinned};
 }
 
-/// The floor this run is compared with: a blocking TCP echo of messages the
-/// size of one perform request, between two CPUs (and, shown beside it, on
-/// one). Taken before any node starts, so that it measures the machine,
-/// not the machine busy with a cluster.
+/// The floors this run is compared with: a TCP echo of messages the size of
+/// one perform request, blocking between two CPUs, blocking on one, and
+/// spinning between two (raw_ping_pong.hpp). Taken before any node starts,
+/// so that they measure the machine, not the machine busy with a cluster.
 RawTcp measure_raw_tcp(const BenchFlags& flags) {
   const auto request = perform_request("127.0.0.1:65535", "write", write_arguments(flags.payload));
   RawTcp raw;
@@ -70,6 +70,11 @@ RawTcp measure_raw_tcp(const BenchFlags& flags) {
     if (same.pinned) {
       raw.same_cpu_p50_us = same.p50_us;
       raw.same_cpu_p99_us = same.p99_us;
+    }
+    const auto spin = ping_pong_floor(flags, request.size(), cpus, PingPongWait::spin);
+    if (spin.pinned) {
+      raw.spin_p50_us = spin.p50_us;
+      raw.spin_p99_us = spin.p99_us;
     }
   }
   return raw;

@@ -14,14 +14,18 @@
 
 namespace conflux::bench {
 
-/// The raw TCP ping-pong floor (raw_ping_pong.hpp). The run's ratios are
-/// taken against the cross-CPU figures; the same-CPU ones are shown beside.
+/// The raw TCP ping-pong (raw_ping_pong.hpp), blocking across two CPUs,
+/// blocking on one, and spinning across two. "run / raw" is taken against
+/// the first, "run / floor" against the lowest p50 of the three.
 struct RawTcp {
   double p50_us = 0;
   double p99_us = 0;
   bool cross_cpu = false;  ///< pinned to two CPUs; false: where the scheduler put them
   std::optional<double> same_cpu_p50_us;
   std::optional<double> same_cpu_p99_us;
+  std::optional<double> spin_p50_us;
+  std::optional<double> spin_p99_us;
+  double floor_p50_us() const;
   std::size_t round_trips = 0;
   std::size_t bytes = 0;  ///< per message: the size of one HTTP perform request
 };
