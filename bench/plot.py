@@ -2,12 +2,13 @@
 """Draws conflux-bench sweeps as two SVG charts, with the standard library only.
 
     python3 bench/plot.py RUNS.jsonl OUTDIR [--mode tcp] [--payload 256] [--label TEXT]
-                          [--prefix NAME-]
+                          [--prefix NAME-] [--x clients|payload|nodes]
 
 RUNS.jsonl holds one conflux-bench JSON object per line (--json-append, or
-bench/sweep.sh). Writes OUTDIR/throughput.svg (actions/s against clients) and
-OUTDIR/latency.svg (p50 and p99 against clients; --prefix goes before both names), one series per cluster size,
-the x axis in log scale. Runs repeated with the same parameters are reduced to
+bench/sweep.sh). Writes OUTDIR/throughput.svg (actions/s against --x, by
+default the clients) and OUTDIR/latency.svg (p50 and p99 against it; --prefix
+goes before both names), one series per value of the other parameters that
+vary (cluster size, clients, payload, mode), the x axis in log scale. Runs repeated with the same parameters are reduced to
 their median. The SVG is written by hand (no matplotlib) on a white background,
 so that it reads the same in GitHub's light and dark themes.
 """
@@ -46,24 +47,40 @@ def load_runs(path, mode, payload, label):
     return runs
 
 
-def series_of(runs):
-    """{series name: [(concurrency, throughput, p50 us, p99 us)]}, medians of repeats."""
-    modes = {run["mode"] for run in runs}
+# --x: the run's field, and the axis title.
+X_AXES = {"clients": ("concurrency", "concurrent clients"),
+          "payload": ("payload_bytes", "payload bytes per action"),
+          "nodes": ("nodes", "cluster size (nodes)")}
+# What names a series, in this order, when it is not the x axis.
+SERIES_FIELDS = (("mode", "{}"), ("nodes", "{} nodes"), ("concurrency", "{} clients"),
+                 ("payload_bytes", "{} B"))
+
+
+def series_name(run, fields):
+    return ", ".join(form.format(run[field]) for field, form in fields).replace("1 nodes", "1 node")
+
+
+def series_of(runs, x_field):
+    """{series name: [(x, throughput, p50 us, p99 us)]}, medians of repeats. A
+    series is named by the parameters that vary across the runs (the cluster
+    size at least, when it is not the x axis)."""
+    others = [(f, form) for f, form in SERIES_FIELDS if f != x_field]
+    named = [(f, form) for f, form in others if len({run[f] for run in runs}) > 1]
+    if not named:
+        named = [(f, form) for f, form in others if f == "nodes"] or others[:1]
     points = {}
     for run in runs:
-        name = f"{run['nodes']} node" + ("s" if run["nodes"] != 1 else "")
-        if len(modes) > 1:
-            name = f"{run['mode']}, {name}"
-        key = (run["mode"], run["nodes"], name)
-        points.setdefault(key, {}).setdefault(run["concurrency"], []).append(run)
+        key = tuple(run[f] for f, _ in named)
+        name = series_name(run, named)
+        points.setdefault((key, name), {}).setdefault(run[x_field], []).append(run)
     series = {}
-    for (_, _, name), by_clients in sorted(points.items()):
+    for (_, name), by_x in sorted(points.items()):
         series[name] = [
-            (clients,
+            (x,
              statistics.median(r["throughput"] for r in repeats),
              statistics.median(r["latency_us"]["p50"] for r in repeats),
              statistics.median(r["latency_us"]["p99"] for r in repeats))
-            for clients, repeats in sorted(by_clients.items())
+            for x, repeats in sorted(by_x.items())
         ]
     return series
 
@@ -173,34 +190,43 @@ def time_text(us):
     return f"{us / 1e3:g} ms" if us >= 1e3 else f"{us:g} µs"
 
 
-def describe(runs):
-    """The parameters shared by every run, for the titles."""
+def describe(runs, x_field):
+    """The parameters of the runs, for the titles: the x axis's is left out;
+    against another x than the clients, the cluster size and the clients are
+    named when every run shares them."""
     first = runs[0]
     modes = sorted({r["mode"] for r in runs})
-    payloads = sorted({r["payload_bytes"] for r in runs})
+    parts = ["/".join(modes)]
+    for field, form in (("nodes", "{} nodes"), ("concurrency", "{} clients")):
+        values = {r[field] for r in runs}
+        if x_field != "concurrency" and field != x_field and len(values) == 1:
+            parts.append(form.format(values.pop()))
+    if x_field != "payload_bytes":
+        payloads = sorted({r["payload_bytes"] for r in runs})
+        parts.append(f"payload {'/'.join(map(str, payloads))} B")
     storage = sorted({str(r.get("storage")) for r in runs})
-    return (f"{'/'.join(modes)}, payload {'/'.join(map(str, payloads))} B, "
-            f"storage {'/'.join(storage)}, reducer {first.get('reducer')}")
+    parts.append(f"storage {'/'.join(storage)}, reducer {first.get('reducer')}")
+    return ", ".join(parts)
 
 
-def throughput_chart(series, subtitle):
+def throughput_chart(series, subtitle, x_title):
     x_values = [p[0] for points in series.values() for p in points]
     highest = max(p[1] for points in series.values() for p in points)
     step = nice_step(highest / 5)
     top = math.ceil(highest * 1.05 / step) * step
-    chart = Chart(f"Throughput ({subtitle})", "concurrent clients (log scale)", "actions/s",
+    chart = Chart(f"Throughput ({subtitle})", f"{x_title} (log scale)", "actions/s",
                   x_values, (0, top), False, rate_text)
     for index, (name, points) in enumerate(series.items()):
         chart.series(name, [(p[0], p[1]) for p in points], COLORS[index % len(COLORS)])
     return chart.svg()
 
 
-def latency_chart(series, subtitle):
+def latency_chart(series, subtitle, x_title):
     x_values = [p[0] for points in series.values() for p in points]
     values = [v for points in series.values() for p in points for v in (p[2], p[3]) if v > 0]
     low = 10 ** math.floor(math.log10(min(values)))
     high = 10 ** math.ceil(math.log10(max(values)))
-    chart = Chart(f"Latency ({subtitle})", "concurrent clients (log scale)",
+    chart = Chart(f"Latency ({subtitle})", f"{x_title} (log scale)",
                   "latency (log scale)", x_values, (low, high), True, time_text)
     for index, (name, points) in enumerate(series.items()):
         color = COLORS[index % len(COLORS)]
@@ -217,16 +243,19 @@ def main():
     parser.add_argument("--payload", type=int, help="only runs with this payload size")
     parser.add_argument("--label", help="only runs with this label")
     parser.add_argument("--prefix", default="", help="put before the file names")
+    parser.add_argument("--x", choices=sorted(X_AXES), default="clients",
+                        help="what the x axis shows (default: clients)")
     args = parser.parse_args()
 
     runs = load_runs(args.runs, args.mode, args.payload, args.label)
     if not runs:
         sys.exit(f"plot.py: no matching run in {args.runs}")
-    series = series_of(runs)
-    subtitle = describe(runs)
+    x_field, x_title = X_AXES[args.x]
+    series = series_of(runs, x_field)
+    subtitle = describe(runs, x_field)
     os.makedirs(args.outdir, exist_ok=True)
-    for name, svg in (("throughput.svg", throughput_chart(series, subtitle)),
-                      ("latency.svg", latency_chart(series, subtitle))):
+    for name, svg in (("throughput.svg", throughput_chart(series, subtitle, x_title)),
+                      ("latency.svg", latency_chart(series, subtitle, x_title))):
         path = os.path.join(args.outdir, args.prefix + name)
         with open(path, "w", encoding="utf-8") as out:
             out.write(svg)
