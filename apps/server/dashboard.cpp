@@ -145,17 +145,6 @@ std::string_view header(const http::request<http::empty_body>& request, http::fi
   return {value.data(), value.size()};
 }
 
-asio::awaitable<void> answer(transport::detail::MaybeTlsStream& stream, unsigned version,
-                             http::status status, std::string_view content_type, std::string body) {
-  http::response<http::string_body> response{status, version};
-  response.set(http::field::content_type, content_type);
-  response.set(http::field::cache_control, "no-cache");
-  response.body() = std::move(body);
-  response.keep_alive(false);
-  response.prepare_payload();
-  co_await http::async_write(stream, response, as_tuple_awaitable);
-}
-
 }  // namespace
 
 // Without a token, every page; with one, a /ws?token= that carries it.
@@ -203,14 +192,15 @@ asio::awaitable<void> Dashboard::Impl::serve(tcp::socket socket) {
   // Named locals, no conditional inside the co_await (awaitable.hpp).
   const auto asset = dashboard_asset(path);
   auto status = http::status::not_found;
-  std::string_view content_type = "text/plain";
+  std::string content_type = "text/plain";
   std::string body = "not found\n";
   if (asset) {
     status = http::status::ok;
     content_type = asset->content_type;
     body = asset->body;
   }
-  co_await answer(stream, request.version(), status, content_type, std::move(body));
+  co_await transport::detail::answer_and_close(stream, request.version(), status,
+                                               std::move(content_type), std::move(body));
 }
 
 // The page's WebSocket, if it comes from the same origin with the token.
@@ -233,9 +223,9 @@ asio::awaitable<void> Dashboard::Impl::open_page(std::shared_ptr<Page> page,
   }
   if (!admitted(target)) {
     log(LogLevel::warning, "dashboard connection refused: no token, or a wrong one");
-    co_await answer(page->ws.next_layer(), request.version(), http::status::unauthorized,
-                    "text/plain",
-                    "this dashboard needs the cluster's token: open it with ?token=\n");
+    co_await transport::detail::answer_and_close(
+        page->ws.next_layer(), request.version(), http::status::unauthorized, "text/plain",
+        "this dashboard needs the cluster's token: open it with ?token=\n");
     co_return;
   }
   beast::get_lowest_layer(page->ws).expires_never();

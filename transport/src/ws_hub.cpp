@@ -52,21 +52,9 @@ asio::awaitable<bool> close_when_late(hub::WsStream& ws, asio::steady_timer& dea
   co_return true;
 }
 
-// Parameters by value: a coroutine keeps its own copies (awaitable.hpp).
-asio::awaitable<void> answer_http(detail::MaybeTlsStream& stream, http::status status,
-                                  std::string content_type, std::string body) {
-  http::response<http::string_body> response{status, 11};
-  response.set(http::field::content_type, content_type);
-  response.set(http::field::cache_control, "no-store");
-  response.body() = std::move(body);
-  response.prepare_payload();
-  response.keep_alive(false);
-  co_await http::async_write(stream, response, as_tuple_awaitable);
-}
-
 asio::awaitable<void> refuse_http(detail::MaybeTlsStream& stream, http::status status,
                                   std::string text) {
-  co_await answer_http(stream, status, "text/plain", text + "\n");
+  co_await detail::answer_and_close(stream, 11, status, "text/plain", text + "\n");
 }
 
 }  // namespace
@@ -176,7 +164,8 @@ asio::awaitable<std::optional<std::string>> WsHub::Impl::upgrade(Connection& con
     if (!file) {
       co_await refuse_http(stream, http::status::not_found, "no such file");
     } else {
-      co_await answer_http(stream, http::status::ok, file->content_type, std::move(file->body));
+      co_await detail::answer_and_close(stream, 11, http::status::ok, file->content_type,
+                                        std::move(file->body));
     }
     co_return std::nullopt;
   }
