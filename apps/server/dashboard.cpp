@@ -19,6 +19,7 @@
 #include <conflux/transport/accept_pause.hpp>
 #include <conflux/transport/address.hpp>
 #include <conflux/transport/awaitable.hpp>
+#include <conflux/transport/answer_and_close.hpp>
 #include <conflux/transport/maybe_tls_stream.hpp>
 #include <conflux/transport/tls_context.hpp>
 #include <deque>

@@ -6,7 +6,10 @@
 #include <doctest/doctest.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <filesystem>
+#include <tuple>
 
 #include "support/dev_certs.hpp"
 #include "support/tls_exchange.hpp"
@@ -235,4 +238,54 @@ TEST_CASE(
   CHECK(m.still_serving());
   std::filesystem::rename(keep_cert, files.certificate);
   std::filesystem::rename(keep_key, files.private_key);
+}
+
+// TLS 1.3 lets a peer ask for a KeyUpdate, which OpenSSL answers from
+// inside SSL_read. The accepting side never writes after its welcome, so
+// each answer waits in its TLS layer: a member that keeps asking must not
+// grow n1's memory without bound. Its connection is closed, and n1 keeps
+// serving.
+TEST_CASE("tls: a peer that keeps requesting key updates is cut off, not buffered for") {
+  SecureMesh m;
+  REQUIRE(m.linked());
+  const auto hello =
+      frame(transport::encode(transport::Hello{.version = transport::protocol_version,
+                                               .cluster = "test-cluster",
+                                               .from = "n3",
+                                               .to = "n1"}));
+  const auto message = frame(transport::encode(vote("n3", "n1", 77)));
+  bool ended = false;
+  int updates = 0;
+  const auto flood = [&](asio::io_context& io, std::uint16_t port) -> asio::awaitable<void> {
+    asio::ssl::context context(asio::ssl::context::tls_client);
+    context.use_certificate_chain_file(certs().files("n3").certificate);
+    context.use_private_key_file(certs().files("n3").private_key, asio::ssl::context::pem);
+    asio::ip::tcp::socket socket(io);
+    co_await socket.async_connect({asio::ip::make_address("127.0.0.1"), port},
+                                  transport::as_tuple_awaitable);
+    asio::ssl::stream<asio::ip::tcp::socket&> stream(socket, context);
+    auto [handshake] = co_await stream.async_handshake(asio::ssl::stream_base::client,
+                                                       transport::as_tuple_awaitable);
+    if (!handshake) {
+      auto [error, sent] =
+          co_await asio::async_write(stream, asio::buffer(hello), transport::as_tuple_awaitable);
+      // Each update is followed by a message: OpenSSL refuses more than 32
+      // updates in a row without application data.
+      while (!error && updates < 20000) {
+        SSL_key_update(stream.native_handle(), SSL_KEY_UPDATE_REQUESTED);
+        ++updates;
+        std::tie(error, sent) = co_await asio::async_write(stream, asio::buffer(message),
+                                                           transport::as_tuple_awaitable);
+      }
+    }
+    ended = true;
+  };
+  asio::co_spawn(m.c.io, flood(m.c.io, m.c.port("n1")), asio::detached);
+  REQUIRE(run_until(
+      m.c.io, [&] { return ended; }, std::chrono::seconds(60)));
+  CAPTURE(updates);
+  CHECK(updates < 20000);
+  CHECK(m.logged("closing connection from n3: read: the peer's TLS messages (renegotiation or "
+                 "key update requests) made this side write over 64 KiB"));
+  CHECK(m.still_serving());
 }

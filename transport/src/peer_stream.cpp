@@ -7,6 +7,9 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
 #include <new>
+#include <string>
+#include <system_error>
+#include <utility>
 
 namespace conflux::transport {
 
@@ -17,6 +20,30 @@ namespace {
 
 /// One socket read, over TLS: a burst of records at once.
 constexpr std::size_t read_chunk_bytes = 64 << 10;
+
+/// What OpenSSL may have written while reading and not yet sent: an alert
+/// or a KeyUpdate answer is a few dozen bytes, now and then.
+constexpr std::size_t max_unsent_tls_output = 64 << 10;
+
+enum StreamError { unsent_output_overflow = 1, short_transfer };
+
+// A std category (Boost's error_category has no virtual destructor);
+// boost::system::error_code carries it.
+class StreamErrors final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "conflux.peer_stream"; }
+  std::string message(int code) const override {
+    if (code == unsent_output_overflow)
+      return "the peer's TLS messages (renegotiation or key update requests) made this side "
+             "write over 64 KiB that it has no occasion to send";
+    return "OpenSSL's memory buffer took or gave fewer bytes than asked";
+  }
+};
+
+error_code stream_error(StreamError code) {
+  static const StreamErrors category;
+  return std::error_code(code, category);
+}
 
 }  // namespace
 
@@ -58,9 +85,10 @@ asio::awaitable<error_code> PeerStream::handshake(asio::ssl::stream_base::handsh
     // Read before the flush below suspends: OpenSSL's error queue is per thread.
     const error_code failed =
         code == SSL_ERROR_NONE || code == SSL_ERROR_WANT_READ ? error_code{} : failure(code);
-    take_records();  // the next flight, or the alert saying why not
+    const error_code taken = take_records();  // the next flight, or the alert saying why not
     const error_code sent = co_await flush();
     if (failed) co_return failed;
+    if (taken) co_return taken;
     if (sent || done == 1) co_return sent;
     if (const error_code received = co_await receive()) co_return received;
   }
@@ -125,16 +153,18 @@ error_code PeerStream::seal(std::string_view plain) {
   // A memory BIO never blocks: all of `plain` becomes records, or it fails.
   if (const int ok = SSL_write_ex(ssl_, plain.data(), plain.size(), &written); ok != 1)
     return failure(SSL_get_error(ssl_, ok));
-  take_records();
-  return {};
+  if (written != plain.size()) return stream_error(short_transfer);
+  return take_records();
 }
 
-void PeerStream::take_records() {
+error_code PeerStream::take_records() {
   const std::size_t size = BIO_ctrl_pending(outbound_);
-  if (size == 0) return;
+  if (size == 0) return {};
   const std::size_t at = pending_.size();
   pending_.resize(at + size);
-  BIO_read(outbound_, pending_.data() + at, static_cast<int>(size));
+  if (BIO_read(outbound_, pending_.data() + at, static_cast<int>(size)) != static_cast<int>(size))
+    return stream_error(short_transfer);
+  return {};
 }
 
 asio::awaitable<error_code> PeerStream::flush() {
@@ -145,8 +175,13 @@ asio::awaitable<error_code> PeerStream::flush() {
 }
 
 std::size_t PeerStream::open_records(asio::mutable_buffer buffer, error_code& error) {
+  if (deferred_) {
+    error = std::exchange(deferred_, error_code{});
+    return 0;
+  }
   auto* const into = static_cast<char*>(buffer.data());
   std::size_t total = 0;
+  error_code met;
   while (total < buffer.size()) {
     std::size_t opened = 0;
     ERR_clear_error();
@@ -156,11 +191,12 @@ std::size_t PeerStream::open_records(asio::mutable_buffer buffer, error_code& er
       continue;
     }
     const int code = SSL_get_error(ssl_, ok);
-    // A failure after some plaintext is reported by the next call: OpenSSL
-    // keeps returning it.
-    if (code != SSL_ERROR_WANT_READ && total == 0) error = failure(code);
+    if (code != SSL_ERROR_WANT_READ) met = failure(code);  // now: the error queue is this call's
     break;
   }
+  if (!met && BIO_ctrl_pending(outbound_) > max_unsent_tls_output)
+    met = stream_error(unsent_output_overflow);
+  (total == 0 ? error : deferred_) = met;  // the plaintext first
   return total;
 }
 
@@ -170,7 +206,9 @@ asio::awaitable<error_code> PeerStream::receive() {
   // A close_notify would have ended the stream in SSL_read first.
   if (ec == asio::error::eof) co_return error_code(asio::ssl::error::stream_truncated);
   if (ec) co_return ec;
-  BIO_write(inbound_, input_.data(), static_cast<int>(received));  // a memory BIO grows
+  // A memory BIO grows to take it all.
+  if (BIO_write(inbound_, input_.data(), static_cast<int>(received)) != static_cast<int>(received))
+    co_return stream_error(short_transfer);
   co_return error_code{};
 }
 

@@ -13,7 +13,11 @@
 //
 // Invariant: ciphertext leaves in the order OpenSSL produced it. Whatever a
 // direct write could not send waits in `pending_`, and everything written
-// later is appended behind it.
+// later is appended behind it. What OpenSSL writes while reading (an alert,
+// the answer to a TLS 1.3 KeyUpdate) stays in its write BIO and leaves
+// ahead of the next records sealed, as RFC 8446 §4.6.3 asks; a peer that
+// keeps provoking such output (an accepting side never writes after its
+// welcome) fails the connection past max_unsent_tls_output.
 
 #include <openssl/ssl.h>
 
@@ -75,11 +79,12 @@ class PeerStream {
   /// TLS: encrypts `plain` and appends the records to pending_.
   boost::system::error_code seal(std::string_view plain);
   /// TLS: moves what OpenSSL wrote into the write BIO to pending_.
-  void take_records();
+  boost::system::error_code take_records();
   /// Sends pending_ and empties it.
   boost::asio::awaitable<boost::system::error_code> flush();
   /// TLS: plaintext of the records received so far, or 0 with `error` set
   /// when the connection failed or ended, or 0 when more input is needed.
+  /// A failure met after some plaintext is reported by the next call.
   std::size_t open_records(boost::asio::mutable_buffer buffer, boost::system::error_code& error);
   /// TLS: reads the socket once into the read BIO.
   boost::asio::awaitable<boost::system::error_code> receive();
@@ -93,6 +98,8 @@ class PeerStream {
   std::string pending_;      // bytes for the socket, in order
   std::string joined_;       // TLS: a batch of frames, sealed at once
   std::vector<char> input_;  // TLS: one socket read
+  // TLS: a failure met after some plaintext was returned, for the next read.
+  boost::system::error_code deferred_;
 };
 
 }  // namespace conflux::transport

@@ -164,6 +164,7 @@ asio::awaitable<void> TcpMesh::Impl::read_messages(PeerStream& stream, FrameDeco
     if (ec) {
       if (!ended(ec) && ec != asio::error::operation_aborted && !closed) {
         status.last_error = "read: " + ec.message();
+        log("closing connection from " + peer + ": " + status.last_error);
       }
       co_return;
     }

@@ -13,36 +13,50 @@ namespace ssl = boost::asio::ssl;
 namespace detail {
 namespace {
 
+/// A name as UTF-8 text, whatever its ASN.1 string type (so that a
+/// BMPString whose raw bytes spell an id does not pass for it); empty when
+/// it cannot be converted or holds a NUL byte.
 std::string text_of(const ASN1_STRING* text) {
-  if (!text) return {};
-  return {reinterpret_cast<const char*>(ASN1_STRING_get0_data(text)),
-          static_cast<std::size_t>(ASN1_STRING_length(text))};
+  unsigned char* utf8 = nullptr;
+  const int length = text ? ASN1_STRING_to_UTF8(&utf8, text) : -1;
+  if (length < 0) return {};
+  std::string converted(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(length));
+  OPENSSL_free(utf8);
+  if (converted.find('\0') != std::string::npos) return {};
+  return converted;
 }
 
-/// The ids a certificate names: its DNS subjectAltNames or, when it has
-/// none, its common name. Compared byte for byte by the callers (not
-/// X509_check_host, which ignores case and reads a leading dot as "any
-/// subdomain", while ids are case-sensitive bytes).
-std::vector<std::string> ids_named(X509* certificate) {
+}  // namespace
+
+// Compared byte for byte by the callers (not X509_check_host, which ignores
+// case and reads a leading dot as "any subdomain", while ids are
+// case-sensitive bytes).
+std::vector<std::string> certificate_ids(X509* certificate) {
   std::vector<std::string> ids;
   if (!certificate) return ids;
+  int found = -1;  // -1: no such extension; -2: several; else decoded or not
   if (auto* names = static_cast<GENERAL_NAMES*>(
-          X509_get_ext_d2i(certificate, NID_subject_alt_name, nullptr, nullptr))) {
+          X509_get_ext_d2i(certificate, NID_subject_alt_name, &found, nullptr))) {
     for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
       const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
-      if (name->type == GEN_DNS) ids.push_back(text_of(name->d.dNSName));
+      if (name->type != GEN_DNS) continue;
+      if (auto id = text_of(name->d.dNSName); !id.empty()) ids.push_back(std::move(id));
     }
     GENERAL_NAMES_free(names);
   }
-  if (!ids.empty()) return ids;
+  if (found != -1) return ids;
   X509_NAME* subject = X509_get_subject_name(certificate);
-  if (const int at = X509_NAME_get_index_by_NID(subject, NID_commonName, -1); at >= 0)
-    ids.push_back(text_of(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, at))));
+  if (const int at = X509_NAME_get_index_by_NID(subject, NID_commonName, -1); at >= 0) {
+    if (auto id = text_of(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, at))); !id.empty())
+      ids.push_back(std::move(id));
+  }
   return ids;
 }
 
+namespace {
+
 bool names(X509* certificate, const std::string& id) {
-  const auto ids = ids_named(certificate);
+  const auto ids = certificate_ids(certificate);
   return !id.empty() && std::find(ids.begin(), ids.end(), id) != ids.end();
 }
 
@@ -130,15 +144,19 @@ std::shared_ptr<ssl::context> make_system_trust_context() {
   return context;
 }
 
-void expect_server_name(SSL* ssl, std::string host) {
+bool expect_server_name(SSL* ssl, std::string host) {
   if (host.size() > 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
   X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
   X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-  if (X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1) return;  // an address: no SNI
-  X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
+  if (X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1) return true;  // no SNI
+  // An empty name, or one with a NUL, is refused here and would leave no
+  // name to check at all.
+  if (host.empty() || X509_VERIFY_PARAM_set1_host(param, host.data(), host.size()) != 1)
+    return false;
   // SSL_set_tlsext_host_name, without the macro's C cast (OpenSSL copies the name).
   SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, host.data());
+  return true;
 }
 
 bool certificate_names(SSL* ssl, const std::string& id) {
@@ -147,7 +165,7 @@ bool certificate_names(SSL* ssl, const std::string& id) {
 
 std::vector<std::string> verified_peer_ids(SSL* ssl) {
   if (SSL_get_verify_result(ssl) != X509_V_OK) return {};
-  return ids_named(SSL_get0_peer_certificate(ssl));
+  return certificate_ids(SSL_get0_peer_certificate(ssl));
 }
 
 TlsFailure handshake_failure(SSL* ssl, const boost::system::error_code& error) {

@@ -170,7 +170,8 @@ asio::awaitable<std::string> WsChannel::Impl::connect(WsStream& ws) {
   if (connect_error) co_return unreachable;
   stream.socket().set_option(tcp::no_delay(true));
   auto& secured = ws.next_layer();
-  if (secured.secure()) detail::expect_server_name(secured.ssl(), url.host);
+  if (secured.secure() && !detail::expect_server_name(secured.ssl(), url.host))
+    co_return "the hub's host name \"" + url.host + "\" cannot be checked against its certificate";
   if (const auto ec = co_await secured.handshake(asio::ssl::stream_base::client); ec)
     co_return "TLS with the hub failed: " + detail::handshake_failure(secured.ssl(), ec).text;
   stream.expires_never();

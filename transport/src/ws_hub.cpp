@@ -9,6 +9,7 @@
 #include <boost/beast/websocket.hpp>
 #include <conflux/transport/accept_pause.hpp>
 #include <conflux/transport/address.hpp>
+#include <conflux/transport/answer_and_close.hpp>
 #include <conflux/transport/tls_context.hpp>
 #include <iostream>
 

@@ -12,14 +12,11 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 #include <conflux/transport/awaitable.hpp>
 #include <memory>
 #include <optional>
-#include <string>
 #include <utility>
 
 namespace conflux::transport::detail {
@@ -94,21 +91,5 @@ class MaybeTlsStream {
   std::shared_ptr<boost::asio::ssl::context> context_;
   std::optional<boost::asio::ssl::stream<boost::beast::tcp_stream&>> tls_;
 };
-
-/// A whole HTTP answer, never cached, after which the connection closes:
-/// the hub's and the dashboard's pages and refusals. Parameters by value: a
-/// coroutine keeps its own copies (awaitable.hpp).
-inline boost::asio::awaitable<void> answer_and_close(MaybeTlsStream& stream, unsigned version,
-                                                     boost::beast::http::status status,
-                                                     std::string content_type, std::string body) {
-  namespace http = boost::beast::http;
-  http::response<http::string_body> response{status, version};
-  response.set(http::field::content_type, content_type);
-  response.set(http::field::cache_control, "no-store");
-  response.body() = std::move(body);
-  response.keep_alive(false);
-  response.prepare_payload();
-  co_await http::async_write(stream, response, as_tuple_awaitable);
-}
 
 }  // namespace conflux::transport::detail

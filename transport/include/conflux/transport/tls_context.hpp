@@ -42,16 +42,24 @@ std::shared_ptr<boost::asio::ssl::context> make_system_trust_context();
 
 /// Before a client's handshake: the server's certificate must name `host`
 /// as a browser would check it (rfc 2818: a DNS subjectAltName, or an IP
-/// address one for an address), and a DNS name is sent as SNI.
-void expect_server_name(SSL* ssl, std::string host);
+/// address one for an address), and a DNS name is sent as SNI. False when
+/// OpenSSL refused the name (empty, or with a NUL byte): then no name
+/// would be checked, so the caller must not connect.
+[[nodiscard]] bool expect_server_name(SSL* ssl, std::string host);
 
-/// Whether the verified peer certificate of `ssl` names `id`: a DNS
-/// subjectAltName equal to it byte for byte, or the common name when there
-/// is no DNS name.
+/// The ids a certificate names: its DNS subjectAltNames or, when it has no
+/// subjectAltName extension at all, its common name, each as UTF-8 (a name
+/// that cannot be converted, or holds a NUL byte, names nothing). A
+/// subjectAltName that is present but unreadable, or holds no DNS name,
+/// names no id: the common name is not consulted then.
+std::vector<std::string> certificate_ids(X509* certificate);
+
+/// Whether the verified peer certificate of `ssl` names `id` (as above),
+/// byte for byte.
 bool certificate_names(SSL* ssl, const std::string& id);
 
-/// The ids that the peer's verified certificate names (as above: its DNS
-/// subjectAltNames, else its common name); empty without one.
+/// The ids that the peer's verified certificate names (as above); empty
+/// without one.
 std::vector<std::string> verified_peer_ids(SSL* ssl);
 
 /// Why a TLS handshake failed, as plainly as OpenSSL says it.
