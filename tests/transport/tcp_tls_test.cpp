@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -285,7 +286,45 @@ TEST_CASE("tls: a peer that keeps requesting key updates is cut off, not buffere
       m.c.io, [&] { return ended; }, std::chrono::seconds(60)));
   CAPTURE(updates);
   CHECK(updates < 20000);
-  CHECK(m.logged("closing connection from n3: read: the peer's TLS messages (renegotiation or "
-                 "key update requests) made this side write over 64 KiB"));
+  CHECK(
+      m.logged("closing connection from n3: read: the peer's TLS messages (renegotiation or "
+               "key update requests) made this side write over 64 KiB"));
   CHECK(m.still_serving());
+}
+
+// Connections that never prove who they are each hold a TLS handshake for
+// up to two handshake timeouts: past max_unproven_connections, more are
+// closed at once and counted, and the members keep talking.
+TEST_CASE("tls: connections still unproven are capped; more are closed at once") {
+  MeshCluster c{{"n1", "n2"}, [](transport::TcpMeshConfig& config) {
+                  config.tls = certs().files(config.id);
+                  config.handshake_timeout = std::chrono::milliseconds(1500);
+                  config.max_unproven_connections = 3;
+                }};
+  REQUIRE(run_until(c.io, [&] { return c.all_connected(); }));
+  const auto busy = [&] {
+    const auto counts = c.node("n1").refusals();
+    const auto found = counts.find(transport::refusal_reasons::busy);
+    return found == counts.end() ? 0 : found->second;
+  };
+  std::vector<std::unique_ptr<RawPeer>> silent;
+  for (int i = 0; i < 3; ++i) {
+    silent.push_back(std::make_unique<RawPeer>(c.io, c.port("n1")));
+    REQUIRE(run_until(c.io, [&] { return silent.back()->connected(); }));
+  }
+  CHECK(busy() == 0);
+  RawPeer one_more(c.io, c.port("n1"));
+  CHECK(run_until(c.io, [&] { return one_more.closed(); }));
+  CHECK(busy() == 1);
+  CHECK(std::none_of(silent.begin(), silent.end(), [](const auto& p) { return p->closed(); }));
+
+  c.node("n2").send(vote("n2", "n1", 31));  // members are not held up
+  CHECK(run_until(c.io, [&] { return !c.inbox("n1").empty() && c.inbox("n1").back().term == 31; }));
+  // Once the silent ones time out, a member that reconnects is let in.
+  CHECK(run_until(c.io, [&] {
+    return std::all_of(silent.begin(), silent.end(), [](const auto& p) { return p->closed(); });
+  }));
+  c.restart("n2");
+  CHECK(run_until(c.io, [&] { return c.all_connected(); }));
+  CHECK(busy() == 1);
 }

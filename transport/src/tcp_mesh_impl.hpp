@@ -105,6 +105,7 @@ struct TcpMesh::Impl : std::enable_shared_from_this<TcpMesh::Impl> {
   /// replaces it, and each connection keeps the one it started with.
   std::shared_ptr<asio::ssl::context> tls;
   std::map<std::string, std::uint64_t> refusals;  // by refusal_reasons
+  std::size_t unproven = 0;  // accepted sessions before their hello (tcp_session.cpp)
   std::map<raft::NodeId, OutboundPeer> peers;
   raft::Random random;
   bool closed = false;

@@ -31,6 +31,18 @@ bool ended(const boost::system::error_code& ec) {
   return ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
 }
 
+/// Counts a session among those not yet past their hello while it lives.
+class Unproven {
+ public:
+  explicit Unproven(std::size_t& count) : count_(count) { ++count_; }
+  ~Unproven() { --count_; }
+  Unproven(const Unproven&) = delete;
+  Unproven& operator=(const Unproven&) = delete;
+
+ private:
+  std::size_t& count_;
+};
+
 }  // namespace
 
 // An accepted connection: TLS, the hello, then the peer's messages.
@@ -38,11 +50,20 @@ asio::awaitable<void> TcpMesh::Impl::session(tcp::socket socket) {
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
   const auto who = describe(socket);
+  if (unproven >= config.max_unproven_connections) {
+    co_return refuse(refusal_reasons::busy, who,
+                     std::to_string(unproven) + " connections are still proving who they are");
+  }
   PeerStream stream(std::move(socket), tls);
-  const auto [reason, why] = co_await tls_handshake_within(stream, asio::ssl::stream_base::server);
-  if (reason) co_return refuse(reason, who, why);
   FrameDecoder decoder(max_handshake_bytes);
-  auto peer = co_await accept_handshake(stream, decoder, who);
+  std::optional<raft::NodeId> peer;
+  {
+    const Unproven counted(unproven);  // until the hello is settled
+    const auto [reason, why] =
+        co_await tls_handshake_within(stream, asio::ssl::stream_base::server);
+    if (reason) co_return refuse(reason, who, why);
+    peer = co_await accept_handshake(stream, decoder, who);
+  }
   if (!peer) co_return;
   decoder.set_max_frame_bytes(config.max_frame_bytes);
   co_await read_messages(stream, decoder, *peer);

@@ -32,6 +32,11 @@ struct TcpMeshConfig : LinkSettings {
   /// Set: every connection is TLS with mutual authentication, and a peer's
   /// certificate must name the id it speaks as (tls.hpp).
   TlsFiles tls;
+  /// Accepted connections that have not yet said hello (each may hold a
+  /// TLS handshake and its buffers for up to twice handshake_timeout): more
+  /// are closed at once, so that a flood of them costs bounded memory and
+  /// CPU. A cluster's own members need one each.
+  std::size_t max_unproven_connections = 64;
 };
 
 /// Why the mesh refused a connection before it could speak, as counted by
@@ -43,11 +48,13 @@ struct TcpMeshConfig : LinkSettings {
 ///   identity       a valid certificate that does not name the id in the hello
 ///   hello          no hello in time, or one refused (another cluster or
 ///                  version, not a member)
+///   busy           max_unproven_connections were already being checked
 namespace refusal_reasons {
 inline constexpr const char* tls_handshake = "tls_handshake";
 inline constexpr const char* certificate = "certificate";
 inline constexpr const char* identity = "identity";
 inline constexpr const char* hello = "hello";
+inline constexpr const char* busy = "busy";
 }  // namespace refusal_reasons
 
 class TcpMesh final : public Channel {
