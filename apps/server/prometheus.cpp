@@ -76,7 +76,7 @@ void node_gauges(Exposition& e, const NodeStatus& status) {
   e.sample("conflux_storage_failed", "", status.error.empty() ? 0 : 1);
   e.family("conflux_refused_connections_total", "counter",
            "Peer connections refused before they could speak, by reason (tls_handshake, "
-           "certificate, identity, hello).");
+           "certificate, identity, hello, busy).");
   for (const auto& [reason, count] : status.refusals) {
     e.sample("conflux_refused_connections_total", label("reason", reason),
              static_cast<double>(count));
