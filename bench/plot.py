@@ -52,12 +52,16 @@ X_AXES = {"clients": ("concurrency", "concurrent clients"),
           "payload": ("payload_bytes", "payload bytes per action"),
           "nodes": ("nodes", "cluster size (nodes)")}
 # What names a series, in this order, when it is not the x axis.
-SERIES_FIELDS = (("mode", "{}"), ("nodes", "{} nodes"), ("concurrency", "{} clients"),
+SERIES_FIELDS = (("mode", "{}"), ("nodes", "{} node{s}"), ("concurrency", "{} client{s}"),
                  ("payload_bytes", "{} B"))
 
 
+def label(form, value):
+    return form.format(value, s="" if value == 1 else "s")
+
+
 def series_name(run, fields):
-    return ", ".join(form.format(run[field]) for field, form in fields).replace("1 nodes", "1 node")
+    return ", ".join(label(form, run[field]) for field, form in fields)
 
 
 def series_of(runs, x_field):
@@ -191,16 +195,16 @@ def time_text(us):
 
 
 def describe(runs, x_field):
-    """The parameters of the runs, for the titles: the x axis's is left out;
-    against another x than the clients, the cluster size and the clients are
-    named when every run shares them."""
+    """The parameters of the runs, for the titles: the x axis's is left out,
+    and the cluster size and the clients are named when every run shares
+    them."""
     first = runs[0]
     modes = sorted({r["mode"] for r in runs})
     parts = ["/".join(modes)]
-    for field, form in (("nodes", "{} nodes"), ("concurrency", "{} clients")):
+    for field, form in (("nodes", "{} node{s}"), ("concurrency", "{} client{s}")):
         values = {r[field] for r in runs}
-        if x_field != "concurrency" and field != x_field and len(values) == 1:
-            parts.append(form.format(values.pop()))
+        if field != x_field and len(values) == 1:
+            parts.append(label(form, values.pop()))
     if x_field != "payload_bytes":
         payloads = sorted({r["payload_bytes"] for r in runs})
         parts.append(f"payload {'/'.join(map(str, payloads))} B")

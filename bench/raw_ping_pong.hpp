@@ -1,6 +1,7 @@
 #pragma once
-// The machine's floor for a request and its answer: a plain blocking TCP
-// echo of fixed-size messages on loopback, with Nagle off on both ends.
+// The machine's floor for a request and its answer: a TCP echo of
+// fixed-size messages on loopback, with Nagle off on both ends, blocking or
+// spinning (below).
 // Benchmarks print their latencies next to it, measured in the same run.
 //
 // Where the two threads run decides the floor. On this kind of VM, a

@@ -118,7 +118,7 @@ class NodeCluster {
   std::unique_ptr<transport::WsHub> hub;  // with Wire::websocket
   std::unique_ptr<RedisServer> redis;     // with Wire::redis
   transport::InProcessNetwork network{7};
-  std::vector<transport::PortReservation> ports;  // the TCP peers', held while they run
+  std::vector<transport::PortReservation> ports;  // the peers' addresses, held while they run
   std::vector<std::string> ids;
   std::vector<std::unique_ptr<Node>> nodes;
 };

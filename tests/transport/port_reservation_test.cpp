@@ -1,12 +1,14 @@
-// A reserved port is kept from every other binder, yet our servers, which
-// bind with SO_REUSEADDR, listen on it as often as they restart.
+// A reserved port refuses a plain bind, yet our servers, which bind with
+// SO_REUSEADDR, listen on it as often as they restart. (That the kernel's
+// own choices, bind(0) and connect(), skip a bound port is Linux's rule,
+// not something a test here can force: they draw from a range of
+// thousands, and bind(0) and connect() favour odd and even ports.)
 
 #include <doctest/doctest.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <conflux/transport/port_reservation.hpp>
-#include <set>
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -29,8 +31,7 @@ bool listens_on(asio::io_context& io, std::uint16_t port) {
 
 }  // namespace
 
-TEST_CASE(
-    "port reservation: no other binder takes the port; a SO_REUSEADDR server restarts on it") {
+TEST_CASE("port reservation: a plain bind is refused; a SO_REUSEADDR server restarts on it") {
   asio::io_context io;
   const conflux::transport::PortReservation reserved;
   REQUIRE(reserved.port() != 0);
@@ -40,23 +41,6 @@ TEST_CASE(
   boost::system::error_code error;
   plain.bind(loopback(reserved.port()), error);
   CHECK(error == asio::error::address_in_use);
-
-  // The kernel's own choices skip it: ephemeral binds, with and without
-  // SO_REUSEADDR, and the local ports of outgoing connections.
-  tcp::acceptor listener(io, loopback(0));
-  listener.listen();
-  std::set<std::uint16_t> chosen;
-  for (int i = 0; i < 2000; ++i) {
-    tcp::acceptor any(io, tcp::v4());
-    any.set_option(tcp::acceptor::reuse_address(i % 2 == 0));
-    any.bind(loopback(0));
-    chosen.insert(any.local_endpoint().port());
-    tcp::socket client(io);
-    client.connect(listener.local_endpoint());
-    chosen.insert(client.local_endpoint().port());
-    tcp::socket accepted = listener.accept();
-  }
-  CHECK(chosen.count(reserved.port()) == 0);
 
   CHECK(listens_on(io, reserved.port()));
   CHECK(listens_on(io, reserved.port()));  // a restart finds it free again

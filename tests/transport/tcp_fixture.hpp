@@ -8,6 +8,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <conflux/transport/codec.hpp>
+#include <conflux/transport/port_reservation.hpp>
 #include <conflux/transport/tcp_mesh.hpp>
 #include <functional>
 #include <map>
@@ -47,7 +48,7 @@ class MeshCluster {
 
   explicit MeshCluster(std::vector<raft::NodeId> ids, Tweak tweak = {}) : ids_(std::move(ids)) {
     tweak_ = std::move(tweak);
-    for (const auto& id : ids_) create(id, "127.0.0.1:0");
+    for (const auto& id : ids_) create(id, reserved_[id].address());
     for (const auto& id : ids_) connect_addresses(id);
     for (const auto& id : ids_) start(id);
   }
@@ -82,11 +83,10 @@ class MeshCluster {
     nodes_.at(id)->close();
     return run_until(io, [&] { return !running_[id]; });
   }
-  /// Starts a fresh node `id` on the port the old one used.
+  /// Starts a fresh node `id` on the port the old one used (still reserved).
   void restart(const raft::NodeId& id) {
-    const auto old_port = port(id);
     nodes_.erase(id);
-    create(id, "127.0.0.1:" + std::to_string(old_port));
+    create(id, reserved_.at(id).address());
     connect_addresses(id);
     start(id);
   }
@@ -124,6 +124,7 @@ class MeshCluster {
 
   std::vector<raft::NodeId> ids_;
   Tweak tweak_;
+  std::map<raft::NodeId, transport::PortReservation> reserved_;  // outlives the nodes
   std::map<raft::NodeId, std::unique_ptr<transport::TcpMesh>> nodes_;
   std::map<raft::NodeId, std::vector<raft::Message>> inbox_;
   std::map<raft::NodeId, bool> running_;

@@ -82,6 +82,17 @@ TEST_CASE(
   CHECK(certificate_ids(blank().get()).empty());
 }
 
+TEST_CASE("certificate ids: an id in UTF-8 is named as written, in a DNS name or a common name") {
+  const std::string id = "n\xc5\x93ud";  // "nœud"
+  auto alt = blank();
+  add_alt_names(alt.get(), {id});  // what make-dev-certs writes: the bytes as they are
+  CHECK(certificate_ids(alt.get()) == Ids{id});
+
+  auto named = blank();
+  add_common_name(named.get(), MBSTRING_UTF8, id);
+  CHECK(certificate_ids(named.get()) == Ids{id});
+}
+
 TEST_CASE("certificate ids: a subjectAltName without a DNS name, or unreadable, names no id") {
   auto addresses_only = blank();
   add_common_name(addresses_only.get(), MBSTRING_UTF8, "n1");

@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <conflux/transport/codec.hpp>
+#include <conflux/transport/port_reservation.hpp>
 #include <conflux/transport/ws_channel.hpp>
 #include <conflux/transport/ws_hub.hpp>
 #include <functional>
@@ -41,7 +42,7 @@ class HubCluster {
  public:
   using Tweak = std::function<void(transport::WsHubConfig&)>;
 
-  explicit HubCluster(Tweak tweak = {}) : tweak_(std::move(tweak)) { start_hub("127.0.0.1:0"); }
+  explicit HubCluster(Tweak tweak = {}) : tweak_(std::move(tweak)) { start_hub(); }
   ~HubCluster() {
     for (auto& [key, channel] : channels_) channel->close();
     if (hub_) hub_->close();
@@ -123,10 +124,10 @@ class HubCluster {
     hub_->close();
     return run_until(io, [&] { return !hub_running_; });
   }
-  /// Starts a fresh hub on the port the old one used.
+  /// Starts a fresh hub on the port the old one used (still reserved).
   void restart_hub() {
     hub_.reset();
-    start_hub("127.0.0.1:" + std::to_string(port_));
+    start_hub();
   }
 
   transport::WsHub& hub() { return *hub_; }
@@ -143,9 +144,9 @@ class HubCluster {
   std::vector<std::string> failures;  // exceptions that ended a run()
 
  private:
-  void start_hub(const std::string& listen) {
+  void start_hub() {
     transport::WsHubConfig config;
-    config.listen = listen;
+    config.listen = reserved_.address();
     config.log = [this](std::string_view line) { logs.emplace_back(line); };
     if (tweak_) tweak_(config);
     secure_ = config.tls.enabled();
@@ -165,6 +166,7 @@ class HubCluster {
   }
 
   Tweak tweak_;
+  transport::PortReservation reserved_;  // the hub's, held across restarts
   std::unique_ptr<transport::WsHub> hub_;
   std::uint16_t port_ = 0;
   bool secure_ = false;  // wss://

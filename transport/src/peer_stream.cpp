@@ -35,7 +35,8 @@ class StreamErrors final : public std::error_category {
   std::string message(int code) const override {
     if (code == unsent_output_overflow)
       return "the peer's TLS messages (renegotiation or key update requests) made this side "
-             "write over 64 KiB that it has no occasion to send";
+             "write over " +
+             std::to_string(max_unsent_tls_output >> 10) + " KiB that it has no occasion to send";
     return "OpenSSL's memory buffer took or gave fewer bytes than asked";
   }
 };
@@ -162,8 +163,10 @@ error_code PeerStream::take_records() {
   if (size == 0) return {};
   const std::size_t at = pending_.size();
   pending_.resize(at + size);
-  if (BIO_read(outbound_, pending_.data() + at, static_cast<int>(size)) != static_cast<int>(size))
+  if (BIO_read(outbound_, pending_.data() + at, static_cast<int>(size)) != static_cast<int>(size)) {
+    pending_.resize(at);
     return stream_error(short_transfer);
+  }
   return {};
 }
 

@@ -51,8 +51,15 @@ asio::awaitable<void> TcpMesh::Impl::session(tcp::socket socket) {
   socket.set_option(tcp::no_delay(true), ignored);
   const auto who = describe(socket);
   if (unproven >= config.max_unproven_connections) {
+    // Logged at the 1st, 2nd, 4th, 8th... such refusal: a flood, which this
+    // limit is for, must not flood the log too. All are counted.
+    const auto count = refusals[refusal_reasons::busy] + 1;
+    const bool logged = (count & (count - 1)) == 0;
     co_return refuse(refusal_reasons::busy, who,
-                     std::to_string(unproven) + " connections are still proving who they are");
+                     logged ? std::to_string(unproven) +
+                                  " connections are still proving who they are (busy refusal #" +
+                                  std::to_string(count) + ")"
+                            : std::string());
   }
   PeerStream stream(std::move(socket), tls);
   FrameDecoder decoder(max_handshake_bytes);

@@ -13,15 +13,25 @@ namespace ssl = boost::asio::ssl;
 namespace detail {
 namespace {
 
-/// A name as UTF-8 text, whatever its ASN.1 string type (so that a
-/// BMPString whose raw bytes spell an id does not pass for it); empty when
-/// it cannot be converted or holds a NUL byte.
+/// A name as UTF-8 text: a UTF8String's or an IA5String's bytes as they
+/// are (a DNS subjectAltName is an IA5String, and an id's UTF-8 is written
+/// there as is), any other string type converted (so that a BMPString
+/// whose raw bytes spell an id does not pass for it). Empty when it cannot
+/// be converted or holds a NUL byte.
 std::string text_of(const ASN1_STRING* text) {
-  unsigned char* utf8 = nullptr;
-  const int length = text ? ASN1_STRING_to_UTF8(&utf8, text) : -1;
-  if (length < 0) return {};
-  std::string converted(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(length));
-  OPENSSL_free(utf8);
+  if (!text) return {};
+  std::string converted;
+  const int type = ASN1_STRING_type(text);
+  if (type == V_ASN1_UTF8STRING || type == V_ASN1_IA5STRING) {
+    converted.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(text)),
+                     static_cast<std::size_t>(ASN1_STRING_length(text)));
+  } else {
+    unsigned char* utf8 = nullptr;
+    const int length = ASN1_STRING_to_UTF8(&utf8, text);
+    if (length < 0) return {};
+    converted.assign(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(length));
+    OPENSSL_free(utf8);
+  }
   if (converted.find('\0') != std::string::npos) return {};
   return converted;
 }

@@ -10,8 +10,9 @@
 
 namespace conflux::transport::detail {
 
-/// A whole HTTP answer, never cached, after which the connection closes:
-/// the hub's and the dashboard's pages and refusals. Parameters by value: a
+/// A whole HTTP answer, never cached (no-store), marked "Connection: close":
+/// the hub's and the dashboard's pages and refusals. The caller closes the
+/// connection once it returns. Parameters by value: a
 /// coroutine keeps its own copies (awaitable.hpp).
 inline boost::asio::awaitable<void> answer_and_close(MaybeTlsStream& stream, unsigned version,
                                                      boost::beast::http::status status,
