@@ -201,3 +201,33 @@ TEST_CASE("ws channel: a member list that names a sender is a peer's forgery, no
   }));
   CHECK(c.status("b", "a").connected);  // b still believes the hub: a is there
 }
+
+// Connections that never say hello each hold the hub's buffers for up to a
+// handshake timeout: past max_unproven_connections, more are closed at
+// once and counted, and the members keep talking.
+TEST_CASE("ws hub: connections still unproven are capped; more are closed at once") {
+  HubCluster c([](transport::WsHubConfig& config) {
+    config.max_unproven_connections = 2;
+    config.handshake_timeout = std::chrono::seconds(4);  // outlasts the checks
+  });
+  c.join("x", {"a", "b"});
+  REQUIRE(run_until(c.io, [&] { return c.all_connected(); }));
+  std::vector<std::unique_ptr<RawPeer>> silent;
+  for (int i = 0; i < 2; ++i) {
+    silent.push_back(std::make_unique<RawPeer>(c.io, c.port()));
+    REQUIRE(run_until(c.io, [&] { return silent.back()->connected(); }));
+  }
+  RawPeer one_more(c.io, c.port());
+  CHECK(run_until(c.io, [&] { return one_more.closed(); }));
+  CHECK(c.hub().stats().busy == 1);
+  CHECK(c.logged("connections are still proving who they are"));
+  CHECK(std::none_of(silent.begin(), silent.end(), [](const auto& p) { return p->closed(); }));
+  CHECK(still_flows(c, 301));
+  // Once the silent ones time out, a newcomer is let in.
+  CHECK(run_until(c.io, [&] {
+    return std::all_of(silent.begin(), silent.end(), [](const auto& p) { return p->closed(); });
+  }));
+  c.join("x", "m", {"a", "b", "m"});
+  CHECK(run_until(c.io, [&] { return c.hub().members("x").size() == 3; }));
+  CHECK(c.hub().stats().busy == 1);
+}

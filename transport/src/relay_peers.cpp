@@ -2,20 +2,6 @@
 
 namespace conflux::transport {
 
-std::string LimitedLog::line(const std::string& text, std::chrono::steady_clock::time_point now) {
-  if (now - window_ >= std::chrono::seconds(1)) {
-    window_ = now;
-    logged_ = 0;
-  }
-  if (logged_ == per_second) {
-    ++quiet_;
-    return "";
-  }
-  ++logged_;
-  if (quiet_ == 0) return text;
-  return text + " (" + std::to_string(std::exchange(quiet_, 0)) + " more were not logged)";
-}
-
 RelayPeers::RelayPeers(raft::NodeId self, const std::vector<raft::NodeId>& peers)
     : self_(std::move(self)), open_(peers.empty()) {
   for (const auto& id : peers) peers_[id].status.id = id;

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "channel_core.hpp"
+#include "limited_log.hpp"
 #include "peer_stream.hpp"
 
 namespace conflux::transport {
@@ -106,6 +107,7 @@ struct TcpMesh::Impl : std::enable_shared_from_this<TcpMesh::Impl> {
   std::shared_ptr<asio::ssl::context> tls;
   std::map<std::string, std::uint64_t> refusals;  // by refusal_reasons
   std::size_t unproven = 0;  // accepted sessions before their hello (tcp_session.cpp)
+  LimitedLog limited;        // for the refusals a flood causes
   std::map<raft::NodeId, OutboundPeer> peers;
   raft::Random random;
   bool closed = false;

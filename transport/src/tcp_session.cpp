@@ -6,6 +6,7 @@
 #include <conflux/transport/tls_context.hpp>
 #include <vector>
 
+#include "scoped_count.hpp"
 #include "tcp_mesh_impl.hpp"
 
 namespace conflux::transport {
@@ -31,18 +32,6 @@ bool ended(const boost::system::error_code& ec) {
   return ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
 }
 
-/// Counts a session among those not yet past their hello while it lives.
-class Unproven {
- public:
-  explicit Unproven(std::size_t& count) : count_(count) { ++count_; }
-  ~Unproven() { --count_; }
-  Unproven(const Unproven&) = delete;
-  Unproven& operator=(const Unproven&) = delete;
-
- private:
-  std::size_t& count_;
-};
-
 }  // namespace
 
 // An accepted connection: TLS, the hello, then the peer's messages.
@@ -51,21 +40,19 @@ asio::awaitable<void> TcpMesh::Impl::session(tcp::socket socket) {
   socket.set_option(tcp::no_delay(true), ignored);
   const auto who = describe(socket);
   if (unproven >= config.max_unproven_connections) {
-    // Logged at the 1st, 2nd, 4th, 8th... such refusal: a flood, which this
-    // limit is for, must not flood the log too. All are counted.
-    const auto count = refusals[refusal_reasons::busy] + 1;
-    const bool logged = (count & (count - 1)) == 0;
-    co_return refuse(refusal_reasons::busy, who,
-                     logged ? std::to_string(unproven) +
-                                  " connections are still proving who they are (busy refusal #" +
-                                  std::to_string(count) + ")"
-                            : std::string());
+    ++refusals[refusal_reasons::busy];  // a flood, which this limit is for, must not flood the log
+    const auto line =
+        limited.line("refused connection from " + who + ": " + std::to_string(unproven) +
+                         " connections are still proving who they are",
+                     std::chrono::steady_clock::now());
+    if (!line.empty()) log(line);
+    co_return;
   }
   PeerStream stream(std::move(socket), tls);
   FrameDecoder decoder(max_handshake_bytes);
   std::optional<raft::NodeId> peer;
   {
-    const Unproven counted(unproven);  // until the hello is settled
+    const detail::ScopedCount counted(unproven);  // until the hello is settled
     const auto [reason, why] =
         co_await tls_handshake_within(stream, asio::ssl::stream_base::server);
     if (reason) co_return refuse(reason, who, why);

@@ -13,6 +13,7 @@
 #include <conflux/transport/tls_context.hpp>
 #include <iostream>
 
+#include "scoped_count.hpp"
 #include "ws_hub_impl.hpp"
 
 namespace conflux::transport {
@@ -122,8 +123,20 @@ asio::awaitable<void> WsHub::Impl::accept_loop() {
 // until either ends (the writer sends the close frame).
 asio::awaitable<void> WsHub::Impl::serve(std::shared_ptr<Connection> connection) {
   const auto keep = connection;  // a named owner in the frame (g++ 12 and coroutine parameters)
-  const auto cluster = co_await upgrade(*connection);
-  if (!cluster || !co_await admit(*connection, *cluster)) co_return;
+  if (unproven >= config.max_unproven_connections) {
+    ++stats.refused;
+    ++stats.busy;
+    log_limited("refused " + connection->peer + ": " + std::to_string(unproven) +
+                " connections are still proving who they are");
+    co_return;
+  }
+  bool admitted = false;
+  {
+    const detail::ScopedCount counted(unproven);  // until the hello is settled
+    const auto cluster = co_await upgrade(*connection);
+    if (cluster) admitted = co_await admit(*connection, *cluster);
+  }
+  if (!admitted) co_return;
   join(connection);  // at once: admit() checked that the id is free
   co_await (read_loop(*connection) && write_loop(*connection));
   leave(*connection);

@@ -88,6 +88,7 @@ struct WsHub::Impl : std::enable_shared_from_this<WsHub::Impl> {
   LimitedLog limited;
   bool closed = false;
   std::size_t tasks = 0;
+  std::size_t unproven = 0;  // connections before their hello (serve())
   asio::steady_timer all_done;
 };
 

@@ -42,6 +42,10 @@ struct WsHubConfig {
   std::size_t queue_max_messages = 4096;     ///< per connection
   std::size_t queue_max_bytes = 64 << 20;    ///< per connection
   std::chrono::milliseconds handshake_timeout{5000};
+  /// Connections that have not yet said hello (upgrade, TLS and hello
+  /// included, each bounded by handshake_timeout): more are closed at once
+  /// and counted as busy, so that a flood of them costs bounded memory.
+  std::size_t max_unproven_connections = 256;
   std::function<void(std::string_view)> log;  ///< default: standard error
   /// Serves a plain HTTP GET (not an upgrade) of `path`: its content type
   /// and body, or nullopt for 404. Unset: such requests get 426, as the hub
@@ -65,6 +69,7 @@ struct WsHubStats {
   std::uint64_t refused = 0;         ///< connections closed for bad input
   std::uint64_t unauthorized = 0;    ///< of those, hellos without the hub's token
   std::uint64_t tls_handshake = 0;   ///< of those, failed TLS handshakes (wss:// only)
+  std::uint64_t busy = 0;  ///< of those, closed at once: max_unproven_connections were open
 };
 
 class WsHub {
