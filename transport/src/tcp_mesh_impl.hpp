@@ -62,7 +62,7 @@ struct TcpMesh::Impl : std::enable_shared_from_this<TcpMesh::Impl> {
   Impl(asio::any_io_executor ex, TcpMeshConfig cfg, InboxHandler handler);
 
   void log(const std::string& line) const;
-  /// Logs "refused connection from <who>: <why>" and counts `reason`.
+  /// Counts `reason` and logs "refused connection from <who>: <why>" (rate-limited).
   void refuse(const char* reason, const std::string& who, const std::string& why);
   void log_failure(const std::string& task, std::exception_ptr error) const;
   void spawn(asio::awaitable<void> task, std::string name);
@@ -107,7 +107,7 @@ struct TcpMesh::Impl : std::enable_shared_from_this<TcpMesh::Impl> {
   std::shared_ptr<asio::ssl::context> tls;
   std::map<std::string, std::uint64_t> refusals;  // by refusal_reasons
   std::size_t unproven = 0;  // accepted sessions before their hello (tcp_session.cpp)
-  LimitedLog limited;        // for the refusals a flood causes
+  LimitedLog limited;        // refuse()'s lines
   std::map<raft::NodeId, OutboundPeer> peers;
   raft::Random random;
   bool closed = false;

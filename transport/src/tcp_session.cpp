@@ -40,13 +40,8 @@ asio::awaitable<void> TcpMesh::Impl::session(tcp::socket socket) {
   socket.set_option(tcp::no_delay(true), ignored);
   const auto who = describe(socket);
   if (unproven >= config.max_unproven_connections) {
-    ++refusals[refusal_reasons::busy];  // a flood, which this limit is for, must not flood the log
-    const auto line =
-        limited.line("refused connection from " + who + ": " + std::to_string(unproven) +
-                         " connections are still proving who they are",
-                     std::chrono::steady_clock::now());
-    if (!line.empty()) log(line);
-    co_return;
+    co_return refuse(refusal_reasons::busy, who,
+                     std::to_string(unproven) + " connections are still proving who they are");
   }
   PeerStream stream(std::move(socket), tls);
   FrameDecoder decoder(max_handshake_bytes);
@@ -63,9 +58,14 @@ asio::awaitable<void> TcpMesh::Impl::session(tcp::socket socket) {
   co_await read_messages(stream, decoder, *peer);
 }
 
+// Whoever reaches the port may cause refusals by the thousand: all are
+// counted, and the log takes at most LimitedLog::per_second of them a second.
 void TcpMesh::Impl::refuse(const char* reason, const std::string& who, const std::string& why) {
   ++refusals[reason];
-  if (!why.empty()) log("refused connection from " + who + ": " + why);
+  if (why.empty()) return;
+  const auto line =
+      limited.line("refused connection from " + who + ": " + why, std::chrono::steady_clock::now());
+  if (!line.empty()) log(line);
 }
 
 // "" once secure (or on plaintext); else the refusal's reason and text.
