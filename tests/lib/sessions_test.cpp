@@ -310,3 +310,41 @@ TEST_CASE(
   c.tick_all(10);
   for (std::size_t i = 0; i < 3; ++i) CHECK(count(c, i, "x") == 1);
 }
+
+TEST_CASE(
+    "sessions: a perform sent in a session that ended inside the snapshot a node installs "
+    "fails as outcome_unknown instead of running again") {
+  EngineCluster c(3, [](Options& options) {
+    options.snapshot.trailing_entries = 0;
+    options.session_timeout = std::chrono::seconds(5);
+  });
+  const auto leader = c.elect();
+  const auto follower = (leader + 1) % 3;
+  append_and_wait(c, follower, "warm");  // the follower's session is open
+  const auto follower_id = c.id(follower);
+  c.drop_if([&](const transport::Packet& p) {  // nothing reaches the follower any more
+    return transport::recipient(p) == follower_id;
+  });
+  const auto id = c.perform(follower, "append", {"x"}, std::chrono::seconds(60));
+  c.tick_all(3);
+  REQUIRE(count(c, leader, "x") == 1);
+  // The leader's next entry carries a clock past the follower's session:
+  // the session ends, then the snapshot covers both its "x" and its end.
+  c.jump_wall_clock(60'000);
+  append_and_wait(c, leader, "later");
+  c.snapshot(leader);
+  c.drop_if(nullptr);
+  c.tick_all(30);
+  REQUIRE(c.engine(follower).raft().snapshot().index > 0);
+  REQUIRE(c.done(id));
+  REQUIRE_MESSAGE(c.done(id)->error, "the perform ran again in a new session");
+  CHECK(c.error_of(id) == errc::outcome_unknown);
+  c.tick_all(10);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(count(c, i, "x") == 1);
+  // The node opens a new session for what it performs next.
+  const auto next = c.perform(follower, "append", {"y"});
+  c.tick_all(10);
+  REQUIRE(c.done(next));
+  CHECK_FALSE(c.done(next)->error);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(count(c, i, "y") == 1);
+}

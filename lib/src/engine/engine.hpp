@@ -290,6 +290,7 @@ class Engine {
   void requeue(std::uint64_t id);
   void requeue_orphans();
   bool held_until_expiry(std::uint64_t id, errc code);
+  void settle_ended_sessions(raft::Index snapshot_index);
   std::uint64_t own_ack() const;
 
   // performs.cpp: the life of a perform

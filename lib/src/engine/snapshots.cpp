@@ -1,6 +1,7 @@
 // The engine's side of snapshots (Raft §7): when to take one, what to do
 // once it is stored, and installing one received from the leader.
 #include <boost/container/small_vector.hpp>
+#include <set>
 
 #include "engine.hpp"
 #include "snapshot_codec.hpp"
@@ -60,10 +61,7 @@ void Engine::restore(const raft::SnapshotMeta& meta) {
 void Engine::install(const raft::SnapshotMeta& meta) {
   restore(meta);
   bytes_since_snapshot_ = 0;
-  // Its expiry may be among the entries the snapshot covers.
-  if (client_ != 0 && client_ <= meta.index && !machine_.sessions().contains(client_)) {
-    on_sessions_expired({client_});
-  }
+  settle_ended_sessions(meta.index);
   std::vector<std::uint64_t> in_sessions;
   for (const auto& [id, p] : pending_) {
     const bool sent = p.stage == Stage::proposed || p.stage == Stage::forwarded;
@@ -80,6 +78,33 @@ void Engine::install(const raft::SnapshotMeta& meta) {
          "this node installed a snapshot that covers the action's entry: whether it was "
          "committed is unknown");
   }
+}
+
+// Sessions the snapshot shows ended (expired, or dropped over the cap)
+// although they were opened at or before its index. Applying the log, this
+// node would have seen each entry of such a session before its end; the
+// snapshot hides that. A perform sent in one may have been applied before
+// the end, so it fails as outcome_unknown, never runs again; one never sent
+// was certainly not applied, and goes the way of an expiry (client_sessions.cpp).
+void Engine::settle_ended_sessions(raft::Index snapshot_index) {
+  const auto ended = [&](std::uint64_t client) {
+    return client != 0 && client <= snapshot_index && !machine_.sessions().contains(client);
+  };
+  std::vector<std::uint64_t> unknown;
+  std::set<std::uint64_t> clients;
+  for (const auto& [id, p] : pending_) {
+    if (p.seq == 0 || !ended(p.client)) continue;
+    clients.insert(p.client);
+    if (p.sent) unknown.push_back(id);
+  }
+  for (const auto id : unknown) {
+    fail(id, errc::outcome_unknown,
+         "this node installed a snapshot in which the perform's client session had ended: "
+         "whether the action was applied before that is unknown");
+  }
+  if (ended(client_)) clients.insert(client_);
+  if (!clients.empty())
+    on_sessions_expired(std::vector<std::uint64_t>(clients.begin(), clients.end()));
 }
 
 void Engine::count_sent_snapshots(const raft::Ready& ready) {
