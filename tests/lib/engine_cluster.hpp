@@ -175,6 +175,8 @@ class EngineCluster {
     return found == done_.end() ? nullptr : &found->second;
   }
   errc error_of(std::uint64_t id) const {
+    REQUIRE(done(id));
+    if (!done(id)->error) FAIL("perform " << id << " succeeded");
     try {
       std::rethrow_exception(done(id)->error);
     } catch (const Error& error) {

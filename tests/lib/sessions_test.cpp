@@ -237,6 +237,21 @@ TEST_CASE("sessions: a caller's own session is answered alike on every node, app
     CHECK(c.error_of(late) == errc::session_expired);
     CHECK(count(c, 1, "late") == 0);
   }
+  SUBCASE("numbers beyond 2^53-1 are refused on the leader before anything is proposed") {
+    // Followers could not decode them: the entry would be applied on the
+    // leader alone.
+    const auto last = c.engine(leader).raft().log().last_index();
+    const auto big = raft::max_wire_integer + 1;
+    for (const auto call :
+         {SessionCall{client, big, 0}, SessionCall{client, 2, big}, SessionCall{big, 1, 0}}) {
+      const auto id = c.perform(leader, "append", {"big"}, std::chrono::seconds(1), call);
+      c.tick_all(2);
+      REQUIRE(c.done(id));
+      CHECK(c.error_of(id) == errc::bad_arguments);
+    }
+    CHECK(c.engine(leader).raft().log().last_index() == last);
+    for (std::size_t i = 0; i < 3; ++i) CHECK(count(c, i, "big") == 0);
+  }
   SUBCASE("a session that was never opened is refused, even one far ahead of the log") {
     for (const std::uint64_t bogus : {client + 1, raft::max_wire_integer}) {
       const auto id =

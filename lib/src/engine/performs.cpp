@@ -6,6 +6,7 @@
 // sessionless one (a membership call) completes once this node has applied
 // the entry at that index: with the action if the entry has the expected
 // term, with errc::leadership_lost if another entry took its place.
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -46,6 +47,12 @@ std::uint64_t Engine::perform(std::string method, boost::json::array args,
   if (session && (session->client == 0 || session->seq == 0)) {
     fail(id, errc::bad_arguments,
          "a session perform needs a client id and a sequence number above 0");
+  } else if (session &&
+             std::max({session->client, session->seq, session->ack}) > raft::max_wire_integer) {
+    // Every replica decodes them from the entry: one it could not read would
+    // be applied on this leader alone.
+    fail(id, errc::bad_arguments,
+         "a session's client id, sequence number and ack must not exceed 2^53-1");
   } else if (problem) {
     fail(id, errc::bad_arguments, *problem);
   } else if (deadline <= started) {  // a timeout of zero fails at once; others each tick
