@@ -1,7 +1,8 @@
 #pragma once
 // The list app of the original's tests, for the node and engine tests:
 // append(x) appends x; nothing() returns null; refuse() throws; poison()
-// returns an action the reducer rejects.
+// returns an action the reducer rejects; refuse_cut() and poison_cut() do
+// the same with a text that is not UTF-8 (a character cut in two).
 
 #include <boost/json.hpp>
 #include <conflux/errors.hpp>
@@ -12,12 +13,18 @@
 
 namespace conflux::test {
 
+/// "caf" and the first byte of "é": not UTF-8.
+inline std::string cut_text() {
+  return std::string("caf") + '\xC3';
+}
+
 inline boost::json::value list_reduce(const boost::json::value& state,
                                       const boost::json::value& action) {
   boost::json::array next = state.is_array() ? state.get_array() : boost::json::array{};
   if (!action.is_object()) return next;
   const auto& object = action.get_object();
   if (object.if_contains("poison")) throw std::runtime_error("the reducer refuses poison");
+  if (object.if_contains("poison_cut")) throw std::runtime_error(cut_text());
   if (const auto* thing = object.if_contains("append")) next.push_back(*thing);
   return next;
 }
@@ -28,6 +35,7 @@ inline void list_reduce_in_place(boost::json::value& state, const boost::json::v
   if (!action.is_object()) return;
   const auto& object = action.get_object();
   if (object.if_contains("poison")) throw std::runtime_error("the reducer refuses poison");
+  if (object.if_contains("poison_cut")) throw std::runtime_error(cut_text());
   if (const auto* thing = object.if_contains("append")) state.get_array().push_back(*thing);
 }
 
@@ -47,6 +55,14 @@ inline std::map<std::string, Method> list_methods() {
   methods["poison"] = [](const boost::json::value&,
                          const boost::json::array&) -> boost::json::value {
     return boost::json::object{{"poison", true}};
+  };
+  methods["refuse_cut"] = [](const boost::json::value&,
+                             const boost::json::array&) -> boost::json::value {
+    throw Rejection(cut_text());
+  };
+  methods["poison_cut"] = [](const boost::json::value&,
+                             const boost::json::array&) -> boost::json::value {
+    return boost::json::object{{"poison_cut", true}};
   };
   return methods;
 }

@@ -363,3 +363,33 @@ TEST_CASE(
   CHECK_FALSE(c.done(next)->error);
   for (std::size_t i = 0; i < 3; ++i) CHECK(count(c, i, "y") == 1);
 }
+
+TEST_CASE(
+    "sessions: refusals whose text is not UTF-8 are recorded alike on every replica, and "
+    "snapshots holding them read back") {
+  EngineCluster c(3, [](Options& options) { options.snapshot.trailing_entries = 0; });
+  const auto leader = c.elect();
+  const auto follower = (leader + 1) % 3;
+  const auto behind = (leader + 2) % 3;
+  append_and_wait(c, follower, "warm");
+  c.isolate(behind);
+  const auto refused = c.perform(follower, "refuse_cut", {});
+  c.tick_all(5);
+  CHECK(c.error_of(refused) == errc::method_failed);
+  const auto poisoned = c.perform(follower, "poison_cut", {});
+  c.tick_all(5);
+  CHECK(c.error_of(poisoned) == errc::reducer_failed);
+  // Followers decode the entries that record them, so the session goes on
+  // alike everywhere: a divergence would show in the next action.
+  const auto after = c.perform(follower, "append", {"after"});
+  c.tick_all(5);
+  REQUIRE(c.done(after));
+  CHECK_FALSE(c.done(after)->error);
+  c.snapshot(leader);  // `behind` catches up from it
+  c.isolate(behind, false);
+  c.tick_all(30);
+  REQUIRE(c.engine(behind).raft().snapshot().index > 0);
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK(c.engine(i).state() == value(array{"warm", "after"}));
+  }
+}

@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "carriable.hpp"
+
 using namespace conflux;
 using boost::json::array;
 using boost::json::value;
@@ -308,4 +310,18 @@ TEST_CASE("sessions: past 100,000 sessions, opening one drops the one due to exp
   CHECK(*dropped == 7);  // its timeout is the shortest
   CHECK(table.admit(7, 1).verdict == SessionTable::Verdict::unknown);
   CHECK(table.size() == conflux::detail::max_sessions);
+}
+
+TEST_CASE("carriable_text: bytes that begin no UTF-8 character become U+FFFD; long texts are cut") {
+  using conflux::detail::carriable_text;
+  using conflux::detail::max_message_bytes;
+  CHECK(carriable_text("plain") == "plain");
+  CHECK(carriable_text("caf\xC3\xA9") == "caf\xC3\xA9");
+  CHECK(carriable_text(std::string("caf") + '\xC3') == "caf\xEF\xBF\xBD");
+  CHECK(carriable_text("\xC0\xAF") == "\xEF\xBF\xBD\xEF\xBF\xBD");  // an overlong '/'
+  CHECK(carriable_text("\xED\xA0\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // a surrogate
+  CHECK(carriable_text(std::string(5000, 'a')).size() == max_message_bytes);
+  // Cut at a character's end: 4095 bytes of 'a', then "é" would pass the limit.
+  const auto cut = carriable_text(std::string(max_message_bytes - 1, 'a') + "\xC3\xA9");
+  CHECK(cut == std::string(max_message_bytes - 1, 'a'));
 }

@@ -61,28 +61,35 @@ bool round_trips_exactly(const boost::json::value& v, int depth = 0) {
   return false;
 }
 
-/// Whether `text` is valid UTF-8 (RFC 3629: shortest forms only, no
-/// surrogates, nothing past U+10FFFF), as JSON requires and every peer's
-/// parser checks.
+/// The length of the valid UTF-8 sequence (RFC 3629: shortest forms only,
+/// no surrogates, nothing past U+10FFFF) that starts `text` at `at`, or 0.
+std::size_t utf8_sequence(std::string_view text, std::size_t at) {
+  const auto lead = static_cast<unsigned char>(text[at]);
+  std::size_t length = lead < 0x80   ? 1
+                       : lead < 0xC2 ? 0
+                       : lead < 0xE0 ? 2
+                       : lead < 0xF0 ? 3
+                       : lead < 0xF5 ? 4
+                                     : 0;
+  if (length == 0 || at + length > text.size()) return 0;
+  std::uint32_t code = length == 1 ? lead : lead & (0x7F >> length);
+  for (std::size_t i = 1; i < length; ++i) {
+    const auto next = static_cast<unsigned char>(text[at + i]);
+    if ((next & 0xC0) != 0x80) return 0;
+    code = (code << 6) | (next & 0x3F);
+  }
+  const bool overlong = (length == 3 && code < 0x800) || (length == 4 && code < 0x10000);
+  if (overlong || (code >= 0xD800 && code <= 0xDFFF) || code > 0x10FFFF) return 0;
+  return length;
+}
+
+/// Whether `text` is valid UTF-8, as JSON requires and every peer's parser
+/// checks.
 bool is_utf8(std::string_view text) {
   if (is_ascii(text)) return true;
   for (std::size_t at = 0; at < text.size();) {
-    const auto lead = static_cast<unsigned char>(text[at]);
-    std::size_t length = lead < 0x80   ? 1
-                         : lead < 0xC2 ? 0
-                         : lead < 0xE0 ? 2
-                         : lead < 0xF0 ? 3
-                         : lead < 0xF5 ? 4
-                                       : 0;
-    if (length == 0 || at + length > text.size()) return false;
-    std::uint32_t code = length == 1 ? lead : lead & (0x7F >> length);
-    for (std::size_t i = 1; i < length; ++i) {
-      const auto next = static_cast<unsigned char>(text[at + i]);
-      if ((next & 0xC0) != 0x80) return false;
-      code = (code << 6) | (next & 0x3F);
-    }
-    const bool overlong = (length == 3 && code < 0x800) || (length == 4 && code < 0x10000);
-    if (overlong || (code >= 0xD800 && code <= 0xDFFF) || code > 0x10FFFF) return false;
+    const auto length = utf8_sequence(text, at);
+    if (length == 0) return false;
     at += length;
   }
   return true;
@@ -118,6 +125,20 @@ Flaw flaw_of(const boost::json::value& v, int depth) {
 }
 
 }  // namespace
+
+std::string carriable_text(std::string_view text) {
+  if (text.size() <= max_message_bytes && is_ascii(text)) return std::string(text);
+  static constexpr std::string_view replacement = "\xEF\xBF\xBD";  // U+FFFD
+  std::string out;
+  for (std::size_t at = 0; at < text.size();) {
+    const auto length = utf8_sequence(text, at);
+    const auto piece = length ? text.substr(at, length) : replacement;
+    if (out.size() + piece.size() > max_message_bytes) break;
+    out += piece;
+    at += length ? length : 1;
+  }
+  return out;
+}
 
 std::optional<std::string> action_problem(const std::string& payload, boost::json::value& action) {
   if (payload.size() > max_action_bytes) return "the action is larger than 8 MiB";

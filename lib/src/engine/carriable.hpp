@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace conflux::detail {
 
@@ -18,6 +19,17 @@ inline constexpr std::size_t max_action_bytes = 8 << 20;
 /// Deepest nesting of an action or an argument: the wire allows 32 levels,
 /// minus the envelope around it.
 inline constexpr int max_action_depth = 28;
+
+/// Longest message text (a method's or a reducer's refusal) that is
+/// recorded or sent.
+inline constexpr std::size_t max_message_bytes = 4096;
+
+/// `text` as it may be carried in an entry or a reply: each byte that does
+/// not begin a valid UTF-8 sequence becomes U+FFFD, and the text is cut,
+/// at a character's end, to max_message_bytes. A refusal's text is user
+/// code's what(): unchecked, a follower could not decode the entry that
+/// records it, and would apply the log differently from the leader.
+std::string carriable_text(std::string_view text);
 
 /// Why `payload` (the serialized `action`) cannot be carried, or nullopt;
 /// on success `action` is exactly what replicas will parse from `payload`.

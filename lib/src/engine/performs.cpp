@@ -121,7 +121,7 @@ Engine::MethodResult Engine::evaluate(const std::string& name, const boost::json
     action = method->second(machine_.provisional(), args);
     if (action.is_null()) return MethodResult{Outcome::null_result, 0, 0, {}, {}};
   } catch (const std::exception& error) {
-    return MethodResult{Outcome::failed, 0, 0, errc::method_failed, error.what()};
+    return MethodResult{Outcome::failed, 0, 0, errc::method_failed, carriable_text(error.what())};
   } catch (...) {
     return MethodResult{Outcome::failed, 0, 0, errc::method_failed,
                         "the method threw a non-standard exception"};
@@ -135,7 +135,7 @@ Engine::MethodResult Engine::evaluate(const std::string& name, const boost::json
   try {
     machine_.reduce_provisional(action);
   } catch (const std::exception& error) {
-    return MethodResult{Outcome::failed, 0, 0, errc::reducer_failed, error.what()};
+    return MethodResult{Outcome::failed, 0, 0, errc::reducer_failed, carriable_text(error.what())};
   } catch (...) {
     return MethodResult{Outcome::failed, 0, 0, errc::reducer_failed,
                         "the reducer threw a non-standard exception"};

@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 #include <new>
 
+#include "carriable.hpp"
+
 namespace conflux::detail {
 
 boost::json::value parse_action(const raft::Entry& entry) {
@@ -39,7 +41,7 @@ void StateMachine::reduce_quietly(boost::json::value& state, const boost::json::
   } catch (const std::bad_alloc&) {
     throw;
   } catch (const std::exception& e) {
-    if (error) *error = e.what();
+    if (error) *error = carriable_text(e.what());  // recorded in the sessions
   } catch (...) {
     if (error) *error = "the reducer threw a non-standard exception";
   }
