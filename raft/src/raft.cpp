@@ -135,7 +135,14 @@ Raft::Raft(Config config, const Storage& storage)
                                 " exceeds the largest usable term " + std::to_string(max_term) +
                                 " (the hard state is corrupt or was written by a hostile peer)");
   }
-  if (log_.last_term() > state.term) {
+  // A Ready writes an installed snapshot before its hard state (ready.hpp),
+  // so a crash between the two leaves a snapshot of a term the hard state
+  // does not have yet. The node was in that term: it restarts in it, with
+  // no vote (a vote leaves only once its term is durable), and its next
+  // Ready writes the term. Entries are written after the hard state, so a
+  // stored entry beyond the stored term is corruption.
+  const Term term = std::max(state.term, snapshot_.term);
+  if (log_.last_term() > term) {
     throw std::invalid_argument("the last stored entry has term " +
                                 std::to_string(log_.last_term()) + ", beyond the stored term " +
                                 std::to_string(state.term));
@@ -145,10 +152,10 @@ Raft::Raft(Config config, const Storage& storage)
                                 " is beyond the last stored entry " +
                                 std::to_string(log_.last_index()));
   }
-  term_ = state.term;
-  restored_term_ = state.term;
+  term_ = term;
+  restored_term_ = term;
   durable_term_ = state.term;
-  vote_ = state.vote;
+  vote_ = term == state.term ? state.vote : NodeId();
   commit_ = std::max(state.commit, snapshot_.index);
   applied_ = snapshot_.index;
   applying_ = applied_;

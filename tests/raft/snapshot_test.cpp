@@ -216,6 +216,33 @@ TEST_CASE("§7 installing discards the whole log when it does not match the snap
   CHECK(replies.front().match == 3);
 }
 
+TEST_CASE(
+    "§7 a node that crashed between installing a snapshot and saving its new term restarts in "
+    "that term") {
+  Cluster c({"a", "b"});
+  c.load("b", HardState{.term = 3, .vote = "a", .commit = 1}, entries_with_terms({1, 1}));
+  // The chunk of a leader of term 5 is b's first word of that term.
+  REQUIRE(c.raft("b").step(msg("a", "b", 5, chunk(4, 5, 4, 0, "abcd"))).ok());
+  const Ready ready = c.raft("b").ready();
+  REQUIRE(ready.hard_state);
+  for (const auto& written : ready.snapshot_chunks) c.storage("b").write_chunk(written);
+  // The crash: the snapshot is installed, the hard state of term 5 is not.
+  REQUIRE(c.storage("b").hard_state().term == 3);
+  c.restart("b");
+
+  CHECK(c.raft("b").term() == 5);
+  CHECK(c.raft("b").snapshot().index == 4);
+  CHECK(c.storage("b").hard_state().term == 5);  // its first Ready wrote it
+  CHECK(c.storage("b").hard_state().vote.empty());
+}
+
+TEST_CASE("§7 a stored entry beyond the stored term still refuses a restart") {
+  Cluster c({"a", "b"});
+  CHECK_THROWS_WITH_AS(
+      c.load("b", HardState{.term = 1, .vote = "", .commit = 0}, entries_with_terms({1, 2})),
+      "the last stored entry has term 2, beyond the stored term 1", std::invalid_argument);
+}
+
 TEST_CASE("§7 a snapshot at or below the commit index is ignored, answered with the commit") {
   Cluster c({"a", "b"});
   c.load("b", HardState{.term = 2, .vote = "", .commit = 3}, entries_with_terms({1, 2, 2, 2}));

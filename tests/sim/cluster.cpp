@@ -192,6 +192,13 @@ void Cluster::finish_ready(std::size_t i, raft::Ready& ready, raft::Role role,
                            std::uint64_t crash_per_mille) {
   SimNode& node = nodes_[i];
   if (!write_chunks(i, ready, crash_per_mille)) return;
+  // An installed snapshot is durable before the hard state: a crash may come
+  // in between, leaving a snapshot of a term the hard state lacks.
+  if (!ready.snapshot_chunks.empty() && ready.hard_state && random_.chance(crash_per_mille, 1000)) {
+    node.writing.clear();
+    crash(i);
+    return;
+  }
   checker_.on_persist(node.id, role, node.storage, ready);
   if (ready.hard_state) node.storage.save_hard_state(*ready.hard_state);
   // lib/'s FileStorage makes a term or vote durable at once, before the

@@ -267,9 +267,13 @@ void Engine::await_apply(std::uint64_t id, raft::Index index, raft::Term term) {
 void Engine::settle_applied_early(std::uint64_t id) {
   const auto& p = pending_.at(id);
   const auto& log = raft_->log();
-  if (log.term_at(p.index) != p.term) {
-    return fail(id, errc::leadership_lost, "the action was lost; retry");
+  const auto term = log.term_at(p.index);
+  if (!term) {  // compacted: committed, but perhaps another leader's entry
+    return fail(id, errc::outcome_unknown,
+                "the entry was compacted before this node could compare its term: whether the "
+                "action was committed is unknown");
   }
+  if (*term != p.term) return fail(id, errc::leadership_lost, "the action was lost; retry");
   if (auto error = reducer_errors_.find(p.index); error != reducer_errors_.end()) {
     return fail(id, errc::reducer_failed, error->second);
   }
