@@ -157,7 +157,9 @@ void Raft::handle_append_response(const Message& m, const AppendResponse& respon
       maybe_send_timeout_now(m.from, progress);
       maybe_commit();
     }
-  } else if (response.rejected_index >= 1) {
+  } else if (response.rejected_index >= 1 && response.rejected_index <= log_.last_index()) {
+    // (A leader never shortens its log: an index beyond it is no request of
+    // ours, and would send the follower probing past the log's end.)
     progress.on_reject(response.rejected_index, resume_index(response));
   }
 }

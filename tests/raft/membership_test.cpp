@@ -96,6 +96,29 @@ TEST_CASE("thesis §4.2.1: a learner receives the log but neither counts nor cam
 }
 
 TEST_CASE(
+    "thesis §4.2.1: a learner does not campaign while its newest configuration is uncommitted") {
+  auto c = led_by_a();
+  REQUIRE(c.raft("a").change_membership({change(Kind::add_learner, "d")}).accepted);
+  c.tick_all(3);
+  c.isolate("b");
+  c.isolate("c");
+  // The next change reaches d but cannot commit; then the leader is gone.
+  REQUIRE(c.raft("a").change_membership({change(Kind::add_learner, "e")}).accepted);
+  c.tick_all(3);
+  REQUIRE(c.raft("d").configuration().learners == std::vector<NodeId>{"d", "e"});
+  REQUIRE(c.raft("d").commit() < c.raft("d").log().last_index());
+  c.isolate("a");
+  c.take_sent();
+  c.tick("d", 100);
+  CHECK(c.raft("d").role() == Role::follower);
+  int vote_requests = 0;
+  for (const auto& m : c.take_sent()) {
+    vote_requests += m.from == "d" && std::holds_alternative<VoteRequest>(m.body);
+  }
+  CHECK(vote_requests == 0);
+}
+
+TEST_CASE(
     "thesis §4.3: a change of voters goes through C_old,new, which the leader leaves by itself") {
   auto c = led_by_a();
   const auto result =

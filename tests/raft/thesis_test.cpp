@@ -155,6 +155,27 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("a rejection of an index beyond the leader's log is ignored: it is no request of ours") {
+  Cluster c(abc);
+  REQUIRE(c.elect("a"));
+  c.propose("a", "x");
+  c.deliver();
+  Raft& a = c.raft("a");
+  REQUIRE(peer(a.status(), "c").state == ProgressState::replicate);
+  const auto far = a.log().last_index() + 1000;
+  c.step(msg("c", "a", a.term(),
+             AppendResponse{.success = false,
+                            .match_index = 0,
+                            .rejected_index = far,
+                            .conflict_index = far,
+                            .conflict_term = 0}));
+  CHECK(peer(a.status(), "c").state == ProgressState::replicate);
+  CHECK(peer(a.status(), "c").next == a.log().last_index() + 1);
+  c.propose("a", "y");  // c still gets the log, not a snapshot or nothing
+  c.deliver();
+  CHECK(c.applied_payloads("c") == c.applied_payloads("a"));
+}
+
 TEST_CASE("probe mode after a rejection, replicate mode once matched") {
   Cluster c(abc);
   for (const char* id : {"a", "b"}) {
