@@ -374,7 +374,8 @@ void Node::Impl::on_snapshot_done(detail::SnapshotDone& done) {
     if (done.error) std::rethrow_exception(done.error);
     if (store->adopt_snapshot(*done.writer)) meta = done.meta;
   } catch (const std::exception& error) {
-    options.log(LogLevel::warning, std::string("snapshot failed: ") + error.what());
+    options.log(LogLevel::warning,
+                std::string("snapshot failed (the log is not compacted): ") + error.what());
   }
   engine->snapshot_taken(meta, done.seconds);
 }

@@ -2,11 +2,13 @@
 // The list app of the original's tests, for the node and engine tests:
 // append(x) appends x; nothing() returns null; refuse() throws; poison()
 // returns an action the reducer rejects; refuse_cut() and poison_cut() do
-// the same with a text that is not UTF-8 (a character cut in two).
+// the same with a text that is not UTF-8 (a character cut in two);
+// infinity() makes the reducer append a number JSON has no text for.
 
 #include <boost/json.hpp>
 #include <conflux/errors.hpp>
 #include <conflux/options.hpp>
+#include <limits>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -25,6 +27,7 @@ inline boost::json::value list_reduce(const boost::json::value& state,
   const auto& object = action.get_object();
   if (object.if_contains("poison")) throw std::runtime_error("the reducer refuses poison");
   if (object.if_contains("poison_cut")) throw std::runtime_error(cut_text());
+  if (object.if_contains("infinity")) next.push_back(std::numeric_limits<double>::infinity());
   if (const auto* thing = object.if_contains("append")) next.push_back(*thing);
   return next;
 }
@@ -36,6 +39,9 @@ inline void list_reduce_in_place(boost::json::value& state, const boost::json::v
   const auto& object = action.get_object();
   if (object.if_contains("poison")) throw std::runtime_error("the reducer refuses poison");
   if (object.if_contains("poison_cut")) throw std::runtime_error(cut_text());
+  if (object.if_contains("infinity")) {
+    state.get_array().push_back(std::numeric_limits<double>::infinity());
+  }
   if (const auto* thing = object.if_contains("append")) state.get_array().push_back(*thing);
 }
 
@@ -59,6 +65,10 @@ inline std::map<std::string, Method> list_methods() {
   methods["refuse_cut"] = [](const boost::json::value&,
                              const boost::json::array&) -> boost::json::value {
     throw Rejection(cut_text());
+  };
+  methods["infinity"] = [](const boost::json::value&,
+                           const boost::json::array&) -> boost::json::value {
+    return boost::json::object{{"infinity", true}};
   };
   methods["poison_cut"] = [](const boost::json::value&,
                              const boost::json::array&) -> boost::json::value {

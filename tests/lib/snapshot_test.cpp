@@ -3,6 +3,8 @@
 // and the metrics and status say what happened.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "lib/cluster_fixture.hpp"
 
 using namespace conflux;
@@ -70,6 +72,36 @@ TEST_CASE("snapshots: the thresholds keep the log short, and each snapshot is co
   CHECK(metrics.snapshot_duration.count() == metrics.snapshots_taken);
   CHECK(metrics.snapshot_bytes == status.snapshot_bytes);
   CHECK(leader.log_tail(100).front().index == status.first_index);
+}
+
+TEST_CASE(
+    "snapshots: a state that would not read back is not snapshotted, the log is kept, and the "
+    "node serves on") {
+  std::vector<std::string> lines;
+  NodeCluster cluster(3, Wire::in_process, false, [&](Options& o) {
+    snapshot_every(o, 0);
+    o.log = [&](LogLevel, std::string_view line) { lines.emplace_back(line); };
+  });
+  REQUIRE(cluster.wait_for_leader());
+  auto& node = cluster.node(0);
+  append_all(cluster, node, 1, 2);
+  Result infinite;
+  node.perform("infinity", {}, infinite.handler());
+  REQUIRE(run_until(cluster.io, [&] { return infinite.done; }));
+  REQUIRE_MESSAGE(!infinite.error, infinite.message());
+  REQUIRE(run_until(cluster.io, [&] { return node.status().applied >= 5; }));
+  node.request_snapshot();
+  const auto refused = [&] {
+    return std::any_of(lines.begin(), lines.end(), [](const std::string& line) {
+      return line.find(
+                 "snapshot failed (the log is not compacted): the state holds a number "
+                 "that is not finite") != std::string::npos;
+    });
+  };
+  REQUIRE(run_until(cluster.io, refused));
+  CHECK(node.status().snapshot_index == 0);
+  append_all(cluster, node, 3, 3);
+  CHECK(node.state().as_array().size() == 4);
 }
 
 TEST_CASE("snapshots: request_snapshot() compacts on demand, with the thresholds off") {

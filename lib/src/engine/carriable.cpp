@@ -97,26 +97,27 @@ bool is_utf8(std::string_view text) {
 
 enum class Flaw { none, not_finite, too_deep, not_utf8 };
 
-/// What keeps one argument from being carried: a non-finite number (JSON
-/// has no text for it), text that is not UTF-8, or nesting beyond
-/// max_action_depth.
-Flaw flaw_of(const boost::json::value& v, int depth) {
+/// What keeps a value (at nesting level `depth`) from being carried: a
+/// non-finite number (JSON has no text for it), text that is not UTF-8, or
+/// nesting to `max_depth` levels or beyond.
+Flaw flaw_of(const boost::json::value& v, int depth, int max_depth) {
   switch (v.kind()) {
     case boost::json::kind::double_:
       return std::isfinite(v.get_double()) ? Flaw::none : Flaw::not_finite;
     case boost::json::kind::string:
       return is_utf8(v.get_string()) ? Flaw::none : Flaw::not_utf8;
     case boost::json::kind::array:
-      if (depth + 1 >= max_action_depth) return Flaw::too_deep;
+      if (depth + 1 >= max_depth) return Flaw::too_deep;
       for (const auto& item : v.get_array()) {
-        if (const auto flaw = flaw_of(item, depth + 1); flaw != Flaw::none) return flaw;
+        if (const auto flaw = flaw_of(item, depth + 1, max_depth); flaw != Flaw::none) return flaw;
       }
       return Flaw::none;
     case boost::json::kind::object:
-      if (depth + 1 >= max_action_depth) return Flaw::too_deep;
+      if (depth + 1 >= max_depth) return Flaw::too_deep;
       for (const auto& member : v.get_object()) {
         if (!is_utf8(member.key())) return Flaw::not_utf8;
-        if (const auto flaw = flaw_of(member.value(), depth + 1); flaw != Flaw::none) return flaw;
+        if (const auto flaw = flaw_of(member.value(), depth + 1, max_depth); flaw != Flaw::none)
+          return flaw;
       }
       return Flaw::none;
     default:
@@ -154,7 +155,7 @@ std::optional<std::string> action_problem(const std::string& payload, boost::jso
 
 std::optional<std::string> arguments_problem(const boost::json::array& args) {
   for (std::size_t i = 0; i < args.size(); ++i) {
-    const auto flaw = flaw_of(args[i], 1);
+    const auto flaw = flaw_of(args[i], 1, max_action_depth);
     if (flaw == Flaw::none) continue;
     const auto argument = "argument " + std::to_string(i + 1);
     if (flaw == Flaw::too_deep) {
@@ -163,6 +164,20 @@ std::optional<std::string> arguments_problem(const boost::json::array& args) {
     if (flaw == Flaw::not_utf8) return argument + " holds text that is not valid UTF-8";
     return argument +
            (args[i].is_number() ? " is not a finite number" : " holds a number that is not finite");
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> state_problem(const boost::json::value& state) {
+  switch (flaw_of(state, 1, max_state_depth)) {  // 1: the snapshot's envelope
+    case Flaw::none:
+      return std::nullopt;
+    case Flaw::not_finite:
+      return "the state holds a number that is not finite (JSON has no text for NaN or infinity)";
+    case Flaw::not_utf8:
+      return "the state holds text that is not valid UTF-8";
+    case Flaw::too_deep:
+      return "the state is nested deeper than " + std::to_string(max_state_depth - 2) + " levels";
   }
   return std::nullopt;
 }

@@ -20,6 +20,15 @@ inline constexpr std::size_t max_action_bytes = 8 << 20;
 /// minus the envelope around it.
 inline constexpr int max_action_depth = 28;
 
+/// Deepest nesting a snapshot may hold, its envelope included.
+inline constexpr int max_state_depth = 4096;
+
+/// Why the committed state cannot be written into a snapshot that reads
+/// back (a number that is not finite, text that is not UTF-8, nesting to
+/// max_state_depth), or nullopt. Actions are checked before they are
+/// appended, but a reducer may still build such a state from them.
+std::optional<std::string> state_problem(const boost::json::value& state);
+
 /// Longest message text (a method's or a reducer's refusal) that is
 /// recorded or sent.
 inline constexpr std::size_t max_message_bytes = 4096;

@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "carriable.hpp"
+
 namespace conflux::detail {
 namespace {
 
@@ -21,6 +23,9 @@ std::runtime_error unreadable(const raft::SnapshotMeta& meta, const std::string&
 }  // namespace
 
 void write_snapshot(const SnapshotContent& content, storage::SnapshotWriter& writer) {
+  // Refused before anything is written: a snapshot that does not read back
+  // would be adopted, and the log it replaces compacted away.
+  if (auto problem = state_problem(content.state)) throw std::runtime_error(*problem);
   writer.write(prefix);
   boost::json::serializer serializer;
   char buffer[piece_bytes];
@@ -34,7 +39,7 @@ void write_snapshot(const SnapshotContent& content, storage::SnapshotWriter& wri
 
 SnapshotContent read_snapshot(const raft::Storage& storage, const raft::SnapshotMeta& meta) {
   boost::json::parse_options options;
-  options.max_depth = 4096;  // a state may nest deeper than an action may
+  options.max_depth = max_state_depth;  // a state may nest deeper than an action may
   boost::json::stream_parser parser({}, options);
   boost::system::error_code ec;
   for (std::uint64_t offset = 0; offset < meta.size;) {
