@@ -87,6 +87,21 @@ TEST_CASE("sessions: a lost forward is sent again after an election timeout and 
   CHECK(count(c, follower, "x") == 1);
 }
 
+TEST_CASE("sessions: a lost opening of a node's session is sent again; its perform completes") {
+  EngineCluster c(3);
+  const auto leader = c.elect();
+  const auto follower = (leader + 1) % 3;
+  c.drop_if(is_request);  // the opening is forwarded first, and lost
+  const auto id = c.perform(follower, "append", {"x"}, std::chrono::seconds(60));
+  c.tick_all(3);
+  REQUIRE(c.sent<transport::PerformRequest>() >= 1);
+  c.drop_if(nullptr);
+  for (int t = 0; t < 60 && !c.done(id); ++t) c.tick_all();
+  REQUIRE(c.done(id));
+  CHECK_FALSE(c.done(id)->error);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(count(c, i, "x") == 1);
+}
+
 TEST_CASE("sessions: the leader dies before the forward reaches it; the next leader runs it once") {
   EngineCluster c(3);
   const auto leader = c.elect();

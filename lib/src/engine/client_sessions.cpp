@@ -278,6 +278,15 @@ void Engine::requeue_orphans() {
     if (leader_changed || unanswered) orphans.push_back(id);
   }
   for (const auto id : orphans) requeue(id);
+  // The opening of this node's own session is sessionless and waits with
+  // no deadline: lost on its way (or its answer lost), it would hold every
+  // perform of this node until the leader changed. Given up after the same
+  // patience, it is opened again (a session opened twice only expires).
+  const auto opening = pending_.find(opening_);
+  if (opening != pending_.end() && opening->second.stage == Stage::forwarded &&
+      ticks_ - opening->second.sent_tick > patience) {
+    fail(opening_, errc::outcome_unknown, "the session's opening went unanswered");
+  }
 }
 
 }  // namespace conflux::detail
