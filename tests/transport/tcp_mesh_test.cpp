@@ -169,10 +169,35 @@ TEST_CASE("tcp: hostile input before or in the handshake is refused, each with a
   CHECK(logged(c, "expected a \"hello\" frame first"));
   a.attack("a wrong cluster id", [&](RawPeer& raw) { raw.hello("n3", "n1", "another-cluster"); });
   CHECK(logged(c, "cluster \"another-cluster\" is not \"test-cluster\""));
+  a.attack("the node's own id", [&](RawPeer& raw) { raw.hello("n1", "n1"); });
+  CHECK(logged(c, "\"n1\" is this node's own id"));
   a.attack("an unknown node id", [&](RawPeer& raw) { raw.hello("mallory", "n1"); });
   CHECK(logged(c, "\"mallory\" is not a member of this cluster"));
   a.attack("a silent connection times out", [&](RawPeer&) {});
   CHECK(logged(c, "handshake timed out"));
+}
+
+TEST_CASE("tcp: a peer's newer connection replaces its older one, which is closed") {
+  UnderAttack a;
+  auto& c = a.c;
+  REQUIRE(run_until(c.io, [&] { return c.all_connected(); }));
+  std::vector<std::unique_ptr<RawPeer>> raws;
+  for (int i = 0; i < 3; ++i) {  // each hello replaces the one before, n3's own link first
+    raws.push_back(std::make_unique<RawPeer>(c.io, c.port("n1")));
+    REQUIRE(run_until(c.io, [&] { return raws.back()->connected(); }));
+    raws.back()->hello("n3", "n1");
+    REQUIRE(run_until(c.io, [&] { return raws.back()->received().size() > 0; }));  // welcomed
+  }
+  // (The third stays open until n3's own link, dialling again, replaces it.)
+  CHECK(run_until(c.io, [&] { return raws[0]->closed() && raws[1]->closed(); }));
+  CHECK(logged(c, "connection from n3 replaced by a newer one from 127.0.0.1:"));
+  c.node("n3").send(vote("n3", "n1", ++a.marker));
+  CHECK(run_until(c.io, [&] {
+    for (const auto& m : c.inbox("n1")) {
+      if (m.term == a.marker) return true;
+    }
+    return false;
+  }));
 }
 
 TEST_CASE("tcp: a refused handshake is reported on both sides") {

@@ -12,6 +12,7 @@ std::string hello_refusal(const Hello& hello, std::string_view cluster, std::str
   }
   if (hello.to != self)
     return "this node is \"" + std::string(self) + "\", not \"" + hello.to + "\"";
+  if (hello.from == self) return "\"" + hello.from + "\" is this node's own id";
   return {};
 }
 

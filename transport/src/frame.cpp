@@ -32,6 +32,9 @@ std::optional<std::string_view> FrameDecoder::next() {
   if (consumed_ > 0 && consumed_ * 2 >= buffer_.size()) {
     buffer_.erase(0, consumed_);  // keep the buffer from growing without bound
     consumed_ = 0;
+    // Emptied after a large frame: give its memory back, so that an idle
+    // connection does not keep up to twice the largest frame it ever read.
+    if (buffer_.empty() && buffer_.capacity() > retained_bytes) std::string().swap(buffer_);
   }
   if (buffered() < frame_header_bytes) return std::nullopt;
   const std::uint32_t size = announced();

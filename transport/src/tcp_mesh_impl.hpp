@@ -56,6 +56,11 @@ struct OutboundPeer {
   /// nothing is sent to or accepted from it. A link task runs while `linking`.
   bool stopped = false;
   bool linking = false;
+  /// The accepted connection this peer's messages arrive on. A newer one
+  /// replaces it (closing it): a restarted peer, or one whose old connection
+  /// was left half open, gets through, and a peer holds one reader (and one
+  /// frame buffer of up to max_frame_bytes) at a time, however often it dials.
+  PeerStream* inbound = nullptr;
 };
 
 struct TcpMesh::Impl : std::enable_shared_from_this<TcpMesh::Impl> {
@@ -87,6 +92,7 @@ struct TcpMesh::Impl : std::enable_shared_from_this<TcpMesh::Impl> {
                                                std::chrono::milliseconds timeout);
   asio::awaitable<void> read_messages(PeerStream& stream, FrameDecoder& decoder,
                                       const raft::NodeId& peer);
+  void replace_inbound(OutboundPeer& peer, PeerStream& stream, const std::string& who);
   bool deliver_frame(std::string_view frame, const raft::NodeId& peer, PeerStatus& status);
 
   // tcp_link.cpp: dialling side

@@ -54,8 +54,29 @@ asio::awaitable<void> TcpMesh::Impl::session(tcp::socket socket) {
     peer = co_await accept_handshake(stream, decoder, who);
   }
   if (!peer) co_return;
+  auto& from = peers.at(*peer);
+  replace_inbound(from, stream, who);
+  struct Release {  // however the reader ends
+    PeerStream*& slot;
+    PeerStream* mine;
+    ~Release() {
+      if (slot == mine) slot = nullptr;
+    }
+  } release{from.inbound, &stream};
   decoder.set_max_frame_bytes(config.max_frame_bytes);
   co_await read_messages(stream, decoder, *peer);
+}
+
+// A peer's newest accepted connection is the one read: an older one is
+// closed, and its reader ends quietly (operation_aborted).
+void TcpMesh::Impl::replace_inbound(OutboundPeer& peer, PeerStream& stream,
+                                    const std::string& who) {
+  if (peer.inbound) {
+    log("connection from " + peer.status.id + " replaced by a newer one from " + who);
+    boost::system::error_code ignored;
+    peer.inbound->socket().close(ignored);
+  }
+  peer.inbound = &stream;
 }
 
 // Whoever reaches the port may cause refusals by the thousand: all are

@@ -50,6 +50,9 @@ class FrameDecoder {
   std::uint32_t announced() const;
 
  private:
+  /// An emptied buffer keeps at most this much memory.
+  static constexpr std::size_t retained_bytes = 1 << 20;
+
   std::size_t max_frame_bytes_;
   std::string buffer_;
   std::size_t consumed_ = 0;  // bytes of buffer_ already returned
