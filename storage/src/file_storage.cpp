@@ -115,7 +115,14 @@ void FileStorage::open_active(std::uint64_t sequence) {
   if (fresh) {
     try {
       write_all(*ops_, active_fd_, segment_magic, path);
-      if (options_.fsync == FsyncPolicy::always) sync_directory(options_.directory);
+      // The header is durable before the segment is used: a header lost to
+      // a crash would make recovery take the whole segment for damage.
+      if (options_.fsync == FsyncPolicy::always) {
+        if (ops_->fdatasync(active_fd_) != 0) {
+          fail("fdatasync of " + path.string() + " failed: " + std::strerror(errno));
+        }
+        sync_directory(options_.directory);
+      }
     } catch (const StorageError& error) {
       fail(error.what());  // a segment without its header must never receive records
     }

@@ -84,6 +84,7 @@ void truncate_file(const fs::path& path, std::size_t size) {
 void rewrite_header(const fs::path& path) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << segment_magic;
+  out.close();  // the bytes are written here: only now can a failure show
   if (!out) throw StorageError(system_error("cannot rewrite", path));
 }
 

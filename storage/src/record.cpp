@@ -73,8 +73,7 @@ ReadStatus read_record(std::string_view bytes, Record& out) {
   if (type != static_cast<std::uint8_t>(RecordType::entry) || length < 17)
     return ReadStatus::bad_payload;
   const auto entry_type = static_cast<std::uint8_t>(payload[16]);
-  if (entry_type > static_cast<std::uint8_t>(raft::last_entry_type))
-    return ReadStatus::bad_payload;
+  if (entry_type > static_cast<std::uint8_t>(raft::last_entry_type)) return ReadStatus::bad_payload;
   out.type = RecordType::entry;
   out.entry =
       raft::Entry{get_le(payload, 8, 8), get_le(payload, 0, 8),

@@ -50,18 +50,21 @@ void FileStorage::recover() {
   remove_leftovers();
   auto found = find_snapshots(options_.directory);
   ReplayedLog replayed;
+  std::optional<TornTail> torn;  // only the last segment may have one
   const auto segments = list_segments(options_.directory);
   for (std::size_t i = 0; i < segments.size(); ++i) {
-    replay(segments[i].path, segments[i].number, i + 1 == segments.size(), replayed);
+    torn = replay(segments[i].path, segments[i].number, i + 1 == segments.size(), replayed);
   }
+  const auto refuse = [&](const std::string& why) {
+    return StorageError(why + (torn ? "; and " + torn->what + " (left as it is)" : ""));
+  };
   const Held chosen =
       found.valid.empty() ? Held{} : Held{found.valid[0].meta, found.valid[0].path, -1};
   auto continuation = Continuation::continues;
   try {
     continuation = start_after(chosen, found.lost_beyond, replayed);
   } catch (const StorageError& error) {
-    if (found.corrupt.empty()) throw;
-    throw StorageError(found.why + "; " + error.what());
+    throw refuse(found.corrupt.empty() ? error.what() : found.why + "; " + error.what());
   }
   if (!found.corrupt.empty()) {
     log(found.why + "; starting from " +
@@ -69,12 +72,13 @@ void FileStorage::recover() {
         ", which the log continues past " + std::to_string(found.lost_beyond));
   }
   if (hard_state_.commit > last_index_) {
-    throw StorageError("hard state commit " + std::to_string(hard_state_.commit) +
-                       " is beyond the last entry " + std::to_string(last_index_) + " in " +
-                       options_.directory.string());
+    throw refuse("hard state commit " + std::to_string(hard_state_.commit) +
+                 " is beyond the last entry " + std::to_string(last_index_) + " in " +
+                 options_.directory.string());
   }
-  open_active(segments.empty() ? 1 : segments.back().number);
   // Everything checked: only now is anything on disk changed.
+  if (torn) cut(*torn);
+  open_active(segments.empty() ? 1 : segments.back().number);
   // A crash between an install's rename and its base record: the log does
   // not continue the snapshot (it ends before it, or holds another entry
   // there). The base record the install would have written is written now,
@@ -106,15 +110,18 @@ void FileStorage::remove_leftovers() {
 
 // Replays one segment. A bad record followed by a valid one is corruption
 // (refuse to start); a bad record at the end of the last segment is a torn
-// write (cut it off and carry on).
-void FileStorage::replay(const fs::path& path, std::uint64_t sequence, bool last,
-                         ReplayedLog& replayed) {
+// write, returned to be cut off. So is a last segment whose header is cut
+// short, or all zeros (its first bytes never reached the disk: then no
+// record after them did either, for every sync covers the whole file).
+std::optional<FileStorage::TornTail> FileStorage::replay(const fs::path& path,
+                                                         std::uint64_t sequence, bool last,
+                                                         ReplayedLog& replayed) {
   const std::string bytes = read_file(path);
   if (bytes.compare(0, segment_magic.size(), segment_magic) != 0) {
-    if (last && bytes.size() < segment_magic.size() && segment_magic.starts_with(bytes)) {
-      log("torn segment header in " + path.string() + ": rewriting it");
-      rewrite_header(path);
-      return;
+    const bool short_header =
+        bytes.size() < segment_magic.size() && segment_magic.starts_with(bytes);
+    if (last && (short_header || bytes.find_first_not_of('\0') == std::string::npos)) {
+      return TornTail{path, 0, true, "a torn segment header in " + path.string()};
     }
     throw StorageError("corrupt segment " + path.string() + " at offset 0: bad magic");
   }
@@ -122,7 +129,7 @@ void FileStorage::replay(const fs::path& path, std::uint64_t sequence, bool last
   for (;;) {
     Record record;
     const auto status = read_record(std::string_view(bytes).substr(at), record);
-    if (status == ReadStatus::end) return;
+    if (status == ReadStatus::end) return std::nullopt;
     if (status != ReadStatus::ok) {
       // A record whose checksum holds (bad_payload: an unknown type) was
       // written whole, so it cannot be a torn write: cutting it could drop
@@ -131,10 +138,9 @@ void FileStorage::replay(const fs::path& path, std::uint64_t sequence, bool last
         throw StorageError("corrupt record in " + path.string() + " at offset " +
                            std::to_string(at));
       }
-      log("torn write in " + path.string() + " at offset " + std::to_string(at) + ": cutting " +
-          std::to_string(bytes.size() - at) + " bytes");
-      truncate_file(path, at);
-      return;
+      return TornTail{path, at, false,
+                      "a torn write in " + path.string() + " at offset " + std::to_string(at) +
+                          " (" + std::to_string(bytes.size() - at) + " bytes)"};
     }
     if (auto problem = replayed.apply(record); !problem.empty()) {
       throw StorageError("corrupt record in " + path.string() + " at offset " + std::to_string(at) +
@@ -143,6 +149,16 @@ void FileStorage::replay(const fs::path& path, std::uint64_t sequence, bool last
     if (record.type == RecordType::entry) segment_first_.try_emplace(sequence, record.entry.index);
     at += record.size;
   }
+}
+
+void FileStorage::cut(const TornTail& torn) {
+  if (torn.header) {
+    log(torn.what + ": rewriting it");
+    rewrite_header(torn.path);
+    return;
+  }
+  log(torn.what + ": cutting it off");
+  truncate_file(torn.path, torn.keep);
 }
 
 // The log after `snapshot`: it must start at or before the snapshot's end

@@ -101,7 +101,10 @@ void FileStorage::hold(Held snapshot) {
   if (snapshot.fd < 0) fail("cannot open " + snapshot.path.string() + ": " + std::strerror(errno));
   if (previous_.fd >= 0) {
     ::close(previous_.fd);
-    fs::remove(previous_.path);
+    previous_.fd = -1;      // never closed twice: the number may be reused at once
+    std::error_code error;  // a file left behind costs only its space
+    fs::remove(previous_.path, error);
+    if (error) log("cannot delete " + previous_.path.string() + ": " + error.message());
   }
   previous_ = std::move(newest_);
   newest_ = std::move(snapshot);

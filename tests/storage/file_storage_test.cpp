@@ -5,6 +5,8 @@
 // in record_test.cpp.
 #include <doctest/doctest.h>
 
+#include <fstream>
+
 #include "file_util.hpp"
 #include "record.hpp"
 #include "storage/storage_test_util.hpp"
@@ -321,6 +323,13 @@ TEST_CASE("a torn header of a new last segment is rewritten and the log goes on"
     }
     CHECK(fs::file_size(last_segment) == segment_magic.size());
   }
+  {  // a header whose bytes never reached the disk: zeros
+    std::ofstream(last_segment, std::ios::binary | std::ios::trunc) << std::string(8, '\0');
+    LogLines log;
+    FileStorage storage(options_for(dir.path(), log, 300));
+    CHECK(storage.entries() == entries);
+    CHECK(log.any_contains("torn segment header", last_segment.string()));
+  }
   {
     FileStorage storage(options_for(dir.path(), {}, 300));
     storage.append(make_entries(21, 22, 1));
@@ -359,6 +368,28 @@ TEST_CASE(
     CHECK(error.find(segment.string()) != std::string::npos);
     CHECK(error.find("offset " + std::to_string(offsets[14])) != std::string::npos);
   }
+}
+
+TEST_CASE(
+    "a refusal to start leaves the files as they were, naming the torn tail it would have cut") {
+  TempDir dir;
+  {
+    FileStorage storage(options_for(dir.path()));
+    storage.append(make_entries(1, 5, 1));
+    storage.sync();
+    storage.save_hard_state({1, "", 5});  // written at close: commit 5
+  }
+  // The last record decays: alone it would pass for a torn write, but the
+  // commit says entry 5 was acknowledged.
+  const auto segment = segment_files(dir.path()).at(0);
+  const auto size = fs::file_size(segment);
+  flip_byte(segment, size - 1);
+
+  const auto error = open_error(options_for(dir.path()));
+
+  CHECK(error.find("hard state commit 5 is beyond the last entry 4") != std::string::npos);
+  CHECK(error.find("a torn write in " + segment.string()) != std::string::npos);
+  CHECK(fs::file_size(segment) == size);
 }
 
 TEST_CASE("damage to the last record of an earlier segment is corruption, not a torn write") {

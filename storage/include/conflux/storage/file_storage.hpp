@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -123,8 +124,18 @@ class FileStorage final : public NodeStorage {
   // recovery.cpp
   void recover();
   std::vector<Held> usable_snapshots();
-  void replay(const std::filesystem::path& path, std::uint64_t sequence, bool last,
-              ReplayedLog& replayed);
+  /// A torn tail of the last segment found by replay(): cut (or, for a torn
+  /// header, rewritten) only once recovery's checks have all passed, so
+  /// that a refusal to start leaves the files as they were found.
+  struct TornTail {
+    std::filesystem::path path;
+    std::size_t keep = 0;  ///< bytes kept; a torn header keeps none and is rewritten
+    bool header = false;
+    std::string what;  ///< for the log, and for a refusal
+  };
+  std::optional<TornTail> replay(const std::filesystem::path& path, std::uint64_t sequence,
+                                 bool last, ReplayedLog& replayed);
+  void cut(const TornTail& torn);
   /// How the log found at recovery goes on from the snapshot chosen: it
   /// holds the snapshot's last entry (continues); or it ends before it or
   /// holds another entry there (an install's base record is missing), with
