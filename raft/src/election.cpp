@@ -8,12 +8,14 @@ namespace conflux::raft {
 // Thesis §4.2.2: "a server that is not part of its own latest configuration
 // should still start new elections, as it might still be needed until the
 // C_new entry is committed"; its own vote does not count (campaign): it is
-// still a voter of the configuration in force at its commit index. Once it
-// knows C_new committed, it no longer campaigns; nor does a learner or a
-// node that is joining (thesis §4.2.1), committed configuration or not.
+// a voter of the configuration in force at its commit index or of a later
+// one (after a restart the stored commit may lag far behind the entry that
+// made it a voter). Once it knows C_new committed, it no longer campaigns;
+// nor does a learner or a node that is joining (thesis §4.2.1), committed
+// configuration or not.
 bool Raft::may_campaign() const {
   if (configuration().is_voter(config_.id)) return true;
-  return configs_.latest_index() > commit_ && configuration_at(commit_).is_voter(config_.id);
+  return configs_.latest_index() > commit_ && configs_.voter_since(commit_, config_.id);
 }
 
 void Raft::tick_election() {

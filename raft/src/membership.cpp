@@ -313,6 +313,14 @@ const Configuration& ConfigurationLog::at(Index index) const {
   return *found;
 }
 
+bool ConfigurationLog::voter_since(Index index, const NodeId& id) const {
+  if (at(index).is_voter(id)) return true;
+  for (const auto& [entry_index, config] : entries_) {
+    if (entry_index > index && config.is_voter(id)) return true;
+  }
+  return false;
+}
+
 void ConfigurationLog::truncate_from(Index index) {
   while (!entries_.empty() && entries_.back().first >= index) entries_.pop_back();
 }

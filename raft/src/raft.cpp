@@ -145,7 +145,7 @@ Raft::Raft(Config config, const Storage& storage)
   if (log_.last_term() > term) {
     throw std::invalid_argument("the last stored entry has term " +
                                 std::to_string(log_.last_term()) + ", beyond the stored term " +
-                                std::to_string(state.term));
+                                std::to_string(term));
   }
   if (state.commit > log_.last_index()) {
     throw std::invalid_argument("stored commit index " + std::to_string(state.commit) +

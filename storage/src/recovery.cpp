@@ -111,8 +111,8 @@ void FileStorage::remove_leftovers() {
 // Replays one segment. A bad record followed by a valid one is corruption
 // (refuse to start); a bad record at the end of the last segment is a torn
 // write, returned to be cut off. So is a last segment whose header is cut
-// short, or all zeros (its first bytes never reached the disk: then no
-// record after them did either, for every sync covers the whole file).
+// short, or is no longer than the header and all zeros (the header's bytes
+// never reached the disk; a new segment's header is synced before use).
 std::optional<FileStorage::TornTail> FileStorage::replay(const fs::path& path,
                                                          std::uint64_t sequence, bool last,
                                                          ReplayedLog& replayed) {
@@ -120,7 +120,9 @@ std::optional<FileStorage::TornTail> FileStorage::replay(const fs::path& path,
   if (bytes.compare(0, segment_magic.size(), segment_magic) != 0) {
     const bool short_header =
         bytes.size() < segment_magic.size() && segment_magic.starts_with(bytes);
-    if (last && (short_header || bytes.find_first_not_of('\0') == std::string::npos)) {
+    const bool zero_header =
+        bytes.size() <= segment_magic.size() && bytes.find_first_not_of('\0') == std::string::npos;
+    if (last && (short_header || zero_header)) {
       return TornTail{path, 0, true, "a torn segment header in " + path.string()};
     }
     throw StorageError("corrupt segment " + path.string() + " at offset 0: bad magic");

@@ -133,3 +133,31 @@ TEST_CASE("engine: several snapshots arriving whole in one round restore the las
   CHECK(follower.state().as_array().size() == 15);
   CHECK(follower.counters().snapshots_installed == 3);
 }
+
+TEST_CASE(
+    "engine: after a failed snapshot, the next is tried only once the threshold passes again") {
+  EngineCluster c(3, [](Options& options) {
+    options.snapshot = {.entries = 2, .bytes = 0, .trailing_entries = 0};
+  });
+  const auto leader = c.elect();
+  auto& engine = c.engine(leader);
+  const auto append = [&](const char* item) {
+    const auto id = c.perform(leader, "append", {item});
+    c.tick_all(3);
+    REQUIRE(c.done(id));
+  };
+  append("a");
+  append("b");
+  const auto job = engine.take_snapshot_job();
+  REQUIRE(job);
+  engine.snapshot_taken(std::nullopt, 0);  // its write failed
+  // Not at once again (each round would copy the state for nothing) ...
+  CHECK_FALSE(engine.take_snapshot_job());
+  append("c");
+  CHECK_FALSE(engine.take_snapshot_job());
+  // ... but two entries past the index that failed.
+  append("d");
+  const auto again = engine.take_snapshot_job();
+  REQUIRE(again);
+  CHECK(again->identity.index == job->identity.index + 2);
+}

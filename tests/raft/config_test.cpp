@@ -136,3 +136,25 @@ TEST_CASE("a node restores its term, vote and commit from storage as a follower"
   CHECK(raft.log().last_index() == 2);
   CHECK(raft.leader().empty());
 }
+
+TEST_CASE("ConfigurationLog::voter_since: a voter in force at the index or in any later entry") {
+  using conflux::raft::Configuration;
+  using conflux::raft::ConfigurationLog;
+  const auto with = [](std::vector<conflux::raft::NodeId> voters,
+                       std::vector<conflux::raft::NodeId> learners) {
+    return Configuration{.voters = std::move(voters),
+                         .outgoing = {},
+                         .learners = std::move(learners),
+                         .addresses = {}};
+  };
+  ConfigurationLog log(0, with({"a", "b", "c"}, {"d"}), true);
+  log.append(5, with({"a", "b", "c", "d"}, {}));  // d promoted
+  log.append(8, with({"a", "b", "c"}, {}));       // d removed
+  CHECK(log.voter_since(0, "d"));  // a lagging commit still sees the promotion after it
+  CHECK(log.voter_since(6, "d"));
+  CHECK_FALSE(log.voter_since(8, "d"));
+  CHECK_FALSE(log.voter_since(0, "e"));
+  ConfigurationLog learner(0, with({"a", "b", "c"}, {"d"}), true);
+  learner.append(3, with({"a", "b", "c"}, {"d", "e"}));
+  CHECK_FALSE(learner.voter_since(0, "d"));
+}

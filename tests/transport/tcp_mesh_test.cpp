@@ -188,9 +188,11 @@ TEST_CASE("tcp: a peer's newer connection replaces its older one, which is close
     raws.back()->hello("n3", "n1");
     REQUIRE(run_until(c.io, [&] { return raws.back()->received().size() > 0; }));  // welcomed
   }
-  // (The third stays open until n3's own link, dialling again, replaces it.)
+  // The third stays open until n3's own link, dialling again, replaces it;
+  // only then is n3's connection the one n1 reads.
   CHECK(run_until(c.io, [&] { return raws[0]->closed() && raws[1]->closed(); }));
   CHECK(logged(c, "connection from n3 replaced by a newer one from 127.0.0.1:"));
+  REQUIRE(run_until(c.io, [&] { return raws[2]->closed(); }));
   c.node("n3").send(vote("n3", "n1", ++a.marker));
   CHECK(run_until(c.io, [&] {
     for (const auto& m : c.inbox("n1")) {

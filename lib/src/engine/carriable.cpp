@@ -168,16 +168,17 @@ std::optional<std::string> arguments_problem(const boost::json::array& args) {
   return std::nullopt;
 }
 
-std::optional<std::string> state_problem(const boost::json::value& state) {
+std::optional<std::string> state_problem(const boost::json::value& state, std::string_view what) {
+  const std::string name(what);
   switch (flaw_of(state, 1, max_state_depth)) {  // 1: the snapshot's envelope
     case Flaw::none:
       return std::nullopt;
     case Flaw::not_finite:
-      return "the state holds a number that is not finite (JSON has no text for NaN or infinity)";
+      return name + " holds a number that is not finite (JSON has no text for NaN or infinity)";
     case Flaw::not_utf8:
-      return "the state holds text that is not valid UTF-8";
+      return name + " holds text that is not valid UTF-8";
     case Flaw::too_deep:
-      return "the state is nested deeper than " + std::to_string(max_state_depth - 2) + " levels";
+      return name + " is nested deeper than " + std::to_string(max_state_depth - 2) + " levels";
   }
   return std::nullopt;
 }

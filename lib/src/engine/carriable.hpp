@@ -23,11 +23,12 @@ inline constexpr int max_action_depth = 28;
 /// Deepest nesting a snapshot may hold, its envelope included.
 inline constexpr int max_state_depth = 4096;
 
-/// Why the committed state cannot be written into a snapshot that reads
-/// back (a number that is not finite, text that is not UTF-8, nesting to
-/// max_state_depth), or nullopt. Actions are checked before they are
-/// appended, but a reducer may still build such a state from them.
-std::optional<std::string> state_problem(const boost::json::value& state);
+/// Why `state` (the committed state, or the sessions, called `what`)
+/// cannot be written into a snapshot that reads back (a number that is not
+/// finite, text that is not UTF-8, nesting to max_state_depth), or nullopt.
+/// Actions are checked before they are appended, but a reducer may still
+/// build such a state from them.
+std::optional<std::string> state_problem(const boost::json::value& state, std::string_view what);
 
 /// Longest message text (a method's or a reducer's refusal) that is
 /// recorded or sent.

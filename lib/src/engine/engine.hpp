@@ -336,6 +336,8 @@ class Engine {
   std::map<raft::Index, std::string> reducer_errors_;  // recent entries the reducer refused
   bool snapshot_requested_ = false;
   bool snapshot_writing_ = false;
+  raft::Index snapshot_tried_ = 0;   // the index of the snapshot being written, or last tried
+  raft::Index snapshot_failed_ = 0;  // the index of the last snapshot that failed, if any
   std::uint64_t bytes_since_snapshot_ = 0;  // of actions applied since the last job
   std::uint64_t next_subscriber_ = 1;
   std::map<std::uint64_t, std::shared_ptr<const Subscriber>> subscribers_;

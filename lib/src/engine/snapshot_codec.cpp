@@ -25,7 +25,10 @@ std::runtime_error unreadable(const raft::SnapshotMeta& meta, const std::string&
 void write_snapshot(const SnapshotContent& content, storage::SnapshotWriter& writer) {
   // Refused before anything is written: a snapshot that does not read back
   // would be adopted, and the log it replaces compacted away.
-  if (auto problem = state_problem(content.state)) throw std::runtime_error(*problem);
+  if (auto problem = state_problem(content.state, "the state")) throw std::runtime_error(*problem);
+  if (auto problem = state_problem(content.sessions, "the client sessions")) {
+    throw std::runtime_error(*problem);  // texts recorded before they were checked
+  }
   writer.write(prefix);
   boost::json::serializer serializer;
   char buffer[piece_bytes];

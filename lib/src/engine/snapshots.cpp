@@ -8,10 +8,14 @@
 
 namespace conflux::detail {
 
+// After a failed snapshot, the entry threshold counts from the index it
+// failed at: a state that cannot be written is not copied again every round.
 bool Engine::snapshot_due() const {
-  const auto since = raft_->applied() - raft_->snapshot().index;
-  if (since == 0) return false;
+  const auto applied = raft_->applied();
+  if (applied == raft_->snapshot().index) return false;
   if (snapshot_requested_) return true;
+  const auto since =
+      applied - std::min(applied, std::max(raft_->snapshot().index, snapshot_failed_));
   return (snapshot_policy_.entries > 0 && since >= snapshot_policy_.entries) ||
          (snapshot_policy_.bytes > 0 && bytes_since_snapshot_ >= snapshot_policy_.bytes);
 }
@@ -25,6 +29,7 @@ std::optional<SnapshotJob> Engine::take_snapshot_job() {
   snapshot_requested_ = false;
   bytes_since_snapshot_ = 0;
   const auto index = machine_.applied();
+  snapshot_tried_ = index;
   return SnapshotJob{
       raft::SnapshotMeta{index, *raft_->log().term_at(index), 0, raft_->configuration_at(index)},
       SnapshotContent{machine_.committed(), machine_.sessions().to_json()}};
@@ -32,7 +37,10 @@ std::optional<SnapshotJob> Engine::take_snapshot_job() {
 
 void Engine::snapshot_taken(const std::optional<raft::SnapshotMeta>& meta, double seconds) {
   snapshot_writing_ = false;
-  if (!meta) return;
+  if (!meta) {
+    snapshot_failed_ = snapshot_tried_;
+    return;
+  }
   ++counters_.snapshots_taken;
   counters_.snapshot_bytes = meta->size;
   counters_.snapshot_duration.observe(seconds);

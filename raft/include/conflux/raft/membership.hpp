@@ -103,6 +103,9 @@ class ConfigurationLog {
   Index latest_index() const { return entries_.empty() ? base_index_ : entries_.back().first; }
   /// The configuration in force at `index`. Precondition: index >= base.
   const Configuration& at(Index index) const;
+  /// Whether `id` is a voter of the configuration in force at `index` or
+  /// of any later one. Precondition: index >= base.
+  bool voter_since(Index index, const NodeId& id) const;
   /// True once some entry (or a snapshot) has recorded a configuration:
   /// false while a cluster still runs on its bootstrap configuration.
   bool logged() const { return logged_ || !entries_.empty(); }
