@@ -108,16 +108,22 @@ asio::awaitable<HttpResponse> NodeApi::committed_log(const std::string& query) {
                                 {"first_index", status.first_index}});
 }
 
-// Every waiter is woken by each action applied (one subscription for all)
-// and waits again while nothing past `after` is committed: configuration
-// entries and no-ops wake no one, and show at the next action or when
-// `wait` ends. stop_waiting() ends every wait.
+// Each action applied (one subscription for all) wakes the waiters it
+// satisfies, those waiting past an index below the commit: one status() per
+// action while anyone waits, none per waiter, so a thousand polls parked far
+// ahead cost the commit path nothing more. Configuration entries and no-ops
+// wake no one, and show at the next action or when `wait` ends.
+// stop_waiting() ends every wait.
 asio::awaitable<void> NodeApi::wait_for_commit_after(std::uint64_t after,
                                                      std::chrono::milliseconds wait) {
   if (wait.count() == 0) co_return;
   if (!wakes_waiters_) {
     wakes_waiters_.emplace(node_.subscribe([this](const auto&, const auto&) {
-      for (auto* waiter : waiters_) waiter->cancel();
+      if (waiters_.empty()) return;
+      const auto commit = node_.status().commit;
+      for (auto it = waiters_.begin(); it != waiters_.end() && it->first < commit; ++it) {
+        it->second->cancel();
+      }
     }));
   }
   const auto deadline = std::chrono::steady_clock::now() + wait;
@@ -125,15 +131,18 @@ asio::awaitable<void> NodeApi::wait_for_commit_after(std::uint64_t after,
   while (!stopping_ && node_.status().commit <= after &&
          std::chrono::steady_clock::now() < deadline) {
     timer.expires_at(deadline);
-    waiters_.insert(&timer);
+    struct Parked {  // out of waiters_ however the wait ends (a destroyed frame too)
+      decltype(waiters_)& waiters;
+      decltype(waiters_)::iterator at;
+      ~Parked() { waiters.erase(at); }
+    } parked{waiters_, waiters_.emplace(after, &timer)};
     co_await timer.async_wait(transport::as_tuple_awaitable);
-    waiters_.erase(&timer);
   }
 }
 
 void NodeApi::stop_waiting() {
   stopping_ = true;
-  for (auto* waiter : waiters_) waiter->cancel();
+  for (const auto& [after, waiter] : waiters_) waiter->cancel();
 }
 
 }  // namespace conflux::server

@@ -31,7 +31,6 @@
 #include <functional>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <variant>
 
@@ -94,8 +93,9 @@ class NodeApi {
   Node& node_;
   std::function<const HttpCounters*()> http_;
   std::map<std::string, Method> queries_;
-  std::set<boost::asio::steady_timer*> waiters_;  ///< the GET /log requests waiting for a commit
-  std::optional<Subscription> wakes_waiters_;     ///< from the first wait on; dies before waiters_
+  /// The GET /log requests waiting for a commit, by the index they wait past.
+  std::multimap<std::uint64_t, boost::asio::steady_timer*> waiters_;
+  std::optional<Subscription> wakes_waiters_;  ///< from the first wait on; dies before waiters_
   bool stopping_ = false;
 };
 
