@@ -58,8 +58,11 @@ tcp::endpoint resolve(asio::any_io_executor executor, const std::string& address
   return results.begin()->endpoint();
 }
 
+// The server's own refusals, shaped as every error of the API is
+// (operations.md); none of them is known safe to send elsewhere.
 HttpResponse error_response(unsigned status, std::string code, std::string message) {
-  boost::json::object body{{"error", std::move(message)}, {"code", std::move(code)}};
+  boost::json::object body{
+      {"error", std::move(message)}, {"code", std::move(code)}, {"retryable", false}};
   return HttpResponse{.status = status,
                       .content_type = "application/json",
                       .body = boost::json::serialize(body),
