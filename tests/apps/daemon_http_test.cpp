@@ -51,6 +51,7 @@ TEST_CASE("a body over the limit gets 413: --max-body, and 1 MiB by default") {
   auto reply = post(small, "/perform/put", padded(2000));
   CHECK(reply.status == 413);
   CHECK(code_of(reply) == "body_too_large");
+  CHECK(boost::json::parse(reply.body).at("retryable") == false);  // shaped as every error
   CHECK(post(small, "/perform/put", padded(900)).status == 200);
   check_still_serving(small);
 
