@@ -131,12 +131,11 @@ asio::awaitable<void> NodeApi::wait_for_commit_after(std::uint64_t after,
   while (!stopping_ && node_.status().commit <= after &&
          std::chrono::steady_clock::now() < deadline) {
     timer.expires_at(deadline);
-    struct Parked {  // out of waiters_ however the wait ends (a destroyed frame too)
-      decltype(waiters_)& waiters;
-      decltype(waiters_)::iterator at;
-      ~Parked() { waiters.erase(at); }
-    } parked{waiters_, waiters_.emplace(after, &timer)};
+    const auto parked = waiters_.emplace(after, &timer);
     co_await timer.async_wait(transport::as_tuple_awaitable);
+    // (Not in a guard: a frame destroyed with its io_context may outlive this
+    // NodeApi, and must not touch it then.)
+    waiters_.erase(parked);
   }
 }
 
